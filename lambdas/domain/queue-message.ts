@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { StatusUpdate } from './status-update';
+
+/**
+ * The body of one queue message: several status updates packed together. Packing keeps a 1,000-status webhook
+ * to a handful of SendMessageBatch calls (SQS bills per request) while a message stays a small unit of retry.
+ */
+export const QueueMessage = z.object({
+  v: z.literal(1),
+  /** Correlates the message with the webhook request that produced it (API Gateway's request id). */
+  correlation_id: z.string().max(200).optional(),
+  statuses: z.array(StatusUpdate).min(1),
+});
+export type QueueMessage = z.infer<typeof QueueMessage>;
+
+/** SQS's hard limits for SendMessageBatch. */
+export const SQS_MAX_ENTRIES_PER_BATCH = 10;
+/** The queue's default maximum message size, which also bounds a whole SendMessageBatch request. */
+export const SQS_DEFAULT_MAX_MESSAGE_BYTES = 262_144;
+
+export interface PackingLimits {
+  /** Statuses per queue message: the unit of retry. @default 100 */
+  maxStatusesPerMessage?: number;
+  /** The queue's maximum message size; also the limit on one SendMessageBatch request's total. @default 262144 */
+  maxMessageBytes?: number;
+}
+
+/**
+ * Packs status updates into message bodies, then the bodies into SendMessageBatch requests, respecting the
+ * statuses-per-message, bytes-per-message, entries-per-request and bytes-per-request limits. Pure.
+ * Each returned request is an array of message bodies (JSON strings), at most 10 of them.
+ */
+export function packQueueMessages(
+  updates: readonly StatusUpdate[],
+  correlationId: string | undefined,
+  limits: PackingLimits = {},
+): string[][] {
+  const maxStatuses = limits.maxStatusesPerMessage ?? 100;
+  const maxBytes = limits.maxMessageBytes ?? SQS_DEFAULT_MAX_MESSAGE_BYTES;
+  const envelopeBytes = byteLength(serialize([], correlationId));
+
+  const bodies: string[] = [];
+  let current: StatusUpdate[] = [];
+  let currentBytes = envelopeBytes;
+  const flush = () => {
+    if (current.length) bodies.push(serialize(current, correlationId));
+    current = [];
+    currentBytes = envelopeBytes;
+  };
+  for (const update of updates) {
+    const bytes = byteLength(JSON.stringify(update)) + 1; // + the separating comma
+    if (envelopeBytes + bytes > maxBytes) throw new RangeError('a single status exceeds the queue message size');
+    if (current.length >= maxStatuses || currentBytes + bytes > maxBytes) flush();
+    current.push(update);
+    currentBytes += bytes;
+  }
+  flush();
+
+  const requests: string[][] = [];
+  let request: string[] = [];
+  let requestBytes = 0;
+  for (const body of bodies) {
+    const bytes = byteLength(body);
+    if (request.length >= SQS_MAX_ENTRIES_PER_BATCH || requestBytes + bytes > maxBytes) {
+      requests.push(request);
+      request = [];
+      requestBytes = 0;
+    }
+    request.push(body);
+    requestBytes += bytes;
+  }
+  if (request.length) requests.push(request);
+  return requests;
+}
+
+function serialize(statuses: readonly StatusUpdate[], correlationId: string | undefined): string {
+  const message: QueueMessage = { v: 1, correlation_id: correlationId, statuses: statuses as StatusUpdate[] };
+  return JSON.stringify(message);
+}
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}

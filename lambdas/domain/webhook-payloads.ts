@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/**
+ * The three webhook shapes users point at the endpoint, in one place. Envelopes are parsed strictly enough to be
+ * recognised; each status inside is parsed on its own (see normalize-webhook.ts) so that one bad item is rejected
+ * with a reason while the others are still accepted. Unknown keys are kept (loose objects): providers add fields.
+ */
+
+const epochOrString = z.union([z.number(), z.string()]).nullish();
+const jsonObject = z.record(z.string(), z.unknown());
+
+// --- AiSensy Project Webhook --------------------------------------------------------------------------------
+
+/** The only AiSensy topic that carries delivery statuses; other topics are acknowledged and not queued. */
+export const AISENSY_STATUS_TOPIC = 'message.status.updated';
+
+export const AiSensyEnvelope = z.looseObject({
+  id: z.string().optional(),
+  created_at: epochOrString,
+  topic: z.string(),
+  delivery_attempt: z.union([z.number(), z.string()]).optional(),
+  app_id: z.string().optional(),
+  webhook_id: z.string().optional(),
+  project_id: z.string().optional(),
+  data: z.unknown(),
+});
+export type AiSensyEnvelope = z.infer<typeof AiSensyEnvelope>;
+
+export const AiSensyMessage = z.looseObject({
+  /** WhatsApp's id (`wamid...`): the key of the row. */
+  messageId: z.string().trim().min(1, 'messageId is missing'),
+  /** AiSensy's own id for the message. */
+  id: z.union([z.string(), z.number()]).optional(),
+  phone_number: z.union([z.string(), z.number()]).nullish(),
+  status: z.string(),
+  sent_at: epochOrString,
+  delivered_at: epochOrString,
+  read_at: epochOrString,
+  played_at: epochOrString,
+  failed_at: epochOrString,
+  // Seen as {code, reason}, as {} and as {"code": null} on statuses that did not fail.
+  failureResponse: z
+    .looseObject({
+      code: z.union([z.number(), z.string()]).nullish(),
+      reason: z.string().nullish(),
+    })
+    .nullish(),
+  campaign: z.looseObject({ name: z.string().nullish(), sent_at: epochOrString }).nullish(),
+});
+export type AiSensyMessage = z.infer<typeof AiSensyMessage>;
+
+export const AiSensyStatusData = z.looseObject({ message: z.unknown() });
+
+// --- Meta WhatsApp Cloud API -----------------------------------------------------------------------------------
+
+export const MetaError = z.looseObject({
+  code: z.union([z.number(), z.string()]).nullish(),
+  title: z.string().nullish(),
+  message: z.string().nullish(),
+  error_data: z.looseObject({ details: z.string().nullish() }).nullish(),
+  href: z.string().nullish(),
+});
+
+/** One status of Meta's `value.statuses[]`; the flat format of the original guide uses the same item shape. */
+export const MetaStatus = z.looseObject({
+  id: z.string().trim().min(1, 'id (the message id) is missing'),
+  status: z.string(),
+  timestamp: z.union([z.number(), z.string()]),
+  /** Optional: recipients who use a WhatsApp username have `recipient_user_id` instead. */
+  recipient_id: z.union([z.string(), z.number()]).nullish(),
+  recipient_user_id: z.string().nullish(),
+  conversation: jsonObject.nullish(),
+  pricing: jsonObject.nullish(),
+  biz_opaque_callback_data: z.string().nullish(),
+  errors: z.array(MetaError).nullish(),
+});
+export type MetaStatus = z.infer<typeof MetaStatus>;
+
+export const META_OBJECT = 'whatsapp_business_account';
+
+export const MetaEnvelope = z.looseObject({
+  object: z.literal(META_OBJECT, { error: `object must be "${META_OBJECT}"` }),
+  entry: z.array(
+    z.looseObject({
+      id: z.string().optional(),
+      changes: z.array(
+        z.looseObject({
+          field: z.string(),
+          value: z
+            .looseObject({
+              messaging_product: z.string().optional(),
+              metadata: jsonObject.optional(),
+              statuses: z.array(z.unknown()).optional(),
+              messages: z.array(z.unknown()).optional(),
+              errors: z.array(z.unknown()).optional(),
+            })
+            .optional(),
+        }),
+      ),
+    }),
+  ),
+});
+export type MetaEnvelope = z.infer<typeof MetaEnvelope>;
+
+// --- The original guide's flat format ---------------------------------------------------------------------------
+
+export const FlatEnvelope = z.looseObject({ statuses: z.array(z.unknown()) });
+export type FlatEnvelope = z.infer<typeof FlatEnvelope>;

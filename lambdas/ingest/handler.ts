@@ -1,0 +1,29 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { IngestEnv, readEnv } from '../shared/env';
+import { logger } from '../shared/powertools';
+import { createIngestHandler } from './ingest-webhook';
+import { SqsStatusQueue } from './status-queue';
+
+// Module scope: built once per cold start, reused by every invocation.
+const env = readEnv(IngestEnv);
+const sqs = new SQSClient({
+  // AiSensy gives a webhook 5 s: fail fast enough that the SDK's retries still fit, then answer 503.
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 },
+});
+
+const ingestWebhook = createIngestHandler({
+  queue: new SqsStatusQueue(sqs, env.QUEUE_URL),
+  logger,
+  maxBodyBytes: env.MAX_BODY_BYTES,
+  packing: { maxStatusesPerMessage: env.MAX_STATUSES_PER_MESSAGE, maxMessageBytes: env.QUEUE_MAX_MESSAGE_BYTES },
+});
+
+/** API Gateway (REST, proxy integration) -> ingest. */
+export const handler = middy(async (event: APIGatewayProxyEvent) => {
+  logger.setCorrelationId(event.requestContext?.requestId);
+  return ingestWebhook(event);
+}).use(injectLambdaContext(logger, { resetKeys: true }));

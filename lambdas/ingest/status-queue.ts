@@ -1,0 +1,49 @@
+import { SendMessageBatchCommand, type BatchResultErrorEntry, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** Where the ingest handler puts packed status messages. */
+export interface StatusQueue {
+  /** Sends every request (each at most 10 message bodies); resolves only when every message is on the queue. */
+  send(requests: readonly (readonly string[])[]): Promise<void>;
+}
+
+/** The queue refused or could not take the messages: answered with 503 so the provider retries. */
+export class QueueUnavailableError extends Error {
+  override readonly name = 'QueueUnavailableError';
+}
+
+/** How many times entries that SQS reports as failed (its own fault, not ours) are sent again. */
+const FAILED_ENTRY_RETRIES = 2;
+
+/** SQS through the AWS SDK. Requests run in parallel; entries SQS fails on its side are retried. */
+export class SqsStatusQueue implements StatusQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(requests: readonly (readonly string[])[]): Promise<void> {
+    await Promise.all(requests.map((bodies) => this.sendBatch(bodies)));
+  }
+
+  private async sendBatch(bodies: readonly string[]): Promise<void> {
+    let entries = bodies.map((body, index) => ({ Id: String(index), MessageBody: body }));
+    for (let attempt = 0; attempt <= FAILED_ENTRY_RETRIES; attempt++) {
+      let failed: BatchResultErrorEntry[];
+      try {
+        ({ Failed: failed = [] } = await this.client.send(
+          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }),
+        ));
+      } catch (error) {
+        throw new QueueUnavailableError(`SendMessageBatch failed: ${(error as Error).name}`, { cause: error });
+      }
+      if (failed.length === 0) return;
+      const senderFault = failed.find((f) => f.SenderFault);
+      if (senderFault) {
+        throw new QueueUnavailableError(`SQS refused an entry: ${senderFault.Code ?? 'unknown'}`);
+      }
+      const failedIds = new Set(failed.map((f) => f.Id));
+      entries = entries.filter((entry) => failedIds.has(entry.Id));
+    }
+    throw new QueueUnavailableError(`${entries.length} entries still failed after ${FAILED_ENTRY_RETRIES} retries`);
+  }
+}

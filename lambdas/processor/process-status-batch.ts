@@ -1,0 +1,72 @@
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { QueueMessage } from '../domain/queue-message';
+import type { StatusUpdate } from '../domain/status-update';
+import type { StatusStore } from '../store/status-store';
+
+export interface ProcessorDependencies {
+  /** Resolved lazily so a cold start does not open a connection before the first batch needs it. */
+  store: () => Promise<StatusStore> | StatusStore;
+  logger: Logger;
+}
+
+/** A record whose body is not a queue message this version understands: it fails alone (retry, then DLQ). */
+export class PoisonRecordError extends Error {
+  override readonly name = 'PoisonRecordError';
+}
+
+/**
+ * The processor Lambda's logic: SQS batch -> validate each record -> one database call for the whole batch ->
+ * partial batch response. A record that cannot be parsed is reported in `batchItemFailures` (SQS retries it, then
+ * moves it to the DLQ); a database error throws, so the whole batch returns to the queue and nothing is lost.
+ */
+export function createStatusBatchProcessor(deps: ProcessorDependencies) {
+  const { logger } = deps;
+  // Powertools' processor records which items failed and builds the partial-failure response.
+  const processor = new BatchProcessor(EventType.SQS);
+
+  const parseRecord = (record: SQSRecord): StatusUpdate[] => {
+    let body: unknown;
+    try {
+      body = JSON.parse(record.body);
+    } catch {
+      throw new PoisonRecordError('record body is not JSON');
+    }
+    const parsed = QueueMessage.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new PoisonRecordError(`record is not a status message: ${issue?.path.join('.')}: ${issue?.message}`);
+    }
+    return parsed.data.statuses;
+  };
+
+  return async function processStatusBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+    processor.register(event.Records, parseRecord, { context, throwOnFullBatchFailure: false });
+    const outcomes = await processor.process();
+
+    const updates: StatusUpdate[] = [];
+    for (const outcome of outcomes) {
+      if (outcome[0] === 'success') updates.push(...(outcome[1] as StatusUpdate[]));
+    }
+    for (const [index, error] of processor.errors.entries()) {
+      const record = processor.failureMessages[index] as SQSRecord | undefined;
+      logger.error('poison record', { messageId: record?.messageId, reason: error.message });
+    }
+
+    if (updates.length > 0) {
+      const store = await deps.store();
+      const started = performance.now();
+      // Throws on a database error: Lambda fails the invocation and SQS makes the whole batch visible again.
+      const changes = await store.applyStatusUpdates(updates);
+      logger.info('batch applied', {
+        records: event.Records.length,
+        statuses: updates.length,
+        changedMessages: changes.length,
+        insertedMessages: changes.filter((c) => c.inserted).length,
+        dbMs: Math.round(performance.now() - started),
+      });
+    }
+    return processor.response();
+  };
+}

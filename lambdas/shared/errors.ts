@@ -1,0 +1,10 @@
+/** A client-side fault in a request: answered with `statusCode` and `reason`, never retried by us. */
+export class RequestError extends Error {
+  override readonly name = 'RequestError';
+  constructor(
+    readonly statusCode: 400 | 401 | 403 | 404 | 405 | 413 | 415,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}

@@ -1,0 +1,20 @@
+import { Pool, type PoolConfig } from 'pg';
+import type { SqlExecutor } from './sql-executor';
+
+/** A pooled node-postgres connection to `DATABASE_URL` (a local server or Supabase's Postgres). */
+export function createPostgresExecutor(connectionString: string, options: PoolConfig = {}): SqlExecutor {
+  const pool = new Pool({ connectionString, max: 4, ...options });
+  return {
+    kind: 'postgres',
+    async query<Row>(sql: string, params?: unknown[]) {
+      const result = await pool.query(sql, params);
+      return { rows: result.rows as Row[] };
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

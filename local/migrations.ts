@@ -1,0 +1,43 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { SqlExecutor } from '../lambdas/store/sql-executor';
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'supabase', 'migrations');
+
+/** Where the runner records what it applied (Supabase's CLI keeps its own record in supabase_migrations). */
+const HISTORY_TABLE = 'public.delivery_tracker_migrations';
+
+export interface Migration {
+  /** The file name without `.sql`, e.g. `0001_create_broadcasts_messages`. */
+  version: string;
+  sql: string;
+}
+
+export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
+  const files = (await readdir(dir)).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
+  return Promise.all(
+    files.map(async (file) => ({ version: file.replace(/\.sql$/, ''), sql: await readFile(path.join(dir, file), 'utf8') })),
+  );
+}
+
+/**
+ * Applies, in file-name order, each migration not yet recorded, each in its own transaction together with its
+ * record. Re-running applies nothing. Returns the versions applied by this call.
+ */
+export async function applyMigrations(executor: SqlExecutor, dir = MIGRATIONS_DIR): Promise<string[]> {
+  await executor.exec(
+    `create table if not exists ${HISTORY_TABLE} (version text primary key, applied_at timestamptz not null default now())`,
+  );
+  const { rows } = await executor.query<{ version: string }>(`select version from ${HISTORY_TABLE}`);
+  const done = new Set(rows.map((r) => r.version));
+  const applied: string[] = [];
+  for (const migration of await readMigrations(dir)) {
+    if (done.has(migration.version)) continue;
+    const version = migration.version.replace(/'/g, "''");
+    await executor.exec(
+      `begin;\n${migration.sql}\n;insert into ${HISTORY_TABLE} (version) values ('${version}') on conflict do nothing;\ncommit;`,
+    );
+    applied.push(migration.version);
+  }
+  return applied;
+}
