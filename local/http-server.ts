@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+
+/** Reading stops here whatever the handler's own limit: a local server must not buffer unbounded bodies. */
+const HARD_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+export interface LocalHttpServerOptions {
+  port: number;
+  host?: string;
+  /** Receives /webhook requests as API Gateway REST proxy events, exactly as the deployed ingest function does. */
+  webhook: ProxyHandler;
+  health: () => Promise<unknown> | unknown;
+}
+
+/** The local stand-in for API Gateway: routes, builds proxy events, writes the handler's response back. */
+export async function startLocalHttpServer(options: LocalHttpServerOptions): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    route(req, res, options).catch((error: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal error' }));
+      process.stderr.write(`local server error: ${(error as Error).message}\n`);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve));
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    server,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, options: LocalHttpServerOptions): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname === '/health' && req.method === 'GET') {
+    return send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await options.health()) });
+  }
+  if (url.pathname === '/webhook' || url.pathname.startsWith('/webhook/')) {
+    const body = await readBody(req);
+    if (body === undefined) {
+      return send(res, { statusCode: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'body too large' }) });
+    }
+    return send(res, await options.webhook(toProxyEvent(req, url, body)));
+  }
+  return send(res, { statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'not found' }) });
+}
+
+function toProxyEvent(req: IncomingMessage, url: URL, body: string): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = String(value);
+  const query = Object.fromEntries(url.searchParams.entries());
+  const requestId = randomUUID();
+  return {
+    resource: url.pathname === '/webhook' ? '/webhook' : '/webhook/{token}',
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders: {},
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: null,
+    pathParameters: url.pathname.startsWith('/webhook/') ? { token: decodeURIComponent(url.pathname.slice(9)) } : null,
+    stageVariables: null,
+    body: body === '' ? null : body,
+    isBase64Encoded: false,
+    requestContext: {
+      requestId,
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      stage: 'local',
+      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1' },
+    } as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > HARD_BODY_LIMIT_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyResult): void {
+  res.writeHead(result.statusCode, result.headers as Record<string, string>);
+  res.end(result.body);
+}

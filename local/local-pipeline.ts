@@ -1,0 +1,91 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
+import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
+import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
+import { logger } from '../lambdas/shared/powertools';
+import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
+import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
+import type { SqlExecutor } from '../lambdas/store/sql-executor';
+import { SqlStatusStore } from '../lambdas/store/sql-status-store';
+import { startLocalHttpServer } from './http-server';
+import { LocalQueue } from './local-queue';
+import { applyMigrations } from './migrations';
+import { QueuePoller } from './queue-poller';
+import { startSqsEndpoint, type SqsEndpoint } from './sqs-endpoint';
+
+export interface LocalPipelineOptions {
+  port: number;
+  /** A PostgreSQL connection string; when absent the embedded PGlite is used. */
+  databaseUrl?: string;
+  /** PGlite's directory; `memory` keeps it in memory. */
+  dataDir: string;
+  maxBodyBytes: number;
+  visibilityTimeoutMs: number;
+  maxReceiveCount: number;
+  batchSize: number;
+  concurrency: number;
+}
+
+export interface LocalPipeline {
+  url: string;
+  database: SqlExecutor;
+  queue: LocalQueue;
+  sqs: SqsEndpoint;
+  poller: QueuePoller;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole pipeline on one machine, built from the same handler factories the Lambda entry points use:
+ * HTTP -> ingest handler -> (real AWS SDK) -> local SQS endpoint -> local queue -> processor handler -> Postgres.
+ */
+export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const database = options.databaseUrl
+    ? createPostgresExecutor(options.databaseUrl, { max: options.concurrency + 1 })
+    : await createPgliteExecutor(options.dataDir === 'memory' ? undefined : options.dataDir);
+  await applyMigrations(database);
+
+  const queue = new LocalQueue({
+    name: 'status-updates',
+    visibilityTimeoutMs: options.visibilityTimeoutMs,
+    maxReceiveCount: options.maxReceiveCount,
+  });
+  const sqs = await startSqsEndpoint(queue);
+  const sqsClient = new SQSClient({
+    endpoint: sqs.endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 3,
+  });
+
+  const ingest = createIngestHandler({ queue: new SqsStatusQueue(sqsClient, sqs.queueUrl), logger, maxBodyBytes: options.maxBodyBytes });
+  const store = new SqlStatusStore(database);
+  const processStatusBatch = createStatusBatchProcessor({ store: () => store, logger });
+  const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
+    batchSize: options.batchSize,
+    concurrency: options.concurrency,
+    onError: (error) => logger.warn('batch failed; its messages return after the visibility timeout', { error: error as Error }),
+  });
+  poller.start();
+
+  const http = await startLocalHttpServer({
+    port: options.port,
+    webhook: ingest,
+    health: () => ({ status: 'ok', database: database.kind, queue: queue.stats() }),
+  });
+
+  return {
+    url: http.url,
+    database,
+    queue,
+    sqs,
+    poller,
+    async close() {
+      await http.close();
+      await poller.stop();
+      await sqs.close();
+      sqsClient.destroy();
+      await database.close();
+    },
+  };
+}

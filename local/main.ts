@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { z } from 'zod';
+import { readEnv } from '../lambdas/shared/env';
+import { startLocalPipeline } from './local-pipeline';
+
+/** `npm start`: the whole pipeline on this machine. Every setting has a default; see README "Configuration". */
+const LocalEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().optional(),
+  DATA_DIR: z.string().default('.data/pglite'),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  QUEUE_VISIBILITY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().positive().default(5),
+  PROCESSOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(10),
+  PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+});
+
+async function main(): Promise<void> {
+  const env = readEnv(LocalEnv);
+  if (!env.DATABASE_URL && env.DATA_DIR !== 'memory') mkdirSync(env.DATA_DIR, { recursive: true });
+  const pipeline = await startLocalPipeline({
+    port: env.PORT,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    visibilityTimeoutMs: env.QUEUE_VISIBILITY_TIMEOUT_MS,
+    maxReceiveCount: env.QUEUE_MAX_RECEIVE_COUNT,
+    batchSize: env.PROCESSOR_BATCH_SIZE,
+    concurrency: env.PROCESSOR_CONCURRENCY,
+  });
+  const where = env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : env.DATA_DIR === 'memory' ? 'embedded PGlite (in memory)' : `embedded PGlite in ${env.DATA_DIR}`;
+  // The first line is read by tests and scripts: keep its shape.
+  process.stdout.write(`listening on ${pipeline.url} (database: ${where})\n`);
+  process.stdout.write(`  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health\n`);
+
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await pipeline.poller.drained(5_000).catch(() => undefined);
+    await pipeline.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm start failed: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,37 @@
+import fc from 'fast-check';
+import type { StatusUpdate } from '../../lambdas/domain/status-update';
+import { at } from './status-rows';
+
+/** Status updates over a few message ids and a narrow time range, so collisions (same message, same time) abound. */
+export function statusUpdateArbitrary(messageCount = 4): fc.Arbitrary<StatusUpdate> {
+  return fc.record(
+    {
+      message_id: fc.integer({ min: 1, max: messageCount }).map((n) => `wamid.${n}`),
+      status: fc.constantFrom('sent', 'delivered', 'read', 'played', 'failed') as fc.Arbitrary<StatusUpdate['status']>,
+      timestamp: fc.integer({ min: 0, max: 20 }).map(at),
+      phone_number: fc.option(fc.constantFrom('+911111', '+922222'), { nil: undefined }),
+      campaign: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
+      error: fc.option(fc.record({ code: fc.constantFrom(131026, 131049, 131047) }), { nil: undefined }),
+      pricing: fc.option(fc.record({ category: fc.constantFrom('marketing', 'utility') }), { nil: undefined }),
+    },
+    { requiredKeys: ['message_id', 'status', 'timestamp'] },
+  );
+}
+
+/** Deterministic shuffle (Fisher-Yates over a seeded LCG) for tests that need many orders of one set. */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let state = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
