@@ -41,7 +41,6 @@ export class SupabaseStatusStore implements StatusStore {
     return (data ?? []) as AppliedChange[];
   }
 
-  async close(): Promise<void> {
-    await this.client.removeAllChannels();
-  }
+  /** Nothing to release: requests are plain HTTP and no realtime channel is ever opened. */
+  async close(): Promise<void> {}
 }

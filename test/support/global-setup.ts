@@ -15,6 +15,10 @@ export default async function globalSetup(): Promise<void> {
     process.stdout.write(`\n[db] tests use PostgreSQL at TEST_DATABASE_URL and the embedded PGlite\n`);
     return;
   }
+  if (process.env.TEST_DB === 'pglite' && !process.env.CI) {
+    process.stdout.write('\n[db] TEST_DB=pglite: tests use the embedded PGlite only; concurrency tests are skipped\n');
+    return;
+  }
   if (findPostgresBin()) {
     const pg = await startThrowawayPostgres();
     globalThis.__THROWAWAY_PG__ = pg;

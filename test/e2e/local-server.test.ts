@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
+import type { SqlExecutor } from '../../lambdas/store/sql-executor';
+import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook } from '../fixtures/webhooks';
+import { GUIDE_BATCH_OF_THREE, GUIDE_READ_BEFORE_DELIVERED, GUIDE_SENT_DELIVERED_READ } from '../fixtures/guide-examples';
+import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
+import { postJson, startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../support/local-server-process';
+import { readRows, type MessageRow } from '../support/status-rows';
+
+/**
+ * `npm start` over HTTP: the real ingest handler, the real AWS SDK against the local SQS endpoint, the local queue
+ * and the real processor writing to PostgreSQL (the test database) or, without a server, to PGlite on disk.
+ */
+describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let server: LocalServerProcess;
+  let db: TestDatabase | undefined;
+  let dataDir: string | undefined;
+  let rows: MessageRow[];
+  let health: unknown;
+
+  beforeAll(async () => {
+    if (hasRealPostgres()) {
+      db = await createTestDatabase('postgres');
+      server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '' });
+    } else {
+      dataDir = await mkdtemp(path.join(tmpdir(), 'e2e-pglite-'));
+      server = await startLocalServerProcess({ DATA_DIR: dataDir });
+    }
+
+    // The guide's scenarios, in order, each answered before the next is sent.
+    for (const body of [...GUIDE_SENT_DELIVERED_READ, ...GUIDE_READ_BEFORE_DELIVERED, GUIDE_BATCH_OF_THREE]) {
+      const response = await postJson(`${server.url}/webhook`, body);
+      expect(response.status).toBe(200);
+    }
+    const big = await postJson(`${server.url}/webhook`, metaWebhook(Array.from({ length: 1000 }, (_, i) => metaStatus({ id: `wamid.bulk${i}`, status: i % 2 ? 'read' : 'delivered' }))));
+    expect(big).toEqual({ status: 200, body: { accepted: 1000, rejected: [] } });
+    const aisensy = await postJson(`${server.url}/webhook`, aisensyWebhook(aisensyMessage({ messageId: 'wamid.aisensy1', status: 'READ', read_at: 1729670400000 })));
+    expect(aisensy.body).toEqual({ accepted: 3, rejected: [] });
+
+    await waitUntilDrained(server.url);
+    health = await (await fetch(`${server.url}/health`)).json();
+    let executor: SqlExecutor;
+    if (db) {
+      executor = db.executor;
+      rows = await readRows(executor);
+    } else {
+      await server.stop();
+      executor = await createPgliteExecutor(dataDir);
+      rows = await readRows(executor);
+      await executor.close();
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const row = (id: string) => rows.find((r) => r.message_id === id);
+
+  it('answers /health with the database it uses and an empty queue', () => {
+    expect(health).toEqual({ status: 'ok', database: db ? 'postgres' : 'pglite', queue: { visible: 0, inFlight: 0, deadLetters: 0 } });
+  });
+
+  it('records sent, then delivered, then read', () => {
+    expect(row('wamid.test123')).toMatchObject({
+      phone_number: '+1234567890',
+      status: { sent: '2024-01-01T10:00:00.000Z', delivered: '2024-01-01T10:00:05.000Z', read: '2024-01-01T10:01:00.000Z' },
+      inferred_stages: [],
+      current_status: 'read',
+    });
+  });
+
+  it('records a read that arrived before its delivered, with the real delivered time', () => {
+    expect(row('wamid.test456')).toMatchObject({
+      status: { sent: '2024-01-01T10:01:30.000Z', delivered: '2024-01-01T10:01:30.000Z', read: '2024-01-01T10:01:40.000Z' },
+      inferred_stages: ['sent'],
+    });
+  });
+
+  it('records each message of the batch of three', () => {
+    expect(['wamid.batch1', 'wamid.batch2', 'wamid.batch3'].map((id) => row(id)?.current_status)).toEqual(['sent', 'delivered', 'read']);
+  });
+
+  it('stores every status of the 1,000-status webhook', () => {
+    const bulk = rows.filter((r) => r.message_id.startsWith('wamid.bulk'));
+    expect(bulk).toHaveLength(1000);
+    expect(bulk.filter((r) => r.current_status === 'read')).toHaveLength(500);
+  });
+
+  it('applies every stage time of an AiSensy notification and keeps its campaign', () => {
+    expect(row('wamid.aisensy1')).toMatchObject({ current_status: 'read', campaign: 'diwali_offer_2024', inferred_stages: [] });
+  });
+});

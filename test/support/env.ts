@@ -1,0 +1,3 @@
+// Runs before every test file: quiet logs, no SDK banner about Node 20 (the Lambda runtime is Node 22+).
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -1,0 +1,71 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SqlExecutor } from '../../lambdas/store/sql-executor';
+
+/**
+ * A loopback HTTP server that serves PostgREST's RPC contract (`POST /rest/v1/rpc/<function>` with the named
+ * arguments as a JSON object; a set-returning function answers a JSON array; errors as {code, message, details,
+ * hint} with PostgREST's status mapping) over a real database. No PostgREST build is available here, so this is
+ * the contract the supabase-js store is tested against: the real client, real HTTP, the real SQL function.
+ */
+export interface PostgrestRpcServer {
+  url: string;
+  requests: { path: string; apikey?: string; authorization?: string }[];
+  close(): Promise<void>;
+}
+
+/** PostgREST's mapping for the SQLSTATE classes the function can raise. */
+function httpStatusFor(code: string | undefined): number {
+  if (!code) return 500;
+  if (code === '42883') return 404;
+  if (code.startsWith('22') || code.startsWith('23')) return 400;
+  if (code === '42501') return 403;
+  return 500;
+}
+
+export async function startPostgrestRpcServer(executor: SqlExecutor, serviceRoleKey: string): Promise<PostgrestRpcServer> {
+  const requests: PostgrestRpcServer['requests'] = [];
+  const server: Server = createServer(async (req, res) => {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    requests.push({ path: url.pathname, apikey: req.headers.apikey as string, authorization: req.headers.authorization });
+    const match = /^\/rest\/v1\/rpc\/([a-z_][a-z0-9_]*)$/.exec(url.pathname);
+    if (req.method !== 'POST' || !match) return reply(404, { code: 'PGRST202', message: 'not found', details: null, hint: null });
+    if (req.headers.apikey !== serviceRoleKey || req.headers.authorization !== `Bearer ${serviceRoleKey}`) {
+      return reply(401, { code: 'PGRST301', message: 'JWT invalid', details: null, hint: null });
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let args: Record<string, unknown>;
+    try {
+      args = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    } catch {
+      return reply(400, { code: 'PGRST102', message: 'Empty or invalid json', details: null, hint: null });
+    }
+    const names = Object.keys(args);
+    if (names.some((n) => !/^[a-z_][a-z0-9_]*$/.test(n))) return reply(400, { code: 'PGRST102', message: 'bad argument name' });
+    // PostgREST passes named arguments; every argument of the functions served here is jsonb.
+    const call = `select * from public.${match[1]}(${names.map((n, i) => `${n} => $${i + 1}::jsonb`).join(', ')})`;
+    try {
+      const { rows } = await executor.query(call, names.map((n) => JSON.stringify(args[n])));
+      return reply(200, rows);
+    } catch (error) {
+      const e = error as { code?: string; message: string; detail?: string; hint?: string };
+      return reply(httpStatusFor(e.code), { code: e.code ?? 'PGRST000', message: e.message, details: e.detail ?? null, hint: e.hint ?? null });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
