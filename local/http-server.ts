@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { BlockList, isIPv6, type AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 /** Reading stops here whatever the handler's own limit: a local server must not buffer unbounded bodies. */
@@ -14,12 +14,29 @@ export interface LocalHttpServerOptions {
   /** Receives /webhook requests as API Gateway REST proxy events, exactly as the deployed ingest function does. */
   webhook: ProxyHandler;
   health: () => Promise<unknown> | unknown;
+  /** When not empty, /webhook answers 403 to any other source, as API Gateway's resource policy does. */
+  allowedSourceCidrs?: string[];
+}
+
+/** Matches addresses against CIDRs (IPv4 and IPv6; IPv4-mapped IPv6 addresses count as IPv4). */
+export function sourceAllowList(cidrs: readonly string[]): ((ip: string) => boolean) | undefined {
+  if (cidrs.length === 0) return undefined;
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [network = '', prefix = ''] = cidr.split('/');
+    list.addSubnet(network, Number(prefix), isIPv6(network) ? 'ipv6' : 'ipv4');
+  }
+  return (ip) => {
+    const plain = ip.replace(/^::ffff:/i, '');
+    return list.check(plain, isIPv6(plain) ? 'ipv6' : 'ipv4');
+  };
 }
 
 /** The local stand-in for API Gateway: routes, builds proxy events, writes the handler's response back. */
 export async function startLocalHttpServer(options: LocalHttpServerOptions): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const allowed = sourceAllowList(options.allowedSourceCidrs ?? []);
   const server = createServer((req, res) => {
-    route(req, res, options).catch((error: unknown) => {
+    route(req, res, options, allowed).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'internal error' }));
       process.stderr.write(`local server error: ${(error as Error).message}\n`);
@@ -39,12 +56,20 @@ export async function startLocalHttpServer(options: LocalHttpServerOptions): Pro
   };
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, options: LocalHttpServerOptions): Promise<void> {
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: LocalHttpServerOptions,
+  allowed: ((ip: string) => boolean) | undefined,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/health' && req.method === 'GET') {
     return send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await options.health()) });
   }
   if (url.pathname === '/webhook' || url.pathname.startsWith('/webhook/')) {
+    if (allowed && !allowed(req.socket.remoteAddress ?? '')) {
+      return send(res, { statusCode: 403, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Forbidden' }) });
+    }
     const body = await readBody(req);
     if (body === undefined) {
       return send(res, { statusCode: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'body too large' }) });

@@ -1,4 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { WebhookCredentials } from '../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
@@ -20,6 +21,10 @@ export interface LocalPipelineOptions {
   /** PGlite's directory; `memory` keeps it in memory. */
   dataDir: string;
   maxBodyBytes: number;
+  /** Unset lists mean that method is off; with none at all, webhooks are accepted unauthenticated. */
+  credentials: WebhookCredentials;
+  /** The stand-in for API Gateway's resource policy: other sources get 403 before the handler runs. */
+  allowedSourceCidrs: string[];
   visibilityTimeoutMs: number;
   maxReceiveCount: number;
   batchSize: number;
@@ -58,7 +63,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     maxAttempts: 3,
   });
 
-  const ingest = createIngestHandler({ queue: new SqsStatusQueue(sqsClient, sqs.queueUrl), logger, maxBodyBytes: options.maxBodyBytes });
+  const ingest = createIngestHandler({
+    queue: new SqsStatusQueue(sqsClient, sqs.queueUrl),
+    logger,
+    maxBodyBytes: options.maxBodyBytes,
+    credentials: () => options.credentials,
+    requireAuth: false,
+  });
   const store = new SqlStatusStore(database);
   const processStatusBatch = createStatusBatchProcessor({ store: () => store, logger });
   const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
@@ -71,6 +82,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const http = await startLocalHttpServer({
     port: options.port,
     webhook: ingest,
+    allowedSourceCidrs: options.allowedSourceCidrs,
     health: () => ({ status: 'ok', database: database.kind, queue: queue.stats() }),
   });
 

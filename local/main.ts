@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { z } from 'zod';
 import { readEnv } from '../lambdas/shared/env';
+import { toWebhookCredentials, WebhookSecret } from '../lambdas/shared/secrets';
+import { sourceAllowList } from './http-server';
 import { startLocalPipeline } from './local-pipeline';
 
 /** `npm start`: the whole pipeline on this machine. Every setting has a default; see README "Configuration". */
@@ -10,6 +12,10 @@ const LocalEnv = z.object({
   DATABASE_URL: z.string().optional(),
   DATA_DIR: z.string().default('.data/pglite'),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  ALLOWED_SOURCE_CIDRS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   QUEUE_VISIBILITY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().positive().default(5),
   PROCESSOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(10),
@@ -18,12 +24,17 @@ const LocalEnv = z.object({
 
 async function main(): Promise<void> {
   const env = readEnv(LocalEnv);
+  // Same names as the keys of the deployed webhook secret: META_APP_SECRET, AISENSY_WEBHOOK_SECRET, ...
+  const credentials = toWebhookCredentials(readEnv(WebhookSecret));
+  sourceAllowList(env.ALLOWED_SOURCE_CIDRS); // fails early on a malformed CIDR
   if (!env.DATABASE_URL && env.DATA_DIR !== 'memory') mkdirSync(env.DATA_DIR, { recursive: true });
   const pipeline = await startLocalPipeline({
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    credentials,
+    allowedSourceCidrs: env.ALLOWED_SOURCE_CIDRS,
     visibilityTimeoutMs: env.QUEUE_VISIBILITY_TIMEOUT_MS,
     maxReceiveCount: env.QUEUE_MAX_RECEIVE_COUNT,
     batchSize: env.PROCESSOR_BATCH_SIZE,

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { IngestEnv, readEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
+import { readJsonSecret, toWebhookCredentials, WebhookSecret } from '../shared/secrets';
 import { createIngestHandler } from './ingest-webhook';
 import { SqsStatusQueue } from './status-queue';
 
@@ -19,7 +20,11 @@ const ingestWebhook = createIngestHandler({
   queue: new SqsStatusQueue(sqs, env.QUEUE_URL),
   logger,
   maxBodyBytes: env.MAX_BODY_BYTES,
+  maxStatusesPerWebhook: env.MAX_STATUSES_PER_WEBHOOK,
   packing: { maxStatusesPerMessage: env.MAX_STATUSES_PER_MESSAGE, maxMessageBytes: env.QUEUE_MAX_MESSAGE_BYTES },
+  // Cached by Powertools Parameters for a few minutes: rotations apply without a redeploy.
+  credentials: async () => toWebhookCredentials(await readJsonSecret(WebhookSecret, env.WEBHOOK_SECRET_ID)),
+  requireAuth: env.REQUIRE_WEBHOOK_AUTH,
 });
 
 /** API Gateway (REST, proxy integration) -> ingest. */

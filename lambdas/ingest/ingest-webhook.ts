@@ -2,6 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { normalizeWebhook, WebhookFormatError } from '../domain/normalize-webhook';
 import { packQueueMessages, type PackingLimits } from '../domain/queue-message';
+import {
+  authenticateWebhook,
+  hasAnyCredential,
+  verificationChallenge,
+  type WebhookCredentials,
+} from '../domain/webhook-auth';
 import { RequestError } from '../shared/errors';
 import type { StatusQueue } from './status-queue';
 
@@ -10,7 +16,16 @@ export interface IngestDependencies {
   logger: Logger;
   /** Bodies larger than this are refused with 413 before any parsing. */
   maxBodyBytes: number;
+  /** Statuses one webhook may carry (Meta sends at most 1,000). @default 5000 */
+  maxStatusesPerWebhook?: number;
   packing?: PackingLimits;
+  /** The webhook credentials in force (the Lambda reads them from Secrets Manager, cached). */
+  credentials: () => Promise<WebhookCredentials> | WebhookCredentials;
+  /**
+   * A deployed webhook must be authenticated: when true and no credential is configured, requests are refused
+   * with 503 (a misconfiguration the provider's retries will outlive) instead of being accepted unauthenticated.
+   */
+  requireAuth: boolean;
 }
 
 /** What the provider gets back for a webhook it should not retry. */
@@ -21,47 +36,69 @@ export interface IngestResponseBody {
 }
 
 /**
- * The ingest Lambda's logic: raw request -> parse -> normalize -> enqueue -> response.
+ * The ingest Lambda's logic: raw request -> authenticate -> parse -> normalize -> enqueue -> response.
  * 200 when the webhook was understood (even if some items were rejected: a retry could not fix them),
- * 4xx with a reason for the caller's faults, 503 only when the queue failed, so the provider retries.
- * Never 410: AiSensy disables a webhook that answers 410.
+ * 4xx with a reason for the caller's faults, 5xx only when a retry could help (queue down, misconfiguration).
+ * Never 410: AiSensy disables a webhook that answers 410. Error bodies never carry internals.
  */
 export function createIngestHandler(deps: IngestDependencies) {
   const { queue, logger, maxBodyBytes, packing } = deps;
+  const maxStatuses = deps.maxStatusesPerWebhook ?? 5_000;
+
+  async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+    const credentials = await deps.credentials();
+    if (event.httpMethod === 'GET') {
+      const challenge = verificationChallenge(event.queryStringParameters, credentials);
+      if (challenge === undefined) throw new RequestError(403, 'verification failed');
+      return { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: challenge };
+    }
+    if (event.httpMethod !== 'POST') throw new RequestError(405, `${event.httpMethod} is not supported here; use POST`);
+
+    const headers = lowerCaseHeaders(event.headers);
+    const declaredLength = Number(headers['content-length']);
+    if (Number.isFinite(declaredLength) && declaredLength > maxBodyBytes) {
+      throw new RequestError(413, `body is ${declaredLength} bytes; the limit is ${maxBodyBytes}`);
+    }
+    const rawBody = decodeBody(event, maxBodyBytes);
+
+    if (deps.requireAuth && !hasAnyCredential(credentials)) {
+      logger.error('webhook authentication is required but no credential is configured in the webhook secret');
+      return json(503, { error: 'webhook authentication is not configured' });
+    }
+    const auth = authenticateWebhook({ headers, rawBody, pathToken: event.pathParameters?.token }, credentials);
+    if (!auth.ok) throw new RequestError(401, auth.reason);
+
+    const webhook = normalize(parseJson(rawBody));
+    if (webhook.updates.length + webhook.rejected.length > maxStatuses) {
+      throw new RequestError(413, `webhook carries more than ${maxStatuses} statuses`);
+    }
+    if (webhook.updates.length > 0) {
+      try {
+        await queue.send(packQueueMessages(webhook.updates, event.requestContext?.requestId, packing));
+      } catch (error) {
+        logger.error('could not queue the statuses; the provider will retry', {
+          error: error as Error,
+          statuses: webhook.updates.length,
+        });
+        return json(503, { error: 'the status queue is unavailable; retry later' });
+      }
+    }
+    logger.info('webhook accepted', {
+      format: webhook.format,
+      auth: auth.method,
+      accepted: webhook.updates.length,
+      rejected: webhook.rejected.length,
+      ...(webhook.ignored ? { ignored: webhook.ignored } : {}),
+    });
+    if (webhook.rejected.length) logger.warn('webhook items rejected', { rejected: webhook.rejected.slice(0, 20) });
+    const response: IngestResponseBody = { accepted: webhook.updates.length, rejected: webhook.rejected };
+    if (webhook.ignored) response.ignored = webhook.ignored;
+    return json(200, response);
+  }
 
   return async function ingestWebhook(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-    const correlationId = event.requestContext?.requestId;
     try {
-      if (event.httpMethod !== 'POST') throw new RequestError(405, `${event.httpMethod} is not supported here; use POST`);
-      const body = parseJsonBody(event, maxBodyBytes);
-      let webhook;
-      try {
-        webhook = normalizeWebhook(body);
-      } catch (error) {
-        if (error instanceof WebhookFormatError) throw new RequestError(400, error.message);
-        throw error;
-      }
-      if (webhook.updates.length > 0) {
-        try {
-          await queue.send(packQueueMessages(webhook.updates, correlationId, packing));
-        } catch (error) {
-          logger.error('could not queue the statuses; the provider will retry', {
-            error: error as Error,
-            statuses: webhook.updates.length,
-          });
-          return json(503, { error: 'the status queue is unavailable; retry later' });
-        }
-      }
-      logger.info('webhook accepted', {
-        format: webhook.format,
-        accepted: webhook.updates.length,
-        rejected: webhook.rejected.length,
-        ...(webhook.ignored ? { ignored: webhook.ignored } : {}),
-      });
-      if (webhook.rejected.length) logger.warn('webhook items rejected', { rejected: webhook.rejected.slice(0, 20) });
-      const response: IngestResponseBody = { accepted: webhook.updates.length, rejected: webhook.rejected };
-      if (webhook.ignored) response.ignored = webhook.ignored;
-      return json(200, response);
+      return await receive(event);
     } catch (error) {
       if (error instanceof RequestError) {
         logger.warn('webhook refused', { statusCode: error.statusCode, reason: error.reason });
@@ -74,20 +111,42 @@ export function createIngestHandler(deps: IngestDependencies) {
   };
 }
 
-/** Decodes (base64 when API Gateway says so), bounds and parses the body. */
-export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, maxBodyBytes: number): unknown {
+/** The exact bytes received: base64-decoded when API Gateway says so, bounded by `maxBodyBytes`. */
+export function decodeBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, maxBodyBytes: number): Buffer {
   if (event.body === null || event.body === undefined || event.body === '') {
     throw new RequestError(400, 'body is empty; expected a JSON webhook');
+  }
+  if (!event.isBase64Encoded && event.body.length > maxBodyBytes) {
+    throw new RequestError(413, `body is over the limit of ${maxBodyBytes} bytes`);
   }
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (raw.byteLength > maxBodyBytes) {
     throw new RequestError(413, `body is ${raw.byteLength} bytes; the limit is ${maxBodyBytes}`);
   }
+  return raw;
+}
+
+function parseJson(raw: Buffer): unknown {
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch {
     throw new RequestError(400, 'body is not valid JSON');
   }
+}
+
+function normalize(body: unknown) {
+  try {
+    return normalizeWebhook(body);
+  } catch (error) {
+    if (error instanceof WebhookFormatError) throw new RequestError(400, error.message);
+    throw error;
+  }
+}
+
+function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
+  return out;
 }
 
 function json(statusCode: number, body: unknown): APIGatewayProxyResult {

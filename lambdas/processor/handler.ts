@@ -3,21 +3,31 @@ import middy from '@middy/core';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { ProcessorEnv, readEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
+import { readJsonSecret, SupabaseSecret } from '../shared/secrets';
 import type { StatusStore } from '../store/status-store';
 import { SupabaseStatusStore } from '../store/supabase-status-store';
 import { createStatusBatchProcessor } from './process-status-batch';
 
-// Module scope: config and the client are created once per cold start and reused.
-let store: StatusStore | undefined;
-function getStore(): StatusStore {
-  if (!store) {
-    const env = readEnv(ProcessorEnv);
-    store = new SupabaseStatusStore({ url: env.SUPABASE_URL, serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY });
-  }
-  return store;
+// Module scope: config is read once per cold start; the client is created on first use and then reused.
+const env = readEnv(ProcessorEnv);
+let store: Promise<StatusStore> | undefined;
+
+async function createStore(): Promise<StatusStore> {
+  const credentials = 'SUPABASE_SECRET_ID' in env ? await readJsonSecret(SupabaseSecret, env.SUPABASE_SECRET_ID) : env;
+  return new SupabaseStatusStore({ url: credentials.SUPABASE_URL, serviceRoleKey: credentials.SUPABASE_SERVICE_ROLE_KEY });
 }
 
-const processStatusBatch = createStatusBatchProcessor({ store: getStore, logger });
+const processStatusBatch = createStatusBatchProcessor({
+  store: () => {
+    // A failed secret read is not cached: the next batch tries again.
+    store ??= createStore().catch((error: unknown) => {
+      store = undefined;
+      throw error;
+    });
+    return store;
+  },
+  logger,
+});
 
 /** SQS event source (ReportBatchItemFailures) -> processor. */
 export const handler = middy((event: SQSEvent, context: Context) => processStatusBatch(event, context)).use(

@@ -2,14 +2,25 @@ import { z } from 'zod';
 
 /**
  * Every environment variable the Lambda code reads, parsed once. A missing or malformed one fails the cold start
- * with a message naming the key, instead of `undefined` surfacing later.
+ * with a message naming the key, instead of `undefined` surfacing later. Secrets are never environment
+ * variables in a deployment: only the id of the Secrets Manager secret that holds them.
  */
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
 
 export const IngestEnv = z.object({
   QUEUE_URL: z.url(),
+  /** Secrets Manager id (name or ARN) of the webhook credentials. */
+  WEBHOOK_SECRET_ID: z.string().min(1),
+  /** Refuse every webhook (503) while the secret holds no credential, rather than accept unauthenticated calls. */
+  REQUIRE_WEBHOOK_AUTH: flag(true),
   /** Bodies above this are refused with 413. AiSensy's and Meta's batches stay well below 1 MiB. */
   MAX_BODY_BYTES: positiveInt(1_048_576),
+  MAX_STATUSES_PER_WEBHOOK: positiveInt(5_000),
   /** Statuses packed into one queue message: the unit of retry. */
   MAX_STATUSES_PER_MESSAGE: positiveInt(100),
   /** The queue's maximum message size, which also bounds one SendMessageBatch request. */
@@ -17,17 +28,18 @@ export const IngestEnv = z.object({
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
-export const ProcessorEnv = z.object({
-  SUPABASE_URL: z.url(),
-  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
-});
+/** The processor needs the Supabase secret's id; SUPABASE_URL + key directly are for runs outside AWS only. */
+export const ProcessorEnv = z.union([
+  z.object({ SUPABASE_SECRET_ID: z.string().min(1) }),
+  z.object({ SUPABASE_URL: z.url(), SUPABASE_SERVICE_ROLE_KEY: z.string().min(1) }),
+]);
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
 
 /** Parses `env` with `schema`; the error names each bad key but never echoes a value (it may be a secret). */
 export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`).join('; ');
     throw new Error(`invalid environment: ${problems}`);
   }
   return result.data;

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { QueueMessage } from '../../lambdas/domain/queue-message';
+import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../../lambdas/ingest/status-queue';
 import { LocalQueue } from '../../local/local-queue';
@@ -23,6 +24,8 @@ describe('ingest handler', () => {
       queue: new SqsStatusQueue(client, endpoint.queueUrl),
       logger: new Logger({ logLevel: 'SILENT' }),
       maxBodyBytes: 1_048_576,
+      credentials: () => NO_CREDENTIALS,
+      requireAuth: false,
     });
   });
   afterEach(async () => {
@@ -85,6 +88,8 @@ describe('ingest handler', () => {
       queue: new SqsStatusQueue(client, endpoint.queueUrl),
       logger: new Logger({ logLevel: 'SILENT' }),
       maxBodyBytes: 100,
+      credentials: () => NO_CREDENTIALS,
+      requireAuth: false,
     });
     const response = await small(webhookEvent(flatWebhook(Array.from({ length: 10 }, () => ({ id: 'w', status: 'sent', timestamp: '1704103200' })))));
     expect(response.statusCode).toBe(413);
@@ -107,7 +112,7 @@ describe('ingest handler', () => {
     expect(queue.stats().visible).toBe(0);
   });
 
-  it('refuses methods other than POST with 405', async () => {
+  it('refuses methods other than POST and GET with 405', async () => {
     const response = await ingest(webhookEvent('', { httpMethod: 'DELETE' }));
     expect(response.statusCode).toBe(405);
   });

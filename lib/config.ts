@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/**
+ * The one typed configuration of the stack. Every key can be set in cdk.json's `context`, on the command line
+ * (`npx cdk deploy -c maxReceiveCount=8`) or in the environment under its SCREAMING_SNAKE name
+ * (`MAX_RECEIVE_COUNT=8`); the environment wins over context, context over the defaults here.
+ */
+const list = z
+  .union([z.array(z.string()), z.string()])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, 'must be a CIDR such as 203.0.113.0/24');
+
+const ConfigShape = z.object({
+    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('WhatsAppDeliveryTracker'),
+
+    /** Existing Secrets Manager secret (name or ARN) holding {"SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"}. */
+    supabaseSecret: z.string().min(1).default('whatsapp-delivery-tracker/supabase'),
+    /**
+     * Existing secret (name or ARN) holding the webhook credentials: any of {"META_APP_SECRET",
+     * "AISENSY_WEBHOOK_SECRET", "WEBHOOK_SHARED_TOKEN", "WEBHOOK_SHARED_TOKEN_PREVIOUS", "WEBHOOK_VERIFY_TOKEN"}.
+     */
+    webhookSecret: z.string().min(1).default('whatsapp-delivery-tracker/webhook'),
+    /** `false` deploys a webhook that accepts unauthenticated calls: only ever on purpose. */
+    requireWebhookAuth: bool.default(true),
+
+    /** Steady requests per second the API accepts before answering 429. */
+    apiRateLimit: int(1, 10_000).default(1_000),
+    /** Requests the API accepts at once above the steady rate. */
+    apiBurstLimit: int(1, 5_000).default(2_000),
+    /** When set, only these source ranges may call the API (enforced by API Gateway's resource policy). */
+    allowedSourceCidrs: list.pipe(z.array(cidr)).default([]),
+    /** Bodies larger than this are refused with 413 before parsing. */
+    maxBodyBytes: int(1_024, 6_000_000).default(1_048_576),
+    /** Statuses accepted in one webhook (Meta sends at most 1,000). */
+    maxStatusesPerWebhook: int(1, 100_000).default(5_000),
+
+    /** Receives before a message moves to the dead-letter queue. */
+    maxReceiveCount: int(1, 1_000).default(5),
+    /** Days the dead-letter queue keeps messages (SQS allows at most 14). */
+    dlqRetentionDays: int(1, 14).default(14),
+
+    processorBatchSize: int(1, 10_000).default(10),
+    processorBatchingWindowSeconds: int(0, 300).default(1),
+    /** Processor invocations at once: bounds the connections a burst opens on Supabase. */
+    processorMaxConcurrency: int(2, 1_000).default(5),
+    processorTimeoutSeconds: int(5, 900).default(30),
+    processorMemoryMb: int(128, 10_240).default(512),
+    ingestTimeoutSeconds: int(1, 29).default(6),
+    ingestMemoryMb: int(128, 10_240).default(256),
+
+    logRetentionDays: int(1, 3_653).default(30),
+});
+
+export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
+    if (config.processorBatchSize > 10 && config.processorBatchingWindowSeconds === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['processorBatchingWindowSeconds'],
+        message: 'SQS needs a batching window of at least 1 s for batches larger than 10',
+      });
+    }
+  });
+export type TrackerConfig = z.infer<typeof TrackerConfig>;
+
+export const CONFIG_KEYS = Object.keys(ConfigShape.shape) as (keyof TrackerConfig)[];
+
+/** `apiRateLimit` -> `API_RATE_LIMIT` */
+export const envName = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates the config; a bad value fails with a message naming its key and where it came from. */
+export function loadConfig(context: (key: string) => unknown, env: NodeJS.ProcessEnv = process.env): TrackerConfig {
+  const raw: Record<string, unknown> = {};
+  const source: Record<string, string> = {};
+  for (const key of CONFIG_KEYS) {
+    const fromEnv = env[envName(key)];
+    const fromContext = context(key);
+    if (fromEnv !== undefined && fromEnv !== '') {
+      raw[key] = fromEnv;
+      source[key] = `environment variable ${envName(key)}`;
+    } else if (fromContext !== undefined) {
+      raw[key] = fromContext;
+      source[key] = `context key "${key}"`;
+    }
+  }
+  const result = TrackerConfig.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      return `${key} (${source[key] ?? 'default'}): ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
