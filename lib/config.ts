@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The one typed configuration of the stack. Every key can be set in cdk.json's `context`, on the command line

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnv } from '../lambdas/shared/env';
 import { toWebhookCredentials, WebhookSecret } from '../lambdas/shared/secrets';
 import { sourceAllowList } from './http-server';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { normalizePhone } from './phone';
 import { STAGES, StatusUpdate, type RejectedItem, type Stage, type StatusError } from './status-update';
 import { parseProviderTimestamp } from './timestamps';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The stages a WhatsApp message goes through, in order of progress. A later stage implies the earlier ones

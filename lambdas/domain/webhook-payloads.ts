@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The three webhook shapes users point at the endpoint, in one place. Envelopes are parsed strictly enough to be

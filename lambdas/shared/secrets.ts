@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { WebhookCredentials } from '../domain/webhook-auth';
 
 /** Secret values are cached for this long (Powertools Parameters), so a rotation is picked up within minutes. */

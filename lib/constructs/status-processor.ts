@@ -1,0 +1,53 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { TrackerFunction } from './tracker-function';
+
+export interface StatusProcessorProps {
+  readonly queue: IQueue;
+  /** Holds {"SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"}. */
+  readonly supabaseSecret: ISecret;
+  /** Queue messages per invocation (each holds up to 100 statuses). @default 10 */
+  readonly batchSize?: number;
+  /** @default Duration.seconds(1) */
+  readonly maxBatchingWindow?: Duration;
+  /** Invocations at once: bounds the connections a burst opens on Supabase. @default 5 */
+  readonly maxConcurrency?: number;
+  readonly timeout: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  readonly logRetention: RetentionDays;
+}
+
+/** The processor function fed by the queue, with partial batch failures; may read only the Supabase secret. */
+export class StatusProcessor extends Construct {
+  public readonly function: TrackerFunction;
+  public readonly eventSource: SqsEventSource;
+
+  constructor(scope: Construct, id: string, props: StatusProcessorProps) {
+    super(scope, id);
+    this.function = new TrackerFunction(this, 'Function', {
+      entry: 'lambdas/processor/handler.ts',
+      description: 'Applies batches of WhatsApp status updates to Supabase',
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      logRetention: props.logRetention,
+      environment: { SUPABASE_SECRET_ID: props.supabaseSecret.secretArn },
+    });
+    props.supabaseSecret.grantRead(this.function);
+    this.eventSource = new SqsEventSource(props.queue, {
+      batchSize: props.batchSize ?? 10,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency ?? 5,
+    });
+    this.function.addEventSource(this.eventSource);
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AWS-managed basic execution role only allows writing to CloudWatch Logs.',
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { RemovalPolicy, type Duration } from 'aws-cdk-lib';
+import { Architecture, Runtime, type Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The newest Node.js runtime aws-cdk-lib offers. The handlers are also tested on Node 20 and 22. */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * How every function is bundled (esbuild, locally). Exported so the bundle test and the benchmark build exactly
+ * what a deployment ships.
+ */
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: 'node22',
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  // Some bundled CommonJS dependencies `require` Node built-ins; ESM has no `require` of its own.
+  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  // The Lambda runtime ships the AWS SDK v3: leaving it out keeps bundles small and cold starts short.
+  externalModules: ['@aws-sdk/*'],
+} as const;
+
+export interface TrackerFunctionProps {
+  /** Path of the handler module, relative to the project root, e.g. `lambdas/ingest/handler.ts`. */
+  readonly entry: string;
+  readonly description: string;
+  /** @default 256 */
+  readonly memorySize?: number;
+  readonly timeout: Duration;
+  readonly logRetention: RetentionDays;
+  /** Plain settings only: secrets are passed as Secrets Manager ids, never values. */
+  readonly environment?: Record<string, string>;
+  readonly tracing?: Tracing;
+}
+
+/**
+ * Every Lambda of the stack, with the defaults set once: newest Node runtime, ARM64, a log group with retention,
+ * source maps, and a minified ESM bundle built locally by esbuild (no Docker).
+ */
+export class TrackerFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: TrackerFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: LAMBDA_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout,
+      logGroup,
+      tracing: props.tracing,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'whatsapp-delivery-tracker',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields], externalModules: [...LAMBDA_BUNDLING.externalModules] },
+    });
+  }
+}
+

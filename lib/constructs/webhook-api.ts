@@ -1,0 +1,102 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface WebhookApiProps {
+  readonly handler: IFunction;
+  /** Steady requests per second before API Gateway answers 429. @default 1000 */
+  readonly rateLimit?: number;
+  /** Requests above the steady rate accepted at once. @default 2000 */
+  readonly burstLimit?: number;
+  /** When not empty, only these source ranges may invoke the API (resource policy, before any function runs). */
+  readonly allowedSourceCidrs?: readonly string[];
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * The public webhook: `POST /webhook` (and `/webhook/{token}` for callers that can only put a secret in the URL),
+ * `GET /webhook` for Meta's verification handshake, all proxied to the ingest function.
+ */
+export class WebhookApi extends Construct {
+  public readonly api: RestApi;
+  public readonly accessLogGroup: LogGroup;
+  /** The URL to paste into AiSensy's or Meta's dashboard. */
+  public readonly webhookUrl: string;
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+
+    const cidrs = props.allowedSourceCidrs ?? [];
+    this.api = new RestApi(this, 'Api', {
+      description: 'WhatsApp delivery status webhooks',
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: 'prod',
+        throttlingRateLimit: props.rateLimit ?? 1_000,
+        throttlingBurstLimit: props.burstLimit ?? 2_000,
+        metricsEnabled: true,
+        // Execution logs would record full paths, tokens included: errors only, and never data traces.
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
+        // The resource path is the template (/webhook/{token}), never the token itself.
+        accessLogFormat: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            sourceIp: AccessLogField.contextIdentitySourceIp(),
+            requestTime: AccessLogField.contextRequestTime(),
+            httpMethod: AccessLogField.contextHttpMethod(),
+            resourcePath: AccessLogField.contextResourcePath(),
+            status: AccessLogField.contextStatus(),
+            responseLength: AccessLogField.contextResponseLength(),
+            integrationLatency: AccessLogField.contextIntegrationLatency(),
+            userAgent: AccessLogField.contextIdentityUserAgent(),
+          }),
+        ),
+      },
+      policy: cidrs.length ? sourceIpPolicy(cidrs) : undefined,
+    });
+
+    const integration = new LambdaIntegration(props.handler, { proxy: true });
+    const webhook = this.api.root.addResource('webhook');
+    webhook.addMethod('POST', integration);
+    webhook.addMethod('GET', integration);
+    webhook.addResource('{token}').addMethod('POST', integration);
+    this.webhookUrl = this.api.urlForPath('/webhook');
+  }
+}
+
+/** Allows invocation only from the given ranges; the explicit deny wins over the allow for anyone else. */
+function sourceIpPolicy(cidrs: readonly string[]): PolicyDocument {
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+      }),
+      new PolicyStatement({
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        conditions: { NotIpAddress: { 'aws:SourceIp': [...cidrs] } },
+      }),
+    ],
+  });
+}

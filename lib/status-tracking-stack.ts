@@ -1,0 +1,112 @@
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { TrackerConfig } from './config';
+import { StatusProcessor } from './constructs/status-processor';
+import { StatusQueue } from './constructs/status-queue';
+import { WebhookApi } from './constructs/webhook-api';
+import { WebhookIngest } from './constructs/webhook-ingest';
+
+export interface StatusTrackingStackProps extends StackProps {
+  readonly config: TrackerConfig;
+}
+
+/**
+ * API Gateway -> ingest Lambda -> SQS (+ DLQ) -> processor Lambda -> Supabase. Composes the constructs and
+ * nothing else: every setting comes from the validated config.
+ */
+export class StatusTrackingStack extends Stack {
+  public readonly webhookApi: WebhookApi;
+  public readonly statusQueue: StatusQueue;
+  public readonly ingest: WebhookIngest;
+  public readonly processor: StatusProcessor;
+
+  constructor(scope: Construct, id: string, props: StatusTrackingStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as RetentionDays;
+    const processorTimeout = Duration.seconds(config.processorTimeoutSeconds);
+
+    const supabaseSecret = importSecret(this, 'SupabaseSecret', config.supabaseSecret);
+    const webhookSecret = importSecret(this, 'WebhookSecret', config.webhookSecret);
+
+    this.statusQueue = new StatusQueue(this, 'StatusQueue', {
+      visibilityTimeout: Duration.seconds(config.processorTimeoutSeconds * 6),
+      maxReceiveCount: config.maxReceiveCount,
+      deadLetterRetention: Duration.days(config.dlqRetentionDays),
+    });
+    this.ingest = new WebhookIngest(this, 'Ingest', {
+      queue: this.statusQueue.queue,
+      webhookSecret,
+      requireWebhookAuth: config.requireWebhookAuth,
+      maxBodyBytes: config.maxBodyBytes,
+      maxStatusesPerWebhook: config.maxStatusesPerWebhook,
+      timeout: Duration.seconds(config.ingestTimeoutSeconds),
+      memorySize: config.ingestMemoryMb,
+      logRetention,
+    });
+    this.processor = new StatusProcessor(this, 'Processor', {
+      queue: this.statusQueue.queue,
+      supabaseSecret,
+      batchSize: config.processorBatchSize,
+      maxBatchingWindow: Duration.seconds(config.processorBatchingWindowSeconds),
+      maxConcurrency: config.processorMaxConcurrency,
+      timeout: processorTimeout,
+      memorySize: config.processorMemoryMb,
+      logRetention,
+    });
+    this.webhookApi = new WebhookApi(this, 'WebhookApi', {
+      handler: this.ingest.function,
+      rateLimit: config.apiRateLimit,
+      burstLimit: config.apiBurstLimit,
+      allowedSourceCidrs: config.allowedSourceCidrs,
+      logRetention,
+    });
+    acknowledgeDesignDecisions(this);
+
+    new CfnOutput(this, 'WebhookUrl', { value: this.webhookApi.webhookUrl, description: 'Paste into AiSensy / Meta' });
+    new CfnOutput(this, 'QueueUrl', { value: this.statusQueue.queue.queueUrl });
+    new CfnOutput(this, 'QueueArn', { value: this.statusQueue.queue.queueArn });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.statusQueue.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueArn', { value: this.statusQueue.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'IngestFunctionName', { value: this.ingest.function.functionName });
+    new CfnOutput(this, 'ProcessorFunctionName', { value: this.processor.function.functionName });
+  }
+}
+
+/** An existing secret by name or ARN; the stack never creates or holds secret values. */
+function importSecret(scope: Construct, id: string, nameOrArn: string): ISecret {
+  if (!nameOrArn.startsWith('arn:')) return Secret.fromSecretNameV2(scope, id, nameOrArn);
+  // A complete ARN ends with Secrets Manager's 6-character suffix; a partial one does not.
+  return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
+    ? Secret.fromSecretCompleteArn(scope, id, nameOrArn)
+    : Secret.fromSecretPartialArn(scope, id, nameOrArn);
+}
+
+/** cdk-nag findings that are deliberate, each with its reason. */
+function acknowledgeDesignDecisions(stack: StatusTrackingStack): void {
+  const api = stack.webhookApi.api;
+  Validations.of(api).acknowledge(
+    {
+      id: 'AwsSolutions-APIG4',
+      reason: 'Providers cannot send IAM or Cognito credentials; the ingest function authenticates every call (HMAC signature or shared token) before anything is queued.',
+    },
+    {
+      id: 'AwsSolutions-COG4',
+      reason: 'No Cognito user pool: callers are WhatsApp providers, authenticated by signature or shared token in the function.',
+    },
+    {
+      id: 'AwsSolutions-APIG2',
+      reason: 'Bodies are validated by zod schemas in the ingest function, which answers 400 with a reason per webhook and per item.',
+    },
+    {
+      id: 'AwsSolutions-APIG3',
+      reason: 'No WAF by default: throttling, the optional source-IP allow-list and signature checks cover the threat; add a WebACL if your account requires one.',
+    },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'API Gateway needs its account-level CloudWatch role for access logs; this is the AWS-managed policy for it.',
+    },
+  );
+}

@@ -1,0 +1,52 @@
+/**
+ * Builds each Lambda exactly as the CDK stack does (same esbuild options, see LAMBDA_BUNDLING) into .build/,
+ * for the bundle test on several Node versions and for the benchmark. `tsx scripts/bundle-lambdas.ts` prints sizes.
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { LAMBDA_BUNDLING } from '../lib/constructs/tracker-function';
+
+export const LAMBDA_ENTRIES = {
+  ingest: 'lambdas/ingest/handler.ts',
+  processor: 'lambdas/processor/handler.ts',
+} as const;
+export type LambdaName = keyof typeof LAMBDA_ENTRIES;
+
+const ROOT = path.resolve(__dirname, '..');
+
+export interface BuiltLambda {
+  name: LambdaName;
+  file: string;
+  bytes: number;
+}
+
+export async function bundleLambdas(outDir = path.join(ROOT, '.build')): Promise<BuiltLambda[]> {
+  const built: BuiltLambda[] = [];
+  for (const [name, entry] of Object.entries(LAMBDA_ENTRIES) as [LambdaName, string][]) {
+    const file = path.join(outDir, name, 'index.mjs');
+    await build({
+      entryPoints: [path.join(ROOT, entry)],
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: LAMBDA_BUNDLING.target,
+      minify: LAMBDA_BUNDLING.minify,
+      sourcemap: LAMBDA_BUNDLING.sourceMap,
+      sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+      mainFields: [...LAMBDA_BUNDLING.mainFields],
+      banner: { js: LAMBDA_BUNDLING.banner },
+      external: [...LAMBDA_BUNDLING.externalModules],
+      logLevel: 'error',
+    });
+    built.push({ name, file, bytes: statSync(file).size });
+  }
+  return built;
+}
+
+if (require.main === module) {
+  bundleLambdas().then((built) => {
+    for (const b of built) process.stdout.write(`${b.name.padEnd(10)} ${(b.bytes / 1024).toFixed(1).padStart(8)} KiB  ${path.relative(ROOT, b.file)}\n`);
+  });
+}

@@ -1,0 +1,77 @@
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+import { bundleLambdas, type BuiltLambda } from '../../scripts/bundle-lambdas';
+import { LocalQueue } from '../../local/local-queue';
+import { startSqsEndpoint, type SqsEndpoint } from '../../local/sqs-endpoint';
+import { QueueMessage } from '../../lambdas/domain/queue-message';
+import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { sqsEvent, sqsRecord, webhookEvent } from '../support/events';
+import { startFakeSecretsManager } from '../support/fake-secrets-manager';
+import { startPostgrestRpcServer, type PostgrestRpcServer } from '../support/postgrest-rpc-server';
+import { invokeBundle, nodeBinaries } from '../support/run-bundle';
+import { readRow } from '../support/status-rows';
+import { flatWebhook } from '../fixtures/webhooks';
+
+/**
+ * The deployable artefacts themselves: each Lambda bundled with the stack's esbuild options, loaded in a fresh
+ * Node process (20, and 22 in CI), reading its secret from a Secrets Manager endpoint through the real SDK and
+ * Powertools Parameters, and doing its real job against loopback SQS and PostgREST endpoints.
+ */
+describe('Lambda bundles', () => {
+  let bundles: Record<string, BuiltLambda>;
+  let queue: LocalQueue;
+  let sqs: SqsEndpoint;
+  let db: TestDatabase;
+  let rest: PostgrestRpcServer;
+  let secrets: Awaited<ReturnType<typeof startFakeSecretsManager>>;
+
+  beforeAll(async () => {
+    const outDir = path.resolve(__dirname, '..', '..', '.build', 'test');
+    bundles = Object.fromEntries((await bundleLambdas(outDir)).map((b) => [b.name, b]));
+    queue = new LocalQueue({ name: 'status-updates' });
+    sqs = await startSqsEndpoint(queue);
+    db = await createTestDatabase(availableEngines()[0] ?? 'pglite');
+    rest = await startPostgrestRpcServer(db.executor, 'service-role-key');
+    secrets = await startFakeSecretsManager({
+      'tracker/webhook': { META_APP_SECRET: 'meta-app-secret' },
+      'tracker/supabase': { SUPABASE_URL: rest.url, SUPABASE_SERVICE_ROLE_KEY: 'service-role-key' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await secrets.close();
+    await rest.close();
+    await sqs.close();
+    await db.drop();
+  });
+
+  describe.each(nodeBinaries())('on $label', ({ bin, label }) => {
+    it('ingest: verifies the signature with the secret from Secrets Manager and queues the statuses', async () => {
+      const body = JSON.stringify(flatWebhook([{ id: `wamid.bundle-${label}`, status: 'delivered', timestamp: '1704103200', recipient_id: '15551234567' }]));
+      const signature = `sha256=${createHmac('sha256', 'meta-app-secret').update(body).digest('hex')}`;
+      const env = { QUEUE_URL: sqs.queueUrl, WEBHOOK_SECRET_ID: 'tracker/webhook', AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint };
+
+      const signed = await invokeBundle(bin, bundles.ingest!.file, webhookEvent(body, { headers: { 'X-Hub-Signature-256': signature } }), env);
+      const unsigned = await invokeBundle(bin, bundles.ingest!.file, webhookEvent(body), env);
+
+      expect(signed.result).toMatchObject({ statusCode: 200, body: JSON.stringify({ accepted: 1, rejected: [] }) });
+      expect(unsigned.result).toMatchObject({ statusCode: 401 });
+      const queued = queue.receive(10).flatMap((r) => QueueMessage.parse(JSON.parse(r.body)).statuses);
+      expect(queued.map((s) => s.message_id)).toEqual([`wamid.bundle-${label}`]);
+    });
+
+    it('processor: reads the Supabase secret and applies the batch through supabase-js', async () => {
+      const message = JSON.stringify({ v: 1, statuses: [{ message_id: `wamid.proc-${label}`, status: 'read', timestamp: '2024-01-01T10:00:00.000Z' }] });
+      const { result } = await invokeBundle(bin, bundles.processor!.file, sqsEvent(sqsRecord(message), sqsRecord('garbage', 'poison')), {
+        SUPABASE_SECRET_ID: 'tracker/supabase',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      });
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
+      expect(await readRow(db.executor, `wamid.proc-${label}`)).toMatchObject({ current_status: 'read' });
+    });
+  });
+
+  it('keeps the ingest bundle small (minified, AWS SDK left to the runtime)', () => {
+    expect(bundles.ingest!.bytes).toBeLessThan(250 * 1024);
+  });
+});

@@ -1,0 +1,238 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig, type TrackerConfig } from '../../lib/config';
+import { StatusTrackingStack } from '../../lib/status-tracking-stack';
+
+/** Bundling is skipped here (it is exercised by `cdk synth` in CI); everything else is the real stack. */
+function synth(context: Record<string, unknown> = {}): { template: Template; stack: StatusTrackingStack; config: TrackerConfig } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const config = loadConfig((key) => context[key], {});
+  const stack = new StatusTrackingStack(app, 'Tracker', { config, env: { account: '123456789012', region: 'eu-west-1' } });
+  return { template: Template.fromStack(stack), stack, config };
+}
+
+/** All IAM statements attached to the role of the function whose logical id starts with `prefix`. */
+function statementsOf(template: Template, rolePrefix: string): { Action: string | string[]; Resource: unknown; Effect: string }[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(rolePrefix)))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+const actionsOf = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => [s.Action].flat()).sort();
+
+describe('StatusTrackingStack', () => {
+  const { template } = synth();
+
+  describe('API', () => {
+    it('serves POST and GET /webhook and POST /webhook/{token} through a Lambda proxy', () => {
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'webhook' });
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{token}' });
+      for (const method of ['POST', 'GET']) {
+        template.hasResourceProperties('AWS::ApiGateway::Method', {
+          HttpMethod: method,
+          Integration: Match.objectLike({ Type: 'AWS_PROXY' }),
+        });
+      }
+      expect(Object.values(template.findResources('AWS::ApiGateway::Method'))).toHaveLength(3);
+    });
+
+    it('throttles the stage and writes access logs that hold the resource template, not the path', () => {
+      const format = new Capture();
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        StageName: 'prod',
+        MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DataTraceEnabled: false })]),
+        AccessLogSetting: { DestinationArn: Match.anyValue(), Format: format },
+      });
+      expect(format.asString()).toContain('$context.resourcePath');
+      expect(format.asString()).not.toMatch(/\$context\.path\b/);
+    });
+
+    it('has no resource policy unless source CIDRs are configured', () => {
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', { Policy: Match.absent() });
+      const restricted = synth({ allowedSourceCidrs: '203.0.113.0/24, 198.51.100.7/32' }).template;
+      restricted.hasResourceProperties('AWS::ApiGateway::RestApi', {
+        Policy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'execute-api:Invoke',
+              Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24', '198.51.100.7/32'] } },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('ingest function', () => {
+    it('runs on the newest Node runtime, ARM64, small and short', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        Timeout: 6,
+        Environment: {
+          Variables: Match.objectLike({
+            QUEUE_URL: Match.anyValue(),
+            WEBHOOK_SECRET_ID: Match.anyValue(),
+            REQUIRE_WEBHOOK_AUTH: 'true',
+            MAX_BODY_BYTES: '1048576',
+            NODE_OPTIONS: '--enable-source-maps',
+          }),
+        },
+      });
+    });
+
+    it('may only send messages to its queue and read the webhook secret', () => {
+      const statements = statementsOf(template, 'IngestFunctionServiceRole');
+      expect(actionsOf(statements)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sqs:SendMessage']);
+      const sqs = statements.find((s) => s.Action === 'sqs:SendMessage');
+      expect(sqs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StatusQueue/), 'Arn'] });
+      const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+      expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/webhook-??????');
+    });
+  });
+
+  describe('queue', () => {
+    it('encrypts both queues, dead-letters after 5 receives, keeps dead letters 14 days', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: 180,
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    });
+
+    it('sets the visibility timeout to at least 6 x the processor timeout', () => {
+      const processorTimeout = new Capture();
+      template.hasResourceProperties('AWS::Lambda::Function', { Timeout: processorTimeout, Environment: { Variables: Match.objectLike({ SUPABASE_SECRET_ID: Match.anyValue() }) } });
+      const queue = Object.values(template.findResources('AWS::SQS::Queue')).find((q) => q.Properties.RedrivePolicy);
+      expect(queue?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * processorTimeout.asNumber());
+    });
+
+    it('denies every request that is not over TLS, on both queues', () => {
+      const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+      expect(policies).toHaveLength(2);
+      for (const policy of policies) {
+        expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+          expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        );
+      }
+    });
+  });
+
+  describe('processor function', () => {
+    it('consumes the queue with partial batch failures, batching and bounded concurrency', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 1,
+        ScalingConfig: { MaximumConcurrency: 5 },
+      });
+    });
+
+    it('may read only the Supabase secret and consume its queue (no wildcard action)', () => {
+      const statements = statementsOf(template, 'ProcessorFunctionServiceRole');
+      expect(actionsOf(statements)).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ]);
+      const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+      expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/supabase-??????');
+      expect(JSON.stringify(secret?.Resource)).not.toContain('webhook');
+    });
+  });
+
+  it('never holds a secret value: only Secrets Manager ids reach the functions', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    for (const fn of functions) {
+      const names = Object.keys(fn.Properties.Environment?.Variables ?? {});
+      expect(names.filter((n) => /(SECRET|KEY|TOKEN|PASSWORD)(?!_ID)/.test(n))).toEqual([]);
+    }
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/SUPABASE_SERVICE_ROLE_KEY|service_role|eyJhbGci/);
+    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret'))).toEqual([]);
+  });
+
+  it('uses an existing secret by complete ARN exactly', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/supabase-AbC123';
+    const statements = statementsOf(synth({ supabaseSecret: arn }).template, 'ProcessorFunctionServiceRole');
+    expect(statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))?.Resource).toBe(arn);
+  });
+
+  it('outputs the webhook URL, queue and DLQ URLs and ARNs, and function names', () => {
+    const outputs = Object.keys(template.findOutputs('*'));
+    expect(outputs).toEqual(
+      expect.arrayContaining(['DeadLetterQueueArn', 'DeadLetterQueueUrl', 'IngestFunctionName', 'ProcessorFunctionName', 'QueueArn', 'QueueUrl', 'WebhookUrl']),
+    );
+    const url = template.findOutputs('WebhookUrl').WebhookUrl?.Value['Fn::Join'][1] as unknown[];
+    expect(url[0]).toBe('https://');
+    expect(url.at(-1)).toBe('/webhook');
+  });
+
+  it('applies the configuration', () => {
+    const custom = synth({
+      maxReceiveCount: '8',
+      processorTimeoutSeconds: 60,
+      processorBatchSize: 50,
+      processorBatchingWindowSeconds: 5,
+      processorMaxConcurrency: 3,
+      apiRateLimit: 200,
+      apiBurstLimit: 400,
+      requireWebhookAuth: 'false',
+    }).template;
+    custom.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }) });
+    custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, MaximumBatchingWindowInSeconds: 5, ScalingConfig: { MaximumConcurrency: 3 } });
+    custom.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 })]) });
+    custom.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ REQUIRE_WEBHOOK_AUTH: 'false' }) } });
+  });
+});
+
+describe('cdk-nag AwsSolutionsChecks', () => {
+  function synthWithNag(addMistake = false) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new StatusTrackingStack(app, 'Tracker', { config: loadConfig(() => undefined, {}) });
+    if (addMistake) new Queue(stack, 'PlainQueue');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    return () => app.synth();
+  }
+
+  it('finds no unacknowledged issue in the stack', () => {
+    expect(synthWithNag()).not.toThrow();
+  });
+
+  it('is really checking: an unencrypted queue without DLQ fails the synth', () => {
+    expect(synthWithNag(true)).toThrow(/AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
+  });
+});
+
+describe('loadConfig', () => {
+  it('uses the defaults with nothing set', () => {
+    expect(loadConfig(() => undefined, {})).toMatchObject({ maxReceiveCount: 5, requireWebhookAuth: true, allowedSourceCidrs: [] });
+  });
+
+  it('lets the environment override the context', () => {
+    const config = loadConfig((key) => (key === 'maxReceiveCount' ? 7 : undefined), { MAX_RECEIVE_COUNT: '9' });
+    expect(config.maxReceiveCount).toBe(9);
+  });
+
+  it.each([
+    [{ apiRateLimit: 'lots' }, /apiRateLimit \(context key "apiRateLimit"\)/],
+    [{ allowedSourceCidrs: '10.0.0.1' }, /allowedSourceCidrs .*CIDR/],
+    [{ dlqRetentionDays: 30 }, /dlqRetentionDays/],
+    [{ processorBatchSize: 100, processorBatchingWindowSeconds: 0 }, /processorBatchingWindowSeconds.*batching window/],
+    [{ requireWebhookAuth: 'maybe' }, /requireWebhookAuth/],
+  ])('refuses %p with an error naming the key', (context, message) => {
+    expect(() => loadConfig((key) => (context as Record<string, unknown>)[key], {})).toThrow(message);
+  });
+
+  it('names the environment variable when the bad value came from there', () => {
+    expect(() => loadConfig(() => undefined, { PROCESSOR_MAX_CONCURRENCY: '1' })).toThrow(/processorMaxConcurrency \(environment variable PROCESSOR_MAX_CONCURRENCY\)/);
+  });
+});
