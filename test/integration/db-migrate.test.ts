@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..', '..');
+const describeOnRealPostgres = hasRealPostgres() ? describe : describe.skip;
+
+describeOnRealPostgres('npm run db:migrate', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    // Start from an empty database: drop what createTestDatabase applied.
+    await db.executor.exec('drop schema public cascade; create schema public;');
+  });
+  afterAll(() => db.drop());
+
+  const migrate = () => run('npm', ['run', '--silent', 'db:migrate'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url ?? '' } });
+  const schema = async () =>
+    (await db.executor.query<{ d: string }>(
+      `select string_agg(table_name || '.' || column_name || ':' || data_type, ',' order by table_name, column_name) as d
+         from information_schema.columns where table_schema = 'public'`,
+    )).rows[0]?.d;
+
+  it('applies every migration once, then changes nothing when run again', async () => {
+    const first = await migrate();
+    expect(first.stdout).toMatch(/applied 0001_create_broadcasts_messages/);
+    expect(first.stdout).toMatch(/applied 0002_create_apply_status_updates/);
+    const after = await schema();
+    expect(after).toContain('broadcasts_messages.status:jsonb');
+
+    const second = await migrate();
+    expect(second.stdout).toMatch(/up to date/);
+    expect(await schema()).toBe(after);
+    const { rows } = await db.executor.query<{ n: number }>('select count(*)::int as n from delivery_tracker_migrations');
+    expect(rows[0]?.n).toBe(2);
+  });
+
+  it('leaves the files applicable by plain psql again (re-runnable DDL)', async () => {
+    const files = ['0001_create_broadcasts_messages.sql', '0002_create_apply_status_updates.sql'];
+    for (const file of files) {
+      await expect(run('psql', [db.url ?? '', '-v', 'ON_ERROR_STOP=1', '-q', '-f', path.join(ROOT, 'supabase', 'migrations', file)])).resolves.toBeDefined();
+    }
+  });
+});
