@@ -1,9 +1,10 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { WebhookCredentials } from '../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
-import { logger } from '../lambdas/shared/powertools';
+import { logger, METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/shared/powertools';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
@@ -63,15 +64,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     maxAttempts: 3,
   });
 
+  // EMF goes to stdout like in Lambda; POWERTOOLS_METRICS_DISABLED (default true locally) silences it.
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
   const ingest = createIngestHandler({
     queue: new SqsStatusQueue(sqsClient, sqs.queueUrl),
     logger,
+    metrics,
     maxBodyBytes: options.maxBodyBytes,
     credentials: () => options.credentials,
     requireAuth: false,
   });
   const store = new SqlStatusStore(database);
-  const processStatusBatch = createStatusBatchProcessor({ store: () => store, logger });
+  const processStatusBatch = createStatusBatchProcessor({ store: () => store, logger, metrics });
   const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
     batchSize: options.batchSize,
     concurrency: options.concurrency,

@@ -23,6 +23,8 @@ const LocalEnv = z.object({
 });
 
 async function main(): Promise<void> {
+  // CloudWatch's EMF lines would drown the local log: off unless asked for.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const env = readEnv(LocalEnv);
   // Same names as the keys of the deployed webhook secret: META_APP_SECRET, AISENSY_WEBHOOK_SECRET, ...
   const credentials = toWebhookCredentials(readEnv(WebhookSecret));

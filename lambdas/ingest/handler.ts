@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { IngestEnv, readEnv } from '../shared/env';
-import { logger } from '../shared/powertools';
+import { logger, metrics } from '../shared/powertools';
 import { readJsonSecret, toWebhookCredentials, WebhookSecret } from '../shared/secrets';
 import { createIngestHandler } from './ingest-webhook';
 import { SqsStatusQueue } from './status-queue';
@@ -19,6 +19,7 @@ const sqs = new SQSClient({
 const ingestWebhook = createIngestHandler({
   queue: new SqsStatusQueue(sqs, env.QUEUE_URL),
   logger,
+  metrics,
   maxBodyBytes: env.MAX_BODY_BYTES,
   maxStatusesPerWebhook: env.MAX_STATUSES_PER_WEBHOOK,
   packing: { maxStatusesPerMessage: env.MAX_STATUSES_PER_MESSAGE, maxMessageBytes: env.QUEUE_MAX_MESSAGE_BYTES },

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { normalizeWebhook, WebhookFormatError } from '../domain/normalize-webhook';
 import { packQueueMessages, type PackingLimits } from '../domain/queue-message';
@@ -14,6 +15,8 @@ import type { StatusQueue } from './status-queue';
 export interface IngestDependencies {
   queue: StatusQueue;
   logger: Logger;
+  /** Receives StatusesAccepted, ItemsRejected and WebhookAuthFailures (EMF), published after every request. */
+  metrics: Metrics;
   /** Bodies larger than this are refused with 413 before any parsing. */
   maxBodyBytes: number;
   /** Statuses one webhook may carry (Meta sends at most 1,000). @default 5000 */
@@ -42,7 +45,7 @@ export interface IngestResponseBody {
  * Never 410: AiSensy disables a webhook that answers 410. Error bodies never carry internals.
  */
 export function createIngestHandler(deps: IngestDependencies) {
-  const { queue, logger, maxBodyBytes, packing } = deps;
+  const { queue, logger, metrics, maxBodyBytes, packing } = deps;
   const maxStatuses = deps.maxStatusesPerWebhook ?? 5_000;
 
   async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -66,7 +69,10 @@ export function createIngestHandler(deps: IngestDependencies) {
       return json(503, { error: 'webhook authentication is not configured' });
     }
     const auth = authenticateWebhook({ headers, rawBody, pathToken: event.pathParameters?.token }, credentials);
-    if (!auth.ok) throw new RequestError(401, auth.reason);
+    if (!auth.ok) {
+      metrics.addMetric('WebhookAuthFailures', MetricUnit.Count, 1);
+      throw new RequestError(401, auth.reason);
+    }
 
     const webhook = normalize(parseJson(rawBody));
     if (webhook.updates.length + webhook.rejected.length > maxStatuses) {
@@ -83,6 +89,8 @@ export function createIngestHandler(deps: IngestDependencies) {
         return json(503, { error: 'the status queue is unavailable; retry later' });
       }
     }
+    metrics.addMetric('StatusesAccepted', MetricUnit.Count, webhook.updates.length);
+    metrics.addMetric('ItemsRejected', MetricUnit.Count, webhook.rejected.length);
     logger.info('webhook accepted', {
       format: webhook.format,
       auth: auth.method,
@@ -100,15 +108,21 @@ export function createIngestHandler(deps: IngestDependencies) {
     try {
       return await receive(event);
     } catch (error) {
-      if (error instanceof RequestError) {
-        logger.warn('webhook refused', { statusCode: error.statusCode, reason: error.reason });
-        return json(error.statusCode, { error: error.reason });
-      }
-      // Unexpected: say nothing about internals to the caller; 500 lets the provider retry.
-      logger.error('unexpected ingest failure', { error: error as Error });
-      return json(500, { error: 'internal error' });
+      return refuse(error);
+    } finally {
+      metrics.publishStoredMetrics();
     }
   };
+
+  function refuse(error: unknown): APIGatewayProxyResult {
+    if (error instanceof RequestError) {
+      logger.warn('webhook refused', { statusCode: error.statusCode, reason: error.reason });
+      return json(error.statusCode, { error: error.reason });
+    }
+    // Unexpected: say nothing about internals to the caller; 500 lets the provider retry.
+    logger.error('unexpected ingest failure', { error: error as Error });
+    return json(500, { error: 'internal error' });
+  }
 }
 
 /** The exact bytes received: base64-decoded when API Gateway says so, bounded by `maxBodyBytes`. */

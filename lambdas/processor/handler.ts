@@ -1,8 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { ProcessorEnv, readEnv } from '../shared/env';
-import { logger } from '../shared/powertools';
+import { logger, metrics } from '../shared/powertools';
+import { tracer } from '../shared/tracer';
 import { readJsonSecret, SupabaseSecret } from '../shared/secrets';
 import type { StatusStore } from '../store/status-store';
 import { SupabaseStatusStore } from '../store/supabase-status-store';
@@ -27,9 +29,10 @@ const processStatusBatch = createStatusBatchProcessor({
     return store;
   },
   logger,
+  metrics,
 });
 
 /** SQS event source (ReportBatchItemFailures) -> processor. */
-export const handler = middy((event: SQSEvent, context: Context) => processStatusBatch(event, context)).use(
-  injectLambdaContext(logger, { resetKeys: true }),
-);
+export const handler = middy((event: SQSEvent, context: Context) => processStatusBatch(event, context))
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger, { resetKeys: true }));

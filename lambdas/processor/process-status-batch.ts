@@ -1,7 +1,9 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { QueueMessage } from '../domain/queue-message';
+import { measureChanges } from '../domain/status-metrics';
 import type { StatusUpdate } from '../domain/status-update';
 import type { StatusStore } from '../store/status-store';
 
@@ -9,6 +11,8 @@ export interface ProcessorDependencies {
   /** Resolved lazily so a cold start does not open a connection before the first batch needs it. */
   store: () => Promise<StatusStore> | StatusStore;
   logger: Logger;
+  /** Receives the batch's metrics (EMF); published at the end of every invocation. */
+  metrics: Metrics;
 }
 
 /** A record whose body is not a queue message this version understands: it fails alone (retry, then DLQ). */
@@ -22,7 +26,7 @@ export class PoisonRecordError extends Error {
  * moves it to the DLQ); a database error throws, so the whole batch returns to the queue and nothing is lost.
  */
 export function createStatusBatchProcessor(deps: ProcessorDependencies) {
-  const { logger } = deps;
+  const { logger, metrics } = deps;
   // Powertools' processor records which items failed and builds the partial-failure response.
   const processor = new BatchProcessor(EventType.SQS);
 
@@ -41,6 +45,36 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     return parsed.data.statuses;
   };
 
+  async function applyAndMeasure(updates: StatusUpdate[], records: number): Promise<void> {
+    const store = await deps.store();
+    const started = performance.now();
+    let changes;
+    try {
+      // Throws on a database error: Lambda fails the invocation and SQS makes the whole batch visible again.
+      changes = await store.applyStatusUpdates(updates);
+    } catch (error) {
+      metrics.addMetric('DatabaseErrors', MetricUnit.Count, 1);
+      throw error;
+    } finally {
+      metrics.addMetric('DatabaseCallDuration', MetricUnit.Milliseconds, Math.round(performance.now() - started));
+    }
+    metrics.addMetric('StatusesReceived', MetricUnit.Count, updates.length);
+    const measured = measureChanges(changes);
+    for (const seconds of measured.deliveryLatencySeconds) metrics.addMetric('DeliveryLatency', MetricUnit.Seconds, seconds);
+    for (const seconds of measured.readLatencySeconds) metrics.addMetric('ReadLatency', MetricUnit.Seconds, seconds);
+    for (const [stage, count] of Object.entries(measured.appliedByStage)) {
+      const single = metrics.singleMetric();
+      single.addDimension('Status', stage);
+      single.addMetric('StatusesApplied', MetricUnit.Count, count);
+    }
+    logger.info('batch applied', {
+      records,
+      statuses: updates.length,
+      changedMessages: changes.length,
+      insertedMessages: changes.filter((c) => c.inserted).length,
+    });
+  }
+
   return async function processStatusBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
     processor.register(event.Records, parseRecord, { context, throwOnFullBatchFailure: false });
     const outcomes = await processor.process();
@@ -54,18 +88,12 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       logger.error('poison record', { messageId: record?.messageId, reason: error.message });
     }
 
-    if (updates.length > 0) {
-      const store = await deps.store();
-      const started = performance.now();
-      // Throws on a database error: Lambda fails the invocation and SQS makes the whole batch visible again.
-      const changes = await store.applyStatusUpdates(updates);
-      logger.info('batch applied', {
-        records: event.Records.length,
-        statuses: updates.length,
-        changedMessages: changes.length,
-        insertedMessages: changes.filter((c) => c.inserted).length,
-        dbMs: Math.round(performance.now() - started),
-      });
+    if (processor.errors.length) metrics.addMetric('PoisonRecords', MetricUnit.Count, processor.errors.length);
+
+    try {
+      if (updates.length > 0) await applyAndMeasure(updates, event.Records.length);
+    } finally {
+      metrics.publishStoredMetrics();
     }
     return processor.response();
   };

@@ -35,6 +35,18 @@ export const ProcessorEnv = z.union([
 ]);
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
 
+export const SweeperEnv = z.object({
+  SUPABASE_SECRET_ID: z.string().min(1),
+  /** The info topic that receives the daily summary; unset: no summary is sent. */
+  SUMMARY_TOPIC_ARN: z.string().optional(),
+  DELIVERY_WINDOW_MINUTES: positiveInt(60),
+  DELIVERY_GRACE_MINUTES: positiveInt(10),
+  READ_WINDOW_HOURS: positiveInt(24),
+  READ_GRACE_MINUTES: positiveInt(60),
+  UNDELIVERED_AFTER_MINUTES: positiveInt(10),
+});
+export type SweeperEnv = z.infer<typeof SweeperEnv>;
+
 /** Parses `env` with `schema`; the error names each bad key but never echoes a value (it may be a secret). */
 export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
   const result = schema.safeParse(env);

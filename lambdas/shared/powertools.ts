@@ -1,10 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 
 /** The service name every log line and metric carries. */
 export const SERVICE_NAME = 'whatsapp-delivery-tracker';
+/** The CloudWatch namespace of every custom metric (the alarms in lib/constructs/delivery-alarms.ts read it). */
+export const METRICS_NAMESPACE = 'WhatsAppDeliveryTracker';
 
 /**
- * One Logger per process, shared by every module (Powertools' recommended shape). LOG_LEVEL and
+ * One Logger and one Metrics per process, shared by every module (Powertools' recommended shape). LOG_LEVEL and
  * POWERTOOLS_LOG_LEVEL set the level; nothing logged anywhere holds a secret or a whole phone number.
+ * POWERTOOLS_METRICS_DISABLED=true silences the EMF output (the local run does).
  */
 export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+

@@ -1,6 +1,7 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import type { StatusUpdate } from '../domain/status-update';
+import { DeliveryHealth, DeliverySummary, healthArguments, type HealthStore, type HealthWindows } from './health-store';
 import type { AppliedChange, StatusStore } from './status-store';
 
 export interface SupabaseStoreOptions {
@@ -22,7 +23,7 @@ export class StoreError extends Error {
 }
 
 /** The production store: Supabase's REST API (PostgREST) calling `apply_status_updates` with `rpc`. */
-export class SupabaseStatusStore implements StatusStore {
+export class SupabaseStatusStore implements StatusStore, HealthStore {
   private readonly client: SupabaseClient;
 
   constructor(options: SupabaseStoreOptions) {
@@ -39,6 +40,21 @@ export class SupabaseStatusStore implements StatusStore {
     const { data, error } = await this.client.rpc('apply_status_updates', { updates });
     if (error) throw new StoreError(`apply_status_updates failed: ${error.message}`, error.code);
     return (data ?? []) as AppliedChange[];
+  }
+
+  async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {
+    const { data, error } = await this.client.rpc('delivery_health', healthArguments(windows, asOf));
+    if (error) throw new StoreError(`delivery_health failed: ${error.message}`, error.code);
+    return DeliveryHealth.parse((data as unknown[])[0]);
+  }
+
+  async deliverySummary(from: Date, to: Date): Promise<DeliverySummary> {
+    const { data, error } = await this.client.rpc('delivery_summary', {
+      period_start: from.toISOString(),
+      period_end: to.toISOString(),
+    });
+    if (error) throw new StoreError(`delivery_summary failed: ${error.message}`, error.code);
+    return DeliverySummary.parse((data as unknown[])[0]);
   }
 
   /** Nothing to release: requests are plain HTTP and no realtime channel is ever opened. */

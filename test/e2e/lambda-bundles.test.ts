@@ -64,10 +64,22 @@ describe('Lambda bundles', () => {
       const message = JSON.stringify({ v: 1, statuses: [{ message_id: `wamid.proc-${label}`, status: 'read', timestamp: '2024-01-01T10:00:00.000Z' }] });
       const { result } = await invokeBundle(bin, bundles.processor!.file, sqsEvent(sqsRecord(message), sqsRecord('garbage', 'poison')), {
         SUPABASE_SECRET_ID: 'tracker/supabase',
+        POWERTOOLS_TRACE_ENABLED: 'false',
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       });
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
       expect(await readRow(db.executor, `wamid.proc-${label}`)).toMatchObject({ current_status: 'read' });
+    });
+  });
+
+  describe.each(nodeBinaries())('sweeper on $label', ({ bin }) => {
+    it('computes the health figures through supabase-js rpc', async () => {
+      const { result } = await invokeBundle(bin, bundles.sweeper!.file, { kind: 'health' }, {
+        SUPABASE_SECRET_ID: 'tracker/supabase',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        POWERTOOLS_TRACE_ENABLED: 'false',
+      });
+      expect(result).toMatchObject({ cohort_sent: expect.any(Number), undelivered_count: expect.any(Number) });
     });
   });
 

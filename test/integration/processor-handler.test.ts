@@ -5,6 +5,7 @@ import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { sqsEvent, sqsRecord } from '../support/events';
+import { quietMetrics } from '../support/powertools';
 import { at, readRows, update } from '../support/status-rows';
 
 const body = (...statuses: StatusUpdate[]) => JSON.stringify({ v: 1, correlation_id: 'req-1', statuses });
@@ -17,7 +18,7 @@ describe.each(availableEngines())('processor handler on %s', (engine) => {
   beforeAll(async () => {
     db = await createTestDatabase(engine);
     const store = new SqlStatusStore(db.executor);
-    process = createStatusBatchProcessor({ store: () => store, logger: silent });
+    process = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics() });
   });
   afterAll(() => db.drop());
   beforeEach(() => db.executor.exec('truncate public.broadcasts_messages'));
@@ -58,7 +59,7 @@ describe.each(availableEngines())('processor handler on %s', (engine) => {
 describe('processor handler when the database is down', () => {
   it('throws, so SQS returns the whole batch to the queue', async () => {
     const store = new SqlStatusStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
-    const process = createStatusBatchProcessor({ store: () => store, logger: silent });
+    const process = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics() });
     await expect(process(sqsEvent(sqsRecord(body(update('m1', 'sent', 0)))))).rejects.toThrow();
     await store.close();
   });

@@ -47,10 +47,12 @@ export async function startPostgrestRpcServer(executor: SqlExecutor, serviceRole
     }
     const names = Object.keys(args);
     if (names.some((n) => !/^[a-z_][a-z0-9_]*$/.test(n))) return reply(400, { code: 'PGRST102', message: 'bad argument name' });
-    // PostgREST passes named arguments; every argument of the functions served here is jsonb.
-    const call = `select * from public.${match[1]}(${names.map((n, i) => `${n} => $${i + 1}::jsonb`).join(', ')})`;
+    // PostgREST passes named arguments typed by the function's signature: here untyped parameters, which
+    // Postgres resolves against the signature the same way (JSON for objects and arrays, text for the rest).
+    const call = `select * from public.${match[1]}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')})`;
+    const values = names.map((n) => (typeof args[n] === 'object' && args[n] !== null ? JSON.stringify(args[n]) : String(args[n])));
     try {
-      const { rows } = await executor.query(call, names.map((n) => JSON.stringify(args[n])));
+      const { rows } = await executor.query(call, values);
       return reply(200, rows);
     } catch (error) {
       const e = error as { code?: string; message: string; detail?: string; hint?: string };

@@ -7,6 +7,7 @@ import { SqsStatusQueue } from '../../lambdas/ingest/status-queue';
 import { LocalQueue } from '../../local/local-queue';
 import { startSqsEndpoint, type SqsEndpoint } from '../../local/sqs-endpoint';
 import { webhookEvent } from '../support/events';
+import { quietMetrics } from '../support/powertools';
 import { aisensyWebhook, metaStatus, metaWebhook, flatWebhook } from '../fixtures/webhooks';
 
 /** The real SDK client and SqsStatusQueue, talking SQS's JSON protocol to a loopback endpoint. */
@@ -23,6 +24,7 @@ describe('ingest handler', () => {
     ingest = createIngestHandler({
       queue: new SqsStatusQueue(client, endpoint.queueUrl),
       logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: quietMetrics(),
       maxBodyBytes: 1_048_576,
       credentials: () => NO_CREDENTIALS,
       requireAuth: false,
@@ -87,6 +89,7 @@ describe('ingest handler', () => {
     const small = createIngestHandler({
       queue: new SqsStatusQueue(client, endpoint.queueUrl),
       logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: quietMetrics(),
       maxBodyBytes: 100,
       credentials: () => NO_CREDENTIALS,
       requireAuth: false,

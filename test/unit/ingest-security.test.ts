@@ -4,6 +4,7 @@ import { NO_CREDENTIALS, type WebhookCredentials } from '../../lambdas/domain/we
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { webhookEvent } from '../support/events';
+import { quietMetrics } from '../support/powertools';
 import { flatWebhook } from '../fixtures/webhooks';
 
 /** A queue that records what it was given: these tests are about what reaches it. */
@@ -22,6 +23,7 @@ function setup(credentials: WebhookCredentials, requireAuth = true, extra: { max
   const ingest = createIngestHandler({
     queue,
     logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: quietMetrics(),
     maxBodyBytes: extra.maxBodyBytes ?? 1_048_576,
     maxStatusesPerWebhook: extra.maxStatusesPerWebhook,
     credentials: () => credentials,
@@ -105,6 +107,7 @@ describe('ingest handler security', () => {
     const ingest = createIngestHandler({
       queue: new RecordingQueue(),
       logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: quietMetrics(),
       maxBodyBytes: 1000,
       credentials: () => {
         throw new Error('ResourceNotFoundException: secret arn:aws:secretsmanager:eu-west-1:123:secret:x at /var/task/index.mjs:1:2');

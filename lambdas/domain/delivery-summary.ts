@@ -1,0 +1,27 @@
+import type { DeliverySummary } from '../store/health-store';
+
+/** The UTC calendar day before `now`: [00:00, 24:00). */
+export function previousUtcDay(now: Date): { from: Date; to: Date; label: string } {
+  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const from = new Date(to.getTime() - 24 * 3600 * 1000);
+  return { from, to, label: from.toISOString().slice(0, 10) };
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+const pct = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(1)} %`);
+
+/** The daily summary as plain text for an email or a chat message. */
+export function formatDailySummary(label: string, summary: DeliverySummary): { subject: string; message: string } {
+  const subject = `WhatsApp delivery ${label}: ${pct(summary.delivery_rate_percent)} delivered, ${pct(summary.read_rate_percent)} read`;
+  const lines = [
+    `WhatsApp delivery summary for ${label} (UTC)`,
+    '',
+    `messages   ${n(summary.total_messages)}`,
+    `sent       ${n(summary.sent)}`,
+    `delivered  ${n(summary.delivered)}  (${pct(summary.delivery_rate_percent)} of sent)`,
+    `read       ${n(summary.read)}  (${pct(summary.read_rate_percent)} of delivered)`,
+    `failed     ${n(summary.failed)}`,
+    `average delivery time  ${summary.avg_delivery_seconds === null ? 'n/a' : `${summary.avg_delivery_seconds.toFixed(1)} s`}`,
+  ];
+  return { subject, message: lines.join('\n') };
+}

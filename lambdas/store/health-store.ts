@@ -1,0 +1,69 @@
+import * as z from 'zod';
+
+/** The cohorts `delivery_health` computes over (see the migration and README "Alarms"). */
+export interface HealthWindows {
+  deliveryWindowMinutes: number;
+  deliveryGraceMinutes: number;
+  readWindowHours: number;
+  readGraceMinutes: number;
+  undeliveredAfterMinutes: number;
+}
+
+export const DEFAULT_HEALTH_WINDOWS: HealthWindows = {
+  deliveryWindowMinutes: 60,
+  deliveryGraceMinutes: 10,
+  readWindowHours: 24,
+  readGraceMinutes: 60,
+  undeliveredAfterMinutes: 10,
+};
+
+// node-postgres returns bigint and numeric as strings, PostgREST as numbers: both become numbers here.
+const count = z.coerce.number().int();
+const figure = z.union([z.null(), z.coerce.number()]);
+
+export const DeliveryHealth = z.object({
+  computed_at: z.union([z.string(), z.date()]).transform((v) => new Date(v).toISOString()),
+  cohort_sent: count,
+  cohort_delivered: count,
+  cohort_failed: count,
+  delivery_rate_percent: figure,
+  avg_delivery_seconds: figure,
+  delivery_latency_samples: count,
+  read_cohort_delivered: count,
+  read_cohort_read: count,
+  read_rate_percent: figure,
+  undelivered_count: count,
+});
+export type DeliveryHealth = z.infer<typeof DeliveryHealth>;
+
+export const DeliverySummary = z.object({
+  window_start: z.union([z.string(), z.date()]).transform((v) => new Date(v).toISOString()),
+  window_end: z.union([z.string(), z.date()]).transform((v) => new Date(v).toISOString()),
+  total_messages: count,
+  sent: count,
+  delivered: count,
+  read: count,
+  failed: count,
+  delivery_rate_percent: figure,
+  read_rate_percent: figure,
+  avg_delivery_seconds: figure,
+});
+export type DeliverySummary = z.infer<typeof DeliverySummary>;
+
+/** The read side the sweeper (and the report) use; implemented by the same adapters as StatusStore. */
+export interface HealthStore {
+  deliveryHealth(windows: HealthWindows, asOf?: Date): Promise<DeliveryHealth>;
+  deliverySummary(from: Date, to: Date): Promise<DeliverySummary>;
+}
+
+/** Named arguments of `delivery_health`, as both the SQL and the rpc adapters pass them. */
+export function healthArguments(windows: HealthWindows, asOf: Date) {
+  return {
+    as_of: asOf.toISOString(),
+    delivery_window_minutes: windows.deliveryWindowMinutes,
+    delivery_grace_minutes: windows.deliveryGraceMinutes,
+    read_window_hours: windows.readWindowHours,
+    read_grace_minutes: windows.readGraceMinutes,
+    undelivered_after_minutes: windows.undeliveredAfterMinutes,
+  };
+}

@@ -1,0 +1,102 @@
+import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
+import type { SummaryNotifier } from '../../lambdas/sweeper/summary-notifier';
+import { DEFAULT_HEALTH_WINDOWS } from '../../lambdas/store/health-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import type { StatusUpdate } from '../../lambdas/domain/status-update';
+import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { capturingMetrics, silentLogger } from '../support/powertools';
+
+const AS_OF = new Date('2024-06-01T12:00:00.000Z');
+const u = (message_id: string, status: StatusUpdate['status'], timestamp: string): StatusUpdate => ({ message_id, status, timestamp });
+
+/**
+ * A data set whose expected figures are worked out by hand below (delivery cohort = sent in [10:50, 11:50),
+ * read cohort = sent in [May 31 11:00, June 1 11:00), undelivered = sent in [May 31 12:00, 11:50)).
+ */
+const DATA: StatusUpdate[] = [
+  u('m1', 'sent', '2024-06-01T11:00:00.000Z'), u('m1', 'delivered', '2024-06-01T11:00:05.000Z'), // delivered, 5 s
+  u('m2', 'sent', '2024-06-01T11:10:00.000Z'), u('m2', 'delivered', '2024-06-01T11:10:15.000Z'), // delivered, 15 s
+  u('m3', 'sent', '2024-06-01T11:20:00.000Z'), u('m3', 'read', '2024-06-01T11:30:00.000Z'), // delivered inferred: no sample
+  u('m4', 'sent', '2024-06-01T11:30:00.000Z'), u('m4', 'failed', '2024-06-01T11:31:00.000Z'), // failed
+  u('m5', 'sent', '2024-06-01T11:40:00.000Z'), // waiting 20 min: undelivered
+  u('m6', 'sent', '2024-06-01T11:55:00.000Z'), // 5 min old: neither in the cohort nor undelivered
+  u('m7', 'sent', '2024-06-01T10:40:00.000Z'), // before the cohort, waiting 80 min: undelivered
+  u('m8', 'sent', '2024-05-31T10:00:00.000Z'), // 26 h old: beyond the undelivered look-back
+  u('r1', 'sent', '2024-05-31T12:00:00.000Z'), u('r1', 'delivered', '2024-05-31T12:00:10.000Z'), u('r1', 'read', '2024-05-31T13:00:00.000Z'),
+  u('r2', 'sent', '2024-05-31T18:00:00.000Z'), u('r2', 'delivered', '2024-05-31T18:00:05.000Z'),
+  u('r3', 'sent', '2024-06-01T08:00:00.000Z'), u('r3', 'played', '2024-06-01T08:05:00.000Z'),
+  u('r4', 'sent', '2024-06-01T09:00:00.000Z'), u('r4', 'delivered', '2024-06-01T09:00:01.000Z'),
+];
+
+describe.each(availableEngines())('delivery health figures on %s', (engine) => {
+  let db: TestDatabase;
+  let store: SqlStatusStore;
+  beforeAll(async () => {
+    db = await createTestDatabase(engine);
+    store = new SqlStatusStore(db.executor);
+    await store.applyStatusUpdates(DATA);
+  });
+  afterAll(() => db.drop());
+
+  it('computes the delivery cohort, read cohort and undelivered count as worked out by hand', async () => {
+    const health = await store.deliveryHealth(DEFAULT_HEALTH_WINDOWS, AS_OF);
+    expect(health).toEqual({
+      computed_at: AS_OF.toISOString(),
+      cohort_sent: 5, // m1..m5
+      cohort_delivered: 3, // m1, m2, m3 (inferred from read)
+      cohort_failed: 1, // m4
+      delivery_rate_percent: 60, // 3 / 5
+      avg_delivery_seconds: 10, // (5 + 15) / 2; m3's delivered is inferred
+      delivery_latency_samples: 2,
+      read_cohort_delivered: 4, // r1..r4 (m7 was never delivered)
+      read_cohort_read: 2, // r1, r3 (played implies read)
+      read_rate_percent: 50,
+      undelivered_count: 2, // m5, m7
+    });
+  });
+
+  it('reports no rate (not 0 %) when nothing was sent', async () => {
+    const quiet = await store.deliveryHealth(DEFAULT_HEALTH_WINDOWS, new Date('2030-01-01T00:00:00Z'));
+    expect(quiet).toMatchObject({ cohort_sent: 0, delivery_rate_percent: null, read_rate_percent: null, avg_delivery_seconds: null, undelivered_count: 0 });
+  });
+
+  it("sums up a day: May 31 holds m8, r1 and r2", async () => {
+    const summary = await store.deliverySummary(new Date('2024-05-31T00:00:00Z'), new Date('2024-06-01T00:00:00Z'));
+    expect(summary).toMatchObject({ total_messages: 3, sent: 3, delivered: 2, read: 1, failed: 0, delivery_rate_percent: 66.67, read_rate_percent: 50, avg_delivery_seconds: 7.5 });
+  });
+
+  it('the sweeper publishes the figures as metrics, leaving out figures without data', async () => {
+    const capture = capturingMetrics();
+    try {
+      const sweep = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), windows: DEFAULT_HEALTH_WINDOWS, now: () => AS_OF });
+      await sweep({ kind: 'health' });
+      const quiet = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), windows: DEFAULT_HEALTH_WINDOWS, now: () => new Date('2030-01-01T00:00:00Z') });
+      await quiet({});
+      const values = (name: string) => capture.values(name).map((v) => v.value);
+      expect(values('SweeperRuns')).toEqual([1, 1]);
+      expect(values('DeliveryRate')).toEqual([60]);
+      expect(values('ReadRate')).toEqual([50]);
+      expect(values('AvgDeliveryTime')).toEqual([10]);
+      expect(values('UndeliveredMessages')).toEqual([2, 0]);
+      expect(values('CohortSent')).toEqual([5, 0]);
+    } finally {
+      capture.restore();
+    }
+  });
+
+  it("the sweeper sends yesterday's summary once a day", async () => {
+    const sent: { subject: string; message: string }[] = [];
+    const notifier: SummaryNotifier = { publish: async (subject, message) => void sent.push({ subject, message }) };
+    const capture = capturingMetrics();
+    try {
+      const sweep = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), windows: DEFAULT_HEALTH_WINDOWS, notifier, now: () => new Date('2024-06-01T08:00:00Z') });
+      await sweep({ kind: 'daily-summary' });
+    } finally {
+      capture.restore();
+    }
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.subject).toBe('WhatsApp delivery 2024-05-31: 66.7 % delivered, 50.0 % read');
+    expect(sent[0]?.message).toMatch(/sent {7}3\n/);
+    expect(sent[0]?.message).toMatch(/average delivery time {2}7\.5 s/);
+  });
+});
