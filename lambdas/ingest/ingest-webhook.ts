@@ -110,7 +110,8 @@ export function createIngestHandler(deps: IngestDependencies) {
     } catch (error) {
       return refuse(error);
     } finally {
-      metrics.publishStoredMetrics();
+      // Only when something was measured: an empty flush makes Powertools warn on every refused request.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 

@@ -93,7 +93,8 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     try {
       if (updates.length > 0) await applyAndMeasure(updates, event.Records.length);
     } finally {
-      metrics.publishStoredMetrics();
+      // Only when something was measured: an empty flush makes Powertools warn on every refused request.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
     return processor.response();
   };

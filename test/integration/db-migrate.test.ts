@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { readMigrations } from '../../local/migrations';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
 const run = promisify(execFile);
@@ -34,13 +35,13 @@ describeOnRealPostgres('npm run db:migrate', () => {
     expect(second.stdout).toMatch(/up to date/);
     expect(await schema()).toBe(after);
     const { rows } = await db.executor.query<{ n: number }>('select count(*)::int as n from delivery_tracker_migrations');
-    expect(rows[0]?.n).toBe(2);
+    expect(rows[0]?.n).toBe((await readMigrations()).length);
   });
 
   it('leaves the files applicable by plain psql again (re-runnable DDL)', async () => {
-    const files = ['0001_create_broadcasts_messages.sql', '0002_create_apply_status_updates.sql'];
-    for (const file of files) {
-      await expect(run('psql', [db.url ?? '', '-v', 'ON_ERROR_STOP=1', '-q', '-f', path.join(ROOT, 'supabase', 'migrations', file)])).resolves.toBeDefined();
+    for (const migration of await readMigrations()) {
+      const file = path.join(ROOT, 'supabase', 'migrations', `${migration.version}.sql`);
+      await expect(run('psql', [db.url ?? '', '-v', 'ON_ERROR_STOP=1', '-q', '-f', file])).resolves.toBeDefined();
     }
   });
 });
