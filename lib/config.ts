@@ -12,6 +12,44 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, 'must be a CIDR such as 203.0.113.0/24');
 
+/** One alarm's knobs; `enabled: false` leaves it out. */
+const alarmSettings = (threshold: number, periodMinutes: number, evaluationPeriods: number) =>
+  z
+    .object({
+      enabled: bool.default(true),
+      threshold: z.coerce.number().default(threshold),
+      periodMinutes: int(1, 1_440).default(periodMinutes),
+      evaluationPeriods: int(1, 100).default(evaluationPeriods),
+    })
+    .prefault({});
+
+/**
+ * The alarms, with the original design's values as defaults. Windows of the figures the sweeper computes (cohorts)
+ * are separate keys: the alarm period only says how often the figure is looked at.
+ */
+export const AlarmsConfig = z
+  .object({
+    // critical
+    deliveryRate: alarmSettings(90, 5, 3), // percent, below
+    undelivered: alarmSettings(10, 5, 2), // messages, above
+    databaseErrors: alarmSettings(1, 5, 1), // failed processor invocations, at least
+    deadLetters: alarmSettings(1, 5, 1), // messages in the DLQ, at least
+    webhookErrors: alarmSettings(1, 5, 1), // API 5xx + ingest errors, at least
+    sweeperNotRunning: alarmSettings(1, 15, 1), // sweeper runs, below
+    // warning
+    readRate: alarmSettings(50, 30, 2), // percent, below
+    deliveryTime: alarmSettings(30, 5, 3), // seconds, above
+    slowDatabase: alarmSettings(1_000, 5, 1), // milliseconds (p99), above
+    queueAge: alarmSettings(600, 5, 1), // seconds, above
+    throttles: alarmSettings(1, 5, 1), // throttled invocations, at least
+    webhookSilence: alarmSettings(1, 60, 6), // webhook requests per period, below, for N periods
+  })
+  .prefault({});
+export type AlarmsConfig = z.infer<typeof AlarmsConfig>;
+export type AlarmName = keyof AlarmsConfig;
+
+const emails = list.pipe(z.array(z.email()));
+
 const ConfigShape = z.object({
     stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('WhatsAppDeliveryTracker'),
 
@@ -51,6 +89,25 @@ const ConfigShape = z.object({
     ingestMemoryMb: int(128, 10_240).default(256),
 
     logRetentionDays: int(1, 3_653).default(30),
+
+    /** Subscribed to the critical, warning and info (daily summary) topics. */
+    criticalAlarmEmails: emails.default([]),
+    warningAlarmEmails: emails.default([]),
+    summaryEmails: emails.default([]),
+    /** Per-alarm overrides, e.g. -c 'alarms={"deliveryRate":{"threshold":85}}'. */
+    alarms: z.union([z.string().transform((v) => JSON.parse(v) as unknown), z.record(z.string(), z.unknown())]).pipe(AlarmsConfig).default(AlarmsConfig.parse({})),
+    /** How often the sweeper computes the figures. */
+    sweeperIntervalMinutes: int(1, 60).default(5),
+    /** UTC hour of the daily summary. */
+    dailySummaryHourUtc: int(0, 23).default(8),
+    /** Delivery cohort: messages sent in this window ... */
+    deliveryWindowMinutes: int(5, 1_440).default(60),
+    /** ... that ended this long ago (deliveries lag sends). */
+    deliveryGraceMinutes: int(0, 1_440).default(10),
+    readWindowHours: int(1, 168).default(24),
+    readGraceMinutes: int(0, 1_440).default(60),
+    /** A sent message is "undelivered" after this long without delivered or failed. */
+    undeliveredAfterMinutes: int(1, 1_440).default(10),
 });
 
 export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
@@ -92,7 +149,7 @@ export function loadConfig(context: (key: string) => unknown, env: NodeJS.Proces
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '');
-      return `${key} (${source[key] ?? 'default'}): ${issue.message}`;
+      return `${issue.path.join('.') || key} (${source[key] ?? 'default'}): ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }

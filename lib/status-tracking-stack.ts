@@ -3,6 +3,10 @@ import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { TrackerConfig } from './config';
+import { AlertTopics } from './constructs/alert-topics';
+import { DeliveryAlarms } from './constructs/delivery-alarms';
+import { DeliveryDashboard } from './constructs/delivery-dashboard';
+import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { StatusProcessor } from './constructs/status-processor';
 import { StatusQueue } from './constructs/status-queue';
 import { WebhookApi } from './constructs/webhook-api';
@@ -21,6 +25,10 @@ export class StatusTrackingStack extends Stack {
   public readonly statusQueue: StatusQueue;
   public readonly ingest: WebhookIngest;
   public readonly processor: StatusProcessor;
+  public readonly topics: AlertTopics;
+  public readonly sweeper: DeliverySweeper;
+  public readonly alarms: DeliveryAlarms;
+  public readonly dashboard: DeliveryDashboard;
 
   constructor(scope: Construct, id: string, props: StatusTrackingStackProps) {
     super(scope, id, props);
@@ -63,6 +71,41 @@ export class StatusTrackingStack extends Stack {
       allowedSourceCidrs: config.allowedSourceCidrs,
       logRetention,
     });
+    this.topics = new AlertTopics(this, 'AlertTopics', {
+      emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
+    });
+    this.sweeper = new DeliverySweeper(this, 'Sweeper', {
+      supabaseSecret,
+      summaryTopic: this.topics.info,
+      intervalMinutes: config.sweeperIntervalMinutes,
+      dailySummaryHourUtc: config.dailySummaryHourUtc,
+      windows: {
+        deliveryWindowMinutes: config.deliveryWindowMinutes,
+        deliveryGraceMinutes: config.deliveryGraceMinutes,
+        readWindowHours: config.readWindowHours,
+        readGraceMinutes: config.readGraceMinutes,
+        undeliveredAfterMinutes: config.undeliveredAfterMinutes,
+      },
+      logRetention,
+    });
+    this.alarms = new DeliveryAlarms(this, 'Alarms', {
+      topics: this.topics,
+      settings: config.alarms,
+      api: this.webhookApi.api,
+      ingest: this.ingest.function,
+      processor: this.processor.function,
+      sweeper: this.sweeper.function,
+      queue: this.statusQueue.queue,
+      deadLetterQueue: this.statusQueue.deadLetterQueue,
+    });
+    this.dashboard = new DeliveryDashboard(this, 'Dashboard', {
+      api: this.webhookApi.api,
+      ingest: this.ingest.function,
+      processor: this.processor.function,
+      queue: this.statusQueue.queue,
+      deadLetterQueue: this.statusQueue.deadLetterQueue,
+      alarms: Object.values(this.alarms.alarms),
+    });
     acknowledgeDesignDecisions(this);
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhookApi.webhookUrl, description: 'Paste into AiSensy / Meta' });
@@ -72,6 +115,11 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueArn', { value: this.statusQueue.deadLetterQueue.queueArn });
     new CfnOutput(this, 'IngestFunctionName', { value: this.ingest.function.functionName });
     new CfnOutput(this, 'ProcessorFunctionName', { value: this.processor.function.functionName });
+    new CfnOutput(this, 'SweeperFunctionName', { value: this.sweeper.function.functionName });
+    new CfnOutput(this, 'CriticalTopicArn', { value: this.topics.critical.topicArn });
+    new CfnOutput(this, 'WarningTopicArn', { value: this.topics.warning.topicArn });
+    new CfnOutput(this, 'SummaryTopicArn', { value: this.topics.info.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
   }
 }
 

@@ -11,6 +11,7 @@ import {
 } from '../domain/webhook-auth';
 import { RequestError } from '../shared/errors';
 import type { StatusQueue } from './status-queue';
+import { METRIC } from '../shared/metric-names';
 
 export interface IngestDependencies {
   queue: StatusQueue;
@@ -70,7 +71,7 @@ export function createIngestHandler(deps: IngestDependencies) {
     }
     const auth = authenticateWebhook({ headers, rawBody, pathToken: event.pathParameters?.token }, credentials);
     if (!auth.ok) {
-      metrics.addMetric('WebhookAuthFailures', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.WebhookAuthFailures, MetricUnit.Count, 1);
       throw new RequestError(401, auth.reason);
     }
 
@@ -89,8 +90,8 @@ export function createIngestHandler(deps: IngestDependencies) {
         return json(503, { error: 'the status queue is unavailable; retry later' });
       }
     }
-    metrics.addMetric('StatusesAccepted', MetricUnit.Count, webhook.updates.length);
-    metrics.addMetric('ItemsRejected', MetricUnit.Count, webhook.rejected.length);
+    metrics.addMetric(METRIC.StatusesAccepted, MetricUnit.Count, webhook.updates.length);
+    metrics.addMetric(METRIC.ItemsRejected, MetricUnit.Count, webhook.rejected.length);
     logger.info('webhook accepted', {
       format: webhook.format,
       auth: auth.method,

@@ -6,6 +6,7 @@ import { QueueMessage } from '../domain/queue-message';
 import { measureChanges } from '../domain/status-metrics';
 import type { StatusUpdate } from '../domain/status-update';
 import type { StatusStore } from '../store/status-store';
+import { METRIC } from '../shared/metric-names';
 
 export interface ProcessorDependencies {
   /** Resolved lazily so a cold start does not open a connection before the first batch needs it. */
@@ -30,7 +31,7 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
   // Powertools' processor records which items failed and builds the partial-failure response.
   const processor = new BatchProcessor(EventType.SQS);
 
-  const parseRecord = (record: SQSRecord): StatusUpdate[] => {
+  const parseRecord = (record: SQSRecord): QueueMessage => {
     let body: unknown;
     try {
       body = JSON.parse(record.body);
@@ -42,10 +43,10 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       const issue = parsed.error.issues[0];
       throw new PoisonRecordError(`record is not a status message: ${issue?.path.join('.')}: ${issue?.message}`);
     }
-    return parsed.data.statuses;
+    return parsed.data;
   };
 
-  async function applyAndMeasure(updates: StatusUpdate[], records: number): Promise<void> {
+  async function applyAndMeasure(updates: StatusUpdate[], records: number, correlationIds: string[]): Promise<void> {
     const store = await deps.store();
     const started = performance.now();
     let changes;
@@ -53,21 +54,23 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       // Throws on a database error: Lambda fails the invocation and SQS makes the whole batch visible again.
       changes = await store.applyStatusUpdates(updates);
     } catch (error) {
-      metrics.addMetric('DatabaseErrors', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.DatabaseErrors, MetricUnit.Count, 1);
       throw error;
     } finally {
-      metrics.addMetric('DatabaseCallDuration', MetricUnit.Milliseconds, Math.round(performance.now() - started));
+      metrics.addMetric(METRIC.DatabaseCallDuration, MetricUnit.Milliseconds, Math.round(performance.now() - started));
     }
-    metrics.addMetric('StatusesReceived', MetricUnit.Count, updates.length);
+    metrics.addMetric(METRIC.StatusesReceived, MetricUnit.Count, updates.length);
     const measured = measureChanges(changes);
-    for (const seconds of measured.deliveryLatencySeconds) metrics.addMetric('DeliveryLatency', MetricUnit.Seconds, seconds);
-    for (const seconds of measured.readLatencySeconds) metrics.addMetric('ReadLatency', MetricUnit.Seconds, seconds);
+    for (const seconds of measured.deliveryLatencySeconds) metrics.addMetric(METRIC.DeliveryLatency, MetricUnit.Seconds, seconds);
+    for (const seconds of measured.readLatencySeconds) metrics.addMetric(METRIC.ReadLatency, MetricUnit.Seconds, seconds);
     for (const [stage, count] of Object.entries(measured.appliedByStage)) {
       const single = metrics.singleMetric();
       single.addDimension('Status', stage);
-      single.addMetric('StatusesApplied', MetricUnit.Count, count);
+      single.addMetric(METRIC.StatusesApplied, MetricUnit.Count, count);
     }
     logger.info('batch applied', {
+      // The webhook requests (API Gateway request ids) these statuses came from: search the ingest logs by them.
+      correlationIds,
       records,
       statuses: updates.length,
       changedMessages: changes.length,
@@ -80,18 +83,22 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     const outcomes = await processor.process();
 
     const updates: StatusUpdate[] = [];
+    const correlationIds = new Set<string>();
     for (const outcome of outcomes) {
-      if (outcome[0] === 'success') updates.push(...(outcome[1] as StatusUpdate[]));
+      if (outcome[0] !== 'success') continue;
+      const message = outcome[1] as QueueMessage;
+      updates.push(...message.statuses);
+      if (message.correlation_id) correlationIds.add(message.correlation_id);
     }
     for (const [index, error] of processor.errors.entries()) {
       const record = processor.failureMessages[index] as SQSRecord | undefined;
       logger.error('poison record', { messageId: record?.messageId, reason: error.message });
     }
 
-    if (processor.errors.length) metrics.addMetric('PoisonRecords', MetricUnit.Count, processor.errors.length);
+    if (processor.errors.length) metrics.addMetric(METRIC.PoisonRecords, MetricUnit.Count, processor.errors.length);
 
     try {
-      if (updates.length > 0) await applyAndMeasure(updates, event.Records.length);
+      if (updates.length > 0) await applyAndMeasure(updates, event.Records.length, [...correlationIds]);
     } finally {
       // Only when something was measured: an empty flush makes Powertools warn on every refused request.
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

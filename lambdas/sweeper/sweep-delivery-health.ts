@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { formatDailySummary, previousUtcDay } from '../domain/delivery-summary';
 import type { DeliveryHealth, HealthStore, HealthWindows } from '../store/health-store';
 import type { SummaryNotifier } from './summary-notifier';
+import { METRIC } from '../shared/metric-names';
 
 /** The schedule's input: `{"kind": "health"}` every few minutes, `{"kind": "daily-summary"}` once a day. */
 export const SweeperEvent = z.looseObject({ kind: z.enum(['health', 'daily-summary']).default('health') });
@@ -40,12 +41,12 @@ export function createSweeper(deps: SweeperDependencies) {
     }
 
     const health = await store.deliveryHealth(deps.windows, now());
-    metrics.addMetric('SweeperRuns', MetricUnit.Count, 1);
-    metrics.addMetric('CohortSent', MetricUnit.Count, health.cohort_sent);
-    metrics.addMetric('UndeliveredMessages', MetricUnit.Count, health.undelivered_count);
-    if (health.delivery_rate_percent !== null) metrics.addMetric('DeliveryRate', MetricUnit.Percent, health.delivery_rate_percent);
-    if (health.read_rate_percent !== null) metrics.addMetric('ReadRate', MetricUnit.Percent, health.read_rate_percent);
-    if (health.avg_delivery_seconds !== null) metrics.addMetric('AvgDeliveryTime', MetricUnit.Seconds, health.avg_delivery_seconds);
+    metrics.addMetric(METRIC.SweeperRuns, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.CohortSent, MetricUnit.Count, health.cohort_sent);
+    metrics.addMetric(METRIC.UndeliveredMessages, MetricUnit.Count, health.undelivered_count);
+    if (health.delivery_rate_percent !== null) metrics.addMetric(METRIC.DeliveryRate, MetricUnit.Percent, health.delivery_rate_percent);
+    if (health.read_rate_percent !== null) metrics.addMetric(METRIC.ReadRate, MetricUnit.Percent, health.read_rate_percent);
+    if (health.avg_delivery_seconds !== null) metrics.addMetric(METRIC.AvgDeliveryTime, MetricUnit.Seconds, health.avg_delivery_seconds);
     metrics.publishStoredMetrics();
     logger.info('delivery health', health);
     return health;

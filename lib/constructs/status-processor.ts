@@ -3,6 +3,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { TrackerFunction } from './tracker-function';
 
@@ -35,6 +36,7 @@ export class StatusProcessor extends Construct {
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
       logRetention: props.logRetention,
+      tracing: Tracing.ACTIVE,
       environment: { SUPABASE_SECRET_ID: props.supabaseSecret.secretArn },
     });
     props.supabaseSecret.grantRead(this.function);
@@ -48,6 +50,10 @@ export class StatusProcessor extends Construct {
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AWS-managed basic execution role only allows writing to CloudWatch Logs.',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
     });
   }
 }

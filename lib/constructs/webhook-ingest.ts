@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { TrackerFunction } from './tracker-function';
 
@@ -32,6 +33,7 @@ export class WebhookIngest extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(6),
       logRetention: props.logRetention,
+      tracing: Tracing.ACTIVE,
       environment: {
         QUEUE_URL: props.queue.queueUrl,
         WEBHOOK_SECRET_ID: props.webhookSecret.secretArn,
@@ -45,6 +47,10 @@ export class WebhookIngest extends Construct {
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AWS-managed basic execution role only allows writing to CloudWatch Logs.',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
     });
   }
 }

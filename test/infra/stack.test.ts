@@ -87,7 +87,13 @@ describe('StatusTrackingStack', () => {
 
     it('may only send messages to its queue and read the webhook secret', () => {
       const statements = statementsOf(template, 'IngestFunctionServiceRole');
-      expect(actionsOf(statements)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sqs:SendMessage']);
+      expect(actionsOf(statements)).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'sqs:SendMessage',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]);
       const sqs = statements.find((s) => s.Action === 'sqs:SendMessage');
       expect(sqs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StatusQueue/), 'Arn'] });
       const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
@@ -143,7 +149,10 @@ describe('StatusTrackingStack', () => {
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
       ]);
+      expect(statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat())).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
       const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
       expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/supabase-??????');
       expect(JSON.stringify(secret?.Resource)).not.toContain('webhook');
@@ -224,7 +233,7 @@ describe('loadConfig', () => {
 
   it.each([
     [{ apiRateLimit: 'lots' }, /apiRateLimit \(context key "apiRateLimit"\)/],
-    [{ allowedSourceCidrs: '10.0.0.1' }, /allowedSourceCidrs .*CIDR/],
+    [{ allowedSourceCidrs: '10.0.0.1' }, /allowedSourceCidrs\.0 .*CIDR/],
     [{ dlqRetentionDays: 30 }, /dlqRetentionDays/],
     [{ processorBatchSize: 100, processorBatchingWindowSeconds: 0 }, /processorBatchingWindowSeconds.*batching window/],
     [{ requireWebhookAuth: 'maybe' }, /requireWebhookAuth/],
