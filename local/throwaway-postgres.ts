@@ -16,6 +16,10 @@ export interface ThrowawayPostgres {
   /** Superuser connection string, e.g. postgres://postgres@127.0.0.1:54321/postgres */
   url: string;
   dataDir: string;
+  /** Stops the server but keeps its data (a database outage, for reliability tests). */
+  pause(): Promise<void>;
+  /** Starts it again on the same port. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,11 +71,18 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
     '-c max_connections=200',
     ...(options.fast === false ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ].join(' ');
-  await exec('pg_ctl', ['-D', cluster, '-o', settings, '-l', path.join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);
+  const start = () => exec('pg_ctl', ['-D', cluster, '-o', settings, '-l', path.join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);
+  await start();
 
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dataDir,
+    async pause() {
+      await exec('pg_ctl', ['-D', cluster, '-m', 'fast', '-w', 'stop']);
+    },
+    async resume() {
+      await start();
+    },
     async stop() {
       await exec('pg_ctl', ['-D', cluster, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });

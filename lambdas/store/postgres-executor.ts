@@ -4,6 +4,9 @@ import type { SqlExecutor } from './sql-executor';
 /** A pooled node-postgres connection to `DATABASE_URL` (a local server or Supabase's Postgres). */
 export function createPostgresExecutor(connectionString: string, options: PoolConfig = {}): SqlExecutor {
   const pool = new Pool({ connectionString, max: 4, ...options });
+  // An idle connection dropped by the server (restart, failover, outage) is reported here; the pool discards it
+  // and opens a new one on the next query. Without a listener Node would treat it as an uncaught error and exit.
+  pool.on('error', () => undefined);
   return {
     kind: 'postgres',
     async query<Row>(sql: string, params?: unknown[]) {

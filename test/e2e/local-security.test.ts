@@ -1,0 +1,67 @@
+import { createHmac } from 'node:crypto';
+import { startLocalServerProcess, type LocalServerProcess } from '../support/local-server-process';
+
+/** The protections configured the way a user would locally: environment variables of `npm start`. */
+describe('npm start with security settings', () => {
+  const body = JSON.stringify({ statuses: [{ id: 'wamid.sec1', status: 'sent', timestamp: '1704103200' }] });
+  const post = (server: LocalServerProcess, path: string, headers: Record<string, string>, data = body) =>
+    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: data });
+
+  describe('signatures, tokens, handshake, limits', () => {
+    let server: LocalServerProcess;
+    beforeAll(async () => {
+      server = await startLocalServerProcess({
+        DATA_DIR: 'memory',
+        META_APP_SECRET: 'meta-secret',
+        WEBHOOK_SHARED_TOKEN: 'token-new',
+        WEBHOOK_SHARED_TOKEN_PREVIOUS: 'token-old',
+        WEBHOOK_VERIFY_TOKEN: 'verify-me',
+        MAX_BODY_BYTES: '2000',
+      });
+    }, 60_000);
+    afterAll(() => server.stop());
+
+    it('accepts a valid Meta signature and refuses a missing or wrong one with 401', async () => {
+      const signature = `sha256=${createHmac('sha256', 'meta-secret').update(body).digest('hex')}`;
+      expect((await post(server, '/webhook', { 'x-hub-signature-256': signature })).status).toBe(200);
+      expect((await post(server, '/webhook', {})).status).toBe(401);
+      expect((await post(server, '/webhook', { 'x-hub-signature-256': 'sha256=00' })).status).toBe(401);
+    });
+
+    it('accepts both tokens of a rotation, in the header or the path', async () => {
+      expect((await post(server, '/webhook', { 'x-webhook-token': 'token-old' })).status).toBe(200);
+      expect((await post(server, '/webhook/token-new', {})).status).toBe(200);
+      expect((await post(server, '/webhook/token-guess', {})).status).toBe(401);
+    });
+
+    it("answers Meta's verification handshake", async () => {
+      const ok = await fetch(`${server.url}/webhook?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444`);
+      expect([ok.status, await ok.text()]).toEqual([200, '1158201444']);
+      expect((await fetch(`${server.url}/webhook?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`)).status).toBe(403);
+    });
+
+    it('refuses a body over MAX_BODY_BYTES with 413', async () => {
+      const big = JSON.stringify({ statuses: Array.from({ length: 100 }, (_, i) => ({ id: `wamid.${i}`, status: 'sent', timestamp: '1704103200' })) });
+      expect((await post(server, '/webhook', { 'x-webhook-token': 'token-new' }, big)).status).toBe(413);
+    });
+
+    it('never echoes internals in an error', async () => {
+      const response = await post(server, '/webhook', { 'x-webhook-token': 'token-new' }, '{"statuses": [');
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: 'body is not valid JSON' });
+    });
+  });
+
+  describe('source allow-list', () => {
+    let server: LocalServerProcess;
+    beforeAll(async () => {
+      server = await startLocalServerProcess({ DATA_DIR: 'memory', ALLOWED_SOURCE_CIDRS: '203.0.113.0/24' });
+    }, 60_000);
+    afterAll(() => server.stop());
+
+    it('refuses a source outside ALLOWED_SOURCE_CIDRS with 403 before the handler runs', async () => {
+      const response = await post(server, '/webhook', {});
+      expect(response.status).toBe(403);
+    });
+  });
+});
