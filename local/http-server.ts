@@ -14,6 +14,8 @@ export interface LocalHttpServerOptions {
   /** Receives /webhook requests as API Gateway REST proxy events, exactly as the deployed ingest function does. */
   webhook: ProxyHandler;
   health: () => Promise<unknown> | unknown;
+  /** Read-only JSON routes for the operator tools (GET only), e.g. /report. */
+  routes?: Record<string, (url: URL) => Promise<unknown>>;
   /** When not empty, /webhook answers 403 to any other source, as API Gateway's resource policy does. */
   allowedSourceCidrs?: string[];
 }
@@ -65,6 +67,14 @@ async function route(
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/health' && req.method === 'GET') {
     return send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await options.health()) });
+  }
+  const readRoute = req.method === 'GET' ? options.routes?.[url.pathname] : undefined;
+  if (readRoute) {
+    try {
+      return send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await readRoute(url)) });
+    } catch (error) {
+      return send(res, { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: (error as Error).message }) });
+    }
   }
   if (url.pathname === '/webhook' || url.pathname.startsWith('/webhook/')) {
     if (allowed && !allowed(req.socket.remoteAddress ?? '')) {

@@ -17,6 +17,8 @@ export interface LoadOptions {
 }
 
 export interface LoadResult {
+  /** Webhooks written to the wire (each a new message id). */
+  sent: number;
   requests: number;
   ok: number;
   non2xx: number;
@@ -50,6 +52,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     ],
   });
   return {
+    sent: counter,
     requests: result.requests.total,
     ok: result['2xx'],
     non2xx: result.non2xx,

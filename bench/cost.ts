@@ -1,0 +1,48 @@
+/**
+ * AWS list prices used for the cost estimate, us-east-1, as published on AWS's pricing pages (recorded
+ * 2026-11-24; check them for your region before relying on the figure).
+ */
+export const PRICES = {
+  recordedOn: '2026-11-24',
+  region: 'us-east-1',
+  apiGatewayRestPerMillion: 3.5, // REST API, first 333 million requests a month
+  lambdaRequestsPerMillion: 0.2,
+  lambdaArmPerGbSecond: 0.0000133334, // arm64, first 7.5 billion GB-s a month
+  sqsPerMillionRequests: 0.4, // standard queue, per 64 KB chunk of a request
+  logsIngestionPerGb: 0.5,
+};
+
+export interface CostInputs {
+  /** Ingest handler time for a 1-status webhook measured here (ms). */
+  ingestHandlerMs: number;
+  /** Processor database call for a batch of 10 statuses with 2 ms to the database (ms), measured here. */
+  processorBatchMs: number;
+  ingestMemoryMb: number;
+  processorMemoryMb: number;
+}
+
+/**
+ * Cost per million 1-status webhooks (AiSensy sends one per status). Lambda CPU scales with memory (a full vCPU
+ * at 1,769 MB), so CPU time measured here is scaled up for the configured memory, plus an assumed 10 ms SQS round
+ * trip inside AWS for the ingest. SQS: one SendMessageBatch per webhook, plus the event source's receive and
+ * delete calls (one each per batch of 10) and idle long polls (~0.1 per webhook at steady traffic).
+ */
+export function costPerMillionWebhooks(inputs: CostInputs) {
+  const million = 1_000_000;
+  const cpuScale = (memoryMb: number) => Math.max(1, 1769 / memoryMb);
+  const ingestMs = inputs.ingestHandlerMs * cpuScale(inputs.ingestMemoryMb) + 10;
+  const processorInvocations = million / 10;
+  const processorMs = inputs.processorBatchMs * cpuScale(inputs.processorMemoryMb) * 0.5 + inputs.processorBatchMs * 0.5;
+  const gbSeconds = (ms: number, mb: number, count: number) => (ms / 1000) * (mb / 1024) * count;
+  const parts = {
+    apiGateway: PRICES.apiGatewayRestPerMillion,
+    ingestLambda: PRICES.lambdaRequestsPerMillion + gbSeconds(ingestMs, inputs.ingestMemoryMb, million) * PRICES.lambdaArmPerGbSecond,
+    sqs: ((million + 2 * processorInvocations + 0.1 * million) / million) * PRICES.sqsPerMillionRequests,
+    processorLambda:
+      (processorInvocations / million) * PRICES.lambdaRequestsPerMillion +
+      gbSeconds(processorMs, inputs.processorMemoryMb, processorInvocations) * PRICES.lambdaArmPerGbSecond,
+    logs: ((million * 700) / 1024 ** 3) * PRICES.logsIngestionPerGb, // ~700 bytes of log lines per webhook
+  };
+  const total = Object.values(parts).reduce((a, b) => a + b, 0);
+  return { usd: Math.round(total * 100) / 100, parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Math.round(v * 1000) / 1000])), assumed: { ingestBilledMs: Math.round(ingestMs), processorBilledMs: Math.round(processorMs) } };
+}

@@ -1,0 +1,51 @@
+import { parseDuration, parseReportArgs, UsageError } from '../../tools/report-args';
+import { followUpCsv, formatReport, reportJson } from '../../tools/report-format';
+import type { Report } from '../../tools/report-data';
+
+const NOW = new Date('2024-06-02T12:00:00Z');
+
+describe('report arguments', () => {
+  it('defaults to the last 24 hours as a table', () => {
+    expect(parseReportArgs([], NOW)).toEqual({ from: new Date('2024-06-01T12:00:00Z'), to: NOW, byCampaign: false, output: 'table', csvList: undefined, showPhones: false });
+  });
+  it.each([['90m', 5_400_000], ['24h', 86_400_000], ['7d', 604_800_000]])('reads --since %s', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+  it('reads --from/--to, --by campaign, --json and --csv', () => {
+    expect(parseReportArgs(['--from', '2024-06-01', '--to', '2024-06-02', '--by', 'campaign', '--json'], NOW)).toMatchObject({
+      from: new Date('2024-06-01T00:00:00Z'), to: new Date('2024-06-02T00:00:00Z'), byCampaign: true, output: 'json',
+    });
+    expect(parseReportArgs(['--csv', 'remind'], NOW)).toMatchObject({ output: 'csv', csvList: 'remind' });
+  });
+  it.each([
+    [['--since', 'yesterday']], [['--since', '24h', '--from', '2024-06-01']], [['--by', 'phone']], [['--csv', 'all']],
+    [['--from', 'soon']], [['--from', '2024-06-02', '--to', '2024-06-01']], [['--json', '--csv', 'resend']], [['--verbose']], [['--since']],
+  ])('refuses %p with a usage error', (argv) => {
+    expect(() => parseReportArgs(argv, NOW)).toThrow(UsageError);
+  });
+});
+
+describe('report output', () => {
+  const figures = { campaign: null, total_messages: 1200, sent: 1200, delivered: 1100, read: 700, failed: 40, delivery_rate_percent: 91.67, read_rate_percent: 63.64, avg_delivery_seconds: 3.2, avg_read_delay_minutes: 21.5 };
+  const report: Report = {
+    from: '2024-06-01T12:00:00.000Z', to: '2024-06-02T12:00:00.000Z', overall: figures,
+    by_campaign: [{ ...figures, campaign: 'diwali' }], hourly: [], best_hours: [], failures: [],
+    top_recipients: [{ phone_number: '+919876543210', messages: 3, read: 3, read_rate_percent: 100, avg_read_delay_minutes: 2 }],
+    resend: [{ message_id: 'wamid.1', phone_number: '+919876543210', campaign: 'a,b', sent_at: '2024-06-02T11:00:00.000Z', minutes_waiting: 60 }],
+    remind: [],
+  };
+
+  it('prints a readable table with masked phone numbers', () => {
+    const text = formatReport(report, { byCampaign: true });
+    expect(text).toContain('91.7 %');
+    expect(text).toContain('diwali');
+    expect(text).toContain('+91********10');
+    expect(text).not.toContain('+919876543210');
+  });
+  it('puts the headline figures at the top level of the JSON', () => {
+    expect(reportJson(report)).toMatchObject({ total_messages: 1200, delivery_rate_percent: 91.67, read_rate_percent: 63.64, avg_delivery_seconds: 3.2, avg_read_delay_minutes: 21.5 });
+  });
+  it('writes follow-up lists as CSV with quoting', () => {
+    expect(followUpCsv(report, 'resend')).toBe('message_id,phone_number,campaign,sent_at,minutes_waiting\nwamid.1,+919876543210,"a,b",2024-06-02T11:00:00.000Z,60\n');
+  });
+});

@@ -1,0 +1,62 @@
+/** `npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind] [--show-phones]` */
+export interface ReportArgs {
+  from: Date;
+  to: Date;
+  byCampaign: boolean;
+  output: 'table' | 'json' | 'csv';
+  csvList?: 'resend' | 'remind';
+  showPhones: boolean;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90m`, `24h`, `7d` -> milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)([mhd])$/.exec(text.trim());
+  if (!match) throw new UsageError(`--since expects a duration such as 90m, 24h or 7d, not "${text}"`);
+  return Number(match[1]) * UNITS[match[2]!]!;
+}
+
+function parseTime(flag: string, text: string | undefined): Date {
+  const time = text ? new Date(text) : new Date(Number.NaN);
+  if (Number.isNaN(time.getTime())) throw new UsageError(`${flag} expects an ISO date or time, such as 2024-06-01 or 2024-06-01T10:00:00Z`);
+  return time;
+}
+
+export function parseReportArgs(argv: readonly string[], now = new Date()): ReportArgs {
+  const args = [...argv];
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    if (i === -1) return undefined;
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    args.splice(i, 2);
+    return v;
+  };
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    if (i !== -1) args.splice(i, 1);
+    return i !== -1;
+  };
+  const since = value('--since');
+  const fromText = value('--from');
+  const toText = value('--to');
+  const by = value('--by');
+  const csv = value('--csv');
+  const json = flag('--json');
+  const showPhones = flag('--show-phones');
+  if (args.length) throw new UsageError(`unknown argument ${args[0]}`);
+  if (since && (fromText || toText)) throw new UsageError('use --since or --from/--to, not both');
+  if (by !== undefined && by !== 'campaign') throw new UsageError('--by accepts only "campaign"');
+  if (csv !== undefined && csv !== 'resend' && csv !== 'remind') throw new UsageError('--csv accepts "resend" or "remind"');
+  if (csv && json) throw new UsageError('use --json or --csv, not both');
+
+  const to = toText ? parseTime('--to', toText) : now;
+  const from = fromText ? parseTime('--from', fromText) : new Date(to.getTime() - parseDuration(since ?? '24h'));
+  if (from >= to) throw new UsageError('--from must be before --to');
+  return { from, to, byCampaign: by === 'campaign', output: csv ? 'csv' : json ? 'json' : 'table', csvList: csv as ReportArgs['csvList'], showPhones };
+}

@@ -1,0 +1,80 @@
+import * as z from 'zod';
+
+/**
+ * The report: what users of the original design asked their database, for one period. Built from the SQL
+ * functions of supabase/migrations/0004 by whichever way reaches the database (see report-source.ts).
+ */
+const count = z.coerce.number().int();
+const figure = z.union([z.null(), z.coerce.number()]);
+const time = z.union([z.string(), z.date()]).transform((v) => new Date(v).toISOString());
+
+export const Figures = z.object({
+  campaign: z.string().nullable(),
+  total_messages: count,
+  sent: count,
+  delivered: count,
+  read: count,
+  failed: count,
+  delivery_rate_percent: figure,
+  read_rate_percent: figure,
+  avg_delivery_seconds: figure,
+  avg_read_delay_minutes: figure,
+});
+export type Figures = z.infer<typeof Figures>;
+
+export const Report = z.object({
+  from: time,
+  to: time,
+  overall: Figures,
+  by_campaign: z.array(Figures),
+  hourly: z.array(z.object({ hour: time, sent: count, delivered: count, read: count, failed: count })),
+  best_hours: z.array(z.object({ hour_of_day: count, delivered: count, read: count, read_rate_percent: figure })),
+  top_recipients: z.array(z.object({ phone_number: z.string(), messages: count, read: count, read_rate_percent: figure, avg_read_delay_minutes: figure })),
+  failures: z.array(z.object({ error_code: z.union([z.null(), z.coerce.number()]), error_title: z.string().nullable(), messages: count, share_percent: figure })),
+  resend: z.array(z.object({ message_id: z.string(), phone_number: z.string().nullable(), campaign: z.string().nullable(), sent_at: time, minutes_waiting: figure })),
+  remind: z.array(z.object({ message_id: z.string(), phone_number: z.string().nullable(), campaign: z.string().nullable(), delivered_at: time, hours_unread: figure })),
+});
+export type Report = z.infer<typeof Report>;
+
+export interface ReportOptions {
+  from: Date;
+  to: Date;
+  /** Minutes after which a sent message counts as undelivered (re-send list). @default 10 */
+  undeliveredAfterMinutes?: number;
+  /** Hours after which a delivered message counts as unread (reminder list). @default 24 */
+  unreadAfterHours?: number;
+  /** Only the first rows of each list. @default 1000 */
+  listLimit?: number;
+}
+
+type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** Runs the report's queries (one per section, each on indexed ranges) and validates their rows. */
+export async function buildReport(query: Query, options: ReportOptions): Promise<Report> {
+  const range = [options.from.toISOString(), options.to.toISOString()];
+  const limit = options.listLimit ?? 1000;
+  const asOf = options.to.getTime() > Date.now() ? new Date() : options.to;
+  const [overall, byCampaign, hourly, best, top, failures, resend, remind] = await Promise.all([
+    query('select * from public.delivery_report($1, $2, false)', range),
+    query('select * from public.delivery_report($1, $2, true)', range),
+    query('select * from public.hourly_volume($1, $2)', range),
+    query('select * from public.best_send_hours($1, $2, 20)', range),
+    query('select * from public.top_recipients($1, $2, 10)', range),
+    query('select * from public.failures_by_error($1, $2)', range),
+    query(`select * from public.undelivered_messages($1, 24, $2) limit ${limit}`, [options.undeliveredAfterMinutes ?? 10, asOf.toISOString()]),
+    query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [options.unreadAfterHours ?? 24, asOf.toISOString()]),
+  ]);
+  const empty = { campaign: null, total_messages: 0, sent: 0, delivered: 0, read: 0, failed: 0, delivery_rate_percent: null, read_rate_percent: null, avg_delivery_seconds: null, avg_read_delay_minutes: null };
+  return Report.parse({
+    from: options.from,
+    to: options.to,
+    overall: overall[0] ?? empty,
+    by_campaign: byCampaign,
+    hourly,
+    best_hours: best,
+    top_recipients: top,
+    failures,
+    resend,
+    remind,
+  });
+}
