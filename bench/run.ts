@@ -26,7 +26,7 @@ const say = (text: string) => (JSON_OUTPUT ? process.stderr : process.stdout).wr
 
 const SIZES = SHORT
   ? { updates: 5_000, messages: 2_000, guide: 1_500, delayedGuide: 300, delayedBatch10: 1_000, analytics: 50_000 }
-  : { updates: 100_000, messages: 40_000, guide: 100_000, delayedGuide: 3_000, delayedBatch10: 20_000, analytics: 1_000_000 };
+  : { updates: 100_000, messages: 40_000, guide: 30_000, delayedGuide: 3_000, delayedBatch10: 20_000, analytics: 1_000_000 };
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const row = (cells: (string | number)[], widths: number[]) => cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join('  ');

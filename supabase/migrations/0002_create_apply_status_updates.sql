@@ -79,11 +79,6 @@ begin
       from incoming i
      group by i.message_id
   ),
-  previous as (
-    select m.message_id, m.status
-      from public.broadcasts_messages m
-      join batch b on b.message_id = m.message_id
-  ),
   upserted as (
     insert into public.broadcasts_messages as m (
       message_id, phone_number, reported_sent_at, reported_delivered_at, reported_read_at, played_at, failed_at,
@@ -121,9 +116,14 @@ begin
            least(m.pricing, excluded.pricing))
     returning m.message_id, (m.xmax = 0) as inserted, m.status, m.inferred_stages
   )
+  -- The statement's snapshot does not see the upsert's own writes: this reads each changed row as it was before.
+  -- One index probe per changed row: `offset 0` keeps the lookup a per-row subquery, which the planner would
+  -- otherwise turn into a join scanning the whole table whenever its statistics are stale (a new or truncated table).
   select u.message_id, u.inserted, p.status, u.status, u.inferred_stages
     from upserted u
-    left join previous p on p.message_id = u.message_id
+    left join lateral (
+      select m.status from public.broadcasts_messages m where m.message_id = u.message_id offset 0
+    ) p on true
    order by u.message_id;
 end;
 $$;

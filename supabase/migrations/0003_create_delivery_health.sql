@@ -8,6 +8,9 @@
 
 -- Every cohort is a range on the effective sent time.
 create index if not exists broadcasts_messages_sent_at_idx on public.broadcasts_messages (sent_at);
+-- Messages that failed without ever being sent belong to a period by their failure time: a small partial index.
+create index if not exists broadcasts_messages_failed_unsent_idx on public.broadcasts_messages (failed_at)
+  where sent_at is null;
 -- The undelivered count reads only the few rows still waiting.
 create index if not exists broadcasts_messages_waiting_idx on public.broadcasts_messages (sent_at)
   where delivered_at is null and failed_at is null;
@@ -114,7 +117,9 @@ as $$
          round(avg(extract(epoch from m.reported_delivered_at - m.reported_sent_at))
                  filter (where not (m.inferred_stages && array['sent', 'delivered'])), 3)
     from public.broadcasts_messages m
-   where coalesce(m.sent_at, m.failed_at) >= period_start and coalesce(m.sent_at, m.failed_at) < period_end;
+   -- "sent in the period, or failed in it without being sent", written so both parts are index ranges.
+   where (m.sent_at >= period_start and m.sent_at < period_end)
+      or (m.sent_at is null and m.failed_at >= period_start and m.failed_at < period_end);
 $$;
 
 revoke execute on function public.delivery_health(timestamptz, integer, integer, integer, integer, integer) from public;

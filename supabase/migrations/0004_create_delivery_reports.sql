@@ -39,7 +39,8 @@ as $$
          round(avg(extract(epoch from m.reported_read_at - m.reported_delivered_at) / 60)
                  filter (where not (m.inferred_stages && array['delivered', 'read'])), 3)
     from public.broadcasts_messages m
-   where coalesce(m.sent_at, m.failed_at) >= period_start and coalesce(m.sent_at, m.failed_at) < period_end
+   where ((m.sent_at >= period_start and m.sent_at < period_end)
+       or (m.sent_at is null and m.failed_at >= period_start and m.failed_at < period_end))
    group by 1
    order by 2 desc;
 $$;
@@ -56,7 +57,8 @@ as $$
          count(*) filter (where m.read_at is not null),
          count(*) filter (where m.failed_at is not null)
     from public.broadcasts_messages m
-   where coalesce(m.sent_at, m.failed_at) >= period_start and coalesce(m.sent_at, m.failed_at) < period_end
+   where ((m.sent_at >= period_start and m.sent_at < period_end)
+       or (m.sent_at is null and m.failed_at >= period_start and m.failed_at < period_end))
    group by 1
    order by 1;
 $$;
