@@ -1,16 +1,5 @@
 import type { StatusUpdate } from '../lambdas/domain/status-update';
-
-/** A deterministic pseudo-random generator (mulberry32), so every run measures the same workload. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../tools/random';
 
 const BASE = Date.UTC(2024, 5, 1, 10, 0, 0);
 

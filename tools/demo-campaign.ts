@@ -1,3 +1,5 @@
+import { seededRandom as random } from './random';
+
 /** Real WhatsApp Cloud API error codes with their titles, weighted roughly as they occur. */
 const FAILURES = [
   { code: 131026, title: 'Message undeliverable', weight: 5 },
@@ -5,18 +7,6 @@ const FAILURES = [
   { code: 131047, title: 'Re-engagement message', weight: 1 },
   { code: 131053, title: 'Media upload error', weight: 1 },
 ];
-
-/** Deterministic generator (mulberry32), so a demo with the same size looks the same. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Log-normal delay in seconds with the given median: most fast, a long tail (phones offline, people busy). */
 const logNormal = (rnd: () => number, medianSeconds: number, sigma: number) => {

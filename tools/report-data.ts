@@ -4,9 +4,7 @@ import * as z from 'zod';
  * The report: what users of the original design asked their database, for one period. Built from the SQL
  * functions of supabase/migrations/0004 by whichever way reaches the database (see report-source.ts).
  */
-const count = z.coerce.number().int();
-const figure = z.union([z.null(), z.coerce.number()]);
-const time = z.union([z.string(), z.date()]).transform((v) => new Date(v).toISOString());
+import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../lambdas/shared/sql-values';
 
 export const Figures = z.object({
   campaign: z.string().nullable(),

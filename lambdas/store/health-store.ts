@@ -17,12 +17,10 @@ export const DEFAULT_HEALTH_WINDOWS: HealthWindows = {
   undeliveredAfterMinutes: 10,
 };
 
-// node-postgres returns bigint and numeric as strings, PostgREST as numbers: both become numbers here.
-const count = z.coerce.number().int();
-const figure = z.union([z.null(), z.coerce.number()]);
+import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
 
 export const DeliveryHealth = z.object({
-  computed_at: z.union([z.string(), z.date()]).transform((v) => new Date(v).toISOString()),
+  computed_at: time,
   cohort_sent: count,
   cohort_delivered: count,
   cohort_failed: count,
@@ -37,8 +35,8 @@ export const DeliveryHealth = z.object({
 export type DeliveryHealth = z.infer<typeof DeliveryHealth>;
 
 export const DeliverySummary = z.object({
-  window_start: z.union([z.string(), z.date()]).transform((v) => new Date(v).toISOString()),
-  window_end: z.union([z.string(), z.date()]).transform((v) => new Date(v).toISOString()),
+  window_start: time,
+  window_end: time,
   total_messages: count,
   sent: count,
   delivered: count,

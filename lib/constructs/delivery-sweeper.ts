@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -66,15 +66,5 @@ export class DeliverySweeper extends Construct {
       schedule: Schedule.cron({ minute: '0', hour: String(props.dailySummaryHourUtc ?? 8) }),
       targets: [new LambdaFunction(this.function, { event: RuleTargetInput.fromObject({ kind: 'daily-summary' }), retryAttempts: 2 })],
     });
-    Validations.of(this.function).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The AWS-managed basic execution role only allows writing to CloudWatch Logs.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-      },
-    );
   }
 }

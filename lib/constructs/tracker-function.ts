@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { RemovalPolicy, type Duration } from 'aws-cdk-lib';
-import { Architecture, Runtime, type Tracing } from 'aws-cdk-lib/aws-lambda';
+import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -70,6 +70,16 @@ export class TrackerFunction extends NodejsFunction {
       },
       bundling: { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields], externalModules: [...LAMBDA_BUNDLING.externalModules] },
     });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AWS-managed basic execution role only allows writing to CloudWatch Logs.',
+    });
+    if (props.tracing === Tracing.ACTIVE) {
+      Validations.of(this).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+      });
+    }
   }
 }
 

@@ -8,9 +8,10 @@
 
 -- Every cohort is a range on the effective sent time.
 create index if not exists broadcasts_messages_sent_at_idx on public.broadcasts_messages (sent_at);
--- Messages that failed without ever being sent belong to a period by their failure time: a small partial index.
-create index if not exists broadcasts_messages_failed_unsent_idx on public.broadcasts_messages (failed_at)
-  where sent_at is null;
+-- Failures are few: a small partial index serves failure reports and messages that failed without being sent
+-- (which belong to a period by their failure time).
+create index if not exists broadcasts_messages_failed_at_idx on public.broadcasts_messages (failed_at)
+  where failed_at is not null;
 -- The undelivered count reads only the few rows still waiting.
 create index if not exists broadcasts_messages_waiting_idx on public.broadcasts_messages (sent_at)
   where delivered_at is null and failed_at is null;
