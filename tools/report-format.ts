@@ -5,10 +5,14 @@ const n = (v: number) => v.toLocaleString('en-US');
 const pct = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} %`);
 const num = (v: number | null, unit: string, digits = 1) => (v === null ? 'n/a' : `${v.toFixed(digits)} ${unit}`);
 
+const NUMERIC = /^(n\/a|[-+]?[\d,.]+( ?(%|s|min))?)$/;
+
+/** A plain-text table: numbers right-aligned, text left-aligned. */
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const numeric = headers.map((_, i) => i > 0 && rows.length > 0 && rows.every((r) => NUMERIC.test(String(r[i] ?? ''))));
+  const line = (r: string[]) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
