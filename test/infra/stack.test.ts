@@ -38,11 +38,11 @@ describe('StatusTrackingStack', () => {
       expect(Object.values(template.findResources('AWS::ApiGateway::Method'))).toHaveLength(3);
     });
 
-    it('throttles the stage and writes access logs that hold the resource template, not the path', () => {
+    it('throttles the stage, keeps execution logs off and writes access logs that hold the resource template, not the path', () => {
       const format = new Capture();
       template.hasResourceProperties('AWS::ApiGateway::Stage', {
         StageName: 'prod',
-        MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DataTraceEnabled: false })]),
+        MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DataTraceEnabled: false, LoggingLevel: 'OFF' })]),
         AccessLogSetting: { DestinationArn: Match.anyValue(), Format: format },
       });
       expect(format.asString()).toContain('$context.resourcePath');
