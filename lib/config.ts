@@ -51,63 +51,64 @@ export type AlarmName = keyof AlarmsConfig;
 const emails = list.pipe(z.array(z.email()));
 
 const ConfigShape = z.object({
-    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('WhatsAppDeliveryTracker'),
+  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('WhatsAppDeliveryTracker'),
 
-    /** Existing Secrets Manager secret (name or ARN) holding {"SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"}. */
-    supabaseSecret: z.string().min(1).default('whatsapp-delivery-tracker/supabase'),
-    /**
-     * Existing secret (name or ARN) holding the webhook credentials: any of {"META_APP_SECRET",
-     * "AISENSY_WEBHOOK_SECRET", "WEBHOOK_SHARED_TOKEN", "WEBHOOK_SHARED_TOKEN_PREVIOUS", "WEBHOOK_VERIFY_TOKEN"}.
-     */
-    webhookSecret: z.string().min(1).default('whatsapp-delivery-tracker/webhook'),
-    /** `false` deploys a webhook that accepts unauthenticated calls: only ever on purpose. */
-    requireWebhookAuth: bool.default(true),
+  /** Existing Secrets Manager secret (name or ARN) holding {"SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"}. */
+  supabaseSecret: z.string().min(1).default('whatsapp-delivery-tracker/supabase'),
+  /**
+   * Existing secret (name or ARN) holding the webhook credentials: any of {"META_APP_SECRET",
+   * "AISENSY_WEBHOOK_SECRET", "WEBHOOK_SHARED_TOKEN", "WEBHOOK_VERIFY_TOKEN"}, each of the first three with a
+   * `*_PREVIOUS` twin during a rotation.
+   */
+  webhookSecret: z.string().min(1).default('whatsapp-delivery-tracker/webhook'),
+  /** `false` deploys a webhook that accepts unauthenticated calls: only ever on purpose. */
+  requireWebhookAuth: bool.default(true),
 
-    /** Steady requests per second the API accepts before answering 429. */
-    apiRateLimit: int(1, 10_000).default(1_000),
-    /** Requests the API accepts at once above the steady rate. */
-    apiBurstLimit: int(1, 5_000).default(2_000),
-    /** When set, only these source ranges may call the API (enforced by API Gateway's resource policy). */
-    allowedSourceCidrs: list.pipe(z.array(cidr)).default([]),
-    /** Bodies larger than this are refused with 413 before parsing. */
-    maxBodyBytes: int(1_024, 6_000_000).default(1_048_576),
-    /** Statuses accepted in one webhook (Meta sends at most 1,000). */
-    maxStatusesPerWebhook: int(1, 100_000).default(5_000),
+  /** Steady requests per second the API accepts before answering 429. */
+  apiRateLimit: int(1, 10_000).default(1_000),
+  /** Requests the API accepts at once above the steady rate. */
+  apiBurstLimit: int(1, 5_000).default(2_000),
+  /** When set, only these source ranges may call the API (enforced by API Gateway's resource policy). */
+  allowedSourceCidrs: list.pipe(z.array(cidr)).default([]),
+  /** Bodies larger than this are refused with 413 before parsing. */
+  maxBodyBytes: int(1_024, 6_000_000).default(1_048_576),
+  /** Statuses accepted in one webhook (Meta sends at most 1,000). */
+  maxStatusesPerWebhook: int(1, 100_000).default(5_000),
 
-    /** Receives before a message moves to the dead-letter queue. */
-    maxReceiveCount: int(1, 1_000).default(5),
-    /** Days the dead-letter queue keeps messages (SQS allows at most 14). */
-    dlqRetentionDays: int(1, 14).default(14),
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceiveCount: int(1, 1_000).default(5),
+  /** Days the dead-letter queue keeps messages (SQS allows at most 14). */
+  dlqRetentionDays: int(1, 14).default(14),
 
-    processorBatchSize: int(1, 10_000).default(10),
-    processorBatchingWindowSeconds: int(0, 300).default(1),
-    /** Processor invocations at once: bounds the connections a burst opens on Supabase. */
-    processorMaxConcurrency: int(2, 1_000).default(5),
-    processorTimeoutSeconds: int(5, 900).default(30),
-    processorMemoryMb: int(128, 10_240).default(512),
-    ingestTimeoutSeconds: int(1, 29).default(6),
-    ingestMemoryMb: int(128, 10_240).default(256),
+  processorBatchSize: int(1, 10_000).default(10),
+  processorBatchingWindowSeconds: int(0, 300).default(1),
+  /** Processor invocations at once: bounds the connections a burst opens on Supabase. */
+  processorMaxConcurrency: int(2, 1_000).default(5),
+  processorTimeoutSeconds: int(5, 900).default(30),
+  processorMemoryMb: int(128, 10_240).default(512),
+  ingestTimeoutSeconds: int(1, 29).default(6),
+  ingestMemoryMb: int(128, 10_240).default(256),
 
-    logRetentionDays: int(1, 3_653).default(30),
+  logRetentionDays: int(1, 3_653).default(30),
 
-    /** Subscribed to the critical, warning and info (daily summary) topics. */
-    criticalAlarmEmails: emails.default([]),
-    warningAlarmEmails: emails.default([]),
-    summaryEmails: emails.default([]),
-    /** Per-alarm overrides, e.g. -c 'alarms={"deliveryRate":{"threshold":85}}'. */
-    alarms: z.union([z.string().transform((v) => JSON.parse(v) as unknown), z.record(z.string(), z.unknown())]).pipe(AlarmsConfig).default(AlarmsConfig.parse({})),
-    /** How often the sweeper computes the figures. */
-    sweeperIntervalMinutes: int(1, 60).default(5),
-    /** UTC hour of the daily summary. */
-    dailySummaryHourUtc: int(0, 23).default(8),
-    /** Delivery cohort: messages sent in this window ... */
-    deliveryWindowMinutes: int(5, 1_440).default(60),
-    /** ... that ended this long ago (deliveries lag sends). */
-    deliveryGraceMinutes: int(0, 1_440).default(10),
-    readWindowHours: int(1, 168).default(24),
-    readGraceMinutes: int(0, 1_440).default(60),
-    /** A sent message is "undelivered" after this long without delivered or failed. */
-    undeliveredAfterMinutes: int(1, 1_440).default(10),
+  /** Subscribed to the critical, warning and info (daily summary) topics. */
+  criticalAlarmEmails: emails.default([]),
+  warningAlarmEmails: emails.default([]),
+  summaryEmails: emails.default([]),
+  /** Per-alarm overrides, e.g. -c 'alarms={"deliveryRate":{"threshold":85}}'. */
+  alarms: z.union([z.string().transform((v) => JSON.parse(v) as unknown), z.record(z.string(), z.unknown())]).pipe(AlarmsConfig).default(AlarmsConfig.parse({})),
+  /** How often the sweeper computes the figures. */
+  sweeperIntervalMinutes: int(1, 60).default(5),
+  /** UTC hour of the daily summary. */
+  dailySummaryHourUtc: int(0, 23).default(8),
+  /** Delivery cohort: messages sent in this window ... */
+  deliveryWindowMinutes: int(5, 1_440).default(60),
+  /** ... that ended this long ago (deliveries lag sends). */
+  deliveryGraceMinutes: int(0, 1_440).default(10),
+  readWindowHours: int(1, 168).default(24),
+  readGraceMinutes: int(0, 1_440).default(60),
+  /** A sent message is "undelivered" after this long without delivered or failed. */
+  undeliveredAfterMinutes: int(1, 1_440).default(10),
 });
 
 export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
