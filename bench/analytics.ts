@@ -5,7 +5,8 @@ export interface AnalyticsFigures {
   messages: number;
   generateSeconds: number;
   baselineCountMs: number;
-  queries: Record<string, { medianMs: number; ratioToCount: number }>;
+  /** Client-side median, its ratio to the baseline, and the server's own figure from EXPLAIN ANALYZE. */
+  queries: Record<string, { medianMs: number; ratioToCount: number; explainMs: number; plan: string }>;
 }
 
 /** Queries of the alarms and the report, timed on a generated table of `messages` rows spread over 30 days. */
@@ -26,6 +27,21 @@ export const ANALYTICS_QUERIES: Record<string, string> = {
       round(100.0 * count(*) filter (where status ? 'delivered') / count(*), 2) as delivery_rate
     from broadcasts_messages where created_at > now() - interval '7 days' group by 1 order by 1`,
 };
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** The scans of a plan, e.g. "Index Scan broadcasts_messages_sent_at_idx", to show which index a query uses. */
+function scans(node: PlanNode): string[] {
+  const here = /Scan/.test(node['Node Type']) && (node['Index Name'] || node['Relation Name'])
+    ? [`${node['Node Type']}${node['Index Name'] ? ` ${node['Index Name']}` : ` ${node['Relation Name']}`}`]
+    : [];
+  return [...here, ...(node.Plans ?? []).flatMap(scans)].filter((v, i, a) => a.indexOf(v) === i);
+}
 
 export async function generateMessages(url: string, messages: number): Promise<number> {
   const db = new Client({ connectionString: url });
@@ -65,7 +81,9 @@ export async function benchAnalytics(url: string, messages: number, short: boole
     const queries: AnalyticsFigures['queries'] = {};
     for (const [name, sql] of Object.entries(ANALYTICS_QUERIES)) {
       const ms = median(await sample(times, () => db.query(sql), 1));
-      queries[name] = { medianMs: ms, ratioToCount: ms / baselineCountMs };
+      const { rows } = await db.query<{ 'QUERY PLAN': [{ 'Execution Time': number; Plan: PlanNode }] }>(`explain (analyze, format json) ${sql}`);
+      const explained = rows[0]!['QUERY PLAN'][0];
+      queries[name] = { medianMs: ms, ratioToCount: ms / baselineCountMs, explainMs: explained['Execution Time'], plan: scans(explained.Plan).join(', ') };
     }
     return { messages, generateSeconds, baselineCountMs, queries };
   } finally {

@@ -139,9 +139,11 @@ async function main(): Promise<void> {
     // 4. Analytics --------------------------------------------------------------------------------------------
     say(`\n4. Analytics on ${fmt(SIZES.analytics)} generated messages (30 days)`);
     const analytics = await benchAnalytics(url, SIZES.analytics, SHORT);
-    say(row(['query', '', 'median ms', '', 'x count(*)'], [34, 10, 12, 14, 12]));
+    say(row(['query', '', 'median ms', 'EXPLAIN ms', 'x count(*)'], [34, 10, 12, 14, 12]));
     say(row(['baseline: select count(*)', '', fmt(analytics.baselineCountMs, 1), '', '1.0x'], [34, 10, 12, 14, 12]));
-    for (const [name, q] of Object.entries(analytics.queries)) say(row([name, '', fmt(q.medianMs, 1), '', `${fmt(q.ratioToCount, 2)}x`], [34, 10, 12, 14, 12]));
+    for (const [name, q] of Object.entries(analytics.queries)) {
+      say(`${row([name, '', fmt(q.medianMs, 1), fmt(q.explainMs, 1), `${fmt(q.ratioToCount, 2)}x`], [34, 10, 12, 14, 12])}   ${q.plan}`);
+    }
     say(`  (generated in ${fmt(analytics.generateSeconds, 1)} s; target: each query < 100 ms)`);
     out.analytics = analytics;
 
