@@ -55,11 +55,8 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
   const bin = findPostgresBin();
   if (!bin) throw new Error('PostgreSQL server binaries not found (apt-get install postgresql, or set PG_BIN)');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'throwaway-pg-'));
-  // initdb refuses to run as root: run the server as the `postgres` system user then.
-  const asRoot = userInfo().uid === 0;
-  if (asRoot) await chown(dataDir, ...(await postgresIds()));
-  const exec = (file: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, file), ...args]) : run(path.join(bin, file), args);
+  if (userInfo().uid === 0) await chown(dataDir, ...(await postgresIds()));
+  const exec = (file: string, args: string[]) => runPostgresTool(bin, file, args);
 
   const cluster = path.join(dataDir, 'cluster');
   await exec('initdb', ['-D', cluster, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale']);
@@ -94,11 +91,14 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
 export async function stopThrowawayPostgres(dataDir: string): Promise<void> {
   const bin = findPostgresBin();
   if (!bin) return;
-  const cluster = path.join(dataDir, 'cluster');
-  const args = ['-D', cluster, '-m', 'immediate', '-w', 'stop'];
-  const cmd = userInfo().uid === 0 ? run('runuser', ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), ...args]) : run(path.join(bin, 'pg_ctl'), args);
-  await cmd.catch(() => undefined);
+  await runPostgresTool(bin, 'pg_ctl', ['-D', path.join(dataDir, 'cluster'), '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
   await rm(dataDir, { recursive: true, force: true });
+}
+
+/** Runs initdb or pg_ctl; as root, as the `postgres` system user, since initdb refuses to run as root. */
+function runPostgresTool(bin: string, file: string, args: string[]) {
+  const tool = path.join(bin, file);
+  return userInfo().uid === 0 ? run('runuser', ['-u', 'postgres', '--', tool, ...args]) : run(tool, args);
 }
 
 async function postgresIds(): Promise<[number, number]> {
