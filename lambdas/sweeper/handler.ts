@@ -5,27 +5,15 @@ import middy from '@middy/core';
 import { readEnv, SweeperEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';
 import { tracer } from '../shared/tracer';
-import { readJsonSecret, SupabaseSecret } from '../shared/secrets';
-import type { HealthStore } from '../store/health-store';
-import { SupabaseStatusStore } from '../store/supabase-status-store';
+import { lazySupabaseStore } from '../shared/supabase-store';
 import { SnsSummaryNotifier } from './summary-notifier';
 import { createSweeper } from './sweep-delivery-health';
 
 // Module scope: config is read once per cold start; the client is created on first use and then reused.
 const env = readEnv(SweeperEnv);
-let store: Promise<HealthStore> | undefined;
 
 const sweep = createSweeper({
-  store: () => {
-    store ??= readJsonSecret(SupabaseSecret, env.SUPABASE_SECRET_ID).then(
-      (s) => new SupabaseStatusStore({ url: s.SUPABASE_URL, serviceRoleKey: s.SUPABASE_SERVICE_ROLE_KEY }),
-      (error: unknown) => {
-        store = undefined;
-        throw error;
-      },
-    );
-    return store;
-  },
+  store: lazySupabaseStore({ SUPABASE_SECRET_ID: env.SUPABASE_SECRET_ID }),
   metrics,
   logger,
   windows: {
