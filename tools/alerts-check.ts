@@ -2,8 +2,7 @@
  * `npm run alerts:check`: evaluates the database-side alarm rules now and prints which would fire and why.
  * Exit code 2 when a critical one fires (for cron or CI), 1 when it cannot check, 0 otherwise.
  */
-import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth } from '../lambdas/store/health-store';
-import { SqlStatusStore } from '../lambdas/store/sql-status-store';
+import type { DeliveryHealth } from '../lambdas/store/health-store';
 import { CLOUDWATCH_ONLY, evaluateAlerts } from './alert-rules';
 import { openReportSource } from './report-source';
 
@@ -12,12 +11,7 @@ async function main(): Promise<number> {
   const source = await openReportSource();
   let health: DeliveryHealth;
   try {
-    if (source.executor) {
-      health = await new SqlStatusStore(source.executor).deliveryHealth(DEFAULT_HEALTH_WINDOWS);
-    } else {
-      const base = process.env.LOCAL_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
-      health = DeliveryHealth.parse(await (await fetch(`${base}/delivery-health`)).json());
-    }
+    health = await source.health();
   } finally {
     await source.close();
   }

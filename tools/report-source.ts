@@ -1,29 +1,42 @@
 import { existsSync } from 'node:fs';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
+import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth } from '../lambdas/store/health-store';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
+import { SqlStatusStore } from '../lambdas/store/sql-status-store';
 import { Report, buildReport, type ReportOptions } from './report-data';
 
 /**
  * Where the operator tools read from, in this order: DATABASE_URL (a local server or Supabase's Postgres); the
  * running `npm start` (its embedded database cannot be opened by a second process, so the server answers
- * GET /report itself); the embedded database in DATA_DIR when no server runs.
+ * GET /report and GET /delivery-health itself); the embedded database in DATA_DIR when no server runs.
  */
 export interface ReportSource {
   describe: string;
   report(options: ReportOptions): Promise<Report>;
-  /** Direct SQL, when the source is a database (not the running server). */
-  executor?: SqlExecutor;
+  /** The alarm figures now, with the deployed stack's default cohorts. */
+  health(): Promise<DeliveryHealth>;
   close(): Promise<void>;
+}
+
+/** The running `npm start`'s address: LOCAL_URL, else 127.0.0.1 on PORT (default 3000). */
+export function localServerUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOCAL_URL ?? `http://127.0.0.1:${env.PORT ?? 3000}`;
 }
 
 export function sourceFromExecutor(executor: SqlExecutor, describe: string): ReportSource {
   return {
     describe,
-    executor,
     report: (options) => buildReport(async (sql, params) => (await executor.query(sql, params)).rows, options),
+    health: () => new SqlStatusStore(executor).deliveryHealth(DEFAULT_HEALTH_WINDOWS),
     close: () => executor.close(),
   };
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return response.json();
 }
 
 async function localServer(baseUrl: string): Promise<boolean> {
@@ -37,16 +50,15 @@ async function localServer(baseUrl: string): Promise<boolean> {
 
 export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Promise<ReportSource> {
   if (env.DATABASE_URL) return sourceFromExecutor(createPostgresExecutor(env.DATABASE_URL, { max: 8 }), 'DATABASE_URL');
-  const baseUrl = env.LOCAL_URL ?? `http://127.0.0.1:${env.PORT ?? 3000}`;
+  const baseUrl = localServerUrl(env);
   if (await localServer(baseUrl)) {
     return {
       describe: `the running local server at ${baseUrl}`,
       async report(options) {
         const query = new URLSearchParams({ from: options.from.toISOString(), to: options.to.toISOString() });
-        const response = await fetch(`${baseUrl}/report?${query}`);
-        if (!response.ok) throw new Error(`${baseUrl}/report answered ${response.status}`);
-        return Report.parse(await response.json());
+        return Report.parse(await getJson(`${baseUrl}/report?${query}`));
       },
+      health: async () => DeliveryHealth.parse(await getJson(`${baseUrl}/delivery-health`)),
       close: async () => undefined,
     };
   }

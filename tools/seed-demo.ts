@@ -5,6 +5,7 @@
  * stages out of order and duplicated as providers do. Then `npm run report`.
  */
 import { buildDemoWebhooks } from './demo-campaign';
+import { localServerUrl } from './report-source';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -12,7 +13,7 @@ function arg(name: string, fallback: string): string {
 }
 
 async function main(): Promise<number> {
-  const url = arg('--url', process.env.LOCAL_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`);
+  const url = arg('--url', localServerUrl());
   const messages = Number(arg('--messages', '2000'));
   if (!Number.isInteger(messages) || messages < 1 || messages > 1_000_000) {
     process.stderr.write('--messages must be a whole number from 1 to 1,000,000\n');

@@ -64,6 +64,15 @@ describe('seed:demo, then report, against npm start', () => {
     expect(stdout.split('\n')[0]).toBe('message_id,phone_number,campaign,sent_at,minutes_waiting');
   });
 
+  it('alerts:check reads the figures from the running server', async () => {
+    const { code, stdout } = await npmRun('alerts:check', ['--json'], env);
+    expect([0, 2]).toContain(code); // 1 would mean it could not check
+    const result = JSON.parse(stdout);
+    expect(result.health.cohort_sent).toBeGreaterThan(0);
+    expect(result.results.map((r: { name: string }) => r.name)).toEqual(['deliveryRate', 'undelivered', 'readRate', 'deliveryTime']);
+    expect(result.critical).toBe(code === 2);
+  });
+
   it('refuses bad arguments with exit code 2 and the usage', async () => {
     const { code, stderr } = await npmRun('report', ['--since', 'yesterday'], env);
     expect(code).toBe(2);
