@@ -1,21 +1,15 @@
 import * as z from 'zod';
+import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../lambdas/shared/sql-values';
+import { DeliveryTotals } from '../lambdas/store/health-store';
 
 /**
  * The report: what users of the original design asked their database, for one period. Built from the SQL
  * functions of supabase/migrations/0004 by whichever way reaches the database (see report-source.ts).
  */
-import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../lambdas/shared/sql-values';
 
-export const Figures = z.object({
+/** One row of delivery_report(): the totals, the campaign it is for (null overall) and the read delay. */
+export const Figures = DeliveryTotals.extend({
   campaign: z.string().nullable(),
-  total_messages: count,
-  sent: count,
-  delivered: count,
-  read: count,
-  failed: count,
-  delivery_rate_percent: figure,
-  read_rate_percent: figure,
-  avg_delivery_seconds: figure,
   avg_read_delay_minutes: figure,
 });
 export type Figures = z.infer<typeof Figures>;

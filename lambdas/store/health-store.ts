@@ -34,9 +34,8 @@ export const DeliveryHealth = z.object({
 });
 export type DeliveryHealth = z.infer<typeof DeliveryHealth>;
 
-export const DeliverySummary = z.object({
-  window_start: time,
-  window_end: time,
+/** Totals and rates of a set of messages: the shape of delivery_summary() and of each row of delivery_report(). */
+export const DeliveryTotals = z.object({
   total_messages: count,
   sent: count,
   delivered: count,
@@ -46,6 +45,8 @@ export const DeliverySummary = z.object({
   read_rate_percent: figure,
   avg_delivery_seconds: figure,
 });
+
+export const DeliverySummary = DeliveryTotals.extend({ window_start: time, window_end: time });
 export type DeliverySummary = z.infer<typeof DeliverySummary>;
 
 /** The read side the sweeper (and the report) use; implemented by the same adapters as StatusStore. */
