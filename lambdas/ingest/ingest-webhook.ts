@@ -50,9 +50,8 @@ export function createIngestHandler(deps: IngestDependencies) {
   const maxStatuses = deps.maxStatusesPerWebhook ?? 5_000;
 
   async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-    const credentials = await deps.credentials();
     if (event.httpMethod === 'GET') {
-      const challenge = verificationChallenge(event.queryStringParameters, credentials);
+      const challenge = verificationChallenge(event.queryStringParameters, await deps.credentials());
       if (challenge === undefined) throw new RequestError(403, 'verification failed');
       return { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: challenge };
     }
@@ -65,6 +64,8 @@ export function createIngestHandler(deps: IngestDependencies) {
     }
     const rawBody = decodeBody(event, maxBodyBytes);
 
+    // Read only now: a refused method or an oversized body costs no secret lookup.
+    const credentials = await deps.credentials();
     if (deps.requireAuth && !hasAnyCredential(credentials)) {
       logger.error('webhook authentication is required but no credential is configured in the webhook secret');
       return json(503, { error: 'webhook authentication is not configured' });

@@ -103,6 +103,24 @@ describe('ingest handler security', () => {
     expect(queue.requests).toHaveLength(0);
   });
 
+  it('refuses an oversized body or a wrong method before reading any secret', async () => {
+    let reads = 0;
+    const ingest = createIngestHandler({
+      queue: new RecordingQueue(),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: quietMetrics(),
+      maxBodyBytes: 10,
+      credentials: () => {
+        reads++;
+        return meta;
+      },
+      requireAuth: true,
+    });
+    expect((await ingest(webhookEvent(body))).statusCode).toBe(413);
+    expect((await ingest(webhookEvent(body, { httpMethod: 'PUT' }))).statusCode).toBe(405);
+    expect(reads).toBe(0);
+  });
+
   it('never echoes internals when something unexpected fails', async () => {
     const ingest = createIngestHandler({
       queue: new RecordingQueue(),
