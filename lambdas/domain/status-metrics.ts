@@ -1,9 +1,9 @@
-import { STAGES, type Stage } from './status-update';
+import { STAGES, type Stage, type StatusTimes } from './status-update';
 
 /** A row's status before and after one batch, as apply_status_updates reports it. */
 export interface StatusChange {
-  previous_status: Partial<Record<Stage, string>> | null;
-  status: Partial<Record<Stage, string>>;
+  previous_status: StatusTimes | null;
+  status: StatusTimes;
   inferred_stages: string[];
 }
 

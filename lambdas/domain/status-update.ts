@@ -10,6 +10,9 @@ export const STAGES = [...PROGRESS_STAGES, 'failed'] as const;
 export type Stage = (typeof STAGES)[number];
 export const Stage = z.enum(STAGES);
 
+/** A row's `status` JSONB: stage -> UTC ISO time. */
+export type StatusTimes = Partial<Record<Stage, string>>;
+
 /** A failure as WhatsApp reports it (Meta's `errors[]`, AiSensy's `failureResponse`). */
 export const StatusError = z.object({
   code: z.number().int().optional(),

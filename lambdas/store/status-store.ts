@@ -1,7 +1,4 @@
-import type { StatusUpdate } from '../domain/status-update';
-
-/** The `status` JSONB of a row: stage -> UTC ISO time. */
-export type StatusTimes = Partial<Record<'sent' | 'delivered' | 'read' | 'played' | 'failed', string>>;
+import type { StatusTimes, StatusUpdate } from '../domain/status-update';
 
 /** One message the batch inserted or changed (unchanged messages are not reported). */
 export interface AppliedChange {
