@@ -1,4 +1,5 @@
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
+import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
@@ -49,11 +50,13 @@ describe('processor metrics (EMF)', () => {
   it('publishes a database error and the call duration when the database fails', async () => {
     const capture = capturingMetrics();
     try {
-      const failing = { applyStatusUpdates: () => Promise.reject(new Error('connection refused')), close: async () => {} };
-      const process = createStatusBatchProcessor({ store: () => failing, logger: silentLogger(), metrics: capture.metrics });
-      await expect(process(sqsEvent(sqsRecord(body(update('m9', 'sent', 0)))))).rejects.toThrow('connection refused');
+      // A real PostgreSQL connection to a port where nothing listens, not a stub.
+      const unreachable = new SqlStatusStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+      const process = createStatusBatchProcessor({ store: () => unreachable, logger: silentLogger(), metrics: capture.metrics });
+      await expect(process(sqsEvent(sqsRecord(body(update('m9', 'sent', 0)))))).rejects.toThrow(/ECONNREFUSED/);
       expect(capture.values('DatabaseErrors').map((v) => v.value)).toEqual([1]);
       expect(capture.values('DatabaseCallDuration')).toHaveLength(1);
+      await unreachable.close();
     } finally {
       capture.restore();
     }
