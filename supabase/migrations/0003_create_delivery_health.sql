@@ -86,54 +86,15 @@ $$;
 comment on function public.delivery_health(timestamptz, integer, integer, integer, integer, integer) is
   'Delivery rate, read rate, average delivery time and undelivered count for the alarms; see README "Alarms".';
 
--- Totals for a period (the daily summary, the report): sent, delivered, read, failed and rates.
-create or replace function public.delivery_summary(period_start timestamptz, period_end timestamptz)
-returns table (
-  window_start timestamptz,
-  window_end timestamptz,
-  total_messages bigint,
-  sent bigint,
-  delivered bigint,
-  read bigint,
-  failed bigint,
-  delivery_rate_percent numeric,
-  read_rate_percent numeric,
-  avg_delivery_seconds numeric)
-language sql
-stable
-set search_path = public, pg_temp
-as $$
-  select period_start, period_end,
-         count(*),
-         count(*) filter (where m.sent_at is not null),
-         count(*) filter (where m.delivered_at is not null),
-         count(*) filter (where m.read_at is not null),
-         count(*) filter (where m.failed_at is not null),
-         case when count(*) filter (where m.sent_at is not null) > 0 then
-           round(100.0 * count(*) filter (where m.delivered_at is not null)
-                       / count(*) filter (where m.sent_at is not null), 2) end,
-         case when count(*) filter (where m.delivered_at is not null) > 0 then
-           round(100.0 * count(*) filter (where m.read_at is not null)
-                       / count(*) filter (where m.delivered_at is not null), 2) end,
-         round(avg(extract(epoch from m.reported_delivered_at - m.reported_sent_at))
-                 filter (where not (m.inferred_stages && array['sent', 'delivered'])), 3)
-    from public.broadcasts_messages m
-   -- "sent in the period, or failed in it without being sent", written so both parts are index ranges.
-   where (m.sent_at >= period_start and m.sent_at < period_end)
-      or (m.sent_at is null and m.failed_at >= period_start and m.failed_at < period_end);
-$$;
 
 revoke execute on function public.delivery_health(timestamptz, integer, integer, integer, integer, integer) from public;
-revoke execute on function public.delivery_summary(timestamptz, timestamptz) from public;
 do $$
 begin
   if exists (select 1 from pg_roles where rolname = 'anon') then
     execute 'revoke execute on function public.delivery_health(timestamptz, integer, integer, integer, integer, integer) from anon, authenticated';
-    execute 'revoke execute on function public.delivery_summary(timestamptz, timestamptz) from anon, authenticated';
   end if;
   if exists (select 1 from pg_roles where rolname = 'service_role') then
     execute 'grant execute on function public.delivery_health(timestamptz, integer, integer, integer, integer, integer) to service_role';
-    execute 'grant execute on function public.delivery_summary(timestamptz, timestamptz) to service_role';
   end if;
 end;
 $$;

@@ -46,6 +46,30 @@ as $$
    order by 2 desc;
 $$;
 
+-- Totals for a period (the daily summary): delivery_report's overall row, plus the window, and a row of zeros
+-- (rates null) when nothing was sent, so the definition of every figure lives in delivery_report alone.
+create or replace function public.delivery_summary(period_start timestamptz, period_end timestamptz)
+returns table (
+  window_start timestamptz,
+  window_end timestamptz,
+  total_messages bigint,
+  sent bigint,
+  delivered bigint,
+  read bigint,
+  failed bigint,
+  delivery_rate_percent numeric,
+  read_rate_percent numeric,
+  avg_delivery_seconds numeric)
+language sql stable
+set search_path = public, pg_temp
+as $$
+  select period_start, period_end,
+         coalesce(r.total_messages, 0), coalesce(r.sent, 0), coalesce(r.delivered, 0), coalesce(r.read, 0),
+         coalesce(r.failed, 0), r.delivery_rate_percent, r.read_rate_percent, r.avg_delivery_seconds
+    from (select 1) as one
+    left join public.delivery_report(period_start, period_end, false) r on true;
+$$;
+
 -- Messages per hour of the period (UTC), by stage reached.
 create or replace function public.hourly_volume(period_start timestamptz, period_end timestamptz)
 returns table (hour timestamptz, sent bigint, delivered bigint, read bigint, failed bigint)
@@ -173,7 +197,7 @@ declare
   fn text;
 begin
   foreach fn in array array[
-    'delivery_report(timestamptz, timestamptz, boolean)', 'hourly_volume(timestamptz, timestamptz)',
+    'delivery_report(timestamptz, timestamptz, boolean)', 'delivery_summary(timestamptz, timestamptz)', 'hourly_volume(timestamptz, timestamptz)',
     'best_send_hours(timestamptz, timestamptz, integer)', 'top_recipients(timestamptz, timestamptz, integer)',
     'failures_by_error(timestamptz, timestamptz)', 'undelivered_messages(integer, integer, timestamptz)',
     'unread_messages(integer, integer, timestamptz)']

@@ -65,6 +65,14 @@ describe.each(availableEngines())('delivery health figures on %s', (engine) => {
     expect(summary).toMatchObject({ total_messages: 3, sent: 3, delivered: 2, read: 1, failed: 0, delivery_rate_percent: 66.67, read_rate_percent: 50, avg_delivery_seconds: 7.5 });
   });
 
+  it('sums up a day without messages as zeros, with no rates', async () => {
+    const summary = await store.deliverySummary(new Date('2030-01-01T00:00:00Z'), new Date('2030-01-02T00:00:00Z'));
+    expect(summary).toEqual({
+      window_start: '2030-01-01T00:00:00.000Z', window_end: '2030-01-02T00:00:00.000Z', total_messages: 0, sent: 0, delivered: 0,
+      read: 0, failed: 0, delivery_rate_percent: null, read_rate_percent: null, avg_delivery_seconds: null,
+    });
+  });
+
   it('the sweeper publishes the figures as metrics, leaving out figures without data', async () => {
     const capture = capturingMetrics();
     try {
