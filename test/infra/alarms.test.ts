@@ -1,13 +1,7 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { loadConfig } from '../../lib/config';
-import { StatusTrackingStack } from '../../lib/status-tracking-stack';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { actionsOf, statementsOf, synthStack } from '../support/cdk';
 
-function synth(context: Record<string, unknown> = {}): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new StatusTrackingStack(app, 'Tracker', { config: loadConfig((key) => context[key], {}), env: { account: '123456789012', region: 'eu-west-1' } });
-  return Template.fromStack(stack);
-}
+const synth = (context: Record<string, unknown> = {}): Template => synthStack(context).template;
 
 /** The alarm whose logical id starts with `Alarms<Name>`. */
 function alarm(template: Template, name: string) {
@@ -134,13 +128,10 @@ describe('topics and sweeper', () => {
   });
 
   it('lets the sweeper read the Supabase secret and publish to the info topic only', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith('SweeperFunctionServiceRole')),
-    );
-    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
-    const publish = statements.find((s: { Action: string }) => s.Action === 'sns:Publish');
-    expect(publish.Resource).toEqual({ Ref: expect.stringMatching(/^AlertTopicsInfo/) });
-    expect(statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort()).toEqual([
+    const statements = statementsOf(template, 'SweeperFunctionServiceRole');
+    const publish = statements.find((s) => s.Action === 'sns:Publish');
+    expect(publish?.Resource).toEqual({ Ref: expect.stringMatching(/^AlertTopicsInfo/) });
+    expect(actionsOf(statements)).toEqual([
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'sns:Publish',

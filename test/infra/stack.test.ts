@@ -2,25 +2,11 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadConfig, type TrackerConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 import { StatusTrackingStack } from '../../lib/status-tracking-stack';
+import { actionsOf, statementsOf, synthStack } from '../support/cdk';
 
-/** Bundling is skipped here (it is exercised by `cdk synth` in CI); everything else is the real stack. */
-function synth(context: Record<string, unknown> = {}): { template: Template; stack: StatusTrackingStack; config: TrackerConfig } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = loadConfig((key) => context[key], {});
-  const stack = new StatusTrackingStack(app, 'Tracker', { config, env: { account: '123456789012', region: 'eu-west-1' } });
-  return { template: Template.fromStack(stack), stack, config };
-}
-
-/** All IAM statements attached to the role of the function whose logical id starts with `prefix`. */
-function statementsOf(template: Template, rolePrefix: string): { Action: string | string[]; Resource: unknown; Effect: string }[] {
-  const policies = template.findResources('AWS::IAM::Policy');
-  return Object.values(policies)
-    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(rolePrefix)))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
-}
-const actionsOf = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => [s.Action].flat()).sort();
+const synth = synthStack;
 
 describe('StatusTrackingStack', () => {
   const { template } = synth();
