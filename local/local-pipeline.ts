@@ -9,8 +9,7 @@ import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
 import { SqlStatusStore } from '../lambdas/store/sql-status-store';
-import { buildReport } from '../tools/report-data';
-import { DEFAULT_HEALTH_WINDOWS } from '../lambdas/store/health-store';
+import { sourceFromExecutor } from '../tools/report-source';
 import { startLocalHttpServer } from './http-server';
 import { LocalQueue } from './local-queue';
 import { applyMigrations } from './migrations';
@@ -85,20 +84,21 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   });
   poller.start();
 
+  // The embedded database belongs to this process: the operator tools read it through these routes.
+  const reports = sourceFromExecutor(database, 'the local database');
   const http = await startLocalHttpServer({
     port: options.port,
     webhook: ingest,
     allowedSourceCidrs: options.allowedSourceCidrs,
     health: () => ({ status: 'ok', database: database.kind, queue: queue.stats() }),
-    // The embedded database belongs to this process: the operator tools read it through these routes.
     routes: {
       '/report': (url) => {
         const from = new Date(url.searchParams.get('from') ?? Date.now() - 86_400_000);
         const to = new Date(url.searchParams.get('to') ?? Date.now());
         if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new Error('from and to must be ISO times');
-        return buildReport(async (sql, params) => (await database.query(sql, params)).rows, { from, to });
+        return reports.report({ from, to });
       },
-      '/delivery-health': () => store.deliveryHealth(DEFAULT_HEALTH_WINDOWS),
+      '/delivery-health': () => reports.health(),
     },
   });
 
