@@ -1,4 +1,7 @@
 import * as z from 'zod';
+import { AlarmSettings, CohortSettings, envName, settingProblems } from '../lambdas/domain/alert-settings';
+
+export { envName };
 
 /**
  * The one typed configuration of the stack. Every key can be set in cdk.json's `context`, on the command line
@@ -11,42 +14,6 @@ const list = z
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, 'must be a CIDR such as 203.0.113.0/24');
-
-/** One alarm's knobs; `enabled: false` leaves it out. */
-const alarmSettings = (threshold: number, periodMinutes: number, evaluationPeriods: number) =>
-  z
-    .object({
-      enabled: bool.default(true),
-      threshold: z.coerce.number().default(threshold),
-      periodMinutes: int(1, 1_440).default(periodMinutes),
-      evaluationPeriods: int(1, 100).default(evaluationPeriods),
-    })
-    .prefault({});
-
-/**
- * The alarms, with the original design's values as defaults. Windows of the figures the sweeper computes (cohorts)
- * are separate keys: the alarm period only says how often the figure is looked at.
- */
-export const AlarmsConfig = z
-  .object({
-    // critical
-    deliveryRate: alarmSettings(90, 5, 3), // percent, below
-    undelivered: alarmSettings(10, 5, 2), // messages, above
-    databaseErrors: alarmSettings(1, 5, 1), // failed processor invocations, at least
-    deadLetters: alarmSettings(1, 5, 1), // messages in the DLQ, at least
-    webhookErrors: alarmSettings(1, 5, 1), // API 5xx + ingest errors, at least
-    sweeperNotRunning: alarmSettings(1, 15, 1), // sweeper runs, below
-    // warning
-    readRate: alarmSettings(50, 30, 2), // percent, below
-    deliveryTime: alarmSettings(30, 5, 3), // seconds, above
-    slowDatabase: alarmSettings(1_000, 5, 1), // milliseconds (p99), above
-    queueAge: alarmSettings(600, 5, 1), // seconds, above
-    throttles: alarmSettings(1, 5, 1), // throttled invocations, at least
-    webhookSilence: alarmSettings(1, 60, 6), // webhook requests per period, below, for N periods
-  })
-  .prefault({});
-export type AlarmsConfig = z.infer<typeof AlarmsConfig>;
-export type AlarmName = keyof AlarmsConfig;
 
 const emails = list.pipe(z.array(z.email()));
 
@@ -80,7 +47,11 @@ const ConfigShape = z.object({
   /** Days the dead-letter queue keeps messages (SQS allows at most 14). */
   dlqRetentionDays: int(1, 14).default(14),
 
-  processorBatchSize: int(1, 10_000).default(10),
+  /**
+   * Queue messages per processor invocation (one database call). 100 keeps up with a 50,000-recipient broadcast
+   * even when each database call takes 2 s (docs/alarms.md, scenario "database slow").
+   */
+  processorBatchSize: int(1, 10_000).default(100),
   processorBatchingWindowSeconds: int(0, 300).default(1),
   /** Processor invocations at once: bounds the connections a burst opens on Supabase. */
   processorMaxConcurrency: int(2, 1_000).default(5),
@@ -96,22 +67,17 @@ const ConfigShape = z.object({
   warningAlarmEmails: emails.default([]),
   summaryEmails: emails.default([]),
   /** Per-alarm overrides, e.g. -c 'alarms={"deliveryRate":{"threshold":85}}'. */
-  alarms: z.union([z.string().transform((v) => JSON.parse(v) as unknown), z.record(z.string(), z.unknown())]).pipe(AlarmsConfig).default(AlarmsConfig.parse({})),
-  /** How often the sweeper computes the figures. */
-  sweeperIntervalMinutes: int(1, 60).default(5),
+  alarms: z.union([z.string().transform((v) => JSON.parse(v) as unknown), z.record(z.string(), z.unknown())]).pipe(AlarmSettings).default(AlarmSettings.parse({})),
   /** UTC hour of the daily summary. */
   dailySummaryHourUtc: int(0, 23).default(8),
-  /** Delivery cohort: messages sent in this window ... */
-  deliveryWindowMinutes: int(5, 1_440).default(60),
-  /** ... that ended this long ago (deliveries lag sends). */
-  deliveryGraceMinutes: int(0, 1_440).default(10),
-  readWindowHours: int(1, 168).default(24),
-  readGraceMinutes: int(0, 1_440).default(60),
-  /** A sent message is "undelivered" after this long without delivered or failed. */
-  undeliveredAfterMinutes: int(1, 1_440).default(10),
+  /** Where alarm descriptions and notifications point for what to do: the runbook's published address. */
+  runbookUrl: z.string().min(1).default('https://github.com/your-org/whatsapp-delivery-tracker/blob/main/docs/runbook.md'),
+  /** The sweeper's interval and the cohort windows (defaults and meaning: lambdas/domain/alert-settings.ts). */
+  ...CohortSettings.shape,
 });
 
 export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
+    for (const problem of settingProblems(config, config.alarms)) ctx.addIssue({ code: 'custom', ...problem });
     if (config.processorBatchSize > 10 && config.processorBatchingWindowSeconds === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -124,8 +90,6 @@ export type TrackerConfig = z.infer<typeof TrackerConfig>;
 
 export const CONFIG_KEYS = Object.keys(ConfigShape.shape) as (keyof TrackerConfig)[];
 
-/** `apiRateLimit` -> `API_RATE_LIMIT` */
-export const envName = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -9,6 +9,7 @@ import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { StatusProcessor } from './constructs/status-processor';
 import { StatusQueue } from './constructs/status-queue';
+import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi } from './constructs/webhook-api';
 import { WebhookIngest } from './constructs/webhook-ingest';
 
@@ -77,20 +78,20 @@ export class StatusTrackingStack extends Stack {
     this.sweeper = new DeliverySweeper(this, 'Sweeper', {
       supabaseSecret,
       summaryTopic: this.topics.info,
-      intervalMinutes: config.sweeperIntervalMinutes,
+      warningTopic: this.topics.warning,
       dailySummaryHourUtc: config.dailySummaryHourUtc,
-      windows: {
-        deliveryWindowMinutes: config.deliveryWindowMinutes,
-        deliveryGraceMinutes: config.deliveryGraceMinutes,
-        readWindowHours: config.readWindowHours,
-        readGraceMinutes: config.readGraceMinutes,
-        undeliveredAfterMinutes: config.undeliveredAfterMinutes,
-      },
+      cohorts: config,
+      failureSpike: config.alarms.failureSpike,
+      runbookUrl: config.runbookUrl,
       logRetention,
     });
+    // The functions publish under dimension service = the stack's name (TrackerFunction sets it).
+    const metrics = new TrackerMetrics(this.stackName);
     this.alarms = new DeliveryAlarms(this, 'Alarms', {
       topics: this.topics,
       settings: config.alarms,
+      metrics,
+      runbookUrl: config.runbookUrl,
       api: this.webhookApi.api,
       ingest: this.ingest.function,
       processor: this.processor.function,
@@ -99,6 +100,7 @@ export class StatusTrackingStack extends Stack {
       deadLetterQueue: this.statusQueue.deadLetterQueue,
     });
     this.dashboard = new DeliveryDashboard(this, 'Dashboard', {
+      metrics,
       api: this.webhookApi.api,
       ingest: this.ingest.function,
       processor: this.processor.function,
@@ -120,6 +122,11 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'WarningTopicArn', { value: this.topics.warning.topicArn });
     new CfnOutput(this, 'SummaryTopicArn', { value: this.topics.info.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
+    // The log groups the runbook's checks name.
+    new CfnOutput(this, 'IngestLogGroupName', { value: this.ingest.function.logGroup.logGroupName });
+    new CfnOutput(this, 'ProcessorLogGroupName', { value: this.processor.function.logGroup.logGroupName });
+    new CfnOutput(this, 'SweeperLogGroupName', { value: this.sweeper.function.logGroup.logGroupName });
+    new CfnOutput(this, 'ApiAccessLogGroupName', { value: this.webhookApi.accessLogGroup.logGroupName });
   }
 }
 

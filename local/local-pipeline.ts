@@ -4,12 +4,13 @@ import type { WebhookCredentials } from '../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
-import { logger, METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/shared/powertools';
+import { logger, SERVICE_NAME } from '../lambdas/shared/powertools';
+import { METRICS_NAMESPACE } from '../lambdas/shared/metric-names';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
 import { SqlStatusStore } from '../lambdas/store/sql-status-store';
-import { sourceFromExecutor } from '../tools/report-source';
+import { sourceFromExecutor, windowsFromQuery } from '../tools/report-source';
 import { startLocalHttpServer } from './http-server';
 import { LocalQueue } from './local-queue';
 import { applyMigrations } from './migrations';
@@ -98,7 +99,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new Error('from and to must be ISO times');
         return reports.report({ from, to });
       },
-      '/delivery-health': () => reports.health(),
+      '/delivery-health': (url) => reports.health(windowsFromQuery(url.searchParams)),
     },
   });
 

@@ -1,27 +1,38 @@
 /**
- * `npm run alerts:check`: evaluates the database-side alarm rules now and prints which would fire and why.
- * Exit code 2 when a critical one fires (for cron or CI), 1 when it cannot check, 0 otherwise.
+ * `npm run alerts:check`: evaluates the database-side alarm rules now, with the settings the stack deploys
+ * (cdk.json context and the environment, read by the same loadConfig as `cdk synth`), and prints which would fire
+ * and why. Exit code 2 when a critical one fires (for cron or CI), 1 when it cannot check, 0 otherwise.
  */
+import { evaluateHealthAlerts } from '../lambdas/domain/alert-rules';
+import { CLOUDWATCH_ALARMS, healthWindows } from '../lambdas/domain/alert-settings';
 import type { DeliveryHealth } from '../lambdas/store/health-store';
-import { CLOUDWATCH_ONLY, evaluateAlerts } from './alert-rules';
+import { loadDeployedConfig } from './deployed-config';
 import { openReportSource } from './report-source';
+
+/** The alarms only CloudWatch can evaluate (they watch AWS metrics): listed so nobody mistakes a green check for all clear. */
+const DATABASE_SIDE = new Set(['deliveryRate', 'undelivered', 'readRate', 'deliveryTime']);
+const CLOUDWATCH_ONLY = CLOUDWATCH_ALARMS.filter((name) => !DATABASE_SIDE.has(name));
 
 async function main(): Promise<number> {
   const json = process.argv.includes('--json');
+  const config = loadDeployedConfig();
   const source = await openReportSource();
   let health: DeliveryHealth;
   try {
-    health = await source.health();
+    health = await source.health(healthWindows(config));
   } finally {
     await source.close();
   }
-  const results = evaluateAlerts(health);
+  const results = evaluateHealthAlerts(health, config.alarms);
   const critical = results.some((r) => r.fires && r.severity === 'critical');
   if (json) {
     process.stdout.write(`${JSON.stringify({ health, results, critical, cloudwatch_only: CLOUDWATCH_ONLY }, null, 2)}\n`);
   } else {
-    process.stdout.write(`Alert check at ${health.computed_at} (source: ${source.describe})\n\n`);
-    for (const r of results) process.stdout.write(`${r.fires ? 'FIRES' : 'ok   '}  ${r.severity.padEnd(8)} ${r.name.padEnd(13)} ${r.reason}\n`);
+    process.stdout.write(`Alert check at ${health.computed_at} (source: ${source.describe}; settings: cdk.json and environment)\n\n`);
+    for (const r of results) {
+      const state = !r.enabled ? 'off  ' : r.fires ? 'FIRES' : 'ok   ';
+      process.stdout.write(`${state}  ${r.severity.padEnd(8)} ${r.name.padEnd(13)} ${r.reason}\n`);
+    }
     process.stdout.write(`\nOnly CloudWatch can evaluate: ${CLOUDWATCH_ONLY.join(', ')}.\n`);
     process.stdout.write(critical ? 'A critical alert fires.\n' : 'No critical alert.\n');
   }

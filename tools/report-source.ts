@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth } from '../lambdas/store/health-store';
+import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth, type HealthWindows } from '../lambdas/store/health-store';
+import { CohortSettings, COHORT_KEYS, healthWindows } from '../lambdas/domain/alert-settings';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
 import { SqlStatusStore } from '../lambdas/store/sql-status-store';
 import { Report, buildReport, type ReportOptions } from './report-data';
@@ -14,8 +15,8 @@ import { Report, buildReport, type ReportOptions } from './report-data';
 export interface ReportSource {
   describe: string;
   report(options: ReportOptions): Promise<Report>;
-  /** The alarm figures now, with the deployed stack's default cohorts. */
-  health(): Promise<DeliveryHealth>;
+  /** The alarm figures now, over the given cohorts (default: the stack's defaults). */
+  health(windows?: HealthWindows): Promise<DeliveryHealth>;
   close(): Promise<void>;
 }
 
@@ -28,9 +29,15 @@ export function sourceFromExecutor(executor: SqlExecutor, describe: string): Rep
   return {
     describe,
     report: (options) => buildReport(async (sql, params) => (await executor.query(sql, params)).rows, options),
-    health: () => new SqlStatusStore(executor).deliveryHealth(DEFAULT_HEALTH_WINDOWS),
+    health: (windows = DEFAULT_HEALTH_WINDOWS) => new SqlStatusStore(executor).deliveryHealth(windows),
     close: () => executor.close(),
   };
+}
+
+/** Cohort windows from a query string (the local server's /delivery-health), with the one schema's ranges. */
+export function windowsFromQuery(params: URLSearchParams): HealthWindows {
+  const raw = Object.fromEntries(COHORT_KEYS.filter((k) => params.has(k)).map((k) => [k, params.get(k)]));
+  return healthWindows(CohortSettings.parse(raw));
 }
 
 async function getJson(url: string): Promise<unknown> {
@@ -58,7 +65,8 @@ export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Pr
         const query = new URLSearchParams({ from: options.from.toISOString(), to: options.to.toISOString() });
         return Report.parse(await getJson(`${baseUrl}/report?${query}`));
       },
-      health: async () => DeliveryHealth.parse(await getJson(`${baseUrl}/delivery-health`)),
+      health: async (windows = DEFAULT_HEALTH_WINDOWS) =>
+        DeliveryHealth.parse(await getJson(`${baseUrl}/delivery-health?${new URLSearchParams(Object.entries(windows).map(([k, v]): [string, string] => [k, String(v)]))}`)),
       close: async () => undefined,
     };
   }

@@ -14,6 +14,8 @@ export interface ProcessorDependencies {
   logger: Logger;
   /** Receives the batch's metrics (EMF); published at the end of every invocation. */
   metrics: Metrics;
+  /** Milliseconds on a monotonic clock, for call durations (the alert simulator passes its own). */
+  clock?: () => number;
 }
 
 /** A record whose body is not a queue message this version understands: it fails alone (retry, then DLQ). */
@@ -28,6 +30,7 @@ export class PoisonRecordError extends Error {
  */
 export function createStatusBatchProcessor(deps: ProcessorDependencies) {
   const { logger, metrics } = deps;
+  const clock = deps.clock ?? (() => performance.now());
   // Powertools' processor records which items failed and builds the partial-failure response.
   const processor = new BatchProcessor(EventType.SQS);
 
@@ -48,7 +51,7 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
 
   async function applyAndMeasure(updates: StatusUpdate[], records: number, correlationIds: string[]): Promise<void> {
     const store = await deps.store();
-    const started = performance.now();
+    const started = clock();
     let changes;
     try {
       // Throws on a database error: Lambda fails the invocation and SQS makes the whole batch visible again.
@@ -57,7 +60,7 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       metrics.addMetric(METRIC.DatabaseErrors, MetricUnit.Count, 1);
       throw error;
     } finally {
-      metrics.addMetric(METRIC.DatabaseCallDuration, MetricUnit.Milliseconds, Math.round(performance.now() - started));
+      metrics.addMetric(METRIC.DatabaseCallDuration, MetricUnit.Milliseconds, Math.round(clock() - started));
     }
     metrics.addMetric(METRIC.StatusesReceived, MetricUnit.Count, updates.length);
     const measured = measureChanges(changes);

@@ -35,15 +35,18 @@ export const ProcessorEnv = z.union([
 ]);
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
 
+/**
+ * The sweeper's resources. Its cohort and failure-spike settings are read by sweeperSettingsFromEnvironment
+ * (lambdas/domain/alert-settings.ts) with the very schemas the stack's config uses.
+ */
 export const SweeperEnv = z.object({
   SUPABASE_SECRET_ID: z.string().min(1),
   /** The info topic that receives the daily summary; unset: no summary is sent. */
   SUMMARY_TOPIC_ARN: z.string().optional(),
-  DELIVERY_WINDOW_MINUTES: positiveInt(60),
-  DELIVERY_GRACE_MINUTES: positiveInt(10),
-  READ_WINDOW_HOURS: positiveInt(24),
-  READ_GRACE_MINUTES: positiveInt(60),
-  UNDELIVERED_AFTER_MINUTES: positiveInt(10),
+  /** The warning topic that receives failure-spike notifications; unset: none is sent. */
+  WARNING_TOPIC_ARN: z.string().optional(),
+  /** Where notifications point people for what to do. */
+  RUNBOOK_URL: z.string().default('docs/runbook.md'),
 });
 export type SweeperEnv = z.infer<typeof SweeperEnv>;
 

@@ -1,3 +1,15 @@
+/** The CloudWatch namespace of every custom metric. */
+export const METRICS_NAMESPACE = 'WhatsAppDeliveryTracker';
+
+/**
+ * The `service` of every log line and the one dimension of every custom metric when POWERTOOLS_SERVICE_NAME is not
+ * set. A deployed stack sets it to the stack's name, so two stacks in one account never mix their figures.
+ */
+export const DEFAULT_SERVICE_NAME = 'whatsapp-delivery-tracker';
+
+/** The service name in force in this process. */
+export const serviceName = (env: NodeJS.ProcessEnv = process.env) => env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME;
+
 /**
  * Every custom metric, by name: the handlers publish them (EMF, namespace METRICS_NAMESPACE, dimension `service`),
  * the alarms and the dashboard in lib/ read them. One list so the two sides cannot drift.
@@ -13,14 +25,23 @@ export const METRIC = {
   StatusesApplied: 'StatusesApplied',
   DeliveryLatency: 'DeliveryLatency',
   ReadLatency: 'ReadLatency',
-  DatabaseCallDuration: 'DatabaseCallDuration',
-  DatabaseErrors: 'DatabaseErrors',
   PoisonRecords: 'PoisonRecords',
-  // sweeper
+  // processor and sweeper
+  /** Calls to the database that failed (the processor's batches, the sweeper's figures). */
+  DatabaseErrors: 'DatabaseErrors',
+  DatabaseCallDuration: 'DatabaseCallDuration',
+  // sweeper: the figures of delivery_health, published every run
   SweeperRuns: 'SweeperRuns',
   CohortSent: 'CohortSent',
   DeliveryRate: 'DeliveryRate',
-  ReadRate: 'ReadRate',
+  FailureRate: 'FailureRate',
   AvgDeliveryTime: 'AvgDeliveryTime',
+  MedianDeliveryTime: 'MedianDeliveryTime',
+  DeliveryTimeSamples: 'DeliveryTimeSamples',
+  ReadCohortDelivered: 'ReadCohortDelivered',
+  ReadRate: 'ReadRate',
+  UndeliveredCohort: 'UndeliveredCohort',
   UndeliveredMessages: 'UndeliveredMessages',
+  UndeliveredPercent: 'UndeliveredPercent',
+  DailySummaryFailures: 'DailySummaryFailures',
 } as const;

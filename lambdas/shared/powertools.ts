@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
-/** The service name every log line and metric carries. */
-export const SERVICE_NAME = 'whatsapp-delivery-tracker';
-/** The CloudWatch namespace of every custom metric (the alarms in lib/constructs/delivery-alarms.ts read it). */
-export const METRICS_NAMESPACE = 'WhatsAppDeliveryTracker';
+import { METRICS_NAMESPACE, serviceName } from './metric-names';
+
+/** The service name every log line and metric carries (the deployed stack's name; see metric-names.ts). */
+export const SERVICE_NAME = serviceName();
 
 /**
  * One Logger and one Metrics per process, shared by every module (Powertools' recommended shape). LOG_LEVEL and

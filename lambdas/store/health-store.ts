@@ -1,23 +1,10 @@
 import * as z from 'zod';
-
-/** The cohorts `delivery_health` computes over (see the migration and README "Alarms"). */
-export interface HealthWindows {
-  deliveryWindowMinutes: number;
-  deliveryGraceMinutes: number;
-  readWindowHours: number;
-  readGraceMinutes: number;
-  undeliveredAfterMinutes: number;
-}
-
-export const DEFAULT_HEALTH_WINDOWS: HealthWindows = {
-  deliveryWindowMinutes: 60,
-  deliveryGraceMinutes: 10,
-  readWindowHours: 24,
-  readGraceMinutes: 60,
-  undeliveredAfterMinutes: 10,
-};
-
+import { DEFAULT_COHORTS, healthWindows, type HealthWindows } from '../domain/alert-settings';
 import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
+
+export type { HealthWindows };
+/** The deployed stack's default cohorts (defaults and ranges live in lambdas/domain/alert-settings.ts). */
+export const DEFAULT_HEALTH_WINDOWS: HealthWindows = healthWindows(DEFAULT_COHORTS);
 
 export const DeliveryHealth = z.object({
   computed_at: time,
@@ -25,12 +12,19 @@ export const DeliveryHealth = z.object({
   cohort_delivered: count,
   cohort_failed: count,
   delivery_rate_percent: figure,
+  failure_rate_percent: figure,
+  top_error_code: z.union([z.null(), z.coerce.number().int()]),
+  top_error_title: z.string().nullable(),
+  top_error_count: count,
   avg_delivery_seconds: figure,
+  median_delivery_seconds: figure,
   delivery_latency_samples: count,
   read_cohort_delivered: count,
   read_cohort_read: count,
   read_rate_percent: figure,
+  undelivered_cohort_sent: count,
   undelivered_count: count,
+  undelivered_percent: figure,
 });
 export type DeliveryHealth = z.infer<typeof DeliveryHealth>;
 
@@ -64,5 +58,6 @@ export function healthArguments(windows: HealthWindows, asOf: Date) {
     read_window_hours: windows.readWindowHours,
     read_grace_minutes: windows.readGraceMinutes,
     undelivered_after_minutes: windows.undeliveredAfterMinutes,
+    undelivered_within_minutes: windows.undeliveredWithinMinutes,
   };
 }

@@ -15,7 +15,7 @@ export class SqlStatusStore implements StatusStore, HealthStore {
 
   async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {
     const args = Object.values(healthArguments(windows, asOf));
-    const { rows } = await this.executor.query('select * from public.delivery_health($1, $2, $3, $4, $5, $6)', args);
+    const { rows } = await this.executor.query('select * from public.delivery_health($1, $2, $3, $4, $5, $6, $7)', args);
     return DeliveryHealth.parse(rows[0]);
   }
 

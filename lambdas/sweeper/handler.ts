@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
+import { sweeperSettingsFromEnvironment } from '../domain/alert-settings';
 import { readEnv, SweeperEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';
 import { tracer } from '../shared/tracer';
@@ -11,19 +12,18 @@ import { createSweeper } from './sweep-delivery-health';
 
 // Module scope: config is read once per cold start; the client is created on first use and then reused.
 const env = readEnv(SweeperEnv);
+const settings = sweeperSettingsFromEnvironment(process.env);
+const sns = tracer.captureAWSv3Client(new SNSClient({}));
 
 const sweep = createSweeper({
   store: lazySupabaseStore({ SUPABASE_SECRET_ID: env.SUPABASE_SECRET_ID }),
   metrics,
   logger,
-  windows: {
-    deliveryWindowMinutes: env.DELIVERY_WINDOW_MINUTES,
-    deliveryGraceMinutes: env.DELIVERY_GRACE_MINUTES,
-    readWindowHours: env.READ_WINDOW_HOURS,
-    readGraceMinutes: env.READ_GRACE_MINUTES,
-    undeliveredAfterMinutes: env.UNDELIVERED_AFTER_MINUTES,
-  },
-  notifier: env.SUMMARY_TOPIC_ARN ? new SnsSummaryNotifier(tracer.captureAWSv3Client(new SNSClient({})), env.SUMMARY_TOPIC_ARN) : undefined,
+  cohorts: settings.cohorts,
+  failureSpike: settings.failureSpike,
+  runbookUrl: env.RUNBOOK_URL,
+  notifier: env.SUMMARY_TOPIC_ARN ? new SnsSummaryNotifier(sns, env.SUMMARY_TOPIC_ARN) : undefined,
+  alertNotifier: env.WARNING_TOPIC_ARN ? new SnsSummaryNotifier(sns, env.WARNING_TOPIC_ARN) : undefined,
 });
 
 /** EventBridge schedule -> sweeper. */

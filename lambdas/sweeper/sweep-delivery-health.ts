@@ -1,8 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
+import { failureSpike, formatFailureSpike } from '../domain/alert-rules';
+import { healthWindows, type CohortSettings, type FailureSpikeSettings } from '../domain/alert-settings';
 import { formatDailySummary, previousUtcDay } from '../domain/delivery-summary';
-import type { DeliveryHealth, HealthStore, HealthWindows } from '../store/health-store';
+import type { DeliveryHealth, HealthStore } from '../store/health-store';
 import type { SummaryNotifier } from './summary-notifier';
 import { METRIC } from '../shared/metric-names';
 
@@ -13,42 +15,111 @@ export interface SweeperDependencies {
   store: () => Promise<HealthStore> | HealthStore;
   metrics: Metrics;
   logger: Logger;
-  windows: HealthWindows;
+  /** The cohort windows and the sweeper's own interval (lambdas/domain/alert-settings.ts). */
+  cohorts: CohortSettings;
+  failureSpike: FailureSpikeSettings;
+  /** Receives the daily summary (the info topic). */
   notifier?: SummaryNotifier;
+  /** Receives failure-spike notifications (the warning topic). */
+  alertNotifier?: SummaryNotifier;
+  /** Where people find the runbook (docs/runbook.md, or its published address). */
+  runbookUrl?: string;
   now?: () => Date;
+  /** Milliseconds on a monotonic clock, for call durations (a simulation passes its own). */
+  clock?: () => number;
 }
 
 /**
  * The scheduled sweeper: computes the alarm figures from the database in one call and publishes them as metrics;
- * once a day it also sends the previous day's summary. A figure with no data (no traffic) is not published, so the
- * alarms see missing data rather than a false 0 %; `SweeperRuns` is published on every run, so a dead sweeper is
- * visible as its absence.
+ * once a day it also sends the previous day's summary.
+ *
+ * - `SweeperRuns` is published on every run, also when the database cannot be reached (then `DatabaseErrors` is
+ *   too), so `sweeperNotRunning` means the schedule or the function is broken, not the database.
+ * - A rate with no data (nothing sent) is not published; cohort sizes always are, and the alarms judge a rate only
+ *   over a cohort of at least their `minCohort`.
+ * - A failure spike (lambdas/domain/alert-rules.ts) is notified once, when it starts: the previous run's cohort is
+ *   computed again to tell a new spike from one already notified.
  */
 export function createSweeper(deps: SweeperDependencies) {
   const { metrics, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? (() => performance.now());
+  const windows = healthWindows(deps.cohorts);
+  const runbookUrl = deps.runbookUrl ?? 'docs/runbook.md';
 
-  return async function sweep(rawEvent: unknown): Promise<DeliveryHealth | { summarySent: boolean }> {
-    const event = SweeperEvent.parse(rawEvent ?? {});
-    const store = await deps.store();
-    if (event.kind === 'daily-summary') {
-      const day = previousUtcDay(now());
-      const summary = await store.deliverySummary(day.from, day.to);
+  async function measured<T>(call: () => Promise<T>): Promise<T> {
+    const started = clock();
+    try {
+      return await call();
+    } catch (error) {
+      metrics.addMetric(METRIC.DatabaseErrors, MetricUnit.Count, 1);
+      throw error;
+    } finally {
+      metrics.addMetric(METRIC.DatabaseCallDuration, MetricUnit.Milliseconds, Math.round(clock() - started));
+    }
+  }
+
+  async function dailySummary(): Promise<{ summarySent: boolean }> {
+    const day = previousUtcDay(now());
+    try {
+      const store = await deps.store();
+      const summary = await measured(() => store.deliverySummary(day.from, day.to));
       const { subject, message } = formatDailySummary(day.label, summary);
       await deps.notifier?.publish(subject, message);
       logger.info('daily summary', { day: day.label, ...summary });
       return { summarySent: Boolean(deps.notifier) };
+    } catch (error) {
+      // Thrown again so EventBridge retries; the metric lets the dailySummary alarm say that it failed.
+      metrics.addMetric(METRIC.DailySummaryFailures, MetricUnit.Count, 1);
+      throw error;
     }
+  }
 
-    const health = await store.deliveryHealth(deps.windows, now());
+  async function health(): Promise<DeliveryHealth> {
+    const at = now();
     metrics.addMetric(METRIC.SweeperRuns, MetricUnit.Count, 1);
-    metrics.addMetric(METRIC.CohortSent, MetricUnit.Count, health.cohort_sent);
-    metrics.addMetric(METRIC.UndeliveredMessages, MetricUnit.Count, health.undelivered_count);
-    if (health.delivery_rate_percent !== null) metrics.addMetric(METRIC.DeliveryRate, MetricUnit.Percent, health.delivery_rate_percent);
-    if (health.read_rate_percent !== null) metrics.addMetric(METRIC.ReadRate, MetricUnit.Percent, health.read_rate_percent);
-    if (health.avg_delivery_seconds !== null) metrics.addMetric(METRIC.AvgDeliveryTime, MetricUnit.Seconds, health.avg_delivery_seconds);
-    metrics.publishStoredMetrics();
-    logger.info('delivery health', health);
-    return health;
+    const store = await deps.store();
+    const figures = await measured(() => store.deliveryHealth(windows, at));
+    publishFigures(figures);
+    logger.info('delivery health', figures);
+
+    const spike = failureSpike(figures, deps.failureSpike);
+    if (spike && deps.alertNotifier) {
+      const previousAt = new Date(at.getTime() - deps.cohorts.sweeperIntervalMinutes * 60_000);
+      const before = await measured(() => store.deliveryHealth(windows, previousAt));
+      if (!failureSpike(before, deps.failureSpike)) {
+        const { subject, message } = formatFailureSpike(spike, runbookUrl);
+        await deps.alertNotifier.publish(subject, message);
+        logger.warn('failure spike notified', { ...spike });
+      }
+    }
+    return figures;
+  }
+
+  function publishFigures(h: DeliveryHealth): void {
+    const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+    const optional = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number | null) => {
+      if (value !== null) metrics.addMetric(name, unit, value);
+    };
+    count(METRIC.CohortSent, h.cohort_sent);
+    count(METRIC.UndeliveredCohort, h.undelivered_cohort_sent);
+    count(METRIC.UndeliveredMessages, h.undelivered_count);
+    count(METRIC.ReadCohortDelivered, h.read_cohort_delivered);
+    count(METRIC.DeliveryTimeSamples, h.delivery_latency_samples);
+    optional(METRIC.DeliveryRate, MetricUnit.Percent, h.delivery_rate_percent);
+    optional(METRIC.FailureRate, MetricUnit.Percent, h.failure_rate_percent);
+    optional(METRIC.UndeliveredPercent, MetricUnit.Percent, h.undelivered_percent);
+    optional(METRIC.ReadRate, MetricUnit.Percent, h.read_rate_percent);
+    optional(METRIC.AvgDeliveryTime, MetricUnit.Seconds, h.avg_delivery_seconds);
+    optional(METRIC.MedianDeliveryTime, MetricUnit.Seconds, h.median_delivery_seconds);
+  }
+
+  return async function sweep(rawEvent: unknown): Promise<DeliveryHealth | { summarySent: boolean }> {
+    const event = SweeperEvent.parse(rawEvent ?? {});
+    try {
+      return event.kind === 'daily-summary' ? await dailySummary() : await health();
+    } finally {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
   };
 }

@@ -2,9 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
+  AlarmRule,
+  AlarmState,
   ComparisonOperator,
+  CompositeAlarm,
   MathExpression,
   TreatMissingData,
+  type IAlarm,
   type IMetric,
   type Metric,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -12,167 +16,324 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { AlarmName, AlarmsConfig } from '../config';
+import { datapointsToAlarm, type AlarmSettings, type CloudWatchAlarmName } from '../../lambdas/domain/alert-settings';
 import type { AlertTopics, Severity } from './alert-topics';
-import { trackerMetric } from './tracker-metrics';
+import type { TrackerMetrics } from './tracker-metrics';
 
 export interface DeliveryAlarmsProps {
   readonly topics: AlertTopics;
-  readonly settings: AlarmsConfig;
+  readonly settings: AlarmSettings;
+  /** The stack's custom metrics (their `service` dimension is the stack's own). */
+  readonly metrics: TrackerMetrics;
   readonly api: RestApi;
   readonly ingest: IFunction;
   readonly processor: IFunction;
   readonly sweeper: IFunction;
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
+  /** The runbook's address; each alarm's description links its section. */
+  readonly runbookUrl: string;
 }
 
+/** What an alarm watches, and what the person it wakes needs to read first. */
 interface AlarmSpec {
   severity: Exclude<Severity, 'info'>;
-  description: string;
+  /** What it means, in one sentence. */
+  meaning: string;
+  /** The first two things to check, with the exact command or console place. */
+  checks: [string, string];
+  /** Section of docs/runbook.md (a stable anchor: tests check it exists). */
+  anchor: string;
   metric: (period: Duration) => IMetric;
   comparison: ComparisonOperator;
   /**
-   * Missing data is decided per alarm: figures that only exist when there is traffic treat it as fine (no messages
-   * at night must not page anyone); signs of life (sweeper runs, webhook requests) treat it as breaching.
+   * Figures that exist only with traffic treat missing data as fine (no messages at night pages nobody); signs of
+   * life (sweeper runs, webhook requests) treat it as breaching.
    */
   missing: TreatMissingData;
 }
 
+/** Each alarm's section in docs/runbook.md. */
+export const RUNBOOK_ANCHORS: Record<CloudWatchAlarmName, string> = {
+  deliveryRate: 'delivery-rate',
+  undelivered: 'undelivered',
+  webhooksRefused: 'webhooks-refused',
+  webhookSilence: 'webhook-silence',
+  databaseErrors: 'database-errors',
+  deadLetters: 'dead-letters',
+  webhookErrors: 'webhook-errors',
+  sweeperNotRunning: 'sweeper-not-running',
+  readRate: 'read-rate',
+  deliveryTime: 'delivery-time',
+  slowDatabase: 'slow-database',
+  queueAge: 'queue-age',
+  throttles: 'throttles',
+  apiLatency: 'api-latency',
+  dailySummary: 'daily-summary',
+  webhookAbsent: 'webhook-absent',
+};
+
 /**
- * Every alert of the original design as a CloudWatch alarm, plus the operational ones. Each notifies its
- * severity's topic on ALARM and on OK.
+ * The alarms, each notifying its severity's topic on ALARM and on OK, from the settings in
+ * lambdas/domain/alert-settings.ts. docs/alarms.md says which failure each catches; the alert simulator
+ * (`npm run alerts:simulate`) replays realistic days against exactly what this construct synthesizes.
  */
 export class DeliveryAlarms extends Construct {
-  public readonly alarms: Partial<Record<AlarmName, Alarm>> = {};
+  /** The alarms that notify people, by name (webhookSilence is a composite alarm). */
+  public readonly alarms: Partial<Record<CloudWatchAlarmName, IAlarm>> = {};
 
   constructor(scope: Construct, id: string, props: DeliveryAlarmsProps) {
     super(scope, id);
-    const { api, ingest, processor, sweeper, queue, deadLetterQueue } = props;
+    const { api, ingest, processor, sweeper, queue, deadLetterQueue, settings, metrics: m } = props;
     const sum = (metric: Metric, period: Duration) => metric.with({ statistic: 'Sum', period });
+    const avg = (name: Parameters<TrackerMetrics['metric']>[0], period: Duration) => m.metric(name, { statistic: 'Average', period });
+    const math = (expression: string, usingMetrics: Record<string, IMetric>, label: string, period: Duration) =>
+      new MathExpression({ expression, usingMetrics, label, period });
 
-    const specs: Record<AlarmName, AlarmSpec> = {
+    const specs: Record<Exclude<CloudWatchAlarmName, 'webhookSilence'>, AlarmSpec> = {
       deliveryRate: {
         severity: 'critical',
-        description: 'Delivery rate of the last hour\'s cohort is below the threshold (%).',
-        metric: (period) => trackerMetric('DeliveryRate', { statistic: 'Minimum', period }),
+        meaning: `Fewer than ${settings.deliveryRate.threshold} % of the recently sent messages (the delivery cohort, at least ${settings.deliveryRate.minCohort}) were delivered.`,
+        checks: [
+          'npm run alerts:check and npm run report -- --since 2h --by campaign: failures by error code, or deliveries missing?',
+          "Meta's WhatsApp status page and the provider's dashboard; queue depth on the CloudWatch dashboard.",
+        ],
+        anchor: RUNBOOK_ANCHORS.deliveryRate,
+        metric: (p) =>
+          math(`IF(FILL(cohort, 0) >= ${settings.deliveryRate.minCohort}, FILL(rate, 100), 100)`, { cohort: avg('CohortSent', p), rate: avg('DeliveryRate', p) }, 'delivery rate (judged cohorts)', p),
         comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       undelivered: {
         severity: 'critical',
-        description: 'More messages than the threshold were sent but not delivered (nor failed) for over 10 minutes.',
-        metric: (period) => trackerMetric('UndeliveredMessages', { statistic: 'Maximum', period }),
+        meaning: `Over ${settings.undelivered.threshold} % of recent messages have neither a delivery nor a failure status: deliveries are stuck or their webhooks are not arriving.`,
+        checks: [
+          'npm run alerts:check (undelivered share) and npm run report -- --csv resend (which messages).',
+          'API Gateway 4XX/5XX and WebhookAuthFailures on the dashboard: are delivered webhooks refused?',
+        ],
+        anchor: RUNBOOK_ANCHORS.undelivered,
+        metric: (p) =>
+          math(`IF(FILL(cohort, 0) >= ${settings.undelivered.minCohort}, FILL(share, 0), 0)`, { cohort: avg('UndeliveredCohort', p), share: avg('UndeliveredPercent', p) }, 'undelivered % (judged cohorts)', p),
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        missing: TreatMissingData.NOT_BREACHING,
+      },
+      webhooksRefused: {
+        severity: 'critical',
+        meaning: `At least ${settings.webhooksRefused.threshold} % of webhook requests were refused (4xx) or their statuses rejected: those statuses are lost unless the provider retries.`,
+        checks: [
+          'Ingest logs: "webhook refused" / "webhook items rejected" give the reason (signature, token, allow-list, body).',
+          'Was the webhook secret rotated or the allow-list changed? Compare with the provider dashboard.',
+        ],
+        anchor: RUNBOOK_ANCHORS.webhooksRefused,
+        metric: (p) => {
+          const min = settings.webhooksRefused.minRequests;
+          const refused = math(`IF(FILL(requests, 0) >= ${min}, 100 * FILL(clientErrors, 0) / FILL(requests, 1), 0)`, { requests: sum(api.metricCount(), p), clientErrors: sum(api.metricClientError(), p) }, 'refused requests %', p);
+          const rejected = math(
+            `IF(FILL(accepted, 0) + FILL(rejectedItems, 0) >= ${min}, 100 * FILL(rejectedItems, 0) / (FILL(accepted, 0) + FILL(rejectedItems, 1)), 0)`,
+            { accepted: m.metric('StatusesAccepted', { statistic: 'Sum', period: p }), rejectedItems: m.metric('ItemsRejected', { statistic: 'Sum', period: p }) },
+            'rejected statuses %',
+            p,
+          );
+          return math('IF(refused > rejected, refused, rejected)', { refused, rejected }, 'refused %', p);
+        },
+        comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       databaseErrors: {
         severity: 'critical',
-        description: 'Processor invocations failed (database errors): their batches return to the queue.',
-        metric: (period) => sum(processor.metricErrors(), period),
+        meaning: 'Calls to the database fail (processor batches or sweeper runs): statuses wait in the queue and the figures stop.',
+        checks: [
+          'Supabase dashboard: project paused, over its connection limit, or down? Processor logs: the error code.',
+          'Queue depth and dead letters on the dashboard; after the fix: npm run dlq:redrive if dead letters appeared.',
+        ],
+        anchor: RUNBOOK_ANCHORS.databaseErrors,
+        metric: (p) =>
+          math('FILL(databaseErrors, 0) + FILL(processorErrors, 0)', { databaseErrors: m.metric('DatabaseErrors', { statistic: 'Sum', period: p }), processorErrors: sum(processor.metricErrors(), p) }, 'database errors', p),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       deadLetters: {
         severity: 'critical',
-        description: 'Messages are in the dead-letter queue: statuses not stored. Fix the cause, then redrive.',
-        metric: (period) => deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
+        meaning: 'Messages are in the dead-letter queue: statuses not stored.',
+        checks: [
+          'Processor logs for the failed records (reason, correlation id); fix the cause first.',
+          'npm run dlq:redrive -- --dry-run, then npm run dlq:redrive.',
+        ],
+        anchor: RUNBOOK_ANCHORS.deadLetters,
+        metric: (p) => deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: p }),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       webhookErrors: {
         severity: 'critical',
-        description: 'The webhook endpoint answered 5xx or the ingest function failed (API 5XXError + ingest Errors).',
-        metric: (period) =>
-          new MathExpression({
-            expression: 'FILL(api5xx, 0) + FILL(ingestErrors, 0)',
-            usingMetrics: {
-              api5xx: sum(api.metricServerError(), period),
-              ingestErrors: sum(ingest.metricErrors(), period),
-            },
-            label: 'webhook errors',
-            period,
-          }),
+        meaning: 'The webhook answered 5xx or the ingest function failed, in consecutive periods: providers retry, then give up.',
+        checks: [
+          'Ingest logs: "could not queue the statuses" (SQS) or "unexpected ingest failure".',
+          'SQS and Lambda health in the AWS Health Dashboard; ingest throttles on the dashboard.',
+        ],
+        anchor: RUNBOOK_ANCHORS.webhookErrors,
+        metric: (p) => math('FILL(api5xx, 0) + FILL(ingestErrors, 0)', { api5xx: sum(api.metricServerError(), p), ingestErrors: sum(ingest.metricErrors(), p) }, 'webhook errors', p),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       sweeperNotRunning: {
         severity: 'critical',
-        description: 'The sweeper has not reported: the delivery, undelivered and read alarms are blind.',
-        metric: (period) => trackerMetric('SweeperRuns', { statistic: 'SampleCount', period }),
+        meaning: 'The sweeper has not run: the delivery, undelivered and read alarms are blind.',
+        checks: [
+          'Sweeper logs (output SweeperLogGroupName): an error at start-up? EventBridge rule HealthSchedule enabled?',
+          'Lambda throttles and concurrency quota on the dashboard.',
+        ],
+        anchor: RUNBOOK_ANCHORS.sweeperNotRunning,
+        metric: (p) => m.metric('SweeperRuns', { statistic: 'SampleCount', period: p }),
         comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
         missing: TreatMissingData.BREACHING,
       },
       readRate: {
         severity: 'warning',
-        description: 'Read rate (read / delivered) of the last 24 hours\' cohort is below the threshold (%).',
-        metric: (period) => trackerMetric('ReadRate', { statistic: 'Minimum', period }),
+        meaning: `Fewer than ${settings.readRate.threshold} % of delivered messages of the read cohort were read: content, audience or timing.`,
+        checks: ['npm run report -- --since 2d --by campaign: which campaign reads poorly.', 'Template quality rating in WhatsApp Manager.'],
+        anchor: RUNBOOK_ANCHORS.readRate,
+        metric: (p) =>
+          math(`IF(FILL(cohort, 0) >= ${settings.readRate.minCohort}, FILL(rate, 100), 100)`, { cohort: avg('ReadCohortDelivered', p), rate: avg('ReadRate', p) }, 'read rate (judged cohorts)', p),
         comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       deliveryTime: {
         severity: 'warning',
-        description: 'Average delivery time (reported sent to reported delivered) is above the threshold (s).',
-        metric: (period) => trackerMetric('AvgDeliveryTime', { statistic: 'Maximum', period }),
+        meaning: `The median time from sent to delivered is above ${settings.deliveryTime.threshold} s: WhatsApp or the provider is slow.`,
+        checks: ['Latency widget on the dashboard (p50/p90 per status).', "Meta's WhatsApp status page; the provider's status page."],
+        anchor: RUNBOOK_ANCHORS.deliveryTime,
+        metric: (p) =>
+          math(`IF(FILL(samples, 0) >= ${settings.deliveryTime.minCohort}, FILL(median, 0), 0)`, { samples: avg('DeliveryTimeSamples', p), median: avg('MedianDeliveryTime', p) }, 'median delivery s (judged cohorts)', p),
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       slowDatabase: {
         severity: 'warning',
-        description: 'Database calls are slow: p99 of apply_status_updates above the threshold (ms).',
-        metric: (period) => trackerMetric('DatabaseCallDuration', { statistic: 'p99', period }),
+        meaning: 'Database calls are slow (p90): the queue may fall behind.',
+        checks: ['Supabase dashboard: CPU, connections, slow queries.', 'Queue age on the dashboard; processor duration.'],
+        anchor: RUNBOOK_ANCHORS.slowDatabase,
+        metric: (p) => m.metric('DatabaseCallDuration', { statistic: 'p90', period: p }),
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       queueAge: {
         severity: 'warning',
-        description: 'The oldest queued status waits longer than the threshold (s): the processor is behind or failing.',
-        metric: (period) => queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period }),
+        meaning: 'The oldest queued status has waited too long: the processor is behind or failing.',
+        checks: ['Processor errors and throttles on the dashboard; processor logs.', 'Database health (databaseErrors, slowDatabase).'],
+        anchor: RUNBOOK_ANCHORS.queueAge,
+        metric: (p) => queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: p }),
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       throttles: {
         severity: 'warning',
-        description: 'Lambda throttled invocations (ingest, processor or sweeper): raise the concurrency quota.',
-        metric: (period) =>
-          new MathExpression({
-            expression: 'FILL(i, 0) + FILL(p, 0) + FILL(s, 0)',
-            usingMetrics: {
-              i: sum(ingest.metricThrottles(), period),
-              p: sum(processor.metricThrottles(), period),
-              s: sum(sweeper.metricThrottles(), period),
-            },
-            label: 'throttles',
-            period,
-          }),
+        meaning: 'Lambda throttled invocations (ingest, processor or sweeper).',
+        checks: ['Lambda console: account concurrency and the functions\' reserved concurrency.', 'Service Quotas: request a higher concurrency quota.'],
+        anchor: RUNBOOK_ANCHORS.throttles,
+        metric: (p) =>
+          math(
+            'FILL(ingestThrottles, 0) + FILL(processorThrottles, 0) + FILL(sweeperThrottles, 0)',
+            { ingestThrottles: sum(ingest.metricThrottles(), p), processorThrottles: sum(processor.metricThrottles(), p), sweeperThrottles: sum(sweeper.metricThrottles(), p) },
+            'throttles',
+            p,
+          ),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
-      webhookSilence: {
+      apiLatency: {
         severity: 'warning',
-        description: 'No webhook request at all for the whole window: the provider stopped calling (or cannot reach us).',
-        metric: (period) => sum(api.metricCount(), period),
+        meaning: 'The webhook answers slowly (p99): providers give up after 5 s and retry or drop the status.',
+        checks: ['Ingest duration and cold starts (logs: INIT_START); SQS latency.', 'Secrets Manager throttling in the ingest logs.'],
+        anchor: RUNBOOK_ANCHORS.apiLatency,
+        metric: (p) => api.metricLatency({ statistic: 'p99', period: p }),
+        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        missing: TreatMissingData.NOT_BREACHING,
+      },
+      dailySummary: {
+        severity: 'warning',
+        meaning: 'The daily summary could not be computed or sent.',
+        checks: ['Sweeper logs around the summary hour (output SweeperLogGroupName).', 'SNS topic policy and the info topic subscriptions.'],
+        anchor: RUNBOOK_ANCHORS.dailySummary,
+        metric: (p) => m.metric('DailySummaryFailures', { statistic: 'Sum', period: p }),
+        comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        missing: TreatMissingData.NOT_BREACHING,
+      },
+      webhookAbsent: {
+        severity: 'warning',
+        meaning: `No webhook request at all for ${settings.webhookAbsent.periodMinutes * settings.webhookAbsent.evaluationPeriods / 60} hours: the provider stopped calling, or the webhook URL is not configured.`,
+        checks: ['Provider dashboard: webhook URL and its delivery log.', 'API Gateway access logs (output ApiAccessLogGroupName).'],
+        anchor: RUNBOOK_ANCHORS.webhookAbsent,
+        metric: (p) => sum(api.metricCount(), p),
         comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
         missing: TreatMissingData.BREACHING,
       },
     };
 
-    for (const [name, spec] of Object.entries(specs) as [AlarmName, AlarmSpec][]) {
-      const settings = props.settings[name];
-      if (!settings.enabled) continue;
-      const alarm = new Alarm(this, name[0]!.toUpperCase() + name.slice(1), {
-        alarmDescription: `[${spec.severity}] ${spec.description} See README "Alarms".`,
-        metric: spec.metric(Duration.minutes(settings.periodMinutes)),
-        threshold: settings.threshold,
-        comparisonOperator: spec.comparison,
-        evaluationPeriods: settings.evaluationPeriods,
-        datapointsToAlarm: settings.evaluationPeriods,
-        treatMissingData: spec.missing,
-      });
-      const action = new SnsAction(props.topics[spec.severity]);
+    const describe = (spec: Pick<AlarmSpec, 'severity' | 'meaning' | 'checks' | 'anchor'>) =>
+      `[${spec.severity}] ${spec.meaning} Check 1: ${spec.checks[0]} Check 2: ${spec.checks[1]} Runbook: ${props.runbookUrl}#${spec.anchor}`;
+    const notify = (alarm: IAlarm & { addAlarmAction(...a: SnsAction[]): void; addOkAction(...a: SnsAction[]): void }, severity: AlarmSpec['severity']) => {
+      const action = new SnsAction(props.topics[severity]);
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
+    };
+
+    for (const [name, spec] of Object.entries(specs) as [Exclude<CloudWatchAlarmName, 'webhookSilence'>, AlarmSpec][]) {
+      const s = settings[name];
+      if (!s.enabled) continue;
+      const alarm = new Alarm(this, upperFirst(name), {
+        alarmDescription: describe(spec),
+        metric: spec.metric(Duration.minutes(s.periodMinutes)),
+        threshold: s.threshold,
+        comparisonOperator: spec.comparison,
+        evaluationPeriods: s.evaluationPeriods,
+        datapointsToAlarm: datapointsToAlarm(s),
+        treatMissingData: spec.missing,
+      });
+      notify(alarm, spec.severity);
       this.alarms[name] = alarm;
+    }
+
+    // The provider stopped calling while messages were going out: no request for N periods, right after a busy
+    // period. Two alarms without actions, joined by a composite alarm that notifies; a quiet night has no busy
+    // period in the look-back, so it pages nobody (docs/alarms.md).
+    const silence = settings.webhookSilence;
+    if (silence.enabled) {
+      const period = Duration.minutes(silence.periodMinutes);
+      const quiet = new Alarm(this, 'WebhookSilenceQuiet', {
+        alarmDescription: 'Part of WebhookSilence (no actions): no webhook request in the last periods.',
+        metric: sum(api.metricCount(), period),
+        threshold: silence.threshold,
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: silence.evaluationPeriods,
+        datapointsToAlarm: datapointsToAlarm(silence),
+        treatMissingData: TreatMissingData.BREACHING,
+      });
+      const busy = new Alarm(this, 'WebhookSilenceBusy', {
+        alarmDescription: `Part of WebhookSilence (no actions): at least ${silence.busyRequests} webhook requests in one period of the last ${silence.busyLookbackMinutes} minutes.`,
+        metric: sum(api.metricCount(), period),
+        threshold: silence.busyRequests,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: Math.max(1, Math.round(silence.busyLookbackMinutes / silence.periodMinutes)),
+        datapointsToAlarm: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      const composite = new CompositeAlarm(this, 'WebhookSilence', {
+        alarmDescription: describe({
+          severity: 'critical',
+          meaning: `No webhook request for ${silence.periodMinutes * silence.evaluationPeriods} minutes right after busy sending: the provider stopped calling (or cannot reach the API).`,
+          checks: [
+            'Provider dashboard: webhook URL, its delivery log and status page.',
+            'API Gateway access logs (output ApiAccessLogGroupName) and the API\'s 4XX/5XX on the dashboard.',
+          ],
+          anchor: RUNBOOK_ANCHORS.webhookSilence,
+        }),
+        alarmRule: AlarmRule.allOf(AlarmRule.fromAlarm(quiet, AlarmState.ALARM), AlarmRule.fromAlarm(busy, AlarmState.ALARM)),
+      });
+      notify(composite, 'critical');
+      this.alarms.webhookSilence = composite;
     }
   }
 }
+
+const upperFirst = (name: string) => name[0]!.toUpperCase() + name.slice(1);

@@ -13,9 +13,10 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { STAGES } from '../../lambdas/domain/status-update';
-import { trackerMetric } from './tracker-metrics';
+import type { TrackerMetrics } from './tracker-metrics';
 
 export interface DeliveryDashboardProps {
+  readonly metrics: TrackerMetrics;
   readonly api: RestApi;
   readonly ingest: IFunction;
   readonly processor: IFunction;
@@ -31,12 +32,13 @@ export class DeliveryDashboard extends Construct {
   constructor(scope: Construct, id: string, props: DeliveryDashboardProps) {
     super(scope, id);
     const { api, ingest, processor, queue, deadLetterQueue } = props;
+    const trackerMetric: TrackerMetrics['metric'] = (name, options) => props.metrics.metric(name, options);
     const fiveMinutes = Duration.minutes(5);
 
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(24) });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: '## WhatsApp delivery\nRates come from the sweeper (cohorts, see README "Alarms"); throughput and latency from the processor.',
+        markdown: '## WhatsApp delivery\nRates come from the sweeper (cohorts: docs/alarms.md); throughput and latency from the processor. What to do for each alarm: docs/runbook.md.',
         width: 24,
         height: 2,
       }),
@@ -48,7 +50,8 @@ export class DeliveryDashboard extends Construct {
           trackerMetric('DeliveryRate', { statistic: 'Average', label: 'delivery rate %' }),
           trackerMetric('ReadRate', { statistic: 'Average', label: 'read rate %' }),
           trackerMetric('AvgDeliveryTime', { statistic: 'Average', label: 'avg delivery s' }),
-          trackerMetric('UndeliveredMessages', { statistic: 'Maximum', label: 'undelivered > 10 min' }),
+          trackerMetric('UndeliveredPercent', { statistic: 'Average', label: 'recent undelivered %' }),
+          trackerMetric('FailureRate', { statistic: 'Average', label: 'failure rate %' }),
         ],
         width: 24,
         height: 3,
@@ -66,7 +69,7 @@ export class DeliveryDashboard extends Construct {
         left: [
           trackerMetric('DeliveryLatency', { statistic: 'p50', label: 'delivery p50' }),
           trackerMetric('DeliveryLatency', { statistic: 'p90', label: 'delivery p90' }),
-          trackerMetric('AvgDeliveryTime', { statistic: 'Average', label: 'delivery avg (cohort)' }),
+          trackerMetric('MedianDeliveryTime', { statistic: 'Average', label: 'delivery median (cohort)' }),
         ],
         right: [trackerMetric('ReadLatency', { statistic: 'p50', label: 'read delay p50' })],
         width: 12,

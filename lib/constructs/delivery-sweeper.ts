@@ -6,24 +6,22 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { sweeperSettingsEnvironment, type CohortSettings, type FailureSpikeSettings } from '../../lambdas/domain/alert-settings';
 import { TrackerFunction } from './tracker-function';
 
 export interface DeliverySweeperProps {
   readonly supabaseSecret: ISecret;
   /** Receives the daily summary. */
   readonly summaryTopic: ITopic;
-  /** @default 5 */
-  readonly intervalMinutes?: number;
+  /** Receives failure-spike notifications. */
+  readonly warningTopic: ITopic;
   /** @default 8 */
   readonly dailySummaryHourUtc?: number;
-  /** Cohort windows passed to delivery_health(). */
-  readonly windows: {
-    deliveryWindowMinutes: number;
-    deliveryGraceMinutes: number;
-    readWindowHours: number;
-    readGraceMinutes: number;
-    undeliveredAfterMinutes: number;
-  };
+  /** The sweeper's interval and cohort windows (lambdas/domain/alert-settings.ts). */
+  readonly cohorts: CohortSettings;
+  readonly failureSpike: FailureSpikeSettings;
+  /** Where notifications point for what to do. */
+  readonly runbookUrl: string;
   readonly logRetention: RetentionDays;
 }
 
@@ -35,10 +33,10 @@ export class DeliverySweeper extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliverySweeperProps) {
     super(scope, id);
-    const interval = props.intervalMinutes ?? 5;
+    const interval = props.cohorts.sweeperIntervalMinutes;
     this.function = new TrackerFunction(this, 'Function', {
       entry: 'lambdas/sweeper/handler.ts',
-      description: 'Computes delivery health from Supabase and publishes it as metrics; sends the daily summary',
+      description: 'Computes delivery health from Supabase and publishes it as metrics; notifies failure spikes; sends the daily summary',
       memorySize: 256,
       timeout: Duration.seconds(60),
       logRetention: props.logRetention,
@@ -46,15 +44,14 @@ export class DeliverySweeper extends Construct {
       environment: {
         SUPABASE_SECRET_ID: props.supabaseSecret.secretArn,
         SUMMARY_TOPIC_ARN: props.summaryTopic.topicArn,
-        DELIVERY_WINDOW_MINUTES: String(props.windows.deliveryWindowMinutes),
-        DELIVERY_GRACE_MINUTES: String(props.windows.deliveryGraceMinutes),
-        READ_WINDOW_HOURS: String(props.windows.readWindowHours),
-        READ_GRACE_MINUTES: String(props.windows.readGraceMinutes),
-        UNDELIVERED_AFTER_MINUTES: String(props.windows.undeliveredAfterMinutes),
+        WARNING_TOPIC_ARN: props.warningTopic.topicArn,
+        RUNBOOK_URL: props.runbookUrl,
+        ...sweeperSettingsEnvironment(props.cohorts, props.failureSpike),
       },
     });
     props.supabaseSecret.grantRead(this.function);
     props.summaryTopic.grantPublish(this.function);
+    props.warningTopic.grantPublish(this.function);
 
     this.healthRule = new Rule(this, 'HealthSchedule', {
       description: 'Delivery health figures for the alarms',

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations, type Duration } from 'aws-cdk-lib';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -64,7 +64,9 @@ export class TrackerFunction extends NodejsFunction {
       tracing: props.tracing,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'whatsapp-delivery-tracker',
+        // The `service` of every log line and the dimension of every custom metric: the stack's name, so a second
+        // stack in the account (a dev copy) never mixes its figures with this one's.
+        POWERTOOLS_SERVICE_NAME: Stack.of(scope).stackName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -40,6 +40,8 @@ export class WebhookApi extends Construct {
 
     const cidrs = props.allowedSourceCidrs ?? [];
     this.api = new RestApi(this, 'Api', {
+      // API Gateway keys its metrics by API name: one per stack, so two stacks never share figures or alarms.
+      restApiName: `${Stack.of(this).stackName}-webhooks`,
       description: 'WhatsApp delivery status webhooks',
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: true,

@@ -119,7 +119,7 @@ describe('StatusTrackingStack', () => {
     it('consumes the queue with partial batch failures, batching and bounded concurrency', () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        BatchSize: 10,
+        BatchSize: 100,
         MaximumBatchingWindowInSeconds: 1,
         ScalingConfig: { MaximumConcurrency: 5 },
       });
@@ -161,11 +161,19 @@ describe('StatusTrackingStack', () => {
     expect(statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))?.Resource).toBe(arn);
   });
 
-  it('outputs the webhook URL, queue and DLQ URLs and ARNs, and function names', () => {
+  it('outputs the webhook URL, queue and DLQ URLs and ARNs, function names and the log groups the runbook names', () => {
     const outputs = Object.keys(template.findOutputs('*'));
     expect(outputs).toEqual(
       expect.arrayContaining(['DeadLetterQueueArn', 'DeadLetterQueueUrl', 'IngestFunctionName', 'ProcessorFunctionName', 'QueueArn', 'QueueUrl', 'WebhookUrl']),
     );
+    // Each log group output is the log group the function or the API stage really writes to.
+    const ref = (output: string) => template.findOutputs(output)[output]?.Value.Ref as string;
+    for (const [output, owner] of [['IngestLogGroupName', 'IngestFunction'], ['ProcessorLogGroupName', 'ProcessorFunction'], ['SweeperLogGroupName', 'SweeperFunction']]) {
+      const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(owner!) && !id.includes('LogGroup'))!;
+      expect(fn[1].Properties.LoggingConfig.LogGroup).toEqual({ Ref: ref(output!) });
+    }
+    const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!;
+    expect(stage.Properties.AccessLogSetting.DestinationArn['Fn::GetAtt'][0]).toBe(ref('ApiAccessLogGroupName'));
     const url = template.findOutputs('WebhookUrl').WebhookUrl?.Value['Fn::Join'][1] as unknown[];
     expect(url[0]).toBe('https://');
     expect(url.at(-1)).toBe('/webhook');

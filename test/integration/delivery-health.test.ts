@@ -1,12 +1,23 @@
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import type { SummaryNotifier } from '../../lambdas/sweeper/summary-notifier';
-import { DEFAULT_HEALTH_WINDOWS } from '../../lambdas/store/health-store';
+import { CohortSettings, DEFAULT_ALARMS, healthWindows } from '../../lambdas/domain/alert-settings';
 import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 
 const AS_OF = new Date('2024-06-01T12:00:00.000Z');
+/** Wide windows so the hand computation below stays readable (the defaults are narrower). */
+const COHORTS = CohortSettings.parse({
+  deliveryWindowMinutes: 60,
+  deliveryGraceMinutes: 10,
+  readWindowHours: 24,
+  readGraceMinutes: 60,
+  undeliveredAfterMinutes: 10,
+  undeliveredWithinMinutes: 1_440,
+});
+const WINDOWS = healthWindows(COHORTS);
+const sweeperSettings = { cohorts: COHORTS, failureSpike: DEFAULT_ALARMS.failureSpike };
 const u = (message_id: string, status: StatusUpdate['status'], timestamp: string): StatusUpdate => ({ message_id, status, timestamp });
 
 /**
@@ -17,7 +28,7 @@ const DATA: StatusUpdate[] = [
   u('m1', 'sent', '2024-06-01T11:00:00.000Z'), u('m1', 'delivered', '2024-06-01T11:00:05.000Z'), // delivered, 5 s
   u('m2', 'sent', '2024-06-01T11:10:00.000Z'), u('m2', 'delivered', '2024-06-01T11:10:15.000Z'), // delivered, 15 s
   u('m3', 'sent', '2024-06-01T11:20:00.000Z'), u('m3', 'read', '2024-06-01T11:30:00.000Z'), // delivered inferred: no sample
-  u('m4', 'sent', '2024-06-01T11:30:00.000Z'), u('m4', 'failed', '2024-06-01T11:31:00.000Z'), // failed
+  u('m4', 'sent', '2024-06-01T11:30:00.000Z'), { ...u('m4', 'failed', '2024-06-01T11:31:00.000Z'), error: { code: 131049, title: 'ecosystem' } }, // failed
   u('m5', 'sent', '2024-06-01T11:40:00.000Z'), // waiting 20 min: undelivered
   u('m6', 'sent', '2024-06-01T11:55:00.000Z'), // 5 min old: neither in the cohort nor undelivered
   u('m7', 'sent', '2024-06-01T10:40:00.000Z'), // before the cohort, waiting 80 min: undelivered
@@ -39,25 +50,60 @@ describe.each(availableEngines())('delivery health figures on %s', (engine) => {
   afterAll(() => db.drop());
 
   it('computes the delivery cohort, read cohort and undelivered count as worked out by hand', async () => {
-    const health = await store.deliveryHealth(DEFAULT_HEALTH_WINDOWS, AS_OF);
+    const health = await store.deliveryHealth(WINDOWS, AS_OF);
     expect(health).toEqual({
       computed_at: AS_OF.toISOString(),
       cohort_sent: 5, // m1..m5
       cohort_delivered: 3, // m1, m2, m3 (inferred from read)
       cohort_failed: 1, // m4
       delivery_rate_percent: 60, // 3 / 5
+      failure_rate_percent: 20, // 1 / 5
+      top_error_code: 131049, // m4's
+      top_error_title: 'ecosystem',
+      top_error_count: 1,
       avg_delivery_seconds: 10, // (5 + 15) / 2; m3's delivered is inferred
+      median_delivery_seconds: 10,
       delivery_latency_samples: 2,
       read_cohort_delivered: 4, // r1..r4 (m7 was never delivered)
       read_cohort_read: 2, // r1, r3 (played implies read)
       read_rate_percent: 50,
+      undelivered_cohort_sent: 10, // sent in [May 31 12:00, 11:50): m1..m5, m7, r1..r4
       undelivered_count: 2, // m5, m7
+      undelivered_percent: 20,
     });
   });
 
+  it('counts only recent sends as undelivered: with the default 10-60 minute window, m7 (80 min old) is a phone that is off', async () => {
+    const health = await store.deliveryHealth({ ...WINDOWS, undeliveredWithinMinutes: 60 }, AS_OF);
+    // sent in [11:00, 11:50): m1 (11:00), m2, m3, m4, m5; waiting: m5 only
+    expect(health).toMatchObject({ undelivered_cohort_sent: 5, undelivered_count: 1, undelivered_percent: 20 });
+  });
+
+  it('takes the median, not the mean, of delivery times: one phone that comes back hours later does not move it', async () => {
+    const extra = await createTestDatabase(engine);
+    try {
+      const other = new SqlStatusStore(extra.executor);
+      const times = [2, 3, 4, 5, 3_600]; // seconds
+      await other.applyStatusUpdates(
+        times.flatMap((seconds, i) => [
+          u(`d${i}`, 'sent', '2024-06-01T11:00:00.000Z'),
+          u(`d${i}`, 'delivered', new Date(Date.parse('2024-06-01T11:00:00.000Z') + seconds * 1000).toISOString()),
+        ]),
+      );
+      const health = await other.deliveryHealth(WINDOWS, AS_OF);
+      expect(health.median_delivery_seconds).toBe(4);
+      expect(health.avg_delivery_seconds).toBe(722.8);
+    } finally {
+      await extra.drop();
+    }
+  });
+
   it('reports no rate (not 0 %) when nothing was sent', async () => {
-    const quiet = await store.deliveryHealth(DEFAULT_HEALTH_WINDOWS, new Date('2030-01-01T00:00:00Z'));
-    expect(quiet).toMatchObject({ cohort_sent: 0, delivery_rate_percent: null, read_rate_percent: null, avg_delivery_seconds: null, undelivered_count: 0 });
+    const quiet = await store.deliveryHealth(WINDOWS, new Date('2030-01-01T00:00:00Z'));
+    expect(quiet).toMatchObject({
+      cohort_sent: 0, delivery_rate_percent: null, failure_rate_percent: null, read_rate_percent: null, avg_delivery_seconds: null,
+      median_delivery_seconds: null, top_error_code: null, top_error_count: 0, undelivered_count: 0, undelivered_percent: null,
+    });
   });
 
   it("sums up a day: May 31 holds m8, r1 and r2", async () => {
@@ -76,17 +122,24 @@ describe.each(availableEngines())('delivery health figures on %s', (engine) => {
   it('the sweeper publishes the figures as metrics, leaving out figures without data', async () => {
     const capture = capturingMetrics();
     try {
-      const sweep = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), windows: DEFAULT_HEALTH_WINDOWS, now: () => AS_OF });
+      const sweep = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), ...sweeperSettings, now: () => AS_OF });
       await sweep({ kind: 'health' });
-      const quiet = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), windows: DEFAULT_HEALTH_WINDOWS, now: () => new Date('2030-01-01T00:00:00Z') });
+      const quiet = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), ...sweeperSettings, now: () => new Date('2030-01-01T00:00:00Z') });
       await quiet({});
       const values = (name: string) => capture.values(name).map((v) => v.value);
       expect(values('SweeperRuns')).toEqual([1, 1]);
       expect(values('DeliveryRate')).toEqual([60]);
       expect(values('ReadRate')).toEqual([50]);
       expect(values('AvgDeliveryTime')).toEqual([10]);
+      expect(values('MedianDeliveryTime')).toEqual([10]);
+      expect(values('FailureRate')).toEqual([20]);
       expect(values('UndeliveredMessages')).toEqual([2, 0]);
+      expect(values('UndeliveredPercent')).toEqual([20]);
+      // Cohort sizes are published even when empty: the alarms judge a rate only over a large enough cohort.
       expect(values('CohortSent')).toEqual([5, 0]);
+      expect(values('UndeliveredCohort')).toEqual([10, 0]);
+      expect(values('ReadCohortDelivered')).toEqual([4, 0]);
+      expect(values('DatabaseCallDuration')).toHaveLength(2);
     } finally {
       capture.restore();
     }
@@ -97,7 +150,7 @@ describe.each(availableEngines())('delivery health figures on %s', (engine) => {
     const notifier: SummaryNotifier = { publish: async (subject, message) => void sent.push({ subject, message }) };
     const capture = capturingMetrics();
     try {
-      const sweep = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), windows: DEFAULT_HEALTH_WINDOWS, notifier, now: () => new Date('2024-06-01T08:00:00Z') });
+      const sweep = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), ...sweeperSettings, notifier, now: () => new Date('2024-06-01T08:00:00Z') });
       await sweep({ kind: 'daily-summary' });
     } finally {
       capture.restore();

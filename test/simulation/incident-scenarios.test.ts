@@ -1,0 +1,39 @@
+import { SCENARIOS } from '../../tools/alert-simulation/scenarios';
+import { simulate, summary } from '../support/alert-simulation';
+
+/**
+ * Every incident of docs/alarms.md replayed through the real handlers and SQL against the synthesized alarms: each
+ * must notify within its target and send no false notification. (The normal week has its own file: it is the
+ * longest, and jest runs files side by side.)
+ */
+describe('alert scenarios: incidents and quiet times', () => {
+  const scenarios = SCENARIOS.filter((s) => s.name !== 'normal-week');
+  let runs: Awaited<ReturnType<typeof simulate>>;
+  beforeAll(async () => {
+    runs = await simulate(scenarios);
+  }, 900_000);
+
+  it.each(scenarios.map((s) => [s.name, s.description]))('%s (%s): notified within target, nothing false', (name) => {
+    const run = runs.find((r) => r.name === name)!;
+    expect(summary(run)).toEqual({
+      ...summary(run),
+      expected: run.expectations.map((e) => ({ alarm: e.alarm, minutes: expect.any(Number), within: e.withinMinutes ?? null, recovered: e.recovers ? true : e.recovered, met: true })),
+      falseNotifications: [],
+    });
+    expect(run.passed).toBe(true);
+  });
+
+  it('quiet times page nobody: a quiet day with one undelivered message, a provider that stops at night', () => {
+    for (const name of ['quiet-day', 'provider-stops-at-night']) expect(runs.find((r) => r.name === name)!.fired).toEqual([]);
+  });
+
+  it('the refused-webhooks scenario really refused: every webhook after the onset got 4xx', () => {
+    const run = runs.find((r) => r.name === 'webhooks-refused')!;
+    expect(run.refused).toBeGreaterThan(run.requests / 2);
+  });
+
+  it('the failure-spike notification names the error code and says what to do', () => {
+    const run = runs.find((r) => r.name === 'failure-spike-131049')!;
+    expect(run.expectations[0]).toMatchObject({ mentions: '131049', met: true });
+  });
+});

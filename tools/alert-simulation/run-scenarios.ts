@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { applyMigrations } from '../../local/migrations';
+import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
+import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
+import type { SqlExecutor } from '../../lambdas/store/sql-executor';
+import { judge, SCENARIOS, type Scenario, type ScenarioOutcome } from './scenarios';
+import { simulatePipeline } from './simulated-pipeline';
+import { synthesizeStackModel, type StackModel } from './stack-model';
+
+/** A fresh, migrated database for one scenario, and how to get rid of it. */
+export type ScratchDatabase = () => Promise<{ executor: SqlExecutor; drop: () => Promise<void> }>;
+
+/** Scratch databases on a PostgreSQL server (one `create database` each), from a superuser URL. */
+export function postgresScratch(adminUrl: string): ScratchDatabase {
+  return async () => {
+    const name = `alert_sim_${randomBytes(5).toString('hex')}`;
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const executor = createPostgresExecutor(url.toString(), { max: 2 });
+    await applyMigrations(executor);
+    return {
+      executor,
+      async drop() {
+        await executor.close();
+        const client = new Client({ connectionString: adminUrl });
+        await client.connect();
+        await client.query(`drop database if exists ${name} with (force)`);
+        await client.end();
+      },
+    };
+  };
+}
+
+/** Scratch databases in memory (PGlite): no server needed, several times slower on the long scenarios. */
+export const pgliteScratch: ScratchDatabase = async () => {
+  const executor = await createPgliteExecutor();
+  await applyMigrations(executor);
+  return { executor, drop: () => executor.close() };
+};
+
+export interface ScenarioRun extends ScenarioOutcome {
+  requests: number;
+  refused: number;
+  statusesStored: number;
+  deadLettered: number;
+  seconds: number;
+  timings: { ingest: number; processor: number; sweeper: number; alarms: number };
+}
+
+/**
+ * Runs scenarios against the alarms of the stack synthesized from `context` (the deployed settings by default),
+ * each on a database of its own.
+ */
+export async function runScenarios(options: {
+  scratch: ScratchDatabase;
+  scenarios?: Scenario[];
+  seed?: number;
+  model?: StackModel;
+  onProgress?: (message: string) => void;
+}): Promise<ScenarioRun[]> {
+  const model = options.model ?? synthesizeStackModel();
+  const runs: ScenarioRun[] = [];
+  for (const scenario of options.scenarios ?? SCENARIOS) {
+    const started = performance.now();
+    const setup = scenario.setup(options.seed ?? 42);
+    const database = await options.scratch();
+    try {
+      const result = await simulatePipeline({
+        model,
+        executor: database.executor,
+        events: setup.events,
+        start: setup.start,
+        end: setup.end,
+        faults: setup.faults,
+        onHour: (at) => options.onProgress?.(`${scenario.name}: ${new Date(at).toISOString().slice(0, 16)}`),
+      });
+      const outcome = judge(scenario, setup, result.notifications);
+      runs.push({
+        ...outcome,
+        requests: result.requests,
+        refused: result.refused,
+        statusesStored: result.statusesStored,
+        deadLettered: result.deadLettered,
+        timings: result.timings,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+      });
+    } finally {
+      await database.drop();
+    }
+  }
+  return runs;
+}
