@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { normalizeWebhook, WebhookFormatError } from '../domain/normalize-webhook';
+import { normalizeWebhook, WebhookFormatError, WebhookTooLargeError, type NormalizeOptions } from '../domain/normalize-webhook';
 import { packQueueMessages, type PackingLimits } from '../domain/queue-message';
 import {
   authenticateWebhook,
@@ -20,7 +20,10 @@ export interface IngestDependencies {
   metrics: Metrics;
   /** Bodies larger than this are refused with 413 before any parsing. */
   maxBodyBytes: number;
-  /** Statuses one webhook may carry (Meta sends at most 1,000). @default 5000 */
+  /**
+   * Statuses one webhook may carry (Meta sends at most 1,000); also the bound on its entries and changes, counted
+   * before any item is parsed. @default 5000
+   */
   maxStatusesPerWebhook?: number;
   packing?: PackingLimits;
   /** The webhook credentials in force (the Lambda reads them from Secrets Manager, cached). */
@@ -76,7 +79,7 @@ export function createIngestHandler(deps: IngestDependencies) {
       throw new RequestError(401, auth.reason);
     }
 
-    const webhook = normalize(parseJson(rawBody));
+    const webhook = normalize(parseJson(rawBody), { maxItems: maxStatuses });
     if (webhook.updates.length + webhook.rejected.length > maxStatuses) {
       throw new RequestError(413, `webhook carries more than ${maxStatuses} statuses`);
     }
@@ -151,11 +154,12 @@ function parseJson(raw: Buffer): unknown {
   }
 }
 
-function normalize(body: unknown) {
+function normalize(body: unknown, options: NormalizeOptions) {
   try {
-    return normalizeWebhook(body);
+    return normalizeWebhook(body, options);
   } catch (error) {
     if (error instanceof WebhookFormatError) throw new RequestError(400, error.message);
+    if (error instanceof WebhookTooLargeError) throw new RequestError(413, error.message);
     throw error;
   }
 }
