@@ -4,6 +4,7 @@ import type { WebhookCredentials } from '../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
+import { safeError } from '../lambdas/shared/log-safe';
 import { logger, METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/shared/powertools';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
@@ -80,7 +81,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
     batchSize: options.batchSize,
     concurrency: options.concurrency,
-    onError: (error) => logger.warn('batch failed; its messages return after the visibility timeout', { error: error as Error }),
+    onError: (error) => logger.warn('batch failed; its messages return after the visibility timeout', { error: safeError(error) }),
   });
   poller.start();
 

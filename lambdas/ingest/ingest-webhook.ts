@@ -10,6 +10,7 @@ import {
   type WebhookCredentials,
 } from '../domain/webhook-auth';
 import { RequestError } from '../shared/errors';
+import { safeError } from '../shared/log-safe';
 import type { StatusQueue } from './status-queue';
 import { METRIC } from '../shared/metric-names';
 
@@ -87,8 +88,9 @@ export function createIngestHandler(deps: IngestDependencies) {
       try {
         await queue.send(packQueueMessages(webhook.updates, event.requestContext?.requestId, packing));
       } catch (error) {
+        // Never the error itself: the logger would copy every field of it, and an SDK error can quote the body.
         logger.error('could not queue the statuses; the provider will retry', {
-          error: error as Error,
+          error: safeError(error),
           statuses: webhook.updates.length,
         });
         return json(503, { error: 'the status queue is unavailable; retry later' });
@@ -126,7 +128,7 @@ export function createIngestHandler(deps: IngestDependencies) {
       return json(error.statusCode, { error: error.reason });
     }
     // Unexpected: say nothing about internals to the caller; 500 lets the provider retry.
-    logger.error('unexpected ingest failure', { error: error as Error });
+    logger.error('unexpected ingest failure', { error: safeError(error) });
     return json(500, { error: 'internal error' });
   }
 }
