@@ -1,6 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { WebhookCredentials } from '../lambdas/domain/webhook-auth';
+import type { StatusTimeWindow } from '../lambdas/domain/timestamps';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
@@ -32,6 +33,8 @@ export interface LocalPipelineOptions {
   maxReceiveCount: number;
   batchSize: number;
   concurrency: number;
+  /** How far from the receipt a status time may be; `npm start` passes 30 days / 300 s unless configured. @default none */
+  statusTimeWindow?: StatusTimeWindow;
 }
 
 export interface LocalPipeline {
@@ -73,6 +76,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     logger,
     metrics,
     maxBodyBytes: options.maxBodyBytes,
+    statusTimeWindow: options.statusTimeWindow,
     credentials: () => options.credentials,
     requireAuth: false,
   });

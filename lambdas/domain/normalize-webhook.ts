@@ -2,7 +2,7 @@ import type * as z from 'zod';
 import { normalizePhone } from './phone';
 import { STAGES, StatusUpdate, type RejectedItem, type Stage, type StatusError } from './status-update';
 import { toStorableJsonObject, toStorableOptional, toStorableText, type JsonObjectLimits } from './storable-text';
-import { parseProviderTimestamp } from './timestamps';
+import { implausibleTimeReason, parseProviderTimestamp, type StatusTimeWindow } from './timestamps';
 import {
   AISENSY_STATUS_TOPIC,
   AiSensyEnvelope,
@@ -30,6 +30,11 @@ export interface NormalizeOptions {
    * one pass over its arrays' lengths, not the validation of every item. @default 5000
    */
   maxItems?: number;
+  /**
+   * When the webhook was received and how far from that its status times may be: each time outside the window is
+   * rejected with a reason. Unset, times are not compared with the receipt (the function stays free of the clock).
+   */
+  receipt?: { receivedAtMs: number; window: StatusTimeWindow };
 }
 
 export type WebhookFormat = 'aisensy' | 'meta' | 'flat';
@@ -66,10 +71,11 @@ export function normalizeWebhook(body: unknown, options: NormalizeOptions = {}):
   const maxItems = options.maxItems ?? DEFAULT_MAX_WEBHOOK_ITEMS;
   const items = countWebhookItems(record, maxItems);
   if (items > maxItems) throw new WebhookTooLargeError(`webhook carries more than ${maxItems} items`);
+  const plausible = options.receipt ? receiptCheck(options.receipt) : () => undefined;
   return withoutStackTraces(() => {
-    if ('object' in record) return normalizeMeta(parseEnvelope(MetaEnvelope, body, 'Meta'));
-    if ('topic' in record) return normalizeAiSensy(parseEnvelope(AiSensyEnvelope, body, 'AiSensy'));
-    if ('statuses' in record) return normalizeFlat(parseEnvelope(FlatEnvelope, body, 'flat'));
+    if ('object' in record) return normalizeMeta(parseEnvelope(MetaEnvelope, body, 'Meta'), plausible);
+    if ('topic' in record) return normalizeAiSensy(parseEnvelope(AiSensyEnvelope, body, 'AiSensy'), plausible);
+    if ('statuses' in record) return normalizeFlat(parseEnvelope(FlatEnvelope, body, 'flat'), plausible);
     throw new WebhookFormatError(
       'unknown envelope: expected an AiSensy webhook ("topic"), a Meta webhook ("object") or {"statuses": [...]}',
     );
@@ -99,6 +105,13 @@ export function countWebhookItems(body: Record<string, unknown>, limit: number):
   }
   if ('topic' in body) return 1;
   return arrayOrNone(body.statuses).length;
+}
+
+/** Says why a normalized time is implausible, or undefined. */
+type TimeCheck = (iso: string) => string | undefined;
+
+function receiptCheck(receipt: NonNullable<NormalizeOptions['receipt']>): TimeCheck {
+  return (iso) => implausibleTimeReason(iso, receipt.receivedAtMs, receipt.window);
 }
 
 const NONE: readonly unknown[] = [];
@@ -169,7 +182,7 @@ function toErrorCode(value: unknown): number | undefined {
 
 // --- Meta and flat ------------------------------------------------------------------------------------------------
 
-function normalizeMeta(envelope: MetaEnvelope): NormalizedWebhook {
+function normalizeMeta(envelope: MetaEnvelope, plausible: TimeCheck): NormalizedWebhook {
   const statuses: unknown[] = [];
   let otherContent = 0;
   for (const entry of envelope.entry) {
@@ -182,7 +195,7 @@ function normalizeMeta(envelope: MetaEnvelope): NormalizedWebhook {
       otherContent += (value.messages?.length ?? 0) + (value.errors?.length ?? 0);
     }
   }
-  const result = normalizeStatusItems('meta', statuses);
+  const result = normalizeStatusItems('meta', statuses, plausible);
   if (statuses.length === 0) {
     result.ignored = otherContent
       ? 'no statuses: inbound messages and account-level errors are not stored'
@@ -191,13 +204,13 @@ function normalizeMeta(envelope: MetaEnvelope): NormalizedWebhook {
   return result;
 }
 
-function normalizeFlat(envelope: FlatEnvelope): NormalizedWebhook {
-  const result = normalizeStatusItems('flat', envelope.statuses);
+function normalizeFlat(envelope: FlatEnvelope, plausible: TimeCheck): NormalizedWebhook {
+  const result = normalizeStatusItems('flat', envelope.statuses, plausible);
   if (envelope.statuses.length === 0) result.ignored = 'no statuses in this webhook';
   return result;
 }
 
-function normalizeStatusItems(format: WebhookFormat, items: unknown[]): NormalizedWebhook {
+function normalizeStatusItems(format: WebhookFormat, items: unknown[], plausible: TimeCheck): NormalizedWebhook {
   const updates: StatusUpdate[] = [];
   const rejected: RejectedItem[] = [];
   items.forEach((item, index) => {
@@ -220,6 +233,11 @@ function normalizeStatusItems(format: WebhookFormat, items: unknown[]): Normaliz
     const time = parseProviderTimestamp(status.timestamp);
     if (!time.ok) {
       rejected.push({ index, reason: time.reason });
+      return;
+    }
+    const implausible = plausible(time.iso);
+    if (implausible) {
+      rejected.push({ index, reason: implausible });
       return;
     }
     const conversation = freeForm('conversation', status.conversation);
@@ -294,7 +312,7 @@ const AISENSY_STAGE_TIMES = [
   ['failed', 'failed_at'],
 ] as const satisfies ReadonlyArray<readonly [Stage, keyof AiSensyMessage]>;
 
-function normalizeAiSensy(envelope: AiSensyEnvelope): NormalizedWebhook {
+function normalizeAiSensy(envelope: AiSensyEnvelope, plausible: TimeCheck): NormalizedWebhook {
   const result: NormalizedWebhook = { format: 'aisensy', updates: [], rejected: [] };
   if (envelope.topic !== AISENSY_STATUS_TOPIC) {
     result.ignored = `topic "${envelope.topic.slice(0, 60)}" carries no delivery status`;
@@ -315,22 +333,31 @@ function normalizeAiSensy(envelope: AiSensyEnvelope): NormalizedWebhook {
   };
 
   // One notification may carry the times of several stages: apply every one that is set.
+  // A stage whose time is implausible is rejected on its own; the notification's other stages still apply.
   const stamped = new Map<Stage, string>();
+  const implausibleStages = new Set<Stage>();
+  const stamp = (stage: Stage, field: string, iso: string) => {
+    const implausible = plausible(iso);
+    if (!implausible) return void stamped.set(stage, iso);
+    implausibleStages.add(stage);
+    result.rejected.push({ index: 0, reason: `${field}: ${implausible}` });
+  };
   for (const [stage, field] of AISENSY_STAGE_TIMES) {
     const time = parseProviderTimestamp(message[field]);
-    if (time.ok) stamped.set(stage, time.iso);
+    if (time.ok) stamp(stage, field, time.iso);
+    else if (!time.unset) result.rejected.push({ index: 0, reason: `${field}: ${time.reason}` });
   }
   const current = toStage(message.status);
-  if (current && !stamped.has(current)) {
+  if (current && !stamped.has(current) && !implausibleStages.has(current)) {
     // The status's own time is missing: the notification's creation time is the best evidence there is.
     const fallback = parseProviderTimestamp(envelope.created_at);
-    if (fallback.ok) stamped.set(current, fallback.iso);
+    if (fallback.ok) stamp(current, 'created_at', fallback.iso);
   }
-  if (!current && stamped.size === 0) {
+  if (!current && stamped.size === 0 && implausibleStages.size === 0) {
     result.rejected.push({ index: 0, reason: `unknown status "${message.status.slice(0, 40)}"` });
     return result;
   }
-  if (current && !stamped.has(current)) {
+  if (current && !stamped.has(current) && !implausibleStages.has(current)) {
     result.rejected.push({ index: 0, reason: `status ${message.status} has no timestamp` });
   }
   for (const [stage, timestamp] of stamped) {

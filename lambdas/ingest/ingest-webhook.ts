@@ -3,6 +3,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { normalizeWebhook, WebhookFormatError, WebhookTooLargeError, type NormalizeOptions } from '../domain/normalize-webhook';
 import { packQueueMessages, type PackingLimits } from '../domain/queue-message';
+import type { StatusTimeWindow } from '../domain/timestamps';
 import {
   authenticateWebhook,
   hasAnyCredential,
@@ -27,6 +28,15 @@ export interface IngestDependencies {
    */
   maxStatusesPerWebhook?: number;
   packing?: PackingLimits;
+  /**
+   * How far from the receipt a status time may be (a forged early time is permanent under earliest-wins). The
+   * receipt is API Gateway's `requestTimeEpoch`, else `now()`. The Lambda and `npm start` always pass one
+   * (MAX_STATUS_AGE_DAYS, MAX_STATUS_AHEAD_SECONDS: 30 days and 300 s by default).
+   * @default undefined: times are not compared with the receipt
+   */
+  statusTimeWindow?: StatusTimeWindow;
+  /** The clock, for tests. @default Date.now */
+  now?: () => number;
   /** The webhook credentials in force (the Lambda reads them from Secrets Manager, cached). */
   credentials: () => Promise<WebhookCredentials> | WebhookCredentials;
   /**
@@ -52,6 +62,7 @@ export interface IngestResponseBody {
 export function createIngestHandler(deps: IngestDependencies) {
   const { queue, logger, metrics, maxBodyBytes, packing } = deps;
   const maxStatuses = deps.maxStatusesPerWebhook ?? 5_000;
+  const now = deps.now ?? Date.now;
 
   async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     if (event.httpMethod === 'GET') {
@@ -80,7 +91,9 @@ export function createIngestHandler(deps: IngestDependencies) {
       throw new RequestError(401, auth.reason);
     }
 
-    const webhook = normalize(parseJson(rawBody), { maxItems: maxStatuses });
+    const receivedAtMs = event.requestContext?.requestTimeEpoch ?? now();
+    const receipt = deps.statusTimeWindow ? { receivedAtMs, window: deps.statusTimeWindow } : undefined;
+    const webhook = normalize(parseJson(rawBody), { maxItems: maxStatuses, receipt });
     if (webhook.updates.length + webhook.rejected.length > maxStatuses) {
       throw new RequestError(413, `webhook carries more than ${maxStatuses} statuses`);
     }
