@@ -111,3 +111,18 @@ describe('item 8: 300,000 empty items', () => {
     expect(result.rejected).toHaveLength(5_000);
   });
 });
+
+describe('the item limit', () => {
+  it('accepts a Meta webhook of exactly 5,000 statuses (its entry and change are not statuses)', async () => {
+    const { queue, ids } = recordingQueue();
+    const statuses = Array.from({ length: 5_000 }, (_, i) => ({ id: `wamid.${i}`, status: 'sent', timestamp: '1729670370' }));
+    const response = await ingestWith(queue)(webhookEvent(metaWebhook(statuses)));
+    expect(response.statusCode).toBe(200);
+    expect(ids).toHaveLength(5_000);
+  });
+
+  it('refuses 5,001 statuses spread over many changes', () => {
+    const changes = Array.from({ length: 41 }, () => Array(122).fill({}));
+    expect(() => normalizeWebhook(metaWebhook(...changes), { maxItems: 5_000 })).toThrow(WebhookTooLargeError);
+  });
+});
