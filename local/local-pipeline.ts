@@ -1,9 +1,11 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { WebhookCredentials } from '../lambdas/domain/webhook-auth';
+import type { StatusTimeWindow } from '../lambdas/domain/timestamps';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
+import { safeError } from '../lambdas/shared/log-safe';
 import { logger, SERVICE_NAME } from '../lambdas/shared/powertools';
 import { METRICS_NAMESPACE } from '../lambdas/shared/metric-names';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
@@ -32,6 +34,8 @@ export interface LocalPipelineOptions {
   maxReceiveCount: number;
   batchSize: number;
   concurrency: number;
+  /** How far from the receipt a status time may be; `npm start` passes 30 days / 300 s unless configured. @default none */
+  statusTimeWindow?: StatusTimeWindow;
 }
 
 export interface LocalPipeline {
@@ -73,6 +77,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     logger,
     metrics,
     maxBodyBytes: options.maxBodyBytes,
+    statusTimeWindow: options.statusTimeWindow,
     credentials: () => options.credentials,
     requireAuth: false,
   });
@@ -81,7 +86,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
     batchSize: options.batchSize,
     concurrency: options.concurrency,
-    onError: (error) => logger.warn('batch failed; its messages return after the visibility timeout', { error: error as Error }),
+    onError: (error) => logger.warn('batch failed; its messages return after the visibility timeout', { error: safeError(error) }),
   });
   poller.start();
 

@@ -20,6 +20,9 @@ const LocalEnv = z.object({
   QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().positive().default(5),
   PROCESSOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(10),
   PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  // The same window as the Lambda's (lambdas/shared/env.ts IngestEnv).
+  MAX_STATUS_AGE_DAYS: z.coerce.number().int().positive().default(30),
+  MAX_STATUS_AHEAD_SECONDS: z.coerce.number().int().positive().default(300),
 });
 
 async function main(): Promise<void> {
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
     maxReceiveCount: env.QUEUE_MAX_RECEIVE_COUNT,
     batchSize: env.PROCESSOR_BATCH_SIZE,
     concurrency: env.PROCESSOR_CONCURRENCY,
+    statusTimeWindow: { maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000, maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000 },
   });
   const where = env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : env.DATA_DIR === 'memory' ? 'embedded PGlite (in memory)' : `embedded PGlite in ${env.DATA_DIR}`;
   // The first line is read by tests and scripts: keep its shape.

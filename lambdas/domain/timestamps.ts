@@ -22,6 +22,10 @@ export function parseProviderTimestamp(value: unknown): TimestampResult {
     const n = Number(value);
     epochMs = n < SECONDS_MILLISECONDS_BOUNDARY ? n * 1000 : n;
   } else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
+    // Date.parse rolls impossible fields over (2024-02-30 becomes March 1): check them first.
+    if (!isRealDateTime(value)) {
+      return { ok: false, unset: false, reason: `timestamp ${JSON.stringify(value.slice(0, 40))} is not a real date and time` };
+    }
     // An ISO string without an offset is read as UTC, never as the host's local time.
     const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
     epochMs = Date.parse(hasOffset ? value : `${value}Z`);
@@ -32,4 +36,42 @@ export function parseProviderTimestamp(value: unknown): TimestampResult {
     return { ok: false, unset: false, reason: `timestamp ${String(value).slice(0, 40)} is out of range` };
   }
   return { ok: true, iso: new Date(Math.floor(epochMs)).toISOString() };
+}
+
+/** The calendar fields of an ISO string exist: month 1-12, a day the month has, hour 0-23, minute and second 0-59. */
+function isRealDateTime(value: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map((field) => Number(field ?? 0)) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
+}
+
+/**
+ * How far a status time may be from the moment its webhook was received. Earliest-wins makes an early time
+ * permanent: anyone holding the shared token could plant `read` in 2009 and no genuine status could correct it.
+ * A provider reports a status seconds after it happens and retries for at most a few days, so a time far before
+ * the receipt is forged or broken, and one after it is a clock that is wrong.
+ */
+export interface StatusTimeWindow {
+  /** A status time more than this before the receipt is refused. @default 30 days */
+  maxPastMs: number;
+  /** A status time more than this after the receipt is refused. @default 5 minutes */
+  maxFutureMs: number;
+}
+
+export const DEFAULT_STATUS_TIME_WINDOW: StatusTimeWindow = { maxPastMs: 30 * 86_400_000, maxFutureMs: 5 * 60_000 };
+
+/** Why `iso` is implausible for a webhook received at `receivedAtMs`, or undefined when it is plausible. */
+export function implausibleTimeReason(iso: string, receivedAtMs: number, window: StatusTimeWindow): string | undefined {
+  const time = Date.parse(iso);
+  if (time < receivedAtMs - window.maxPastMs) return `timestamp ${iso} is more than ${describeDuration(window.maxPastMs)} before the webhook was received`;
+  if (time > receivedAtMs + window.maxFutureMs) return `timestamp ${iso} is more than ${describeDuration(window.maxFutureMs)} after the webhook was received`;
+  return undefined;
+}
+
+function describeDuration(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} days`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} minutes`;
+  return `${ms / 1000} seconds`;
 }

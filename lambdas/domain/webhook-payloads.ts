@@ -7,7 +7,6 @@ import * as z from 'zod';
  */
 
 const epochOrString = z.union([z.number(), z.string()]).nullish();
-const jsonObject = z.record(z.string(), z.unknown());
 
 // --- AiSensy Project Webhook --------------------------------------------------------------------------------
 
@@ -69,10 +68,13 @@ export const MetaStatus = z.looseObject({
   /** Optional: recipients who use a WhatsApp username have `recipient_user_id` instead. */
   recipient_id: z.union([z.string(), z.number()]).nullish(),
   recipient_user_id: z.string().nullish(),
-  conversation: jsonObject.nullish(),
-  pricing: jsonObject.nullish(),
+  // Free-form objects: checked and copied within bounds by toStorableJsonObject (storable-text.ts), never
+  // walked here, where an object of 100,000 keys or 4,500 levels would cost the parse or overflow the stack.
+  conversation: z.unknown().optional(),
+  pricing: z.unknown().optional(),
   biz_opaque_callback_data: z.string().nullish(),
-  errors: z.array(MetaError).nullish(),
+  // Only the first error is kept: the others are not parsed, so 300,000 of them cost nothing.
+  errors: z.array(z.unknown()).nullish(),
 });
 export type MetaStatus = z.infer<typeof MetaStatus>;
 
@@ -89,7 +91,8 @@ export const MetaEnvelope = z.looseObject({
           value: z
             .looseObject({
               messaging_product: z.string().optional(),
-              metadata: jsonObject.optional(),
+              // Not used; left unparsed so that a metadata object of 80,000 keys costs nothing.
+              metadata: z.unknown().optional(),
               statuses: z.array(z.unknown()).optional(),
               messages: z.array(z.unknown()).optional(),
               errors: z.array(z.unknown()).optional(),

@@ -23,6 +23,7 @@ const ingestWebhook = createIngestHandler({
   maxBodyBytes: env.MAX_BODY_BYTES,
   maxStatusesPerWebhook: env.MAX_STATUSES_PER_WEBHOOK,
   packing: { maxStatusesPerMessage: env.MAX_STATUSES_PER_MESSAGE, maxMessageBytes: env.QUEUE_MAX_MESSAGE_BYTES },
+  statusTimeWindow: { maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000, maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000 },
   // Cached by Powertools Parameters for a few minutes: rotations apply without a redeploy.
   credentials: async () => toWebhookCredentials(await readJsonSecret(WebhookSecret, env.WEBHOOK_SECRET_ID)),
   requireAuth: env.REQUIRE_WEBHOOK_AUTH,

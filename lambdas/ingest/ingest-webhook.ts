@@ -1,8 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { normalizeWebhook, WebhookFormatError } from '../domain/normalize-webhook';
+import { normalizeWebhook, WebhookFormatError, WebhookTooLargeError, type NormalizeOptions } from '../domain/normalize-webhook';
 import { packQueueMessages, type PackingLimits } from '../domain/queue-message';
+import type { StatusTimeWindow } from '../domain/timestamps';
 import {
   authenticateWebhook,
   hasAnyCredential,
@@ -10,6 +11,7 @@ import {
   type WebhookCredentials,
 } from '../domain/webhook-auth';
 import { RequestError } from '../shared/errors';
+import { safeError } from '../shared/log-safe';
 import type { StatusQueue } from './status-queue';
 import { METRIC } from '../shared/metric-names';
 
@@ -20,9 +22,21 @@ export interface IngestDependencies {
   metrics: Metrics;
   /** Bodies larger than this are refused with 413 before any parsing. */
   maxBodyBytes: number;
-  /** Statuses one webhook may carry (Meta sends at most 1,000). @default 5000 */
+  /**
+   * Statuses one webhook may carry (Meta sends at most 1,000); also the bound on its entries and changes, counted
+   * before any item is parsed. @default 5000
+   */
   maxStatusesPerWebhook?: number;
   packing?: PackingLimits;
+  /**
+   * How far from the receipt a status time may be (a forged early time is permanent under earliest-wins). The
+   * receipt is API Gateway's `requestTimeEpoch`, else `now()`. The Lambda and `npm start` always pass one
+   * (MAX_STATUS_AGE_DAYS, MAX_STATUS_AHEAD_SECONDS: 30 days and 300 s by default).
+   * @default undefined: times are not compared with the receipt
+   */
+  statusTimeWindow?: StatusTimeWindow;
+  /** The clock, for tests. @default Date.now */
+  now?: () => number;
   /** The webhook credentials in force (the Lambda reads them from Secrets Manager, cached). */
   credentials: () => Promise<WebhookCredentials> | WebhookCredentials;
   /**
@@ -48,6 +62,7 @@ export interface IngestResponseBody {
 export function createIngestHandler(deps: IngestDependencies) {
   const { queue, logger, metrics, maxBodyBytes, packing } = deps;
   const maxStatuses = deps.maxStatusesPerWebhook ?? 5_000;
+  const now = deps.now ?? Date.now;
 
   async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     if (event.httpMethod === 'GET') {
@@ -76,7 +91,9 @@ export function createIngestHandler(deps: IngestDependencies) {
       throw new RequestError(401, auth.reason);
     }
 
-    const webhook = normalize(parseJson(rawBody));
+    const receivedAtMs = event.requestContext?.requestTimeEpoch ?? now();
+    const receipt = deps.statusTimeWindow ? { receivedAtMs, window: deps.statusTimeWindow } : undefined;
+    const webhook = normalize(parseJson(rawBody), { maxItems: maxStatuses, receipt });
     if (webhook.updates.length + webhook.rejected.length > maxStatuses) {
       throw new RequestError(413, `webhook carries more than ${maxStatuses} statuses`);
     }
@@ -84,8 +101,9 @@ export function createIngestHandler(deps: IngestDependencies) {
       try {
         await queue.send(packQueueMessages(webhook.updates, event.requestContext?.requestId, packing));
       } catch (error) {
+        // Never the error itself: the logger would copy every field of it, and an SDK error can quote the body.
         logger.error('could not queue the statuses; the provider will retry', {
-          error: error as Error,
+          error: safeError(error),
           statuses: webhook.updates.length,
         });
         return json(503, { error: 'the status queue is unavailable; retry later' });
@@ -123,7 +141,7 @@ export function createIngestHandler(deps: IngestDependencies) {
       return json(error.statusCode, { error: error.reason });
     }
     // Unexpected: say nothing about internals to the caller; 500 lets the provider retry.
-    logger.error('unexpected ingest failure', { error: error as Error });
+    logger.error('unexpected ingest failure', { error: safeError(error) });
     return json(500, { error: 'internal error' });
   }
 }
@@ -151,11 +169,12 @@ function parseJson(raw: Buffer): unknown {
   }
 }
 
-function normalize(body: unknown) {
+function normalize(body: unknown, options: NormalizeOptions) {
   try {
-    return normalizeWebhook(body);
+    return normalizeWebhook(body, options);
   } catch (error) {
     if (error instanceof WebhookFormatError) throw new RequestError(400, error.message);
+    if (error instanceof WebhookTooLargeError) throw new RequestError(413, error.message);
     throw error;
   }
 }

@@ -5,8 +5,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { QueueMessage } from '../domain/queue-message';
 import { measureChanges } from '../domain/status-metrics';
 import type { StatusUpdate } from '../domain/status-update';
-import type { StatusStore } from '../store/status-store';
+import { isDataError, type AppliedChange, type StatusStore } from '../store/status-store';
 import { METRIC } from '../shared/metric-names';
+import { safeError } from '../shared/log-safe';
+import { applyIsolatingDataErrors } from './isolate-data-errors';
 
 export interface ProcessorDependencies {
   /** Resolved lazily so a cold start does not open a connection before the first batch needs it. */
@@ -24,9 +26,36 @@ export class PoisonRecordError extends Error {
 }
 
 /**
+ * The batch could not be stored for a reason that is not its data (the database unreachable, a timeout): thrown so
+ * that SQS makes the whole batch visible again. Carries only what may be logged (see log-safe.ts): the Lambda
+ * runtime and the local poller log what is thrown.
+ */
+export class BatchNotStoredError extends Error {
+  override readonly name = 'BatchNotStoredError';
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One status update and the SQS record it came in. */
+interface RecordedUpdate {
+  update: StatusUpdate;
+  /** The SQS message id: what `batchItemFailures` names. */
+  recordId: string;
+  /** The update's position in its record's `statuses`. */
+  index: number;
+}
+
+/**
  * The processor Lambda's logic: SQS batch -> validate each record -> one database call for the whole batch ->
  * partial batch response. A record that cannot be parsed is reported in `batchItemFailures` (SQS retries it, then
- * moves it to the DLQ); a database error throws, so the whole batch returns to the queue and nothing is lost.
+ * moves it to the DLQ). When the database refuses the call for the data of some updates (SQLSTATE class 22, 23 or
+ * 54), the batch is bisected: every update that can be stored is stored, and only the records holding an update
+ * that fails even alone are reported, each with the reason logged. Any other database error throws, so the whole
+ * batch returns to the queue and nothing is lost.
  */
 export function createStatusBatchProcessor(deps: ProcessorDependencies) {
   const { logger, metrics } = deps;
@@ -49,20 +78,43 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     return parsed.data;
   };
 
-  async function applyAndMeasure(updates: StatusUpdate[], records: number, correlationIds: string[]): Promise<void> {
+  /** Applies the updates, bisecting around those the database refuses; returns the ids of the records to fail. */
+  async function applyAndMeasure(recorded: RecordedUpdate[], records: number, correlationIds: string[]): Promise<Set<string>> {
     const store = await deps.store();
-    const started = clock();
-    let changes;
+    const apply = async (slice: readonly RecordedUpdate[]): Promise<AppliedChange[]> => {
+      const started = clock();
+      try {
+        return await store.applyStatusUpdates(slice.map((r) => r.update));
+      } finally {
+        metrics.addMetric(METRIC.DatabaseCallDuration, MetricUnit.Milliseconds, Math.round(clock() - started));
+      }
+    };
+    let outcome;
     try {
-      // Throws on a database error: Lambda fails the invocation and SQS makes the whole batch visible again.
-      changes = await store.applyStatusUpdates(updates);
+      outcome = await applyIsolatingDataErrors(recorded, apply, isDataError);
     } catch (error) {
+      // Not the data's fault: Lambda fails the invocation and SQS makes the whole batch visible again.
       metrics.addMetric(METRIC.DatabaseErrors, MetricUnit.Count, 1);
-      throw error;
-    } finally {
-      metrics.addMetric(METRIC.DatabaseCallDuration, MetricUnit.Milliseconds, Math.round(clock() - started));
+      const safe = safeError(error);
+      logger.error('the batch could not be stored; SQS will deliver it again', { error: safe, records, statuses: recorded.length });
+      throw new BatchNotStoredError(`the batch could not be stored: ${safe.message}`, safe.code);
     }
-    metrics.addMetric(METRIC.StatusesReceived, MetricUnit.Count, updates.length);
+    const failedRecords = new Set<string>();
+    for (const { item, error } of outcome.unstorable) {
+      failedRecords.add(item.recordId);
+      // Names the update without its content: the WhatsApp message id and stage, never the phone number.
+      logger.error('a status update cannot be stored; its queue message fails alone', {
+        sqsMessageId: item.recordId,
+        statusIndex: item.index,
+        messageId: item.update.message_id.slice(0, 200),
+        status: item.update.status,
+        error: safeError(error),
+      });
+    }
+    if (outcome.unstorable.length) metrics.addMetric(METRIC.DatabaseErrors, MetricUnit.Count, outcome.unstorable.length);
+    const changes = outcome.results;
+    const updates = recorded.length - outcome.unstorable.length;
+    metrics.addMetric(METRIC.StatusesReceived, MetricUnit.Count, updates);
     const measured = measureChanges(changes);
     for (const seconds of measured.deliveryLatencySeconds) metrics.addMetric(METRIC.DeliveryLatency, MetricUnit.Seconds, seconds);
     for (const seconds of measured.readLatencySeconds) metrics.addMetric(METRIC.ReadLatency, MetricUnit.Seconds, seconds);
@@ -75,37 +127,43 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       // The webhook requests (API Gateway request ids) these statuses came from: search the ingest logs by them.
       correlationIds,
       records,
-      statuses: updates.length,
+      statuses: updates,
       changedMessages: changes.length,
       insertedMessages: changes.filter((c) => c.inserted).length,
+      ...(outcome.unstorable.length ? { unstorableStatuses: outcome.unstorable.length, databaseCalls: outcome.calls } : {}),
     });
+    return failedRecords;
   }
 
   return async function processStatusBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
     processor.register(event.Records, parseRecord, { context, throwOnFullBatchFailure: false });
     const outcomes = await processor.process();
 
-    const updates: StatusUpdate[] = [];
+    const recorded: RecordedUpdate[] = [];
     const correlationIds = new Set<string>();
     for (const outcome of outcomes) {
       if (outcome[0] !== 'success') continue;
       const message = outcome[1] as QueueMessage;
-      updates.push(...message.statuses);
+      const recordId = (outcome[2] as SQSRecord).messageId;
+      message.statuses.forEach((update, index) => recorded.push({ update, recordId, index }));
       if (message.correlation_id) correlationIds.add(message.correlation_id);
     }
     for (const [index, error] of processor.errors.entries()) {
       const record = processor.failureMessages[index] as SQSRecord | undefined;
-      logger.error('poison record', { messageId: record?.messageId, reason: error.message });
+      logger.error('poison record', { messageId: record?.messageId, reason: safeError(error).message });
     }
 
-    if (processor.errors.length) metrics.addMetric(METRIC.PoisonRecords, MetricUnit.Count, processor.errors.length);
-
+    let unstorable = new Set<string>();
     try {
-      if (updates.length > 0) await applyAndMeasure(updates, event.Records.length, [...correlationIds]);
+      if (recorded.length > 0) unstorable = await applyAndMeasure(recorded, event.Records.length, [...correlationIds]);
     } finally {
+      const poison = processor.errors.length + unstorable.size;
+      if (poison) metrics.addMetric(METRIC.PoisonRecords, MetricUnit.Count, poison);
       // Only when something was measured: an empty flush makes Powertools warn on every refused request.
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
-    return processor.response();
+    // A new object: the processor's own response is reused from one invocation to the next.
+    const parseFailures = processor.response().batchItemFailures;
+    return { batchItemFailures: [...parseFailures, ...[...unstorable].map((itemIdentifier) => ({ itemIdentifier }))] };
   };
 }

@@ -25,6 +25,10 @@ export const IngestEnv = z.object({
   MAX_STATUSES_PER_MESSAGE: positiveInt(100),
   /** The queue's maximum message size, which also bounds one SendMessageBatch request. */
   QUEUE_MAX_MESSAGE_BYTES: positiveInt(262_144),
+  /** A status time more than this many days before the webhook's receipt is rejected (forged or broken). */
+  MAX_STATUS_AGE_DAYS: positiveInt(30),
+  /** A status time more than this many seconds after the webhook's receipt is rejected (a wrong clock). */
+  MAX_STATUS_AHEAD_SECONDS: positiveInt(300),
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 

@@ -22,3 +22,16 @@ export interface StatusStore {
 /** The SQL every direct adapter (node-postgres, PGlite) runs. */
 export const APPLY_STATUS_UPDATES_SQL =
   'select message_id, inserted, previous_status, status, inferred_stages from public.apply_status_updates($1::jsonb)';
+
+/**
+ * True when the database refused a call because of the data in it, so that the same call fails the same way on
+ * every retry while the database itself is fine: SQLSTATE class 22 (data exception: a character jsonb cannot hold,
+ * an impossible date), 23 (integrity constraint violation) and 54 (program limit exceeded: a value too long or
+ * nested too deep). Every adapter's errors carry the SQLSTATE as `code` (node-postgres, PGlite, PostgREST through
+ * supabase-js). Anything else (a refused connection, a timeout, a restart, a deadlock) is the database's state,
+ * which a later retry can outlive.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}

@@ -43,6 +43,8 @@ export async function invokeBundle(bin: string, bundle: string, event: unknown, 
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       BUNDLE_EVENT: JSON.stringify(event),
+      // The fixtures are dated 2024: see test/support/env.ts.
+      ...(process.env.MAX_STATUS_AGE_DAYS ? { MAX_STATUS_AGE_DAYS: process.env.MAX_STATUS_AGE_DAYS } : {}),
       ...env,
     },
     timeout: 30_000,

@@ -18,8 +18,8 @@ function recordingQueue() {
   return { queue, statuses };
 }
 
-const ingestWith = (queue: StatusQueue) =>
-  createIngestHandler({ queue, logger: silentLogger(), metrics: quietMetrics(), maxBodyBytes: 64 * 1024, credentials: () => NO_CREDENTIALS, requireAuth: false });
+const ingestWith = (queue: StatusQueue, maxBodyBytes = 64 * 1024) =>
+  createIngestHandler({ queue, logger: silentLogger(), metrics: quietMetrics(), maxBodyBytes, credentials: () => NO_CREDENTIALS, requireAuth: false });
 
 /** Arbitrary JSON that leans towards the shapes the parser looks for, so it gets past the first checks often. */
 const hostileJson = fc.letrec((tie) => ({
@@ -40,7 +40,55 @@ const hostileJson = fc.letrec((tie) => ({
 const deepNesting = fc.integer({ min: 1, max: 5000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth));
 const truncated = fc.tuple(fc.constant(JSON.stringify(metaWebhook([metaStatus()]))), fc.nat()).map(([text, cut]) => text.slice(0, cut % text.length));
 const hugeNumbers = fc.constantFrom('{"statuses":[{"id":"w","status":"sent","timestamp":1e400}]}', '{"statuses":[{"id":"w","status":"sent","timestamp":"99999999999999999999999"}]}');
-const anyBody = fc.oneof(hostileJson.map((v) => JSON.stringify(v) ?? ''), fc.string({ unit: 'binary' }), deepNesting, truncated, hugeNumbers, fc.constant(''));
+
+/**
+ * A valid status beside one that nests up to 6,000 levels deep in any of its fields (issue 11, item 6: 4,500 levels
+ * inside conversation or pricing answered 500). Built as text: JSON.stringify could not build it.
+ */
+const nestedInStatus = fc
+  .record({
+    depth: fc.integer({ min: 1, max: 6_000 }),
+    field: fc.constantFrom('conversation', 'pricing', 'errors', 'biz_opaque_callback_data', 'recipient_id', 'timestamp', 'id', 'extra'),
+    open: fc.constantFrom('[', '{"a":'),
+    flat: fc.boolean(),
+  })
+  .map(({ depth, field, open, flat }) => {
+    const close = open === '[' ? ']' : '}';
+    const nested = `${open.repeat(depth)}1${close.repeat(depth)}`;
+    const hostile = JSON.stringify(metaStatus({ id: 'wamid.hostile', [field]: '@' })).replace('"@"', nested);
+    const items = `${JSON.stringify(metaStatus({ id: 'wamid.neighbour' }))},${hostile}`;
+    return flat ? `{"statuses":[${items}]}` : JSON.stringify(metaWebhook([])).replace('"statuses":[]', `"statuses":[${items}]`);
+  });
+
+/**
+ * Webhooks with many elements where statuses live (items 7 and 8: 130,000 Meta statuses overflowed the stack,
+ * 300,000 empty items cost 2.2 s of CPU before a 413), around the limit of 5,000 items and far beyond it.
+ */
+const manyElements = fc
+  .record({
+    count: fc.oneof(fc.constantFrom(4_999, 5_000, 5_001, 130_000, 300_000), fc.integer({ min: 1, max: 320_000 })),
+    element: fc.constantFrom('0', '{}', 'null', '[]', '""', '{"id":"w"}'),
+    where: fc.constantFrom('flat', 'meta statuses', 'meta changes', 'meta entries', 'meta messages'),
+  })
+  .map(({ count, element, where }) => {
+    const repeated = (item: string) => Array(count).fill(item).join(',');
+    const meta = (entries: string) => `{"object":"whatsapp_business_account","entry":[${entries}]}`;
+    switch (where) {
+      case 'flat':
+        return `{"statuses":[${repeated(element)}]}`;
+      case 'meta statuses':
+        return meta(`{"changes":[{"field":"messages","value":{"statuses":[${repeated(element)}]}}]}`);
+      case 'meta messages':
+        return meta(`{"changes":[{"field":"messages","value":{"messages":[${repeated(element)}]}}]}`);
+      case 'meta changes':
+        return meta(`{"changes":[${repeated(`{"field":"messages","value":{"statuses":[${element}]}}`)}]}`);
+      default:
+        return meta(repeated(`{"changes":[]}`));
+    }
+  })
+  .filter((body) => body.length <= 1_048_576);
+
+const anyBody = fc.oneof(hostileJson.map((v) => JSON.stringify(v) ?? ''), fc.string({ unit: 'binary' }), deepNesting, nestedInStatus, truncated, hugeNumbers, fc.constant(''));
 const anyHeaders = fc.dictionary(fc.constantFrom('content-type', 'content-length', 'x-hub-signature-256', 'x-aisensy-signature', 'x-webhook-token', 'Content-Length'), fc.string(), { maxKeys: 4 });
 
 describe('ingest handler under hostile input (fast-check)', () => {
@@ -56,6 +104,30 @@ describe('ingest handler under hostile input (fast-check)', () => {
         if (response.statusCode >= 400) expect(JSON.parse(response.body).error).toEqual(expect.any(String));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('answers deep nesting inside a status with 200 and a reason, keeping the valid neighbour', async () => {
+    await fc.assert(
+      fc.asyncProperty(nestedInStatus, async (body) => {
+        const { queue, statuses } = recordingQueue();
+        const response = await ingestWith(queue)(webhookEvent(body));
+        expect(response.statusCode).toBe(200);
+        expect(statuses).toContain('wamid.neighbour');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('answers a webhook of up to 320,000 elements (1 MiB) with 2xx or 413, never 5xx', async () => {
+    const { queue } = recordingQueue();
+    const ingest = ingestWith(queue, 1_048_576);
+    await fc.assert(
+      fc.asyncProperty(manyElements, async (body) => {
+        const response = await ingest(webhookEvent(body));
+        expect([200, 413]).toContain(response.statusCode);
+      }),
+      { numRuns: 60 },
     );
   });
 

@@ -5,6 +5,7 @@ import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
+import { DEFAULT_STATUS_TIME_WINDOW } from '../../lambdas/domain/timestamps';
 import type { HealthStore, HealthWindows } from '../../lambdas/store/health-store';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
@@ -115,6 +116,8 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
     maxBodyBytes: 1_048_576,
     credentials: () => ({ metaAppSecrets: [], aisensySecrets: [], sharedTokens: ['simulated-provider-token'] }),
     requireAuth: true,
+    // As deployed: statuses implausibly far from their receipt are refused (receipt = the simulated arrival).
+    statusTimeWindow: DEFAULT_STATUS_TIME_WINDOW,
   });
   const processor = createStatusBatchProcessor({
     store: () => database,
@@ -283,7 +286,7 @@ function apiEvent(e: StatusEvent, token: string, serial: number): APIGatewayProx
     multiValueQueryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
-    requestContext: { requestId: `sim-${serial}` } as APIGatewayProxyEvent['requestContext'],
+    requestContext: { requestId: `sim-${serial}`, requestTimeEpoch: Math.round(e.arrival) } as APIGatewayProxyEvent['requestContext'],
   };
 }
 

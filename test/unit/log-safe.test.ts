@@ -1,0 +1,34 @@
+import { maskPhoneLike, safeError } from '../../lambdas/shared/log-safe';
+
+describe('maskPhoneLike', () => {
+  it.each([
+    ['+919876543210', '+91********10'],
+    ['JSON data, line 1: ...phone_number":"+919876543210","campaign"', 'JSON data, line 1: ...phone_number":"+91********10","campaign"'],
+    ['call +91 98765 43210 now', 'call +91********10 now'],
+    ['919876543210', '91********10'],
+  ])('masks %p', (text, expected) => {
+    expect(maskPhoneLike(text)).toBe(expected);
+  });
+
+  it('keeps dates, times and short numbers readable', () => {
+    const text = 'date/time field value out of range: "2024-02-30T10:00:00.000Z" at line 23, SQLSTATE 22008';
+    expect(maskPhoneLike(text)).toBe(text);
+  });
+});
+
+describe('safeError', () => {
+  it('keeps name, code and the masked message; drops detail, context, query, params and cause', () => {
+    const error = Object.assign(new Error('bad +919876543210'), {
+      code: '22P05',
+      detail: '+919876543210',
+      where: 'JSON data, line 1: +919876543210',
+      params: ['+919876543210'],
+      cause: new Error('+919876543210'),
+    });
+    expect(safeError(error)).toEqual({ name: 'Error', message: 'bad +91********10', code: '22P05' });
+  });
+
+  it('describes a thrown non-error', () => {
+    expect(safeError('+919876543210')).toEqual({ name: 'NonError', message: '+91********10' });
+  });
+});
