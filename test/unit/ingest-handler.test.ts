@@ -99,6 +99,35 @@ describe('ingest handler', () => {
     expect(queue.stats().visible).toBe(0);
   });
 
+  describe('a base64 body (API Gateway sends binary media types encoded)', () => {
+    const body = JSON.stringify(flatWebhook([{ id: 'wamid.b64', status: 'sent', timestamp: '1704103200' }]));
+    const decodedBytes = Buffer.byteLength(body);
+    const base64 = Buffer.from(body).toString('base64');
+    const limited = (maxBodyBytes: number) =>
+      createIngestHandler({
+        queue: new SqsStatusQueue(client, endpoint.queueUrl),
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics: quietMetrics(),
+        maxBodyBytes,
+        credentials: () => NO_CREDENTIALS,
+        requireAuth: false,
+      });
+
+    it('is refused with 413 when its decoded size is one byte over the limit, queuing nothing', async () => {
+      const response = await limited(decodedBytes - 1)(webhookEvent(base64, { isBase64Encoded: true }));
+      expect(response.statusCode).toBe(413);
+      expect(JSON.parse(response.body).error).toBe(`body is ${decodedBytes} bytes; the limit is ${decodedBytes - 1}`);
+      expect(queue.stats().visible).toBe(0);
+    });
+
+    it('is accepted at exactly the limit, though its encoded form is a third longer', async () => {
+      expect(base64.length).toBeGreaterThan(decodedBytes);
+      const response = await limited(decodedBytes)(webhookEvent(base64, { isBase64Encoded: true }));
+      expect(response.statusCode).toBe(200);
+      expect(queuedStatuses().map((s) => s.message_id)).toEqual(['wamid.b64']);
+    });
+  });
+
   it('decodes a base64 body when API Gateway says so', async () => {
     const body = Buffer.from(JSON.stringify(flatWebhook([{ id: 'wamid.b64', status: 'sent', timestamp: '1704103200' }]))).toString('base64');
     const response = await ingest(webhookEvent(body, { isBase64Encoded: true }));
