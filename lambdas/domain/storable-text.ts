@@ -1,18 +1,19 @@
 /**
  * Text a client sends can hold characters the stores downstream refuse: PostgreSQL cannot hold U+0000 in text or
  * jsonb (SQLSTATE 22P05) nor a lone UTF-16 surrogate (a truncated emoji, `\ud83d`, which real campaign names
- * produce), and SQS refuses U+FFFE and U+FFFF in a message body. One such character used to make a whole queue
- * message unstorable, so every string that travels to the queue is made storable here, at the domain boundary:
- * each of those characters becomes U+FFFD (the Unicode replacement character), everything else is kept as sent.
+ * produce). One such character used to make a whole queue message unstorable, so every string that travels to the
+ * queue is made storable here, at the domain boundary: each of those characters becomes U+FFFD (the Unicode
+ * replacement character), everything else is kept as sent. (SQS refuses U+FFFE and U+FFFF in a message body, but
+ * PostgreSQL stores them: the queue body carries them as JSON escapes instead, see toSqsJson in queue-message.ts.)
  */
 
 /** U+FFFD: what every unstorable character becomes. */
 export const REPLACEMENT_CHARACTER = '\uFFFD';
 
-// A NUL, a noncharacter SQS refuses, a high surrogate not followed by a low one, or a low one not preceded by a high one.
-const UNSTORABLE = /\u0000|[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// A NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** `text` with U+0000, U+FFFE, U+FFFF and lone surrogates replaced by U+FFFD. */
+/** `text` with U+0000 and lone surrogates replaced by U+FFFD. */
 export function toStorableText(text: string): string {
   return text.replace(UNSTORABLE, REPLACEMENT_CHARACTER);
 }

@@ -13,7 +13,7 @@ const OUTSIDERS = ['anon', 'authenticated'] as const;
 /** The functions the stack calls, with arguments that make each one run (not just resolve). */
 const STACK_CALLS: [name: string, sql: string][] = [
   ['apply_status_updates', `select * from public.apply_status_updates('[{"message_id":"wamid.perm","status":"read","timestamp":"2024-01-01T10:00:00.000Z","phone_number":"+919876543210"}]'::jsonb)`],
-  ['delivery_health', `select * from public.delivery_health('2024-01-01T12:00:00Z')`],
+  ['delivery_health', `select * from public.delivery_health('2024-01-01T12:00:00Z', 30, 5, 24, 180, 10, 60)`],
   ['delivery_summary', `select * from public.delivery_summary('2024-01-01', '2024-01-02')`],
   ['delivery_report', `select * from public.delivery_report('2024-01-01', '2024-01-02', true)`],
   ['hourly_volume', `select * from public.hourly_volume('2024-01-01', '2024-01-02')`],
