@@ -15,4 +15,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
+  // Jest's default (cores - 1) is one worker on a 2-core machine; the suites wait on PostgreSQL much of the time, and
+  // the alert simulation's two long files then run beside the rest instead of after it.
+  maxWorkers: Math.max(2, require('node:os').availableParallelism() - 1),
 };
