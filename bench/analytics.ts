@@ -1,5 +1,8 @@
 import { Client } from 'pg';
+import { DEFAULT_HEALTH_WINDOWS } from '../lambdas/store/health-store';
 import { median, sample } from './stats';
+
+const w = DEFAULT_HEALTH_WINDOWS;
 
 export interface AnalyticsFigures {
   messages: number;
@@ -11,7 +14,8 @@ export interface AnalyticsFigures {
 
 /** Queries of the alarms and the report, timed on a generated table of `messages` rows spread over 30 days. */
 export const ANALYTICS_QUERIES: Record<string, string> = {
-  delivery_health: 'select * from delivery_health()',
+  // The sweeper's call, with the deployed default windows.
+  delivery_health: `select * from delivery_health(now(), ${w.deliveryWindowMinutes}, ${w.deliveryGraceMinutes}, ${w.readWindowHours}, ${w.readGraceMinutes}, ${w.undeliveredAfterMinutes}, ${w.undeliveredWithinMinutes})`,
   summary_last_24h: "select * from delivery_summary(now() - interval '24 hours', now())",
   summary_last_7d: "select * from delivery_summary(now() - interval '7 days', now())",
   report_by_campaign_24h: "select * from delivery_report(now() - interval '24 hours', now(), true)",
