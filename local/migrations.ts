@@ -61,3 +61,34 @@ export async function applyMigrations(executor: SqlExecutor, dir = MIGRATIONS_DI
   }
   return applied;
 }
+
+export interface DryRun {
+  pending: string[];
+  /** What the migrations said (RAISE NOTICE), e.g. what adopting the original guide's table would import. */
+  notices: string[];
+}
+
+/**
+ * Runs every pending migration inside one transaction on a single connection and rolls it back: what `db:migrate`
+ * would apply and what the migrations would report, with nothing changed. PostgreSQL only (DATABASE_URL).
+ */
+export async function dryRunMigrations(connectionString: string, dir = MIGRATIONS_DIR): Promise<DryRun> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString });
+  const notices: string[] = [];
+  client.on('notice', (notice) => notices.push(notice.message ?? String(notice)));
+  await client.connect();
+  try {
+    await client.query('begin');
+    const history = await client.query<{ name: string | null }>(`select to_regclass('${HISTORY_TABLE}')::text as name`);
+    const done = new Set(
+      history.rows[0]?.name ? (await client.query<{ version: string }>(`select version from ${HISTORY_TABLE}`)).rows.map((r) => r.version) : [],
+    );
+    const pending = (await readMigrations(dir)).filter((m) => !done.has(m.version));
+    for (const migration of pending) await client.query(migration.sql);
+    return { pending: pending.map((m) => m.version), notices };
+  } finally {
+    await client.query('rollback').catch(() => undefined);
+    await client.end();
+  }
+}

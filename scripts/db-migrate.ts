@@ -1,15 +1,25 @@
 /**
- * `npm run db:migrate`: applies supabase/migrations/*.sql in order to DATABASE_URL, each once (recorded in
- * public.delivery_tracker_migrations); re-running applies nothing. Without DATABASE_URL it migrates the local
- * embedded database in DATA_DIR (default .data/pglite).
+ * `npm run db:migrate [-- --dry-run]`: applies supabase/migrations/*.sql in order to DATABASE_URL, each once (recorded
+ * in public.delivery_tracker_migrations); re-running applies nothing. Without DATABASE_URL it migrates the local
+ * embedded database in DATA_DIR (default .data/pglite). `--dry-run` (DATABASE_URL only) runs the pending migrations in
+ * a transaction that is rolled back, and prints what they would do (e.g. adopting the original guide's table).
  */
 import { mkdirSync } from 'node:fs';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { applyMigrations, readMigrations } from '../local/migrations';
+import { applyMigrations, dryRunMigrations, readMigrations } from '../local/migrations';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
+  if (process.argv.includes('--dry-run')) {
+    if (!url) throw new Error('--dry-run needs DATABASE_URL (a PostgreSQL database)');
+    const plan = await dryRunMigrations(url);
+    if (plan.pending.length === 0) process.stdout.write('DATABASE_URL: up to date, nothing would change\n');
+    for (const version of plan.pending) process.stdout.write(`would apply ${version}\n`);
+    for (const notice of plan.notices) process.stdout.write(`  ${notice}\n`);
+    process.stdout.write('dry run: everything was rolled back, nothing changed\n');
+    return;
+  }
   const dataDir = process.env.DATA_DIR ?? '.data/pglite';
   if (!url) mkdirSync(dataDir, { recursive: true });
   const executor = url ? createPostgresExecutor(url, { max: 1 }) : await createPgliteExecutor(dataDir);

@@ -27,10 +27,14 @@ export interface TestDatabase {
  * A fresh, migrated database of its own per suite, so suites can run in parallel. Supabase's API roles and default
  * privileges are in place before the migrations run, so every suite runs on the grants a Supabase project has.
  */
-export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
+export async function createTestDatabase(
+  engine: Engine,
+  options: { beforeMigrations?: (executor: SqlExecutor) => Promise<void> } = {},
+): Promise<TestDatabase> {
   if (engine === 'pglite') {
     const executor = await createPgliteExecutor();
     await prepareSupabaseRoles(executor);
+    await options.beforeMigrations?.(executor);
     await applyMigrations(executor);
     return { engine, executor, drop: () => executor.close() };
   }
@@ -45,6 +49,7 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
   url.pathname = `/${name}`;
   const executor = createPostgresExecutor(url.toString(), { max: 8 });
   await prepareSupabaseRoles(executor);
+  await options.beforeMigrations?.(executor);
   await applyMigrations(executor);
   return {
     engine,

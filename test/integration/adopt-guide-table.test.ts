@@ -1,0 +1,151 @@
+import { Client } from 'pg';
+import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import type { SqlExecutor } from '../../lambdas/store/sql-executor';
+import { applyMigrations, dryRunMigrations } from '../../local/migrations';
+import { ORIGINAL_GUIDE_DDL } from '../fixtures/original-guide-table';
+import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
+
+/**
+ * A database made with the original guide's DDL, holding its rows and a column of the user's own, goes through the
+ * migrations (what `npm run db:migrate` runs) and then the pipeline: every row, id, created_at and user column
+ * survives, the guide's `status` JSON reads the same, and new statuses merge into the adopted rows.
+ */
+const guideRows = async (executor: SqlExecutor, extra = '') => {
+  await executor.exec(ORIGINAL_GUIDE_DDL);
+  // A column of the user's own, with a default, and an index on it.
+  await executor.exec(`alter table broadcasts_messages add column customer_ref text default 'none';
+    create index on broadcasts_messages (customer_ref);`);
+  await executor.exec(`
+    insert into broadcasts_messages (id, message_id, phone_number, status, created_at, updated_at, customer_ref) values
+      (7, 'wamid.full', '+919800000001', '{"sent":"2024-01-01T10:00:00Z","delivered":"2024-01-01T10:00:05Z","read":"2024-01-01T10:01:00Z"}', '2024-01-01T10:00:01Z', '2024-01-01T10:01:01Z', 'c-7'),
+      (8, 'wamid.partial', '+919800000002', '{"delivered":"2024-01-01T11:00:05Z"}', '2024-01-01T11:00:06Z', '2024-01-01T11:00:06Z', 'c-8'),
+      (9, 'wamid.failed', '+919800000003', '{"sent":"2024-01-01T12:00:00Z","failed":"2024-01-01T12:00:02Z"}', '2024-01-01T12:00:01Z', '2024-01-01T12:00:03Z', 'c-9'),
+      -- inserted by the user's sending code before any webhook: no status yet
+      (12, 'wamid.presend', '+919800000004', '{}', '2024-01-01T13:00:00Z', '2024-01-01T13:00:00Z', 'c-12'),
+      (13, 'wamid.broken', '+919800000005', '{"sent":"not a time","delivered":"2024-02-30T10:00:00Z"}', '2024-01-01T14:00:00Z', '2024-01-01T14:00:00Z', 'c-13')
+      ${extra};`);
+};
+
+describe.each(availableEngines())('adopting the original guide table on %s', (engine) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase(engine, { beforeMigrations: (executor) => guideRows(executor) });
+  });
+  afterAll(() => db.drop());
+
+  const row = async (messageId: string) =>
+    (await db.executor.query<Record<string, unknown>>(
+      `select id::int, message_id, phone_number, status, created_at, customer_ref, current_status, inferred_stages from broadcasts_messages where message_id = $1`,
+      [messageId],
+    )).rows[0];
+
+  it('keeps every row with its id, created_at and the user column, and reads the guide status the same way', async () => {
+    const { rows } = await db.executor.query<{ n: number }>('select count(*)::int as n from broadcasts_messages');
+    expect(rows[0]!.n).toBe(5);
+    expect(await row('wamid.full')).toMatchObject({
+      id: 7,
+      phone_number: '+919800000001',
+      customer_ref: 'c-7',
+      status: { sent: '2024-01-01T10:00:00.000Z', delivered: '2024-01-01T10:00:05.000Z', read: '2024-01-01T10:01:00.000Z' },
+      current_status: 'read',
+      inferred_stages: [],
+    });
+    expect(new Date((await row('wamid.full'))!.created_at as string).toISOString()).toBe('2024-01-01T10:00:01.000Z');
+    // A delivered without its sent: the tracker infers the sent time, as for any webhook.
+    expect(await row('wamid.partial')).toMatchObject({ id: 8, status: { sent: '2024-01-01T11:00:05.000Z', delivered: '2024-01-01T11:00:05.000Z' }, inferred_stages: ['sent'] });
+    expect(await row('wamid.failed')).toMatchObject({ id: 9, current_status: 'failed', status: { sent: '2024-01-01T12:00:00.000Z', failed: '2024-01-01T12:00:02.000Z' } });
+    expect(await row('wamid.presend')).toMatchObject({ id: 12, phone_number: '+919800000004', customer_ref: 'c-12', status: {}, current_status: 'unknown' });
+    // Values that are not times (an impossible date among them) are left out, not guessed.
+    expect(await row('wamid.broken')).toMatchObject({ id: 13, status: {} });
+  });
+
+  it("the guide's own queries keep working", async () => {
+    const { rows } = await db.executor.query<{ delivered: number; avg_seconds: number }>(
+      `select count(*) filter (where status ? 'delivered')::int as delivered,
+              avg(extract(epoch from (status->>'delivered')::timestamptz - (status->>'sent')::timestamptz))::float as avg_seconds
+         from broadcasts_messages where status ? 'sent'`,
+    );
+    expect(rows[0]).toEqual({ delivered: 2, avg_seconds: 2.5 });
+  });
+
+  it('then behaves like a new table: statuses merge into adopted rows, new rows get new ids and the default of the user column', async () => {
+    const store = new SqlStatusStore(db.executor);
+    await store.applyStatusUpdates([
+      { message_id: 'wamid.presend', status: 'sent', timestamp: '2024-01-01T13:00:02.000Z' },
+      { message_id: 'wamid.full', status: 'delivered', timestamp: '2024-01-01T10:00:03.000Z' }, // earlier: wins
+      { message_id: 'wamid.new', status: 'sent', timestamp: '2024-01-02T09:00:00.000Z' },
+    ]);
+    expect(await row('wamid.presend')).toMatchObject({ id: 12, customer_ref: 'c-12', current_status: 'sent' });
+    expect((await row('wamid.full'))!.status).toMatchObject({ delivered: '2024-01-01T10:00:03.000Z' });
+    const fresh = await row('wamid.new');
+    expect(fresh!.id).toBeGreaterThan(13);
+    expect(fresh!.customer_ref).toBe('none');
+  });
+
+  it('leaves nothing behind and changes nothing when migrated again', async () => {
+    const { rows } = await db.executor.query<{ name: string | null }>(`select to_regclass('public.broadcasts_messages_before_adoption')::text as name`);
+    expect(rows[0]!.name).toBeNull();
+    expect(await applyMigrations(db.executor)).toEqual([]);
+  });
+});
+
+describe.each(availableEngines())("the guide's local-time bug on %s", (engine) => {
+  it('moves times written as India time with a Z back by 5 h 30, when the rows show it', async () => {
+    // 20 rows whose times lead created_at (set by the database, in true UTC) by 5 h 30 plus a few seconds.
+    const rows = Array.from({ length: 20 }, (_, i) => {
+      const created = Date.UTC(2024, 0, 1, 10, i);
+      const iso = (ms: number) => new Date(ms).toISOString();
+      return `('wamid.ist${i}', '{"sent":"${iso(created + 19_800_000 - 1_000)}","delivered":"${iso(created + 19_800_000 + 2_000)}"}', '${iso(created)}')`;
+    });
+    const db = await createTestDatabase(engine, {
+      beforeMigrations: async (executor) => {
+        await executor.exec(ORIGINAL_GUIDE_DDL);
+        await executor.exec(`insert into broadcasts_messages (message_id, status, created_at) values ${rows.join(',')}`);
+      },
+    });
+    try {
+      const { rows: adopted } = await db.executor.query<{ sent_at: Date; created_at: Date }>(`select sent_at, created_at from broadcasts_messages where message_id = 'wamid.ist3'`);
+      expect(new Date(adopted[0]!.sent_at).getTime() - new Date(adopted[0]!.created_at).getTime()).toBe(-1_000);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+(hasRealPostgres() ? describe : describe.skip)('db:migrate --dry-run on the guide table (PostgreSQL)', () => {
+  it('says what the adoption would import, and changes nothing', async () => {
+    let url = '';
+    let executor: SqlExecutor | undefined;
+    const db = await createTestDatabase('postgres', {
+      beforeMigrations: async (e) => {
+        await guideRows(e);
+        executor = e;
+        url = (await e.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
+        throw new DryRunOnly();
+      },
+    }).catch((error: unknown) => (error instanceof DryRunOnly ? undefined : Promise.reject(error)));
+    expect(db).toBeUndefined();
+    const target = new URL(process.env.TEST_DATABASE_URL!);
+    target.pathname = `/${url}`;
+    try {
+      const plan = await dryRunMigrations(target.toString());
+      expect(plan.pending[0]).toBe('0000_set_aside_original_guide_table');
+      expect(plan.notices).toContain("adoption: 5 rows of the original guide's table imported with 1 column(s) of your own");
+      expect(plan.notices.some((n) => /2 status values were not times/.test(n))).toBe(true);
+      // Nothing changed: still the guide's table, its plain status column and its rows.
+      const { rows } = await executor!.query<{ generated: string; n: number }>(
+        `select (select attgenerated from pg_attribute where attrelid = 'public.broadcasts_messages'::regclass and attname = 'status') as generated,
+                (select count(*)::int from public.broadcasts_messages) as n`,
+      );
+      expect(rows[0]).toEqual({ generated: '', n: 5 });
+    } finally {
+      await executor?.close();
+      const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await admin.connect();
+      await admin.query(`drop database if exists ${url} with (force)`);
+      await admin.end();
+    }
+  });
+});
+
+class DryRunOnly extends Error {}
