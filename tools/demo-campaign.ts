@@ -1,3 +1,4 @@
+import { providerWebhook, type WebhookFormat } from './provider-webhooks';
 import { seededRandom as random } from './random';
 
 /** Real WhatsApp Cloud API error codes with their titles, weighted roughly as they occur. */
@@ -63,39 +64,6 @@ export function buildDemoWebhooks(messages: number, now: Date, seed = 7): unknow
     [withRetries[i], withRetries[j]] = [withRetries[j]!, withRetries[i]!];
   }
   // The flat format carries no campaign: a message's `sent` goes out as AiSensy or Meta, so every message has one.
-  return withRetries.map((e, i) => toWebhook(e, e.stage === 'sent' ? i % 2 : i % 3));
-}
-
-function toWebhook(e: Event, format: number): unknown {
-  if (format === 0) {
-    return {
-      id: `evt-${e.messageId}-${e.stage}`,
-      created_at: e.at,
-      topic: 'message.status.updated',
-      delivery_attempt: 1,
-      data: {
-        message: {
-          id: `ais-${e.messageId}`,
-          messageId: e.messageId,
-          phone_number: e.phone,
-          status: e.stage.toUpperCase(),
-          [`${e.stage}_at`]: e.at,
-          failureResponse: e.error ? { code: e.error.code, reason: e.error.title } : {},
-          campaign: { name: e.campaign },
-        },
-      },
-    };
-  }
-  const status = {
-    id: e.messageId,
-    status: e.stage,
-    timestamp: String(Math.floor(e.at / 1000)),
-    recipient_id: e.phone,
-    ...(format === 1 ? { biz_opaque_callback_data: e.campaign } : {}),
-    ...(e.error ? { errors: [{ code: e.error.code, title: e.error.title, message: e.error.title }] } : {}),
-  };
-  if (format === 1) {
-    return { object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses: [status] } }] }] };
-  }
-  return { statuses: [status] };
+  const formats: WebhookFormat[] = ['aisensy', 'meta', 'flat'];
+  return withRetries.map((e, i) => providerWebhook(e, formats[e.stage === 'sent' ? i % 2 : i % 3]!));
 }

@@ -1,8 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import { applyMigrations } from '../../local/migrations';
-import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
-import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
+import { createScratchDatabase, createScratchPglite } from '../../local/scratch-database';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { prepareSupabaseRoles } from './supabase-roles';
 
@@ -31,36 +27,12 @@ export async function createTestDatabase(
   engine: Engine,
   options: { beforeMigrations?: (executor: SqlExecutor) => Promise<void> } = {},
 ): Promise<TestDatabase> {
-  if (engine === 'pglite') {
-    const executor = await createPgliteExecutor();
+  const beforeMigrations = async (executor: SqlExecutor) => {
     await prepareSupabaseRoles(executor);
     await options.beforeMigrations?.(executor);
-    await applyMigrations(executor);
-    return { engine, executor, drop: () => executor.close() };
-  }
+  };
+  if (engine === 'pglite') return { engine, ...(await createScratchPglite({ beforeMigrations })) };
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('no real PostgreSQL in this run');
-  const name = `test_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const executor = createPostgresExecutor(url.toString(), { max: 8 });
-  await prepareSupabaseRoles(executor);
-  await options.beforeMigrations?.(executor);
-  await applyMigrations(executor);
-  return {
-    engine,
-    executor,
-    url: url.toString(),
-    async drop() {
-      await executor.close();
-      const client = new Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
+  return { engine, ...(await createScratchDatabase(adminUrl, { beforeMigrations })) };
 }

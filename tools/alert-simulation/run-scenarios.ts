@@ -1,8 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import { applyMigrations } from '../../local/migrations';
-import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
-import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
+import { createScratchDatabase, createScratchPglite } from '../../local/scratch-database';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { judge, SCENARIOS, type Scenario, type ScenarioOutcome } from './scenarios';
 import { simulatePipeline } from './simulated-pipeline';
@@ -11,37 +7,11 @@ import { synthesizeStackModel, type StackModel } from './stack-model';
 /** A fresh, migrated database for one scenario, and how to get rid of it. */
 export type ScratchDatabase = () => Promise<{ executor: SqlExecutor; drop: () => Promise<void> }>;
 
-/** Scratch databases on a PostgreSQL server (one `create database` each), from a superuser URL. */
-export function postgresScratch(adminUrl: string): ScratchDatabase {
-  return async () => {
-    const name = `alert_sim_${randomBytes(5).toString('hex')}`;
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    const executor = createPostgresExecutor(url.toString(), { max: 2 });
-    await applyMigrations(executor);
-    return {
-      executor,
-      async drop() {
-        await executor.close();
-        const client = new Client({ connectionString: adminUrl });
-        await client.connect();
-        await client.query(`drop database if exists ${name} with (force)`);
-        await client.end();
-      },
-    };
-  };
-}
+/** Scratch databases on a PostgreSQL server (one `create database` each), from a URL of a role that may create them. */
+export const postgresScratch = (adminUrl: string): ScratchDatabase => () => createScratchDatabase(adminUrl, { poolSize: 2 });
 
 /** Scratch databases in memory (PGlite): no server needed, several times slower on the long scenarios. */
-export const pgliteScratch: ScratchDatabase = async () => {
-  const executor = await createPgliteExecutor();
-  await applyMigrations(executor);
-  return { executor, drop: () => executor.close() };
-};
+export const pgliteScratch: ScratchDatabase = () => createScratchPglite();
 
 export interface ScenarioRun extends ScenarioOutcome {
   requests: number;

@@ -12,6 +12,7 @@ import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
 import type { StatusStore } from '../../lambdas/store/status-store';
 import { AlarmEvaluator, MetricStore, metricKey, type Notification } from './cloudwatch';
 import { CapturingMetrics, ingestEmf } from './emf-capture';
+import { providerWebhook } from '../provider-webhooks';
 import type { StackModel } from './stack-model';
 import type { StatusEvent } from './traffic';
 
@@ -240,40 +241,8 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
   return { notifications, requests, refused, statusesStored, deadLettered: deadLetters.length, timings: rounded };
 }
 
-/** The webhook a provider sends for one status: AiSensy's project webhook or Meta's Cloud API envelope. */
-export function webhookBody(e: StatusEvent): unknown {
-  if (e.provider === 'aisensy') {
-    return {
-      id: `evt-${e.messageId}-${e.stage}`,
-      created_at: Math.round(e.at),
-      topic: 'message.status.updated',
-      delivery_attempt: 1,
-      data: {
-        message: {
-          id: `ais-${e.messageId}`,
-          messageId: e.messageId,
-          phone_number: e.phone,
-          status: e.stage.toUpperCase(),
-          [`${e.stage}_at`]: Math.round(e.at),
-          failureResponse: e.error ? { code: e.error.code, reason: e.error.title } : {},
-          campaign: { name: e.campaign },
-        },
-      },
-    };
-  }
-  const status = {
-    id: e.messageId,
-    status: e.stage,
-    timestamp: String(Math.floor(e.at / 1000)),
-    recipient_id: e.phone,
-    biz_opaque_callback_data: e.campaign,
-    ...(e.error ? { errors: [{ code: e.error.code, title: e.error.title, message: e.error.title }] } : {}),
-  };
-  return { object: 'whatsapp_business_account', entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses: [status] } }] }] };
-}
-
 function apiEvent(e: StatusEvent, token: string, serial: number): APIGatewayProxyEvent {
-  const body = JSON.stringify(webhookBody(e));
+  const body = JSON.stringify(providerWebhook(e, e.provider));
   return {
     httpMethod: 'POST',
     path: '/webhook',
