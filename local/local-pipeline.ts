@@ -102,7 +102,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         const from = new Date(url.searchParams.get('from') ?? Date.now() - 86_400_000);
         const to = new Date(url.searchParams.get('to') ?? Date.now());
         if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new Error('from and to must be ISO times');
-        return reports.report({ from, to });
+        return reports.report({ from, to, timeZone: url.searchParams.get('timeZone') ?? 'UTC' });
       },
       '/delivery-health': (url) => reports.health(windowsFromQuery(url.searchParams)),
     },

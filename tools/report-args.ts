@@ -1,10 +1,14 @@
-/** `npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind] [--show-phones]` */
+/** `npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]` */
 export interface ReportArgs {
   from: Date;
   to: Date;
   byCampaign: boolean;
-  output: 'table' | 'json' | 'csv';
+  output: 'table' | 'json' | 'csv' | 'html';
   csvList?: 'resend' | 'remind';
+  /** Where --html writes the page. */
+  htmlFile?: string;
+  /** IANA time zone of the report's weekday x hour heat map. @default UTC */
+  timeZone: string;
   showPhones: boolean;
 }
 
@@ -47,16 +51,30 @@ export function parseReportArgs(argv: readonly string[], now = new Date()): Repo
   const toText = value('--to');
   const by = value('--by');
   const csv = value('--csv');
+  const htmlFile = value('--html');
+  const timeZone = value('--time-zone') ?? 'UTC';
   const json = flag('--json');
   const showPhones = flag('--show-phones');
   if (args.length) throw new UsageError(`unknown argument ${args[0]}`);
   if (since && (fromText || toText)) throw new UsageError('use --since or --from/--to, not both');
   if (by !== undefined && by !== 'campaign') throw new UsageError('--by accepts only "campaign"');
   if (csv !== undefined && csv !== 'resend' && csv !== 'remind') throw new UsageError('--csv accepts "resend" or "remind"');
-  if (csv && json) throw new UsageError('use --json or --csv, not both');
+  if ([csv, json || undefined, htmlFile].filter((o) => o !== undefined).length > 1) throw new UsageError('use one of --json, --csv and --html');
+  if (!isTimeZone(timeZone)) throw new UsageError(`--time-zone expects an IANA time zone such as Asia/Kolkata, not "${timeZone}"`);
 
   const to = toText ? parseTime('--to', toText) : now;
   const from = fromText ? parseTime('--from', fromText) : new Date(to.getTime() - parseDuration(since ?? '24h'));
   if (from >= to) throw new UsageError('--from must be before --to');
-  return { from, to, byCampaign: by === 'campaign', output: csv ? 'csv' : json ? 'json' : 'table', csvList: csv as ReportArgs['csvList'], showPhones };
+  const output = htmlFile ? 'html' : csv ? 'csv' : json ? 'json' : 'table';
+  return { from, to, byCampaign: by === 'campaign', output, csvList: csv as ReportArgs['csvList'], htmlFile, timeZone, showPhones };
+}
+
+/** Whether the runtime (and so PostgreSQL, which knows the same IANA names) accepts the zone. */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

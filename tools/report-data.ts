@@ -25,6 +25,13 @@ export const Report = z.object({
   failures: z.array(z.object({ error_code: z.union([z.null(), z.coerce.number()]), error_title: z.string().nullable(), messages: count, share_percent: figure })),
   resend: z.array(z.object({ message_id: z.string(), phone_number: z.string().nullable(), campaign: z.string().nullable(), sent_at: time, minutes_waiting: figure })),
   remind: z.array(z.object({ message_id: z.string(), phone_number: z.string().nullable(), campaign: z.string().nullable(), delivered_at: time, hours_unread: figure })),
+  /** The period of the same length just before, for the headline's changes. */
+  previous: Figures,
+  /** Read rate by ISO weekday (1 = Monday) and hour in `time_zone`. */
+  time_zone: z.string(),
+  heatmap: z.array(z.object({ weekday: count, hour_of_day: count, delivered: count, read: count, read_rate_percent: figure })),
+  delays: z.array(z.object({ kind: z.enum(['delivery', 'read']), bucket_order: count, bucket: z.string(), messages: count })),
+  percentiles: z.object({ delivery_p50_seconds: figure, delivery_p90_seconds: figure, read_p50_minutes: figure, read_p90_minutes: figure }),
 });
 export type Report = z.infer<typeof Report>;
 
@@ -37,6 +44,8 @@ export interface ReportOptions {
   unreadAfterHours?: number;
   /** Only the first rows of each list. @default 1000 */
   listLimit?: number;
+  /** IANA time zone of the weekday x hour heat map. @default UTC */
+  timeZone?: string;
 }
 
 type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -46,7 +55,10 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
   const range = [options.from.toISOString(), options.to.toISOString()];
   const limit = options.listLimit ?? 1000;
   const asOf = options.to.getTime() > Date.now() ? new Date() : options.to;
-  const [overall, byCampaign, hourly, best, top, failures, resend, remind] = await Promise.all([
+  const timeZone = options.timeZone ?? 'UTC';
+  const length = options.to.getTime() - options.from.getTime();
+  const previousRange = [new Date(options.from.getTime() - length).toISOString(), options.from.toISOString()];
+  const [overall, byCampaign, hourly, best, top, failures, resend, remind, previous, heatmap, delays, percentiles] = await Promise.all([
     query('select * from public.delivery_report($1, $2, false)', range),
     query('select * from public.delivery_report($1, $2, true)', range),
     query('select * from public.hourly_volume($1, $2)', range),
@@ -55,6 +67,10 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
     query('select * from public.failures_by_error($1, $2)', range),
     query(`select * from public.undelivered_messages($1, 24, $2) limit ${limit}`, [options.undeliveredAfterMinutes ?? 10, asOf.toISOString()]),
     query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [options.unreadAfterHours ?? 24, asOf.toISOString()]),
+    query('select * from public.delivery_report($1, $2, false)', previousRange),
+    query('select * from public.read_heatmap($1, $2, $3)', [...range, timeZone]),
+    query('select * from public.delay_distribution($1, $2)', range),
+    query('select * from public.delay_percentiles($1, $2)', range),
   ]);
   const empty = { campaign: null, total_messages: 0, sent: 0, delivered: 0, read: 0, failed: 0, delivery_rate_percent: null, read_rate_percent: null, avg_delivery_seconds: null, avg_read_delay_minutes: null };
   return Report.parse({
@@ -68,5 +84,10 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
     failures,
     resend,
     remind,
+    previous: previous[0] ?? empty,
+    time_zone: timeZone,
+    heatmap,
+    delays,
+    percentiles: percentiles[0],
   });
 }

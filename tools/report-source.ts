@@ -62,7 +62,7 @@ export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Pr
     return {
       describe: `the running local server at ${baseUrl}`,
       async report(options) {
-        const query = new URLSearchParams({ from: options.from.toISOString(), to: options.to.toISOString() });
+        const query = new URLSearchParams({ from: options.from.toISOString(), to: options.to.toISOString(), timeZone: options.timeZone ?? 'UTC' });
         return Report.parse(await getJson(`${baseUrl}/report?${query}`));
       },
       health: async (windows = DEFAULT_HEALTH_WINDOWS) =>

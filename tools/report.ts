@@ -2,7 +2,9 @@
  * `npm run report`: delivery figures for a period, overall and per campaign, as a readable table, JSON or CSV
  * follow-up lists. See README "Operate".
  */
+import { writeFileSync } from 'node:fs';
 import { followUpCsv, formatReport, reportJson } from './report-format';
+import { renderReportHtml } from './report-html';
 import { parseReportArgs, UsageError } from './report-args';
 import { openReportSource } from './report-source';
 
@@ -12,15 +14,18 @@ async function main(): Promise<number> {
     args = parseReportArgs(process.argv.slice(2));
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`report: ${error.message}\nusage: npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind] [--show-phones]\n`);
+      process.stderr.write(`report: ${error.message}\nusage: npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]\n`);
       return 2;
     }
     throw error;
   }
   const source = await openReportSource();
   try {
-    const report = await source.report({ from: args.from, to: args.to });
-    if (args.output === 'json') process.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
+    const report = await source.report({ from: args.from, to: args.to, timeZone: args.timeZone });
+    if (args.output === 'html') {
+      writeFileSync(args.htmlFile!, renderReportHtml(report));
+      process.stdout.write(`wrote ${args.htmlFile} (${report.overall.total_messages} messages; source: ${source.describe})\n`);
+    } else if (args.output === 'json') process.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
     else if (args.output === 'csv') process.stdout.write(followUpCsv(report, args.csvList ?? 'resend'));
     else process.stdout.write(`${formatReport(report, { byCampaign: args.byCampaign, showPhones: args.showPhones })}\n(source: ${source.describe})\n`);
     return 0;

@@ -1,12 +1,17 @@
+import { sampleReport } from '../fixtures/report';
 import { parseDuration, parseReportArgs, UsageError } from '../../tools/report-args';
 import { followUpCsv, formatReport, reportJson } from '../../tools/report-format';
-import type { Report } from '../../tools/report-data';
 
 const NOW = new Date('2024-06-02T12:00:00Z');
 
 describe('report arguments', () => {
   it('defaults to the last 24 hours as a table', () => {
-    expect(parseReportArgs([], NOW)).toEqual({ from: new Date('2024-06-01T12:00:00Z'), to: NOW, byCampaign: false, output: 'table', csvList: undefined, showPhones: false });
+    expect(parseReportArgs([], NOW)).toEqual({ from: new Date('2024-06-01T12:00:00Z'), to: NOW, byCampaign: false, output: 'table', csvList: undefined, htmlFile: undefined, timeZone: 'UTC', showPhones: false });
+  });
+  it('reads --html FILE and --time-zone, and refuses a zone that does not exist', () => {
+    expect(parseReportArgs(['--html', 'r.html', '--time-zone', 'Asia/Kolkata'], NOW)).toMatchObject({ output: 'html', htmlFile: 'r.html', timeZone: 'Asia/Kolkata' });
+    expect(() => parseReportArgs(['--time-zone', 'Mars/Olympus'], NOW)).toThrow(/IANA time zone/);
+    expect(() => parseReportArgs(['--html', 'r.html', '--json'], NOW)).toThrow(/one of --json, --csv and --html/);
   });
   it.each([['90m', 5_400_000], ['24h', 86_400_000], ['7d', 604_800_000]])('reads --since %s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
@@ -26,14 +31,7 @@ describe('report arguments', () => {
 });
 
 describe('report output', () => {
-  const figures = { campaign: null, total_messages: 1200, sent: 1200, delivered: 1100, read: 700, failed: 40, delivery_rate_percent: 91.67, read_rate_percent: 63.64, avg_delivery_seconds: 3.2, avg_read_delay_minutes: 21.5 };
-  const report: Report = {
-    from: '2024-06-01T12:00:00.000Z', to: '2024-06-02T12:00:00.000Z', overall: figures,
-    by_campaign: [{ ...figures, campaign: 'diwali' }], hourly: [], best_hours: [], failures: [],
-    top_recipients: [{ phone_number: '+919876543210', messages: 3, read: 3, read_rate_percent: 100, avg_read_delay_minutes: 2 }],
-    resend: [{ message_id: 'wamid.1', phone_number: '+919876543210', campaign: 'a,b', sent_at: '2024-06-02T11:00:00.000Z', minutes_waiting: 60 }],
-    remind: [],
-  };
+  const report = sampleReport();
 
   it('prints a readable table with masked phone numbers', () => {
     const text = formatReport(report, { byCampaign: true });
