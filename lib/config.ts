@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { AlarmSettings, CohortSettings, envName, settingProblems } from '../lambdas/domain/alert-settings';
+import { INGEST_TIMEOUT_SECONDS } from '../lambdas/domain/ingest-budget';
 
 export { envName };
 
@@ -62,7 +63,11 @@ const ConfigShape = z.object({
   processorMaxConcurrency: int(2, 1_000).default(5),
   processorTimeoutSeconds: int(5, 900).default(30),
   processorMemoryMb: int(128, 10_240).default(512),
-  ingestTimeoutSeconds: int(1, 29).default(6),
+  /**
+   * The ingest's Lambda timeout: the backstop under the provider's 5 s, at least the calls' own deadlines (range and
+   * default from lambdas/domain/ingest-budget.ts, which documents the budget).
+   */
+  ingestTimeoutSeconds: int(INGEST_TIMEOUT_SECONDS.min, INGEST_TIMEOUT_SECONDS.max).default(INGEST_TIMEOUT_SECONDS.default),
   ingestMemoryMb: int(128, 10_240).default(256),
 
   logRetentionDays: int(1, 3_653).default(30),

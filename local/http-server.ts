@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BlockList, isIPv6, type AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { RequestError } from '../lambdas/shared/errors';
+import { safeError, type SafeError } from '../lambdas/shared/log-safe';
 
 /** Reading stops here whatever the handler's own limit: a local server must not buffer unbounded bodies. */
 const HARD_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -14,9 +16,20 @@ export interface LocalHttpServerOptions {
   /** Receives /webhook requests as API Gateway REST proxy events, exactly as the deployed ingest function does. */
   webhook: ProxyHandler;
   health: () => Promise<unknown> | unknown;
-  /** Read-only JSON routes for the operator tools (GET only), e.g. /report. */
+  /**
+   * Read-only JSON routes for the operator tools (GET only), e.g. /report. A route throws a RequestError for a
+   * bad query (its fixed reason is answered); anything else is answered 500 with a fixed body, never its text
+   * (a database error quotes the data around a fault).
+   */
   routes?: Record<string, (url: URL) => Promise<unknown>>;
-  /** When not empty, /webhook answers 403 to any other source, as API Gateway's resource policy does. */
+  /** Who may call `routes` (401 otherwise), given the request's lower-case headers. @default everyone */
+  authorizeRead?: (headers: Record<string, string | undefined>) => { ok: true } | { ok: false; reason: string };
+  /** Where a route's unexpected error is reported (already stripped to what may be logged). @default stderr */
+  onRouteError?: (path: string, error: SafeError) => void;
+  /**
+   * When not empty, every route (/webhook, /report, /delivery-health, /health) answers 403 to any other source
+   * before anything runs, as API Gateway's resource policy does for the whole API.
+   */
   allowedSourceCidrs?: string[];
 }
 
@@ -65,21 +78,23 @@ async function route(
   allowed: ((ip: string) => boolean) | undefined,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  if (url.pathname === '/health' && req.method === 'GET') {
-    return send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await options.health()) });
-  }
+  // First, for every route: the reports hold the same data the webhooks write (issue 11, item 12).
+  if (allowed && !allowed(req.socket.remoteAddress ?? '')) return send(res, jsonResult(403, { message: 'Forbidden' }));
+  if (url.pathname === '/health' && req.method === 'GET') return send(res, jsonResult(200, await options.health()));
   const readRoute = req.method === 'GET' ? options.routes?.[url.pathname] : undefined;
   if (readRoute) {
+    const auth = options.authorizeRead?.(lowerCaseHeaders(req)) ?? { ok: true };
+    if (!auth.ok) return send(res, jsonResult(401, { error: auth.reason }));
     try {
-      return send(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(await readRoute(url)) });
+      return send(res, jsonResult(200, await readRoute(url)));
     } catch (error) {
-      return send(res, { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: (error as Error).message }) });
+      if (error instanceof RequestError) return send(res, jsonResult(error.statusCode, { error: error.reason }));
+      const report = options.onRouteError ?? ((path, e) => process.stderr.write(`${path} failed: ${e.name}: ${e.message}\n`));
+      report(url.pathname, safeError(error));
+      return send(res, jsonResult(500, { error: 'internal error' }));
     }
   }
   if (url.pathname === '/webhook' || url.pathname.startsWith('/webhook/')) {
-    if (allowed && !allowed(req.socket.remoteAddress ?? '')) {
-      return send(res, { statusCode: 403, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Forbidden' }) });
-    }
     const body = await readBody(req);
     if (body === undefined) {
       return send(res, { statusCode: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'body too large' }) });
@@ -125,6 +140,16 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function jsonResult(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) out[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  return out;
 }
 
 function send(res: ServerResponse, result: APIGatewayProxyResult): void {

@@ -1,10 +1,12 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { WebhookCredentials } from '../lambdas/domain/webhook-auth';
+import * as z from 'zod';
+import { authenticateReader, type WebhookCredentials } from '../lambdas/domain/webhook-auth';
 import type { StatusTimeWindow } from '../lambdas/domain/timestamps';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
+import { RequestError } from '../lambdas/shared/errors';
 import { safeError } from '../lambdas/shared/log-safe';
 import { logger, SERVICE_NAME } from '../lambdas/shared/powertools';
 import { METRICS_NAMESPACE } from '../lambdas/shared/metric-names';
@@ -12,6 +14,8 @@ import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
 import { SqlStatusStore } from '../lambdas/store/sql-status-store';
+import { isTimeZone } from '../tools/report-args';
+import { maskReportPhones } from '../tools/report-data';
 import { sourceFromExecutor, windowsFromQuery } from '../tools/report-source';
 import { startLocalHttpServer } from './http-server';
 import { LocalQueue } from './local-queue';
@@ -36,6 +40,16 @@ export interface LocalPipelineOptions {
   concurrency: number;
   /** How far from the receipt a status time may be; `npm start` passes 30 days / 300 s unless configured. @default none */
   statusTimeWindow?: StatusTimeWindow;
+}
+
+/** The cohort windows of GET /delivery-health; a bad one is a 400 naming the parameters, never echoing values. */
+function cohortWindows(params: URLSearchParams) {
+  try {
+    return windowsFromQuery(params);
+  } catch (error) {
+    if (!(error instanceof z.ZodError)) throw error;
+    throw new RequestError(400, `invalid cohort windows: ${[...new Set(error.issues.map((i) => i.path.join('.') || 'query'))].join(', ')}`);
+  }
 }
 
 export interface LocalPipeline {
@@ -97,14 +111,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     webhook: ingest,
     allowedSourceCidrs: options.allowedSourceCidrs,
     health: () => ({ status: 'ok', database: database.kind, queue: queue.stats() }),
+    // The same credentials as /webhook (a shared token in X-Webhook-Token) and, in the server, the same allow-list.
+    authorizeRead: (headers) => authenticateReader(headers, options.credentials),
+    onRouteError: (path, error) => logger.error('report route failed', { path, error }),
     routes: {
-      '/report': (url) => {
+      '/report': async (url) => {
         const from = new Date(url.searchParams.get('from') ?? Date.now() - 86_400_000);
         const to = new Date(url.searchParams.get('to') ?? Date.now());
-        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new Error('from and to must be ISO times');
-        return reports.report({ from, to, timeZone: url.searchParams.get('timeZone') ?? 'UTC' });
+        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new RequestError(400, 'from and to must be ISO times');
+        const timeZone = url.searchParams.get('timeZone') ?? 'UTC';
+        if (!isTimeZone(timeZone)) throw new RequestError(400, 'timeZone must be an IANA time zone name');
+        return maskReportPhones(await reports.report({ from, to, timeZone }));
       },
-      '/delivery-health': (url) => reports.health(windowsFromQuery(url.searchParams)),
+      '/delivery-health': (url) => reports.health(cohortWindows(url.searchParams)),
     },
   });
 

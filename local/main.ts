@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import * as z from 'zod';
+import { hasAnyCredential } from '../lambdas/domain/webhook-auth';
 import { readEnv } from '../lambdas/shared/env';
 import { toWebhookCredentials, WebhookSecret } from '../lambdas/shared/secrets';
 import { sourceAllowList } from './http-server';
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
   // CloudWatch's EMF lines would drown the local log: off unless asked for.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const env = readEnv(LocalEnv);
-  // Same names as the keys of the deployed webhook secret: META_APP_SECRET, AISENSY_WEBHOOK_SECRET, ...
+  // Same names and rules as the keys of the deployed webhook secret: META_APP_SECRET, AISENSY_WEBHOOK_SECRET, ...
+  // A blank one (`WEBHOOK_SHARED_TOKEN=`) stops the start, naming the key, rather than silently running open.
   const credentials = toWebhookCredentials(readEnv(WebhookSecret));
   sourceAllowList(env.ALLOWED_SOURCE_CIDRS); // fails early on a malformed CIDR
   if (!env.DATABASE_URL && env.DATA_DIR !== 'memory') mkdirSync(env.DATA_DIR, { recursive: true });
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     statusTimeWindow: { maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000, maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000 },
   });
   const where = env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : env.DATA_DIR === 'memory' ? 'embedded PGlite (in memory)' : `embedded PGlite in ${env.DATA_DIR}`;
+  if (!hasAnyCredential(credentials)) process.stderr.write(openServerWarning(pipeline.url, env.HOST));
   // The first line is read by tests and scripts: keep its shape.
   process.stdout.write(`listening on ${pipeline.url} (database: ${where})\n`);
   process.stdout.write(`  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health\n`);
@@ -61,6 +64,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+}
+
+/**
+ * Said loudly at every start without a credential: the local server then accepts webhooks from, and shows its
+ * reports to, anyone who can reach it (convenient on a laptop, dangerous on a shared host or `HOST=0.0.0.0`).
+ */
+function openServerWarning(url: string, host: string): string {
+  const loopback = /^(127\.|::1$|localhost$)/.test(host);
+  return [
+    '',
+    '!!! WARNING: AUTHENTICATION IS OFF !!!',
+    `No META_APP_SECRET, AISENSY_WEBHOOK_SECRET or WEBHOOK_SHARED_TOKEN is set: POST /webhook, GET /report and`,
+    `GET /delivery-health at ${url} answer ANY caller${loopback ? ' on this machine' : ` that can reach ${host}: other machines included`}.`,
+    'To close it, start with a token, e.g.  WEBHOOK_SHARED_TOKEN=$(openssl rand -hex 32) npm start',
+    'and send it as the X-Webhook-Token header (seed:demo, report and alerts:check read the same variable).',
+    '',
+    '',
+  ].join('\n');
 }
 
 main().catch((error: unknown) => {

@@ -70,7 +70,7 @@ export function parseReportArgs(argv: readonly string[], now = new Date()): Repo
 }
 
 /** Whether the runtime (and so PostgreSQL, which knows the same IANA names) accepts the zone. */
-function isTimeZone(zone: string): boolean {
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;

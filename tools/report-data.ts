@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { maskPhone } from '../lambdas/domain/phone';
 import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../lambdas/shared/sql-values';
 import { DeliveryTotals } from '../lambdas/store/health-store';
 
@@ -90,4 +91,19 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
     delays,
     percentiles: percentiles[0],
   });
+}
+
+/**
+ * The report with every phone number masked (`+91********10`): what the local server's GET /report answers, since
+ * an HTTP answer ends up in terminals, proxies and shell history. Full numbers only come from the database itself
+ * (DATABASE_URL, or the embedded database with the server stopped).
+ */
+export function maskReportPhones(report: Report): Report {
+  const mask = <T extends { phone_number: string | null }>(row: T): T => ({ ...row, phone_number: maskPhone(row.phone_number ?? undefined) ?? null });
+  return {
+    ...report,
+    top_recipients: report.top_recipients.map((row) => ({ ...row, phone_number: maskPhone(row.phone_number) ?? '' })),
+    resend: report.resend.map(mask),
+    remind: report.remind.map(mask),
+  };
 }

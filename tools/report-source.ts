@@ -40,9 +40,16 @@ export function windowsFromQuery(params: URLSearchParams): HealthWindows {
   return healthWindows(CohortSettings.parse(raw));
 }
 
-async function getJson(url: string): Promise<unknown> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+/**
+ * GET a report route of the running server with the shared token it expects (the same WEBHOOK_SHARED_TOKEN that
+ * `npm start` and seed:demo read). The error names the route and the status, never the token.
+ */
+async function getJson(url: string, token: string | undefined): Promise<unknown> {
+  const response = await fetch(url, { headers: token ? { 'x-webhook-token': token } : {} });
+  if (response.status === 401) {
+    throw new Error(`${new URL(url).pathname} answered 401: set WEBHOOK_SHARED_TOKEN to the token the server was started with`);
+  }
+  if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
   return response.json();
 }
 
@@ -59,14 +66,15 @@ export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Pr
   if (env.DATABASE_URL) return sourceFromExecutor(createPostgresExecutor(env.DATABASE_URL, { max: 8 }), 'DATABASE_URL');
   const baseUrl = localServerUrl(env);
   if (await localServer(baseUrl)) {
+    const token = env.WEBHOOK_SHARED_TOKEN?.trim() || undefined;
     return {
       describe: `the running local server at ${baseUrl}`,
       async report(options) {
         const query = new URLSearchParams({ from: options.from.toISOString(), to: options.to.toISOString(), timeZone: options.timeZone ?? 'UTC' });
-        return Report.parse(await getJson(`${baseUrl}/report?${query}`));
+        return Report.parse(await getJson(`${baseUrl}/report?${query}`, token));
       },
       health: async (windows = DEFAULT_HEALTH_WINDOWS) =>
-        DeliveryHealth.parse(await getJson(`${baseUrl}/delivery-health?${new URLSearchParams(Object.entries(windows).map(([k, v]): [string, string] => [k, String(v)]))}`)),
+        DeliveryHealth.parse(await getJson(`${baseUrl}/delivery-health?${new URLSearchParams(Object.entries(windows).map(([k, v]): [string, string] => [k, String(v)]))}`, token)),
       close: async () => undefined,
     };
   }

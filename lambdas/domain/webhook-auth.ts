@@ -58,12 +58,39 @@ export function authenticateWebhook(request: SignedRequest, credentials: Webhook
     if (match) return { ok: true, method: 'aisensy-signature' };
   }
 
-  const token = request.headers['x-webhook-token'] ?? request.pathToken;
-  if (token && credentials.sharedTokens.some((expected) => safeEqual(token, expected))) {
+  if (presentedTokens(request).some((token) => credentials.sharedTokens.some((expected) => safeEqual(token, expected)))) {
     return { ok: true, method: 'shared-token' };
   }
 
   return { ok: false, reason: 'missing or invalid webhook signature or token' };
+}
+
+/**
+ * The shared tokens a request presents: the `X-Webhook-Token` header and the `/webhook/{token}` path, in that order.
+ * Precedence: **any** presented token that matches authenticates, so a stale header a proxy or an old integration
+ * still adds cannot shadow a correct path token (or the reverse). A blank value (empty or whitespace) counts as
+ * absent. A wrong token never matters when another method (a signature) vouches for the request.
+ */
+export function presentedTokens(request: Pick<SignedRequest, 'headers' | 'pathToken'>): string[] {
+  return [request.headers['x-webhook-token'], request.pathToken].filter((t): t is string => typeof t === 'string' && t.trim() !== '');
+}
+
+/**
+ * The local report routes (GET /report, GET /delivery-health): a bearer of a shared token in `X-Webhook-Token`.
+ * There is no body to sign, and a path or query token would end up in logs and shell history. With no credential
+ * configured at all the local server runs open (and says so at start), like its /webhook.
+ */
+export function authenticateReader(headers: Record<string, string | undefined>, credentials: WebhookCredentials): AuthResult {
+  if (!hasAnyCredential(credentials)) return { ok: true, method: 'none' };
+  if (presentedTokens({ headers }).some((token) => credentials.sharedTokens.some((expected) => safeEqual(token, expected)))) {
+    return { ok: true, method: 'shared-token' };
+  }
+  return {
+    ok: false,
+    reason: credentials.sharedTokens.length
+      ? 'missing or invalid X-Webhook-Token'
+      : 'the report routes need WEBHOOK_SHARED_TOKEN on the server and in X-Webhook-Token',
+  };
 }
 
 /** Meta's handshake: the challenge when mode and token match, otherwise undefined (answered with 403). */

@@ -10,7 +10,7 @@ import {
   verificationChallenge,
   type WebhookCredentials,
 } from '../domain/webhook-auth';
-import { RequestError } from '../shared/errors';
+import { RequestError, SecretConfigurationError } from '../shared/errors';
 import { safeError } from '../shared/log-safe';
 import type { StatusQueue } from './status-queue';
 import { METRIC } from '../shared/metric-names';
@@ -66,7 +66,9 @@ export function createIngestHandler(deps: IngestDependencies) {
 
   async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     if (event.httpMethod === 'GET') {
-      const challenge = verificationChallenge(event.queryStringParameters, await deps.credentials());
+      const credentials = await readCredentials();
+      if (!('metaAppSecrets' in credentials)) return credentials;
+      const challenge = verificationChallenge(event.queryStringParameters, credentials);
       if (challenge === undefined) throw new RequestError(403, 'verification failed');
       return { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: challenge };
     }
@@ -80,7 +82,8 @@ export function createIngestHandler(deps: IngestDependencies) {
     const rawBody = decodeBody(event, maxBodyBytes);
 
     // Read only now: a refused method or an oversized body costs no secret lookup.
-    const credentials = await deps.credentials();
+    const credentials = await readCredentials();
+    if (!('metaAppSecrets' in credentials)) return credentials;
     if (deps.requireAuth && !hasAnyCredential(credentials)) {
       logger.error('webhook authentication is required but no credential is configured in the webhook secret');
       return json(503, { error: 'webhook authentication is not configured' });
@@ -122,6 +125,24 @@ export function createIngestHandler(deps: IngestDependencies) {
     const response: IngestResponseBody = { accepted: webhook.updates.length, rejected: webhook.rejected };
     if (webhook.ignored) response.ignored = webhook.ignored;
     return json(200, response);
+  }
+
+  /**
+   * The credentials in force, or the 503 to answer: failing closed, never open. A secret that holds a blank or
+   * non-string credential is a configuration error (logged naming the key); a secret that cannot be read in time
+   * (lambdas/domain/ingest-budget.ts) is an outage the provider's retry may outlive.
+   */
+  async function readCredentials(): Promise<WebhookCredentials | APIGatewayProxyResult> {
+    try {
+      return await deps.credentials();
+    } catch (error) {
+      if (error instanceof SecretConfigurationError) {
+        logger.error(`webhook authentication is misconfigured, every webhook is refused: ${error.message}`);
+        return json(503, { error: 'webhook authentication is not configured' });
+      }
+      logger.error('could not read the webhook credentials; the provider will retry', { error: safeError(error) });
+      return json(503, { error: 'webhook authentication is unavailable; retry later' });
+    }
   }
 
   return async function ingestWebhook(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {

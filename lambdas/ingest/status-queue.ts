@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, type BatchResultErrorEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { withDeadline } from '../shared/deadline';
 
 /** Where the ingest handler puts packed status messages. */
 export interface StatusQueue {
@@ -14,24 +15,35 @@ export class QueueUnavailableError extends Error {
 /** How many times entries that SQS reports as failed (its own fault, not ours) are sent again. */
 const FAILED_ENTRY_RETRIES = 2;
 
-/** SQS through the AWS SDK. Requests run in parallel; entries SQS fails on its side are retried. */
+/**
+ * SQS through the AWS SDK. Requests run in parallel; entries SQS fails on its side are retried. With `deadlineMs`,
+ * the whole send (every request, attempt and resend) is aborted after that long and refused as unavailable: the
+ * ingest's time budget (lambdas/domain/ingest-budget.ts). @default no deadline beyond the client's own timeouts
+ */
 export class SqsStatusQueue implements StatusQueue {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
+    private readonly deadlineMs?: number,
   ) {}
 
   async send(requests: readonly (readonly string[])[]): Promise<void> {
-    await Promise.all(requests.map((bodies) => this.sendBatch(bodies)));
+    const sendAll = async (signal?: AbortSignal) => {
+      await Promise.all(requests.map((bodies) => this.sendBatch(bodies, signal)));
+    };
+    if (this.deadlineMs === undefined) return sendAll();
+    const deadlineMs = this.deadlineMs;
+    return withDeadline(deadlineMs, sendAll, () => new QueueUnavailableError(`SendMessageBatch did not finish within ${deadlineMs} ms`));
   }
 
-  private async sendBatch(bodies: readonly string[]): Promise<void> {
+  private async sendBatch(bodies: readonly string[], abortSignal?: AbortSignal): Promise<void> {
     let entries = bodies.map((body, index) => ({ Id: String(index), MessageBody: body }));
     for (let attempt = 0; attempt <= FAILED_ENTRY_RETRIES; attempt++) {
       let failed: BatchResultErrorEntry[];
       try {
         ({ Failed: failed = [] } = await this.client.send(
           new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }),
+          { abortSignal },
         ));
       } catch (error) {
         throw new QueueUnavailableError(`SendMessageBatch failed: ${(error as Error).name}`, { cause: error });

@@ -8,3 +8,8 @@ export class RequestError extends Error {
     super(reason);
   }
 }
+
+/** A secret was read but holds something unusable: a configuration error, named by key (never by value). */
+export class SecretConfigurationError extends Error {
+  override readonly name = 'SecretConfigurationError';
+}

@@ -28,6 +28,16 @@ describe('npm start with security settings', () => {
       expect((await post(server, '/webhook', { 'x-hub-signature-256': 'sha256=00' })).status).toBe(401);
     });
 
+    it('does not warn about running open when a credential is set', () => {
+      expect(server.output()).not.toMatch(/AUTHENTICATION IS OFF/);
+    });
+
+    it('accepts a correct path token beside a stale or empty X-Webhook-Token header (any match authenticates)', async () => {
+      expect((await post(server, '/webhook/token-new', { 'x-webhook-token': 'token-stale' })).status).toBe(200);
+      expect((await post(server, '/webhook/token-old', { 'x-webhook-token': '' })).status).toBe(200);
+      expect((await post(server, '/webhook/token-stale', { 'x-webhook-token': '' })).status).toBe(401);
+    });
+
     it('accepts both tokens of a rotation, in the header or the path', async () => {
       expect((await post(server, '/webhook', { 'x-webhook-token': 'token-old' })).status).toBe(200);
       expect((await post(server, '/webhook/token-new', {})).status).toBe(200);
@@ -52,12 +62,30 @@ describe('npm start with security settings', () => {
     });
   });
 
+  describe('credentials that would silently turn authentication off', () => {
+    it.each(['WEBHOOK_SHARED_TOKEN', 'META_APP_SECRET_PREVIOUS'])('refuses to start with a blank %s, naming it', async (key) => {
+      // A server that started anyway is stopped, so a regression fails here without leaving a process behind.
+      const started = startLocalServerProcess({ DATA_DIR: 'memory', [key]: ' ' }).then(async (server) => {
+        await server.stop();
+        return 'started';
+      });
+      await expect(started).rejects.toThrow(new RegExp(`${key}: is blank`));
+    }, 60_000);
+  });
+
   describe('source allow-list', () => {
     let server: LocalServerProcess;
     beforeAll(async () => {
       server = await startLocalServerProcess({ DATA_DIR: 'memory', ALLOWED_SOURCE_CIDRS: '203.0.113.0/24' });
     }, 60_000);
     afterAll(() => server.stop());
+
+    it('warns loudly that it runs open, and says how to close it', async () => {
+      // stderr and stdout are separate pipes: the warning may arrive just after the "listening" line.
+      for (let i = 0; i < 50 && !/AUTHENTICATION IS OFF/.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(server.output()).toMatch(/AUTHENTICATION IS OFF/);
+      expect(server.output()).toMatch(/WEBHOOK_SHARED_TOKEN=\$\(openssl rand -hex 32\) npm start/);
+    });
 
     it('refuses a source outside ALLOWED_SOURCE_CIDRS with 403 before the handler runs', async () => {
       const response = await post(server, '/webhook', {});

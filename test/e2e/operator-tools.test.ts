@@ -24,11 +24,13 @@ async function npmRun(script: string, args: string[], env: Record<string, string
 }
 
 describe('seed:demo, then report, against npm start', () => {
+  // Started closed, as anyone should run it: the tools send the shared token from the same variable.
+  const TOKEN = 'operator-token-0123456789';
   let server: LocalServerProcess;
   let env: Record<string, string>;
   beforeAll(async () => {
-    server = await startLocalServerProcess({ DATA_DIR: 'memory' });
-    env = { LOCAL_URL: server.url };
+    server = await startLocalServerProcess({ DATA_DIR: 'memory', WEBHOOK_SHARED_TOKEN: TOKEN });
+    env = { LOCAL_URL: server.url, WEBHOOK_SHARED_TOKEN: TOKEN };
     const seeded = await npmRun('seed:demo', ['--messages', '300', '--url', server.url], env);
     expect(seeded.code).toBe(0);
     await waitUntilDrained(server.url);
@@ -47,6 +49,37 @@ describe('seed:demo, then report, against npm start', () => {
     expect(report.avg_read_delay_minutes).toBeGreaterThan(0);
     expect(report.failures.length).toBeGreaterThan(0);
     expect(report.by_campaign.map((c: { campaign: string }) => c.campaign).sort()).toEqual(['diwali_offer', 'order_updates', 'winback_nov']);
+  });
+
+  it('answers the report routes only with the token, and masks every phone number', async () => {
+    for (const route of ['/report', '/delivery-health']) {
+      expect((await fetch(`${server.url}${route}`)).status).toBe(401);
+      expect((await fetch(`${server.url}${route}`, { headers: { 'x-webhook-token': 'wrong' } })).status).toBe(401);
+    }
+    const response = await fetch(`${server.url}/report`, { headers: { 'x-webhook-token': TOKEN } });
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as { top_recipients: { phone_number: string }[]; resend: { phone_number: string }[] };
+    const phones = [...report.top_recipients, ...report.resend].map((row: { phone_number: string }) => row.phone_number);
+    expect(phones.length).toBeGreaterThan(0);
+    for (const phone of phones) expect(phone).toMatch(/^\+\d{2}\*+\d{2}$/);
+    // The CSV list read through the server carries masked numbers too.
+    const csv = await npmRun('report', ['--csv', 'resend'], env);
+    expect(csv.stdout).not.toMatch(/\+\d{6}/);
+  });
+
+  it('keeps the cohort windows of /delivery-health, and answers a bad one with a fixed 400', async () => {
+    const headers = { 'x-webhook-token': TOKEN };
+    const ok = await fetch(`${server.url}/delivery-health?deliveryWindowMinutes=120&readWindowHours=48`, { headers });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ cohort_sent: expect.any(Number) });
+    const bad = await fetch(`${server.url}/delivery-health?deliveryWindowMinutes=abc`, { headers });
+    expect([bad.status, await bad.json()]).toEqual([400, { error: 'invalid cohort windows: deliveryWindowMinutes' }]);
+  });
+
+  it('a tool without the token says which variable to set', async () => {
+    const { code, stderr } = await npmRun('report', ['--json'], { LOCAL_URL: server.url, WEBHOOK_SHARED_TOKEN: '' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/\/report answered 401: set WEBHOOK_SHARED_TOKEN/);
   });
 
   it('prints a readable table per campaign', async () => {

@@ -58,7 +58,7 @@ describe('StatusTrackingStack', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 256,
-        Timeout: 6,
+        Timeout: 4, // under the provider's 5 s: lambdas/domain/ingest-budget.ts
         Environment: {
           Variables: Match.objectLike({
             QUEUE_URL: Match.anyValue(),

@@ -1,9 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NO_CREDENTIALS, type WebhookCredentials } from '../../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
+import { readJsonSecret, toWebhookCredentials, WebhookSecret } from '../../lambdas/shared/secrets';
 import { webhookEvent } from '../support/events';
+import { startFakeSecretsManager } from '../support/fake-secrets-manager';
 import { quietMetrics } from '../support/powertools';
 import { flatWebhook } from '../fixtures/webhooks';
 
@@ -121,7 +125,63 @@ describe('ingest handler security', () => {
     expect(reads).toBe(0);
   });
 
-  it('never echoes internals when something unexpected fails', async () => {
+  describe('a blank or non-string credential in the webhook secret fails closed (issue 11, item 11)', () => {
+    // The secret is read the way the Lambda reads it: Powertools Parameters and the real SDK, from a loopback endpoint.
+    async function fromSecret(value: Record<string, unknown>) {
+      const secrets = await startFakeSecretsManager({ 'tracker/webhook': value });
+      const client = new SecretsManagerClient({ endpoint: secrets.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+      const provider = new SecretsProvider({ awsSdkV3Client: client });
+      const logger = new Logger({ logLevel: 'SILENT' });
+      const errors = jest.spyOn(logger, 'error');
+      const queue = new RecordingQueue();
+      const ingest = createIngestHandler({
+        queue,
+        logger,
+        metrics: quietMetrics(),
+        maxBodyBytes: 1_048_576,
+        credentials: async () => toWebhookCredentials(await readJsonSecret(WebhookSecret, 'tracker/webhook', provider)),
+        requireAuth: true,
+      });
+      const close = async () => {
+        client.destroy();
+        await secrets.close();
+      };
+      return { ingest, queue, logged: () => errors.mock.calls.map((call) => JSON.stringify(call)).join('\n'), close };
+    }
+
+    it.each([
+      ['an empty META_APP_SECRET beside a valid token', { META_APP_SECRET: '', WEBHOOK_SHARED_TOKEN: 'tok-123' }, 'META_APP_SECRET'],
+      ['a whitespace WEBHOOK_SHARED_TOKEN_PREVIOUS', { WEBHOOK_SHARED_TOKEN: 'tok-123', WEBHOOK_SHARED_TOKEN_PREVIOUS: '   ' }, 'WEBHOOK_SHARED_TOKEN_PREVIOUS'],
+      ['a numeric AISENSY_WEBHOOK_SECRET', { AISENSY_WEBHOOK_SECRET: 12345, WEBHOOK_SHARED_TOKEN: 'tok-123' }, 'AISENSY_WEBHOOK_SECRET'],
+      ['a blank WEBHOOK_SHARED_TOKEN as the only credential', { WEBHOOK_SHARED_TOKEN: '' }, 'WEBHOOK_SHARED_TOKEN'],
+      ['a null WEBHOOK_SHARED_TOKEN as the only credential', { WEBHOOK_SHARED_TOKEN: null }, 'WEBHOOK_SHARED_TOKEN'],
+    ])('%s: 503 even with a valid token, nothing queued, the key named in the log', async (_name, value, key) => {
+      const { ingest, queue, logged, close } = await fromSecret(value);
+      try {
+        const response = await ingest(webhookEvent(body, { headers: { 'x-webhook-token': 'tok-123' } }));
+        expect(response.statusCode).toBe(503);
+        expect(JSON.parse(response.body)).toEqual({ error: 'webhook authentication is not configured' });
+        expect(queue.requests).toHaveLength(0);
+        expect(logged()).toContain(key);
+        expect(logged()).not.toContain('tok-123');
+      } finally {
+        await close();
+      }
+    });
+
+    it('a well-formed secret still authenticates (absent keys are simply off)', async () => {
+      const { ingest, queue, close } = await fromSecret({ WEBHOOK_SHARED_TOKEN: ' tok-123 ' });
+      try {
+        expect((await ingest(webhookEvent(body, { headers: { 'x-webhook-token': 'tok-123' } }))).statusCode).toBe(200);
+        expect((await ingest(webhookEvent(body, { headers: { 'x-webhook-token': 'tok-999' } }))).statusCode).toBe(401);
+        expect(queue.requests).toHaveLength(1);
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  it('never echoes internals when the credentials cannot be read: 503, a fixed body', async () => {
     const ingest = createIngestHandler({
       queue: new RecordingQueue(),
       logger: new Logger({ logLevel: 'SILENT' }),
@@ -133,6 +193,6 @@ describe('ingest handler security', () => {
       requireAuth: true,
     });
     const response = await ingest(webhookEvent(body));
-    expect(response).toMatchObject({ statusCode: 500, body: JSON.stringify({ error: 'internal error' }) });
+    expect(response).toMatchObject({ statusCode: 503, body: JSON.stringify({ error: 'webhook authentication is unavailable; retry later' }) });
   });
 });

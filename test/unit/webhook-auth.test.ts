@@ -40,6 +40,30 @@ describe('authenticateWebhook', () => {
     expect(authenticateWebhook({ headers: {}, rawBody: body }, shared).ok).toBe(false);
   });
 
+  describe('token precedence: any presented token that matches authenticates; a blank one counts as absent', () => {
+    const shared = creds({ sharedTokens: ['token-2', 'token-1'] });
+    it.each([
+      ['a stale header beside a correct path token', { 'x-webhook-token': 'token-0' }, 'token-2'],
+      ['an empty header beside a correct path token', { 'x-webhook-token': '' }, 'token-1'],
+      ['a whitespace header beside a correct path token', { 'x-webhook-token': '  ' }, 'token-2'],
+      ['a correct header beside a stale path token', { 'x-webhook-token': 'token-1' }, 'token-0'],
+      ['a correct header beside an empty path token', { 'x-webhook-token': 'token-2' }, ''],
+    ])('accepts %s', (_name, headers, pathToken) => {
+      expect(authenticateWebhook({ headers, rawBody: body, pathToken }, shared)).toEqual({ ok: true, method: 'shared-token' });
+    });
+    it.each([
+      ['two wrong tokens', { 'x-webhook-token': 'token-0' }, 'token-9'],
+      ['two blank tokens', { 'x-webhook-token': '' }, ' '],
+    ])('refuses %s', (_name, headers, pathToken) => {
+      expect(authenticateWebhook({ headers, rawBody: body, pathToken }, shared).ok).toBe(false);
+    });
+    it('lets a valid signature through whatever wrong token is also presented', () => {
+      const both = creds({ metaAppSecrets: ['app-secret-new'], sharedTokens: ['token-1'] });
+      const headers = { 'x-hub-signature-256': `sha256=${sign('app-secret-new', body)}`, 'x-webhook-token': 'stale' };
+      expect(authenticateWebhook({ headers, rawBody: body, pathToken: 'also-stale' }, both)).toEqual({ ok: true, method: 'meta-signature' });
+    });
+  });
+
   it('accepts anything only when no credential is configured', () => {
     expect(authenticateWebhook({ headers: {}, rawBody: body }, NO_CREDENTIALS)).toEqual({ ok: true, method: 'none' });
   });

@@ -1,0 +1,105 @@
+import { authenticateReader, NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
+import { RequestError } from '../../lambdas/shared/errors';
+import { startLocalHttpServer } from '../../local/http-server';
+import { maskReportPhones, type Report } from '../../tools/report-data';
+
+/** The local server's read routes (GET /report, GET /delivery-health): issue 11, item 12. */
+describe('local report routes', () => {
+  const dbError = 'invalid input syntax for type json: Token "\\u0000" is invalid. CONTEXT: JSON data, line 1: {"phone_number":"+919876543210"';
+  const routes = {
+    '/report': async () => ({ ok: true }),
+    '/broken': async () => {
+      throw new Error(dbError);
+    },
+    '/bad-query': async () => {
+      throw new RequestError(400, 'from and to must be ISO times');
+    },
+  };
+  const credentials = { ...NO_CREDENTIALS, sharedTokens: ['tok-new', 'tok-old'], metaAppSecrets: ['app-secret'] };
+
+  async function serve(extra: { allowedSourceCidrs?: string[] } = {}) {
+    const errors: string[] = [];
+    const server = await startLocalHttpServer({
+      port: 0,
+      webhook: async () => ({ statusCode: 200, body: '{}' }),
+      health: () => ({ status: 'ok' }),
+      routes,
+      authorizeRead: (headers) => authenticateReader(headers, credentials),
+      onRouteError: (path, error) => errors.push(`${path} ${JSON.stringify(error)}`),
+      ...extra,
+    });
+    return { ...server, errors };
+  }
+
+  describe('authentication: the shared token of /webhook, in X-Webhook-Token', () => {
+    let server: Awaited<ReturnType<typeof serve>>;
+    beforeAll(async () => (server = await serve()));
+    afterAll(() => server.close());
+    const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
+
+    it.each([
+      ['no token', {}],
+      ['a wrong token', { 'x-webhook-token': 'guess' }],
+      ['an empty token', { 'x-webhook-token': '' }],
+    ])('answers 401 to %s, before the route runs', async (_name, headers) => {
+      const response = await get('/report', headers);
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ error: 'missing or invalid X-Webhook-Token' });
+    });
+
+    it('answers with either token of a rotation', async () => {
+      for (const token of ['tok-new', 'tok-old']) {
+        const response = await get('/report', { 'x-webhook-token': token });
+        expect([response.status, await response.json()]).toEqual([200, { ok: true }]);
+      }
+    });
+
+    it('answers a database error with a fixed body, never its text, and logs it without the phone number', async () => {
+      const response = await get('/broken', { 'x-webhook-token': 'tok-new' });
+      expect(response.status).toBe(500);
+      expect(await response.text()).toBe(JSON.stringify({ error: 'internal error' }));
+      expect(server.errors).toHaveLength(1);
+      expect(server.errors[0]).toMatch(/^\/broken .*invalid input syntax/);
+      expect(server.errors[0]).not.toContain('9876543210');
+    });
+
+    it("answers a bad query with the route's fixed reason", async () => {
+      const response = await get('/bad-query', { 'x-webhook-token': 'tok-new' });
+      expect([response.status, await response.json()]).toEqual([400, { error: 'from and to must be ISO times' }]);
+    });
+  });
+
+  describe('source allow-list', () => {
+    let server: Awaited<ReturnType<typeof serve>>;
+    beforeAll(async () => (server = await serve({ allowedSourceCidrs: ['203.0.113.0/24'] })));
+    afterAll(() => server.close());
+
+    it.each(['/report', '/broken', '/health', '/webhook'])('refuses %s to a source outside the list with 403, even with the token', async (path) => {
+      const response = await fetch(`${server.url}${path}`, { headers: { 'x-webhook-token': 'tok-new' } });
+      expect(response.status).toBe(403);
+      expect(server.errors).toHaveLength(0);
+    });
+  });
+
+  it('runs open only when no credential is configured at all', () => {
+    expect(authenticateReader({}, NO_CREDENTIALS).ok).toBe(true);
+    // A signature secret alone gives the routes no token to check: they stay closed and say what is missing.
+    expect(authenticateReader({}, { ...NO_CREDENTIALS, metaAppSecrets: ['s'] })).toEqual({ ok: false, reason: expect.stringMatching(/WEBHOOK_SHARED_TOKEN/) });
+  });
+});
+
+describe('maskReportPhones', () => {
+  it('masks every phone number of the report and keeps everything else', () => {
+    const report = {
+      top_recipients: [{ phone_number: '+919876543210', messages: 3, read: 2, read_rate_percent: 66.7, avg_read_delay_minutes: 1 }],
+      resend: [{ message_id: 'wamid.1', phone_number: '+14155550123', campaign: 'c', sent_at: '2026-01-01T00:00:00.000Z', minutes_waiting: 12 }],
+      remind: [{ message_id: 'wamid.2', phone_number: null, campaign: null, delivered_at: '2026-01-01T00:00:00.000Z', hours_unread: 30 }],
+      by_campaign: [],
+    } as unknown as Report;
+    const masked = maskReportPhones(report);
+    expect(masked.top_recipients[0]).toEqual({ ...report.top_recipients[0], phone_number: '+91********10' });
+    expect(masked.resend[0]).toEqual({ ...report.resend[0], phone_number: '+14*******23' });
+    expect(masked.remind[0]?.phone_number).toBeNull();
+    expect(JSON.stringify(masked)).not.toMatch(/\d{5}/);
+  });
+});
