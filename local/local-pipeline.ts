@@ -4,6 +4,7 @@ import type { WebhookCredentials } from '../lambdas/domain/webhook-auth';
 import type { StatusTimeWindow } from '../lambdas/domain/timestamps';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
+import { OUTAGE_BACKOFF_MAX_SECONDS, type OutageBackoff } from '../lambdas/domain/outage-backoff';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
 import { safeError } from '../lambdas/shared/log-safe';
 import { logger, SERVICE_NAME } from '../lambdas/shared/powertools';
@@ -31,7 +32,10 @@ export interface LocalPipelineOptions {
   /** The stand-in for API Gateway's resource policy: other sources get 403 before the handler runs. */
   allowedSourceCidrs: string[];
   visibilityTimeoutMs: number;
+  /** Receives before the local DLQ; main.ts derives it from the outage tolerance (localOutageBackoff). */
   maxReceiveCount: number;
+  /** The queue's clock; tests pass a simulated one to play hours of outage backoff. @default Date.now */
+  now?: () => number;
   batchSize: number;
   concurrency: number;
   /** How far from the receipt a status time may be; `npm start` passes 30 days / 300 s unless configured. @default none */
@@ -45,6 +49,11 @@ export interface LocalPipeline {
   sqs: SqsEndpoint;
   poller: QueuePoller;
   close(): Promise<void>;
+}
+
+/** The deployed backoff over the local visibility timeout: from it, doubling, up to an hour. */
+export function localOutageBackoff(visibilityTimeoutMs: number): OutageBackoff {
+  return { baseSeconds: visibilityTimeoutMs / 1000, maxSeconds: OUTAGE_BACKOFF_MAX_SECONDS };
 }
 
 /**
@@ -61,6 +70,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     name: 'status-updates',
     visibilityTimeoutMs: options.visibilityTimeoutMs,
     maxReceiveCount: options.maxReceiveCount,
+    now: options.now,
   });
   const sqs = await startSqsEndpoint(queue);
   const sqsClient = new SQSClient({
@@ -82,7 +92,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     requireAuth: false,
   });
   const store = new SqlStatusStore(database);
-  const processStatusBatch = createStatusBatchProcessor({ store: () => store, logger, metrics });
+  // As deployed: while the database is down, the batch's messages wait longer before each receive (the local queue
+  // plays SQS's ChangeMessageVisibility), so a long outage costs delay, not dead letters.
+  const processStatusBatch = createStatusBatchProcessor({
+    store: () => store,
+    logger,
+    metrics,
+    outageRetries: { queue, backoff: localOutageBackoff(options.visibilityTimeoutMs) },
+  });
   const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
     batchSize: options.batchSize,
     concurrency: options.concurrency,

@@ -3,7 +3,8 @@ import * as z from 'zod';
 import { readEnv } from '../lambdas/shared/env';
 import { toWebhookCredentials, WebhookSecret } from '../lambdas/shared/secrets';
 import { sourceAllowList } from './http-server';
-import { startLocalPipeline } from './local-pipeline';
+import { outageToleranceSeconds, receivesToOutlast } from '../lambdas/domain/outage-backoff';
+import { localOutageBackoff, startLocalPipeline } from './local-pipeline';
 
 /** `npm start`: the whole pipeline on this machine. Every setting has a default; see README "Configuration". */
 const LocalEnv = z.object({
@@ -17,13 +18,31 @@ const LocalEnv = z.object({
     .default('')
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   QUEUE_VISIBILITY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().positive().default(5),
+  // Unset: the fewest receives whose outage backoff outlasts DATABASE_OUTAGE_TOLERANCE_HOURS, as in the stack.
+  QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().positive().optional(),
+  DATABASE_OUTAGE_TOLERANCE_HOURS: z.coerce.number().positive().max(72).default(6),
   PROCESSOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(10),
   PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   // The same window as the Lambda's (lambdas/shared/env.ts IngestEnv).
   MAX_STATUS_AGE_DAYS: z.coerce.number().int().positive().default(30),
   MAX_STATUS_AHEAD_SECONDS: z.coerce.number().int().positive().default(300),
-});
+})
+  .superRefine((env, ctx) => {
+    const backoff = localOutageBackoff(env.QUEUE_VISIBILITY_TIMEOUT_MS);
+    const tolerance = env.DATABASE_OUTAGE_TOLERANCE_HOURS * 3_600;
+    if (env.QUEUE_MAX_RECEIVE_COUNT !== undefined && outageToleranceSeconds(env.QUEUE_MAX_RECEIVE_COUNT, backoff) < tolerance) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['QUEUE_MAX_RECEIVE_COUNT'],
+        message: `backs off for less than DATABASE_OUTAGE_TOLERANCE_HOURS: use at least ${receivesToOutlast(tolerance, backoff)}, or leave it unset`,
+      });
+    }
+  })
+  .transform((env) => ({
+    ...env,
+    QUEUE_MAX_RECEIVE_COUNT:
+      env.QUEUE_MAX_RECEIVE_COUNT ?? receivesToOutlast(env.DATABASE_OUTAGE_TOLERANCE_HOURS * 3_600, localOutageBackoff(env.QUEUE_VISIBILITY_TIMEOUT_MS)),
+  }));
 
 async function main(): Promise<void> {
   // CloudWatch's EMF lines would drown the local log: off unless asked for.
