@@ -113,6 +113,16 @@ export class LocalQueue implements RetryQueue {
     return count;
   }
 
+  /** Every body still held, in the queue and in the DLQ (what a shutdown must keep: local/queue-spool.ts). */
+  contents(): { queued: string[]; deadLetters: string[] } {
+    return { queued: this.messages.map((m) => m.body), deadLetters: this.dead.map((m) => m.body) };
+  }
+
+  /** Puts a body straight into the DLQ (restoring a spool: dead letters stay dead until a redrive). */
+  addDeadLetter(body: string): void {
+    this.dead.push({ messageId: randomUUID(), body, md5: createHash('md5').update(body, 'utf8').digest('hex'), sentAt: this.now(), receiveCount: 0, visibleAt: 0 });
+  }
+
   nextVisibleAt(): number | undefined {
     return this.messages.reduce<number | undefined>((min, m) => (min === undefined || m.visibleAt < min ? m.visibleAt : min), undefined);
   }

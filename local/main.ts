@@ -12,6 +12,10 @@ const LocalEnv = z.object({
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.string().optional(),
   DATA_DIR: z.string().default('.data/pglite'),
+  // What a shutdown could not store is kept here and re-queued at the next start (local/queue-spool.ts).
+  SPOOL_FILE: z.string().min(1).default('.data/undelivered-statuses.json'),
+  // How long a shutdown keeps trying to store what is queued before it keeps the rest in SPOOL_FILE.
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
   ALLOWED_SOURCE_CIDRS: z
     .string()
@@ -63,19 +67,34 @@ async function main(): Promise<void> {
     maxReceiveCount: env.QUEUE_MAX_RECEIVE_COUNT,
     batchSize: env.PROCESSOR_BATCH_SIZE,
     concurrency: env.PROCESSOR_CONCURRENCY,
+    spoolFile: env.SPOOL_FILE,
     statusTimeWindow: { maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000, maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000 },
   });
   const where = env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : env.DATA_DIR === 'memory' ? 'embedded PGlite (in memory)' : `embedded PGlite in ${env.DATA_DIR}`;
   // The first line is read by tests and scripts: keep its shape.
   process.stdout.write(`listening on ${pipeline.url} (database: ${where})\n`);
   process.stdout.write(`  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health\n`);
+  if (pipeline.restored.messages + pipeline.restored.deadLetters > 0) {
+    process.stdout.write(`re-queued ${pipeline.restored.messages} queue messages and ${pipeline.restored.deadLetters} dead letters kept by the last shutdown in ${env.SPOOL_FILE}\n`);
+  }
 
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
-    await pipeline.poller.drained(5_000).catch(() => undefined);
-    await pipeline.close();
+    process.stdout.write(`shutting down: webhooks now get 503; storing what is queued (up to ${env.SHUTDOWN_DRAIN_MS} ms)\n`);
+    const report = await pipeline.shutdown(env.SHUTDOWN_DRAIN_MS);
+    // Said every time, so a person reading the terminal knows whether every 200 became a row.
+    if (report.unstored.messages === 0) process.stdout.write('shutdown: every accepted status was stored\n');
+    else {
+      process.stdout.write(
+        `shutdown: ${report.unstored.statuses} accepted statuses (${report.unstored.messages} queue messages) could not be stored; ` +
+          `kept in ${report.spoolFile}, re-queued at the next npm start\n`,
+      );
+    }
+    if (report.deadLetters.messages > 0) {
+      process.stdout.write(`shutdown: ${report.deadLetters.statuses} statuses in ${report.deadLetters.messages} dead letters kept in ${report.spoolFile}\n`);
+    }
     process.exit(0);
   };
   process.on('SIGINT', shutdown);
