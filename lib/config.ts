@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { AlarmSettings, CohortSettings, envName, settingProblems } from '../lambdas/domain/alert-settings';
 import { INGEST_TIMEOUT_SECONDS } from '../lambdas/domain/ingest-budget';
+import { OUTAGE_BACKOFF_MAX_SECONDS, outageToleranceSeconds, receivesToOutlast, type OutageBackoff } from '../lambdas/domain/outage-backoff';
 
 export { envName };
 
@@ -48,8 +49,16 @@ const ConfigShape = z.object({
   /** Statuses accepted in one webhook (Meta sends at most 1,000). */
   maxStatusesPerWebhook: int(1, 100_000).default(5_000),
 
-  /** Receives before a message moves to the dead-letter queue. */
-  maxReceiveCount: int(1, 1_000).default(5),
+  /**
+   * Receives before a message moves to the dead-letter queue. Unset: the fewest whose outage backoff outlasts
+   * `databaseOutageToleranceHours` (10 with the defaults); set: checked against it.
+   */
+  maxReceiveCount: int(1, 1_000).optional(),
+  /**
+   * Hours the database may be unreachable without a status reaching the dead-letter queue (they wait, backing off).
+   * At most 72: the queue keeps messages 4 days.
+   */
+  databaseOutageToleranceHours: z.coerce.number().positive().max(72).default(6),
   /** Days the dead-letter queue keeps messages (SQS allows at most 14). */
   dlqRetentionDays: int(1, 14).default(14),
 
@@ -88,6 +97,19 @@ const ConfigShape = z.object({
 
 export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
     for (const problem of settingProblems(config, config.alarms)) ctx.addIssue({ code: 'custom', ...problem });
+    const backoff = outageBackoff(config);
+    const tolerance = config.databaseOutageToleranceHours * 3_600;
+    if (config.maxReceiveCount !== undefined && outageToleranceSeconds(config.maxReceiveCount, backoff) < tolerance) {
+      const hours = (outageToleranceSeconds(config.maxReceiveCount, backoff) / 3_600).toFixed(2);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxReceiveCount'],
+        message:
+          `${config.maxReceiveCount} receives back off for ${hours} h, less than databaseOutageToleranceHours (${config.databaseOutageToleranceHours}): ` +
+          `a longer outage would dead-letter statuses. Use maxReceiveCount >= ${receivesToOutlast(tolerance, backoff)} ` +
+          `(or leave it unset), or lower databaseOutageToleranceHours`,
+      });
+    }
     if (config.processorBatchSize > 10 && config.processorBatchingWindowSeconds === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -95,8 +117,22 @@ export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
         message: 'SQS needs a batching window of at least 1 s for batches larger than 10',
       });
     }
-  });
+  })
+  .transform((config) => ({
+    ...config,
+    maxReceiveCount: config.maxReceiveCount ?? receivesToOutlast(config.databaseOutageToleranceHours * 3_600, outageBackoff(config)),
+  }));
 export type TrackerConfig = z.infer<typeof TrackerConfig>;
+
+/** The queue's visibility timeout: 6 × the processor's timeout, as AWS recommends for Lambda event sources. */
+export function queueVisibilityTimeoutSeconds(config: { processorTimeoutSeconds: number }): number {
+  return config.processorTimeoutSeconds * 6;
+}
+
+/** The waits between receives while the database is down: from the visibility timeout, doubling, up to an hour. */
+export function outageBackoff(config: { processorTimeoutSeconds: number }): OutageBackoff {
+  return { baseSeconds: queueVisibilityTimeoutSeconds(config), maxSeconds: OUTAGE_BACKOFF_MAX_SECONDS };
+}
 
 export const CONFIG_KEYS = Object.keys(ConfigShape.shape) as (keyof TrackerConfig)[];
 

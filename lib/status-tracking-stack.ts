@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cd
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { TrackerConfig } from './config';
+import { outageBackoff, queueVisibilityTimeoutSeconds, type TrackerConfig } from './config';
 import { AlertTopics } from './constructs/alert-topics';
 import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
@@ -43,7 +43,7 @@ export class StatusTrackingStack extends Stack {
     const webhookSecret = importSecret(this, 'WebhookSecret', config.webhookSecret, { configKey: 'webhookSecret', encryptionKey });
 
     this.statusQueue = new StatusQueue(this, 'StatusQueue', {
-      visibilityTimeout: Duration.seconds(config.processorTimeoutSeconds * 6),
+      visibilityTimeout: Duration.seconds(queueVisibilityTimeoutSeconds(config)),
       maxReceiveCount: config.maxReceiveCount,
       deadLetterRetention: Duration.days(config.dlqRetentionDays),
     });
@@ -66,6 +66,7 @@ export class StatusTrackingStack extends Stack {
       timeout: processorTimeout,
       memorySize: config.processorMemoryMb,
       logRetention,
+      outageBackoff: outageBackoff(config),
     });
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       handler: this.ingest.function,

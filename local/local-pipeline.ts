@@ -5,6 +5,7 @@ import { authenticateReader, type WebhookCredentials } from '../lambdas/domain/w
 import type { StatusTimeWindow } from '../lambdas/domain/timestamps';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
+import { OUTAGE_BACKOFF_MAX_SECONDS, type OutageBackoff } from '../lambdas/domain/outage-backoff';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
 import { RequestError } from '../lambdas/shared/errors';
 import { safeError } from '../lambdas/shared/log-safe';
@@ -21,6 +22,7 @@ import { startLocalHttpServer } from './http-server';
 import { LocalQueue } from './local-queue';
 import { applyMigrations } from './migrations';
 import { QueuePoller } from './queue-poller';
+import { countStatuses, readQueueSpool, removeQueueSpool, writeQueueSpool } from './queue-spool';
 import { startSqsEndpoint, type SqsEndpoint } from './sqs-endpoint';
 
 export interface LocalPipelineOptions {
@@ -35,7 +37,15 @@ export interface LocalPipelineOptions {
   /** The stand-in for API Gateway's resource policy: other sources get 403 before the handler runs. */
   allowedSourceCidrs: string[];
   visibilityTimeoutMs: number;
+  /** Receives before the local DLQ; main.ts derives it from the outage tolerance (localOutageBackoff). */
   maxReceiveCount: number;
+  /** The queue's clock; tests pass a simulated one to play hours of outage backoff. @default Date.now */
+  now?: () => number;
+  /**
+   * Where a shutdown keeps what it could not store, re-queued at the next start (local/queue-spool.ts).
+   * @default none: nothing is kept (tests)
+   */
+  spoolFile?: string;
   batchSize: number;
   concurrency: number;
   /** How far from the receipt a status time may be; `npm start` passes 30 days / 300 s unless configured. @default none */
@@ -52,13 +62,34 @@ function cohortWindows(params: URLSearchParams) {
   }
 }
 
+/** What a shutdown stored and what it kept for the next start. */
+export interface ShutdownReport {
+  /** Queue messages, and the statuses in them, that could not be stored before the deadline. */
+  unstored: { messages: number; statuses: number };
+  deadLetters: { messages: number; statuses: number };
+  /** Where they were kept, when there was anything to keep and a spool file is configured. */
+  spoolFile?: string;
+}
+
 export interface LocalPipeline {
   url: string;
   database: SqlExecutor;
   queue: LocalQueue;
   sqs: SqsEndpoint;
   poller: QueuePoller;
+  /** Queue messages and dead letters re-queued from the spool at start. */
+  restored: { messages: number; deadLetters: number };
+  /**
+   * Stops accepting webhooks (503: the provider retries elsewhere or later), stores what it can within `drainMs`,
+   * keeps the rest in the spool file, and closes everything.
+   */
+  shutdown(drainMs: number): Promise<ShutdownReport>;
   close(): Promise<void>;
+}
+
+/** The deployed backoff over the local visibility timeout: from it, doubling, up to an hour. */
+export function localOutageBackoff(visibilityTimeoutMs: number): OutageBackoff {
+  return { baseSeconds: visibilityTimeoutMs / 1000, maxSeconds: OUTAGE_BACKOFF_MAX_SECONDS };
 }
 
 /**
@@ -75,7 +106,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     name: 'status-updates',
     visibilityTimeoutMs: options.visibilityTimeoutMs,
     maxReceiveCount: options.maxReceiveCount,
+    now: options.now,
   });
+  // What the last shutdown could not store, back in the queue before anything new arrives.
+  const spooled = options.spoolFile ? readQueueSpool(options.spoolFile) : undefined;
+  for (const body of spooled?.queued ?? []) queue.send(body);
+  for (const body of spooled?.dead_letters ?? []) queue.addDeadLetter(body);
+  if (options.spoolFile && spooled) removeQueueSpool(options.spoolFile);
+  const restored = { messages: spooled?.queued.length ?? 0, deadLetters: spooled?.dead_letters.length ?? 0 };
   const sqs = await startSqsEndpoint(queue);
   const sqsClient = new SQSClient({
     endpoint: sqs.endpoint,
@@ -96,7 +134,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     requireAuth: false,
   });
   const store = new SqlStatusStore(database);
-  const processStatusBatch = createStatusBatchProcessor({ store: () => store, logger, metrics });
+  // As deployed: while the database is down, the batch's messages wait longer before each receive (the local queue
+  // plays SQS's ChangeMessageVisibility), so a long outage costs delay, not dead letters.
+  const processStatusBatch = createStatusBatchProcessor({
+    store: () => store,
+    logger,
+    metrics,
+    outageRetries: { queue, backoff: localOutageBackoff(options.visibilityTimeoutMs) },
+  });
   const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
     batchSize: options.batchSize,
     concurrency: options.concurrency,
@@ -106,9 +151,22 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
   // The embedded database belongs to this process: the operator tools read it through these routes.
   const reports = sourceFromExecutor(database, 'the local database');
+  // Shutting down: webhooks get 503 (never a 200 for a status this process may not keep); those already being
+  // ingested finish first, so that their messages are in the queue when it is drained and spooled.
+  let closing = false;
+  let ingesting = 0;
+  const webhook: typeof ingest = async (event) => {
+    if (closing) return { statusCode: 503, headers: { 'content-type': 'application/json', 'retry-after': '30' }, body: JSON.stringify({ error: 'shutting down' }) };
+    ingesting++;
+    try {
+      return await ingest(event);
+    } finally {
+      ingesting--;
+    }
+  };
   const http = await startLocalHttpServer({
     port: options.port,
-    webhook: ingest,
+    webhook,
     allowedSourceCidrs: options.allowedSourceCidrs,
     health: () => ({ status: 'ok', database: database.kind, queue: queue.stats() }),
     // The same credentials as /webhook (a shared token in X-Webhook-Token) and, in the server, the same allow-list.
@@ -127,18 +185,45 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     },
   });
 
+  const close = async () => {
+    await http.close();
+    await poller.stop();
+    await sqs.close();
+    sqsClient.destroy();
+    await database.close();
+  };
+
   return {
     url: http.url,
     database,
     queue,
     sqs,
     poller,
-    async close() {
-      await http.close();
-      await poller.stop();
-      await sqs.close();
-      sqsClient.destroy();
-      await database.close();
+    restored,
+    async shutdown(drainMs) {
+      closing = true;
+      const deadline = Date.now() + drainMs;
+      while (ingesting > 0 && Date.now() < deadline) await sleep(10);
+      // One more try for everything, now: a message waiting out an outage backoff would otherwise not be tried.
+      queue.expireVisibility();
+      poller.wake();
+      await poller.drained(Math.max(0, deadline - Date.now())).catch(() => undefined);
+      // A batch still in a database call past the deadline is kept too: applying it twice changes nothing.
+      await Promise.race([poller.stop(), sleep(Math.max(0, deadline - Date.now()))]);
+      const { queued, deadLetters } = queue.contents();
+      const report: ShutdownReport = {
+        unstored: { messages: queued.length, statuses: countStatuses(queued) },
+        deadLetters: { messages: deadLetters.length, statuses: countStatuses(deadLetters) },
+      };
+      if (options.spoolFile && queued.length + deadLetters.length > 0) {
+        writeQueueSpool(options.spoolFile, { queued, dead_letters: deadLetters });
+        report.spoolFile = options.spoolFile;
+      }
+      await close();
+      return report;
     },
+    close,
   };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
+import type { RetryDelay, RetryQueue } from '../lambdas/processor/retry-queue';
 
 /**
  * An in-memory queue with the SQS semantics the pipeline relies on: a received message is invisible for the
@@ -12,6 +13,8 @@ export interface LocalQueueOptions {
   visibilityTimeoutMs?: number;
   /** Receives before a message moves to the DLQ. @default 5 */
   maxReceiveCount?: number;
+  /** Milliseconds since the epoch; tests pass a simulated clock to play hours of backoff in seconds. @default Date.now */
+  now?: () => number;
 }
 
 interface StoredMessage {
@@ -24,11 +27,12 @@ interface StoredMessage {
   receiptHandle?: string;
 }
 
-export class LocalQueue {
+export class LocalQueue implements RetryQueue {
   readonly name: string;
   readonly arn: string;
   readonly visibilityTimeoutMs: number;
   readonly maxReceiveCount: number;
+  readonly now: () => number;
   private messages: StoredMessage[] = [];
   private readonly dead: StoredMessage[] = [];
   private readonly listeners = new Set<() => void>();
@@ -38,6 +42,7 @@ export class LocalQueue {
     this.arn = `arn:aws:sqs:local:000000000000:${options.name}`;
     this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
     this.maxReceiveCount = options.maxReceiveCount ?? 5;
+    this.now = options.now ?? Date.now;
   }
 
   send(body: string): { messageId: string; md5: string } {
@@ -45,7 +50,7 @@ export class LocalQueue {
       messageId: randomUUID(),
       body,
       md5: createHash('md5').update(body, 'utf8').digest('hex'),
-      sentAt: Date.now(),
+      sentAt: this.now(),
       receiveCount: 0,
       visibleAt: 0,
     };
@@ -61,7 +66,7 @@ export class LocalQueue {
   }
 
   /** Receives up to `max` visible messages as Lambda SQS records, hiding them for the visibility timeout. */
-  receive(max: number, now = Date.now()): SQSRecord[] {
+  receive(max: number, now = this.now()): SQSRecord[] {
     const records: SQSRecord[] = [];
     for (const message of [...this.messages]) {
       if (records.length >= max) break;
@@ -78,6 +83,17 @@ export class LocalQueue {
       records.push(this.toRecord(message));
     }
     return records;
+  }
+
+  /** SQS ChangeMessageVisibility: hides each received message for its delay from now (the processor's outage backoff). */
+  async delayRetries(delays: readonly RetryDelay[]): Promise<void> {
+    const now = this.now();
+    for (const delay of delays) {
+      const message = this.messages.find((m) => m.receiptHandle === delay.receiptHandle);
+      // SQS refuses a stale receipt handle: the message was deleted or received again meanwhile.
+      if (!message) throw new Error(`ChangeMessageVisibility: receipt handle of ${delay.messageId} is not valid`);
+      message.visibleAt = now + delay.delaySeconds * 1000;
+    }
   }
 
   delete(receiptHandle: string): void {
@@ -97,11 +113,21 @@ export class LocalQueue {
     return count;
   }
 
+  /** Every body still held, in the queue and in the DLQ (what a shutdown must keep: local/queue-spool.ts). */
+  contents(): { queued: string[]; deadLetters: string[] } {
+    return { queued: this.messages.map((m) => m.body), deadLetters: this.dead.map((m) => m.body) };
+  }
+
+  /** Puts a body straight into the DLQ (restoring a spool: dead letters stay dead until a redrive). */
+  addDeadLetter(body: string): void {
+    this.dead.push({ messageId: randomUUID(), body, md5: createHash('md5').update(body, 'utf8').digest('hex'), sentAt: this.now(), receiveCount: 0, visibleAt: 0 });
+  }
+
   nextVisibleAt(): number | undefined {
     return this.messages.reduce<number | undefined>((min, m) => (min === undefined || m.visibleAt < min ? m.visibleAt : min), undefined);
   }
 
-  stats(now = Date.now()): { visible: number; inFlight: number; deadLetters: number } {
+  stats(now = this.now()): { visible: number; inFlight: number; deadLetters: number } {
     const visible = this.messages.filter((m) => m.visibleAt <= now).length;
     return { visible, inFlight: this.messages.length - visible, deadLetters: this.dead.length };
   }
@@ -115,7 +141,7 @@ export class LocalQueue {
         ApproximateReceiveCount: String(message.receiveCount),
         SentTimestamp: String(message.sentAt),
         SenderId: 'local',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
+        ApproximateFirstReceiveTimestamp: String(this.now()),
       },
       messageAttributes: {},
       md5OfBody: message.md5,

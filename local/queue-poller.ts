@@ -43,6 +43,24 @@ export class QueuePoller {
     await Promise.all(this.workers.splice(0));
   }
 
+  /** Makes every idle worker look at the queue now (after a simulated clock moved, for instance). */
+  wake(): void {
+    this.wakeAll();
+  }
+
+  /**
+   * Resolves when no message is visible and no batch is being handled (messages waiting out a backoff may remain),
+   * or rejects after `timeoutMs` of real time.
+   */
+  async settled(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.queue.stats().visible === 0 && this.inFlight === 0) return;
+      if (Date.now() > deadline) throw new Error(`queue not settled: ${this.queue.stats().visible} visible`);
+      await sleep(10);
+    }
+  }
+
   /** Resolves when nothing is visible or in flight, or rejects after `timeoutMs`. */
   async drained(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -61,12 +79,13 @@ export class QueuePoller {
         await this.idle();
         continue;
       }
-      if (records.length < (this.options.batchSize ?? 10) && (this.options.batchingWindowMs ?? 20) > 0) {
-        await sleep(this.options.batchingWindowMs ?? 20);
-        records.push(...this.queue.receive((this.options.batchSize ?? 10) - records.length));
-      }
+      // Counted from the receive on, so that settled() never sees a received batch as neither visible nor handled.
       this.inFlight++;
       try {
+        if (records.length < (this.options.batchSize ?? 10) && (this.options.batchingWindowMs ?? 20) > 0) {
+          await sleep(this.options.batchingWindowMs ?? 20);
+          records.push(...this.queue.receive((this.options.batchSize ?? 10) - records.length));
+        }
         const response = await this.handler({ Records: records });
         const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         for (const record of records) if (!failed.has(record.messageId)) this.queue.delete(record.receiptHandle);
@@ -85,7 +104,7 @@ export class QueuePoller {
 
   private idle(): Promise<void> {
     const next = this.queue.nextVisibleAt();
-    const wait = next === undefined ? 1_000 : Math.min(1_000, Math.max(5, next - Date.now()));
+    const wait = next === undefined ? 1_000 : Math.min(1_000, Math.max(5, next - this.queue.now()));
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -4,7 +4,8 @@ import type { LocalQueue } from './local-queue';
 
 /**
  * A loopback HTTP endpoint that speaks the part of SQS's JSON protocol the ingest handler uses (SendMessageBatch,
- * SendMessage), so the real AWS SDK client and the real SqsStatusQueue run locally unchanged.
+ * SendMessage) and the processor's outage backoff uses (ChangeMessageVisibilityBatch), so the real AWS SDK client,
+ * SqsStatusQueue and SqsRetryQueue run locally unchanged.
  *
  * It holds the sender to SQS's limits, answering as SQS does (error types the SDK maps to its exception classes):
  * 1 to 10 entries per batch (`EmptyBatchRequest`, `TooManyEntriesInBatchRequest`), distinct entry ids of at most
@@ -167,6 +168,31 @@ export async function startSqsEndpoint(queue: LocalQueue, options: SqsEndpointOp
       const { messageId, md5 } = queue.send(text);
       call.queued = 1;
       return reply(200, { MessageId: messageId, MD5OfMessageBody: md5 });
+    }
+    if (target === 'ChangeMessageVisibilityBatch') {
+      // The processor's outage backoff (lambdas/processor/retry-queue.ts), with SQS's limits.
+      const entries = (Array.isArray(input.Entries) ? input.Entries : []) as { Id?: unknown; ReceiptHandle?: unknown; VisibilityTimeout?: unknown }[];
+      call.entries = entries.length;
+      if (entries.length === 0) return refuse('EmptyBatchRequest', 'There should be at least one ChangeMessageVisibilityBatchRequestEntry in the request.');
+      if (entries.length > 10) return refuse('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
+      const successful: { Id: string }[] = [];
+      const failed: { Id: string; Code: string; Message: string; SenderFault: boolean }[] = [];
+      for (const entry of entries) {
+        const id = String(entry.Id);
+        const seconds = Number(entry.VisibilityTimeout);
+        if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200) {
+          failed.push({ Id: id, Code: 'InvalidParameterValue', Message: 'VisibilityTimeout must be an integer from 0 to 43200', SenderFault: true });
+          continue;
+        }
+        try {
+          await queue.delayRetries([{ messageId: id, receiptHandle: String(entry.ReceiptHandle), delaySeconds: seconds }]);
+          successful.push({ Id: id });
+        } catch {
+          failed.push({ Id: id, Code: 'ReceiptHandleIsInvalid', Message: 'The input receipt handle is invalid.', SenderFault: true });
+        }
+      }
+      call.failed = failed.map((f) => ({ id: f.Id, code: f.Code, senderFault: f.SenderFault }));
+      return reply(200, { Successful: successful, Failed: failed });
     }
     return refuse('UnsupportedOperation', `${target} is not served locally`);
   });

@@ -1,12 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { ProcessorEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';
 import { tracer } from '../shared/tracer';
 import { lazySupabaseStore } from '../shared/supabase-store';
 import { createStatusBatchProcessor } from './process-status-batch';
+import { SqsRetryQueue } from './retry-queue';
 
 // Module scope: config is read once per cold start; the client is created on first use and then reused.
 const env = readEnv(ProcessorEnv);
@@ -15,6 +17,10 @@ const processStatusBatch = createStatusBatchProcessor({
   store: lazySupabaseStore(env),
   logger,
   metrics,
+  outageRetries: {
+    queue: new SqsRetryQueue(new SQSClient({}), env.QUEUE_URL),
+    backoff: { baseSeconds: env.OUTAGE_BACKOFF_BASE_SECONDS, maxSeconds: env.OUTAGE_BACKOFF_MAX_SECONDS },
+  },
 });
 
 /** SQS event source (ReportBatchItemFailures) -> processor. */

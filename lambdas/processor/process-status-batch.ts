@@ -8,7 +8,9 @@ import type { StatusUpdate } from '../domain/status-update';
 import { isDataError, type AppliedChange, type StatusStore } from '../store/status-store';
 import { METRIC } from '../shared/metric-names';
 import { safeError } from '../shared/log-safe';
+import { outageRetryDelaySeconds, type OutageBackoff } from '../domain/outage-backoff';
 import { applyIsolatingDataErrors } from './isolate-data-errors';
+import type { RetryQueue } from './retry-queue';
 
 export interface ProcessorDependencies {
   /** Resolved lazily so a cold start does not open a connection before the first batch needs it. */
@@ -18,6 +20,12 @@ export interface ProcessorDependencies {
   metrics: Metrics;
   /** Milliseconds on a monotonic clock, for call durations (the alert simulator passes its own). */
   clock?: () => number;
+  /**
+   * When the database is unreachable, the batch's messages are hidden for a doubling wait (outage-backoff.ts) so that
+   * `maxReceiveCount` receives outlast a long outage. Without it, SQS's visibility timeout alone sets the pace and an
+   * outage longer than maxReceiveCount × that timeout dead-letters everything.
+   */
+  outageRetries?: { queue: RetryQueue; backoff: OutageBackoff };
 }
 
 /** A record whose body is not a queue message this version understands: it fails alone (retry, then DLQ). */
@@ -54,8 +62,9 @@ interface RecordedUpdate {
  * partial batch response. A record that cannot be parsed is reported in `batchItemFailures` (SQS retries it, then
  * moves it to the DLQ). When the database refuses the call for the data of some updates (SQLSTATE class 22, 23 or
  * 54), the batch is bisected: every update that can be stored is stored, and only the records holding an update
- * that fails even alone are reported, each with the reason logged. Any other database error throws, so the whole
- * batch returns to the queue and nothing is lost.
+ * that fails even alone are reported, each with the reason logged. Any other database error (the database
+ * unreachable) throws, so the whole batch returns to the queue and nothing is lost; with `outageRetries`, its messages
+ * first get a doubling wait before their next receive, so that a long outage costs delay, not dead letters.
  */
 export function createStatusBatchProcessor(deps: ProcessorDependencies) {
   const { logger, metrics } = deps;
@@ -77,6 +86,31 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     }
     return parsed.data;
   };
+
+  /**
+   * The database is unreachable: hides every message that holds statuses for a wait that doubles with its receive
+   * count. Records that failed for their own reasons (not a status message) are left out: they keep the queue's plain
+   * visibility timeout and reach the DLQ after maxReceiveCount receives, without waiting out an outage backoff.
+   * A failure here only costs the backoff (the message returns after the plain timeout): logged, never thrown.
+   */
+  async function backOff(records: readonly SQSRecord[]): Promise<void> {
+    const retries = deps.outageRetries;
+    if (!retries || records.length === 0) return;
+    const delays = records.map((record) => ({
+      messageId: record.messageId,
+      receiptHandle: record.receiptHandle,
+      delaySeconds: outageRetryDelaySeconds(Number(record.attributes.ApproximateReceiveCount), retries.backoff),
+    }));
+    try {
+      await retries.queue.delayRetries(delays);
+      logger.warn('database unreachable: the batch waits before its next receive', {
+        records: records.length,
+        delaySeconds: [...new Set(delays.map((d) => d.delaySeconds))],
+      });
+    } catch (error) {
+      logger.error('the backoff could not be set; the batch returns after the visibility timeout', { error: safeError(error) });
+    }
+  }
 
   /** Applies the updates, bisecting around those the database refuses; returns the ids of the records to fail. */
   async function applyAndMeasure(recorded: RecordedUpdate[], records: number, correlationIds: string[]): Promise<Set<string>> {
@@ -140,11 +174,14 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     const outcomes = await processor.process();
 
     const recorded: RecordedUpdate[] = [];
+    const parsedRecords: SQSRecord[] = [];
     const correlationIds = new Set<string>();
     for (const outcome of outcomes) {
       if (outcome[0] !== 'success') continue;
       const message = outcome[1] as QueueMessage;
-      const recordId = (outcome[2] as SQSRecord).messageId;
+      const record = outcome[2] as SQSRecord;
+      const recordId = record.messageId;
+      parsedRecords.push(record);
       message.statuses.forEach((update, index) => recorded.push({ update, recordId, index }));
       if (message.correlation_id) correlationIds.add(message.correlation_id);
     }
@@ -156,6 +193,9 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     let unstorable = new Set<string>();
     try {
       if (recorded.length > 0) unstorable = await applyAndMeasure(recorded, event.Records.length, [...correlationIds]);
+    } catch (error) {
+      if (error instanceof BatchNotStoredError) await backOff(parsedRecords);
+      throw error;
     } finally {
       const poison = processor.errors.length + unstorable.size;
       if (poison) metrics.addMetric(METRIC.PoisonRecords, MetricUnit.Count, poison);

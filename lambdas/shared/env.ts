@@ -32,11 +32,23 @@ export const IngestEnv = z.object({
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
-/** The processor needs the Supabase secret's id; SUPABASE_URL + key directly are for runs outside AWS only. */
-export const ProcessorEnv = z.union([
-  z.object({ SUPABASE_SECRET_ID: z.string().min(1) }),
-  z.object({ SUPABASE_URL: z.url(), SUPABASE_SERVICE_ROLE_KEY: z.string().min(1) }),
-]);
+/**
+ * The processor needs the Supabase secret's id (SUPABASE_URL + key directly are for runs outside AWS only), its
+ * queue's URL and the outage backoff the stack checked against maxReceiveCount (lambdas/domain/outage-backoff.ts).
+ */
+export const ProcessorEnv = z
+  .union([
+    z.object({ SUPABASE_SECRET_ID: z.string().min(1) }),
+    z.object({ SUPABASE_URL: z.url(), SUPABASE_SERVICE_ROLE_KEY: z.string().min(1) }),
+  ])
+  .and(
+    z.object({
+      QUEUE_URL: z.url(),
+      /** The queue's visibility timeout: the first wait after a receive fails with the database down. */
+      OUTAGE_BACKOFF_BASE_SECONDS: z.coerce.number().int().positive(),
+      OUTAGE_BACKOFF_MAX_SECONDS: z.coerce.number().int().positive(),
+    }),
+  );
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
 
 /**

@@ -5,6 +5,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import type { OutageBackoff } from '../../lambdas/domain/outage-backoff';
 import { TrackerFunction } from './tracker-function';
 
 export interface StatusProcessorProps {
@@ -21,9 +22,14 @@ export interface StatusProcessorProps {
   /** @default 512 */
   readonly memorySize?: number;
   readonly logRetention: RetentionDays;
+  /** The waits between receives while the database is down; checked against the queue's maxReceiveCount by the config. */
+  readonly outageBackoff: OutageBackoff;
 }
 
-/** The processor function fed by the queue, with partial batch failures; may read only the Supabase secret. */
+/**
+ * The processor function fed by the queue, with partial batch failures; may read only the Supabase secret, consume its
+ * queue and delay its messages' next receive while the database is down.
+ */
 export class StatusProcessor extends Construct {
   public readonly function: TrackerFunction;
   public readonly eventSource: SqsEventSource;
@@ -37,15 +43,23 @@ export class StatusProcessor extends Construct {
       timeout: props.timeout,
       logRetention: props.logRetention,
       tracing: Tracing.ACTIVE,
-      environment: { SUPABASE_SECRET_ID: props.supabaseSecret.secretArn },
+      environment: {
+        SUPABASE_SECRET_ID: props.supabaseSecret.secretArn,
+        QUEUE_URL: props.queue.queueUrl,
+        OUTAGE_BACKOFF_BASE_SECONDS: String(props.outageBackoff.baseSeconds),
+        OUTAGE_BACKOFF_MAX_SECONDS: String(props.outageBackoff.maxSeconds),
+      },
     });
     props.supabaseSecret.grantRead(this.function);
+
     this.eventSource = new SqsEventSource(props.queue, {
       batchSize: props.batchSize ?? 10,
       maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
       reportBatchItemFailures: true,
       maxConcurrency: props.maxConcurrency ?? 5,
     });
+    // The event source grants the queue's consume actions (grantConsumeMessages), sqs:ChangeMessageVisibility among
+    // them: all the outage backoff (ChangeMessageVisibilityBatch) needs. A second grant would only repeat it.
     this.function.addEventSource(this.eventSource);
   }
 }

@@ -67,6 +67,9 @@ describe('Lambda bundles', () => {
         SUPABASE_SECRET_ID: 'tracker/supabase',
         POWERTOOLS_TRACE_ENABLED: 'false',
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        QUEUE_URL: sqs.queueUrl,
+        OUTAGE_BACKOFF_BASE_SECONDS: '180',
+        OUTAGE_BACKOFF_MAX_SECONDS: '3600',
       });
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
       expect(await readRow(db.executor, `wamid.proc-${label}`)).toMatchObject({ current_status: 'read' });

@@ -88,11 +88,11 @@ describe('StatusTrackingStack', () => {
   });
 
   describe('queue', () => {
-    it('encrypts both queues, dead-letters after 5 receives, keeps dead letters 14 days', () => {
+    it('encrypts both queues, dead-letters after 11 receives (6 h of outage backoff), keeps dead letters 14 days', () => {
       template.hasResourceProperties('AWS::SQS::Queue', {
         SqsManagedSseEnabled: true,
         VisibilityTimeout: 180,
-        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 11 },
       });
       template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
     });
@@ -143,6 +143,23 @@ describe('StatusTrackingStack', () => {
       expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/supabase-??????');
       expect(JSON.stringify(secret?.Resource)).not.toContain('webhook');
     });
+
+    it('delays the next receive on its own queue only, with the backoff the config checked', () => {
+      const statements = statementsOf(template, 'ProcessorFunctionServiceRole');
+      const visibility = statements.filter((s) => [s.Action].flat().includes('sqs:ChangeMessageVisibility'));
+      expect(visibility.length).toBeGreaterThan(0);
+      for (const statement of visibility) expect(statement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StatusQueue[0-9A-F]{8}$/), 'Arn'] });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            QUEUE_URL: { Ref: Match.stringLikeRegexp('^StatusQueue[0-9A-F]{8}$') },
+            OUTAGE_BACKOFF_BASE_SECONDS: '180',
+            OUTAGE_BACKOFF_MAX_SECONDS: '3600',
+            SUPABASE_SECRET_ID: Match.anyValue(),
+          }),
+        },
+      });
+    });
   });
 
   it('never holds a secret value: only Secrets Manager ids reach the functions', () => {
@@ -182,7 +199,7 @@ describe('StatusTrackingStack', () => {
 
   it('applies the configuration', () => {
     const custom = synth({
-      maxReceiveCount: '8',
+      maxReceiveCount: '10',
       processorTimeoutSeconds: 60,
       processorBatchSize: 50,
       processorBatchingWindowSeconds: 5,
@@ -191,7 +208,7 @@ describe('StatusTrackingStack', () => {
       apiBurstLimit: 400,
       requireWebhookAuth: 'false',
     }).template;
-    custom.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }) });
+    custom.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.objectLike({ maxReceiveCount: 10 }) });
     custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, MaximumBatchingWindowInSeconds: 5, ScalingConfig: { MaximumConcurrency: 3 } });
     custom.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 })]) });
     custom.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ REQUIRE_WEBHOOK_AUTH: 'false' }) } });
@@ -218,12 +235,26 @@ describe('cdk-nag AwsSolutionsChecks', () => {
 
 describe('loadConfig', () => {
   it('uses the defaults with nothing set', () => {
-    expect(loadConfig(() => undefined, {})).toMatchObject({ maxReceiveCount: 5, requireWebhookAuth: true, allowedSourceCidrs: [] });
+    expect(loadConfig(() => undefined, {})).toMatchObject({ maxReceiveCount: 11, databaseOutageToleranceHours: 6, requireWebhookAuth: true, allowedSourceCidrs: [] });
+  });
+
+  it('derives maxReceiveCount from the outage tolerance and the visibility timeout when it is unset', () => {
+    // 360 s doubling to 1 h: 360+720+1440+2880 = 5400 s, then 3600 s a wait: 4 + 11 waits, so 16 receives for 12 h.
+    expect(loadConfig((key) => ({ databaseOutageToleranceHours: 12, processorTimeoutSeconds: 60 })[key], {}).maxReceiveCount).toBe(16);
+    expect(loadConfig((key) => ({ databaseOutageToleranceHours: 0.25 })[key], {}).maxReceiveCount).toBe(4);
+  });
+
+  it('refuses a maxReceiveCount whose backoff does not outlast databaseOutageToleranceHours, naming both keys', () => {
+    expect(() => loadConfig((key) => ({ maxReceiveCount: 5 })[key], {})).toThrow(
+      /maxReceiveCount \(context key "maxReceiveCount"\): 5 receives back off for 0\.75 h, less than databaseOutageToleranceHours \(6\).*maxReceiveCount >= 11/,
+    );
+    expect(() => loadConfig(() => undefined, { MAX_RECEIVE_COUNT: '10' })).toThrow(/environment variable MAX_RECEIVE_COUNT/);
+    expect(loadConfig((key) => ({ maxReceiveCount: 5, databaseOutageToleranceHours: 0.75 })[key], {}).maxReceiveCount).toBe(5);
   });
 
   it('lets the environment override the context', () => {
-    const config = loadConfig((key) => (key === 'maxReceiveCount' ? 7 : undefined), { MAX_RECEIVE_COUNT: '9' });
-    expect(config.maxReceiveCount).toBe(9);
+    const config = loadConfig((key) => (key === 'maxReceiveCount' ? 11 : undefined), { MAX_RECEIVE_COUNT: '12' });
+    expect(config.maxReceiveCount).toBe(12);
   });
 
   it.each([

@@ -27,6 +27,14 @@ describe('alert scenarios: incidents and quiet times', () => {
     for (const name of ['quiet-day', 'provider-stops-at-night']) expect(runs.find((r) => r.name === name)!.fired).toEqual([]);
   });
 
+  it('a database outage of 30 minutes or 6 hours dead-letters nothing and stores the statuses afterwards', () => {
+    for (const name of ['database-down', 'database-down-6h']) {
+      const run = runs.find((r) => r.name === name)!;
+      expect({ name, deadLettered: run.deadLettered, deadLettersAlarm: run.fired.some((f) => f.alarm === 'deadLetters') }).toEqual({ name, deadLettered: 0, deadLettersAlarm: false });
+      expect(run.statusesStored).toBeGreaterThan(0);
+    }
+  });
+
   it('the refused-webhooks scenario really refused: every webhook after the onset got 4xx', () => {
     const run = runs.find((r) => r.name === 'webhooks-refused')!;
     expect(run.refused).toBeGreaterThan(run.requests / 2);

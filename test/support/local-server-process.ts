@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -6,6 +8,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 export interface LocalServerProcess {
   url: string;
   output: () => string;
+  /** SIGTERM to the process group; resolves when every process of it is gone (its output closed). */
   stop(): Promise<void>;
 }
 
@@ -13,11 +16,14 @@ export interface LocalServerProcess {
 export async function startLocalServerProcess(env: Record<string, string>): Promise<LocalServerProcess> {
   const child: ChildProcess = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'WARN', ...env },
+    // A spool of its own unless the test names one: a shutdown must never hand its queue to another test's server.
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'WARN', SPOOL_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'spool-')), 'spool.json'), ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let closed = false;
+  child.once('close', () => (closed = true));
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -40,8 +46,10 @@ export async function startLocalServerProcess(env: Record<string, string>): Prom
     url,
     output: () => output,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (closed) return;
+      // 'close', not 'exit': npm exits on the signal at once, the server (its child, holding the same pipes) only
+      // once its shutdown is done, and what it says then is part of the output.
+      const exited = new Promise((resolve) => child.once('close', resolve));
       process.kill(-(child.pid ?? 0), 'SIGTERM');
       await exited;
     },

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
+import type { RetryQueue } from '../../lambdas/processor/retry-queue';
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { DEFAULT_STATUS_TIME_WINDOW } from '../../lambdas/domain/timestamps';
@@ -120,11 +121,22 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
     // As deployed: statuses implausibly far from their receipt are refused (receipt = the simulated arrival).
     statusTimeWindow: DEFAULT_STATUS_TIME_WINDOW,
   });
+  // ChangeMessageVisibility on the simulated queue: the processor's outage backoff (receipt handle = message id).
+  const retryQueue: RetryQueue = {
+    async delayRetries(delays) {
+      const byId = new Map(delays.map((d) => [d.receiptHandle, d.delaySeconds]));
+      for (const message of queue) {
+        const seconds = byId.get(message.id);
+        if (seconds !== undefined) message.visibleAt = now + seconds * 1000;
+      }
+    },
+  };
   const processor = createStatusBatchProcessor({
     store: () => database,
     logger: silent,
     metrics: new CapturingMetrics(model.serviceNames.processor, emfSink),
     clock: () => clockMs,
+    outageRetries: { queue: retryQueue, backoff: model.processor.outageBackoff },
   });
   const alertNotifications: Notification[] = [];
   const sweep = createSweeper({
@@ -180,8 +192,16 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
     const invocations = model.processor.maxConcurrency * Math.max(1, Math.floor(MINUTE / Math.max(callMs, 100)));
     // A failed message stays invisible for the visibility timeout (minutes), so what is visible now is all this
     // minute's invocations can receive.
-    const visible = queue.filter((m) => m.visibleAt <= now);
     const done = new Set<QueuedMessage>();
+    // SQS's redrive policy: the receive after the maxReceiveCount-th moves the message to the DLQ, untried.
+    const visible: QueuedMessage[] = [];
+    for (const message of queue) {
+      if (message.visibleAt > now) continue;
+      if (message.receives >= model.queue.maxReceiveCount) {
+        done.add(message);
+        deadLetters.push(message);
+      } else visible.push(message);
+    }
     for (let i = 0; i < invocations && i * model.processor.batchSize < visible.length; i++) {
       const batch = visible.slice(i * model.processor.batchSize, (i + 1) * model.processor.batchSize);
       for (const message of batch) {
@@ -201,9 +221,6 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
         if (!failedIds.has(message.id)) {
           done.add(message);
           statusesStored += (JSON.parse(message.body) as { statuses: unknown[] }).statuses.length;
-        } else if (message.receives >= model.queue.maxReceiveCount) {
-          done.add(message);
-          deadLetters.push(message);
         }
       }
     }

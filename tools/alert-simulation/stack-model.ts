@@ -2,6 +2,7 @@ import { App, type CfnResource } from 'aws-cdk-lib';
 import { loadConfig, type TrackerConfig } from '../../lib/config';
 import { StatusTrackingStack } from '../../lib/status-tracking-stack';
 import { sweeperSettingsFromEnvironment, type CohortSettings, type FailureSpikeSettings } from '../../lambdas/domain/alert-settings';
+import type { OutageBackoff } from '../../lambdas/domain/outage-backoff';
 import { readAlarms, type AlarmDefinition } from './cloudwatch';
 
 type Json = Record<string, unknown>;
@@ -20,7 +21,7 @@ export interface StackModel {
   serviceNames: { ingest: string; processor: string; sweeper: string };
   sweeper: { cohorts: CohortSettings; failureSpike: FailureSpikeSettings; intervalMinutes: number; dailySummaryHourUtc: number };
   queue: { visibilityTimeoutSeconds: number; maxReceiveCount: number };
-  processor: { batchSize: number; maxConcurrency: number };
+  processor: { batchSize: number; maxConcurrency: number; outageBackoff: OutageBackoff };
 }
 
 /** Synthesizes the real stack with the given context keys (bundling skipped: the code is not deployed here). */
@@ -79,6 +80,7 @@ export function modelOf(config: TrackerConfig): StackModel {
     processor: {
       batchSize: Number(mapping.BatchSize),
       maxConcurrency: Number((mapping.ScalingConfig as Json | undefined)?.MaximumConcurrency ?? 1_000),
+      outageBackoff: { baseSeconds: Number(env(processor).OUTAGE_BACKOFF_BASE_SECONDS), maxSeconds: Number(env(processor).OUTAGE_BACKOFF_MAX_SECONDS) },
     },
   };
 }
