@@ -1,3 +1,4 @@
+import { OUTAGE_BACKOFF_MAX_SECONDS } from '../lambdas/domain/outage-backoff';
 import { execFile } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -95,6 +96,9 @@ export async function benchIngest(short: boolean): Promise<IngestFigures> {
     WEBHOOK_SECRET_ID: 'bench/webhook',
     SUPABASE_URL: 'http://127.0.0.1:9',
     SUPABASE_SERVICE_ROLE_KEY: 'x',
+    // The processor's outage backoff, as the stack passes it by default (visibility timeout 180 s, at most 1 h).
+    OUTAGE_BACKOFF_BASE_SECONDS: '180',
+    OUTAGE_BACKOFF_MAX_SECONDS: String(OUTAGE_BACKOFF_MAX_SECONDS),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     BENCH_EVENT: JSON.stringify(event),
   };

@@ -165,5 +165,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
-  process.exitCode = 1;
+  // Exit now: a failed step can leave a loopback endpoint or a pool open, and CI must not wait on it.
+  process.exit(1);
 });
