@@ -7,7 +7,7 @@ import { sourceAllowList } from './http-server';
 import { outageToleranceSeconds, receivesToOutlast } from '../lambdas/domain/outage-backoff';
 import { localOutageBackoff, startLocalPipeline } from './local-pipeline';
 
-/** `npm start`: the whole pipeline on this machine. Every setting has a default; see README "Configuration". */
+/** `npm start`: the whole pipeline on this machine. Every setting has a default; see docs/configuration.md. */
 const LocalEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),

@@ -1,6 +1,6 @@
 /**
  * `npm run report`: delivery figures for a period, overall and per campaign, as a readable table, JSON or CSV
- * follow-up lists. See README "Operate".
+ * follow-up lists. See docs/operate.md.
  */
 import { writeFileSync } from 'node:fs';
 import { followUpCsv, formatReport, reportJson } from './report-format';
