@@ -8,7 +8,7 @@
  * create databases), else a throwaway local PostgreSQL server when its binaries are installed, else PGlite.
  */
 import { findPostgresBin, startThrowawayPostgres } from '../local/throwaway-postgres';
-import { pgliteScratch, postgresScratch, runScenarios, type ScenarioRun, type ScratchDatabase } from './alert-simulation/run-scenarios';
+import { pgliteScratch, postgresScratch, runScenarios, type ScenarioRun, type NewScratchDatabase } from './alert-simulation/run-scenarios';
 import { SCENARIOS } from './alert-simulation/scenarios';
 import { modelOf } from './alert-simulation/stack-model';
 import { loadDeployedConfig } from './deployed-config';
@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   // The stack as `cdk synth` would build it with the deployed settings.
   const model = modelOf(loadDeployedConfig());
 
-  let scratch: ScratchDatabase = pgliteScratch;
+  let scratch: NewScratchDatabase = pgliteScratch;
   let stop: () => Promise<void> = async () => {};
   if (process.env.SIMULATION_DATABASE_URL) scratch = postgresScratch(process.env.SIMULATION_DATABASE_URL);
   else if (findPostgresBin()) {

@@ -1,17 +1,16 @@
-import { createScratchDatabase, createScratchPglite } from '../../local/scratch-database';
-import type { SqlExecutor } from '../../lambdas/store/sql-executor';
+import { createScratchDatabase, createScratchPglite, type ScratchDatabase } from '../../local/scratch-database';
 import { judge, SCENARIOS, type Scenario, type ScenarioOutcome } from './scenarios';
 import { simulatePipeline } from './simulated-pipeline';
 import { synthesizeStackModel, type StackModel } from './stack-model';
 
 /** A fresh, migrated database for one scenario, and how to get rid of it. */
-export type ScratchDatabase = () => Promise<{ executor: SqlExecutor; drop: () => Promise<void> }>;
+export type NewScratchDatabase = () => Promise<ScratchDatabase>;
 
 /** Scratch databases on a PostgreSQL server (one `create database` each), from a URL of a role that may create them. */
-export const postgresScratch = (adminUrl: string): ScratchDatabase => () => createScratchDatabase(adminUrl, { poolSize: 2 });
+export const postgresScratch = (adminUrl: string): NewScratchDatabase => () => createScratchDatabase(adminUrl, { poolSize: 2 });
 
 /** Scratch databases in memory (PGlite): no server needed, several times slower on the long scenarios. */
-export const pgliteScratch: ScratchDatabase = () => createScratchPglite();
+export const pgliteScratch: NewScratchDatabase = () => createScratchPglite();
 
 export interface ScenarioRun extends ScenarioOutcome {
   requests: number;
@@ -27,7 +26,7 @@ export interface ScenarioRun extends ScenarioOutcome {
  * each on a database of its own.
  */
 export async function runScenarios(options: {
-  scratch: ScratchDatabase;
+  scratch: NewScratchDatabase;
   scenarios?: Scenario[];
   seed?: number;
   model?: StackModel;
