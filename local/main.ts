@@ -74,12 +74,13 @@ async function main(): Promise<void> {
   });
   const where = env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : env.DATA_DIR === 'memory' ? 'embedded PGlite (in memory)' : `embedded PGlite in ${env.DATA_DIR}`;
   if (!hasAnyCredential(credentials)) process.stderr.write(openServerWarning(pipeline.url, env.HOST));
-  // The first line is read by tests and scripts: keep its shape.
-  process.stdout.write(`listening on ${pipeline.url} (database: ${where})\n`);
-  process.stdout.write(`  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health\n`);
-  if (pipeline.restored.messages + pipeline.restored.deadLetters > 0) {
-    process.stdout.write(`re-queued ${pipeline.restored.messages} queue messages and ${pipeline.restored.deadLetters} dead letters kept by the last shutdown in ${env.SPOOL_FILE}\n`);
-  }
+  // The first line is read by tests and scripts: keep its shape. One write, so a reader that sees "listening" has the
+  // rest of the start report too (two writes to a pipe can arrive in two reads).
+  const restored =
+    pipeline.restored.messages + pipeline.restored.deadLetters > 0
+      ? `re-queued ${pipeline.restored.messages} queue messages and ${pipeline.restored.deadLetters} dead letters kept by the last shutdown in ${env.SPOOL_FILE}\n`
+      : '';
+  process.stdout.write(`listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health\n${restored}`);
 
   let closing = false;
   const shutdown = async () => {
