@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StatusUpdate } from '../lambdas/domain/status-update';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { SqlStatusStore } from '../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../lambdas/store/sql-tracker-store';
 import { chunk, split } from './workload';
 
 /**

@@ -8,7 +8,7 @@ import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { StatusProcessor } from './constructs/status-processor';
-import { StatusQueue } from './constructs/status-queue';
+import { StatusQueue } from './constructs/dead-lettered-queue';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi } from './constructs/webhook-api';
 import { WebhookIngest } from './constructs/webhook-ingest';

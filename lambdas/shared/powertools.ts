@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
-import { METRICS_NAMESPACE, serviceName } from './metric-names';
+import { METRICS_NAMESPACE, serviceName } from '../domain/metric-names';
 
 /** The service name every log line and metric carries (the deployed stack's name; see metric-names.ts). */
 export const SERVICE_NAME = serviceName();

@@ -6,7 +6,7 @@ import { healthWindows, type CohortSettings, type FailureSpikeSettings } from '.
 import { formatDailySummary, previousUtcDay } from '../domain/delivery-summary';
 import type { DeliveryHealth, HealthStore } from '../store/health-store';
 import type { SummaryNotifier } from './summary-notifier';
-import { METRIC } from '../shared/metric-names';
+import { METRIC } from '../domain/metric-names';
 
 /** The schedule's input: `{"kind": "health"}` every few minutes, `{"kind": "daily-summary"}` once a day. */
 export const SweeperEvent = z.looseObject({ kind: z.enum(['health', 'daily-summary']).default('health') });

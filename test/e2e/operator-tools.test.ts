@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../support/local-server-process';
+import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../../testkit/local-server-process';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
-import { applyMigrations, dryRunMigrations } from '../../local/migrations';
-import { ORIGINAL_GUIDE_DDL } from '../fixtures/original-guide-table';
+import { applyMigrations, dryRunMigrations } from '../../db/migrations';
+import { ORIGINAL_GUIDE_DDL } from '../../testkit/original-guide-table';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
 /**

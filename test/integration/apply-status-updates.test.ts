@@ -1,4 +1,4 @@
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { at, readRow, readRows, update } from '../support/status-rows';
 

@@ -1,5 +1,5 @@
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { chunk, shuffled } from '../support/generators';

@@ -1,7 +1,7 @@
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import type { SummaryNotifier } from '../../lambdas/sweeper/summary-notifier';
 import { CohortSettings, DEFAULT_ALARMS, healthWindows } from '../../lambdas/domain/alert-settings';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { capturingMetrics, silentLogger } from '../support/powertools';

@@ -1,6 +1,6 @@
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
-import { buildReport, type Report } from '../../tools/report-data';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
+import { buildReport, type Report } from '../../lambdas/report/report-data';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 
 const at = (hms: string, day = '2024-06-01') => `${day}T${hms}.000Z`;

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 2, 2, 10, minute)).toISOString();

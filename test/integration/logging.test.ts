@@ -3,13 +3,13 @@ import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
-import { sqsEvent, sqsRecord, webhookEvent } from '../support/events';
+import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
 import { quietMetrics } from '../support/powertools';
-import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook } from '../fixtures/webhooks';
+import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook } from '../../testkit/webhooks';
 
 /** Structured JSON logs, read from stdout: correlation from webhook to row, and no phone number or secret. */
 describe('logs', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { statusUpdateArbitrary } from '../support/generators';
 import { readRows } from '../support/status-rows';

@@ -2,10 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
 import type { RetryDelay, RetryQueue } from '../../lambdas/processor/retry-queue';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
-import { sqsEvent, sqsRecord } from '../support/events';
+import { sqsEvent, sqsRecord } from '../../testkit/events';
 import { quietMetrics } from '../support/powertools';
 import { at, readRows, update } from '../support/status-rows';
 

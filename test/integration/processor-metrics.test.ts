@@ -1,9 +1,9 @@
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
-import { sqsEvent, sqsRecord } from '../support/events';
+import { sqsEvent, sqsRecord } from '../../testkit/events';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 import { update } from '../support/status-rows';
 

@@ -1,9 +1,9 @@
 import { startLocalPipeline, type LocalPipeline } from '../../local/local-pipeline';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { chunk, shuffled } from '../support/generators';
-import { postJson } from '../support/local-server-process';
+import { postJson } from '../../testkit/local-server-process';
 import { readRows } from '../support/status-rows';
 
 const describeOnRealPostgres = hasRealPostgres() ? describe : describe.skip;

@@ -9,7 +9,7 @@ import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { DEFAULT_STATUS_TIME_WINDOW } from '../../lambdas/domain/timestamps';
 import type { HealthStore, HealthWindows } from '../../lambdas/store/health-store';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusStore } from '../../lambdas/store/status-store';
 import { AlarmEvaluator, MetricStore, metricKey, type Notification } from './cloudwatch';
 import { CapturingMetrics, ingestEmf } from './emf-capture';

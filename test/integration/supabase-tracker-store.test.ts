@@ -1,4 +1,4 @@
-import { StoreError, SupabaseStatusStore } from '../../lambdas/store/supabase-status-store';
+import { StoreError, SupabaseStatusStore } from '../../lambdas/store/supabase-tracker-store';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { startPostgrestRpcServer, type PostgrestRpcServer } from '../support/postgrest-rpc-server';
 import { at, readRow, update } from '../support/status-rows';

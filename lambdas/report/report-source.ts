@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
-import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth, type HealthWindows } from '../lambdas/store/health-store';
-import { CohortSettings, COHORT_KEYS, healthWindows } from '../lambdas/domain/alert-settings';
-import type { SqlExecutor } from '../lambdas/store/sql-executor';
-import { SqlStatusStore } from '../lambdas/store/sql-status-store';
+import { createPgliteExecutor } from '../store/pglite-executor';
+import { createPostgresExecutor } from '../store/postgres-executor';
+import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth, type HealthWindows } from '../store/health-store';
+import { CohortSettings, COHORT_KEYS, healthWindows } from '../domain/alert-settings';
+import type { SqlExecutor } from '../store/sql-executor';
+import { SqlStatusStore } from '../store/sql-tracker-store';
 import { Report, buildReport, type ReportOptions } from './report-data';
 
 /**

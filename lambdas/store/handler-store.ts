@@ -1,5 +1,5 @@
-import { SupabaseStatusStore } from '../store/supabase-status-store';
-import { readJsonSecret, SupabaseSecret } from './secrets';
+import { SupabaseStatusStore } from './supabase-tracker-store';
+import { readJsonSecret, SupabaseSecret } from '../shared/secrets';
 
 /** Where the Supabase credentials come from: a Secrets Manager id (deployed), or the values themselves (elsewhere). */
 export type SupabaseCredentialsSource = { SUPABASE_SECRET_ID: string } | SupabaseSecret;

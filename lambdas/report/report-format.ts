@@ -1,4 +1,4 @@
-import { maskPhone } from '../lambdas/domain/phone';
+import { maskPhone } from '../domain/phone';
 import type { Figures, Report } from './report-data';
 
 const n = (v: number) => v.toLocaleString('en-US');

@@ -1,6 +1,6 @@
 import * as echarts from 'echarts';
-import { nextStep } from '../lambdas/domain/alert-rules';
-import { maskPhone } from '../lambdas/domain/phone';
+import { nextStep } from '../domain/alert-rules';
+import { maskPhone } from '../domain/phone';
 import type { Figures, Report } from './report-data';
 
 /**
