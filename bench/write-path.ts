@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StatusUpdate } from '../lambdas/domain/status-update';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { SqlStatusStore } from '../lambdas/store/sql-tracker-store';
+import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 import { chunk, split } from './workload';
 
 /**
@@ -45,7 +45,7 @@ export async function runOurs(url: string, updates: StatusUpdate[], batchSize: n
   await admin.connect();
   await admin.query('truncate broadcasts_messages');
   await admin.end();
-  const stores = Array.from({ length: clients }, () => new SqlStatusStore(createPostgresExecutor(url, { max: 1 })));
+  const stores = Array.from({ length: clients }, () => new SqlTrackerStore(createPostgresExecutor(url, { max: 1 })));
   await Promise.all(stores.map((s) => s.applyStatusUpdates([]))); // connections opened before the clock starts
   try {
     return await timed(updates.length, async () => {

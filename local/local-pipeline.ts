@@ -14,7 +14,7 @@ import { METRICS_NAMESPACE } from '../lambdas/domain/metric-names';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
-import { SqlStatusStore } from '../lambdas/store/sql-tracker-store';
+import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 import { isTimeZone } from '../tools/report-args';
 import { maskReportPhones } from '../lambdas/report/report-data';
 import { sourceFromExecutor, windowsFromQuery } from '../lambdas/report/report-source';
@@ -133,7 +133,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     credentials: () => options.credentials,
     requireAuth: false,
   });
-  const store = new SqlStatusStore(database);
+  const store = new SqlTrackerStore(database);
   // As deployed: while the database is down, the batch's messages wait longer before each receive (the local queue
   // plays SQS's ChangeMessageVisibility), so a long outage costs delay, not dead letters.
   const processStatusBatch = createStatusBatchProcessor({

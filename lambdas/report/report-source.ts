@@ -4,7 +4,7 @@ import { createPostgresExecutor } from '../store/postgres-executor';
 import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth, type HealthWindows } from '../store/health-store';
 import { CohortSettings, COHORT_KEYS, healthWindows } from '../domain/alert-settings';
 import type { SqlExecutor } from '../store/sql-executor';
-import { SqlStatusStore } from '../store/sql-tracker-store';
+import { SqlTrackerStore } from '../store/sql-tracker-store';
 import { Report, buildReport, type ReportOptions } from './report-data';
 
 /**
@@ -29,7 +29,7 @@ export function sourceFromExecutor(executor: SqlExecutor, describe: string): Rep
   return {
     describe,
     report: (options) => buildReport(async (sql, params) => (await executor.query(sql, params)).rows, options),
-    health: (windows = DEFAULT_HEALTH_WINDOWS) => new SqlStatusStore(executor).deliveryHealth(windows),
+    health: (windows = DEFAULT_HEALTH_WINDOWS) => new SqlTrackerStore(executor).deliveryHealth(windows),
     close: () => executor.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { startLocalPipeline, type LocalPipeline } from '../../local/local-pipeline';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
-import { SqlStatusStore } from '../../lambdas/store/sql-tracker-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { chunk, shuffled } from '../support/generators';
 import { postJson } from '../../testkit/local-server-process';
@@ -59,7 +59,7 @@ describeOnRealPostgres('the whole local pipeline with 4 concurrent processor wor
 
     // The reference: the same statuses, normalized the same way, applied in one sequential call.
     const { normalizeWebhook } = await import('../../lambdas/domain/normalize-webhook');
-    await new SqlStatusStore(referenceDb.executor).applyStatusUpdates(normalizeWebhook({ statuses }).updates);
+    await new SqlTrackerStore(referenceDb.executor).applyStatusUpdates(normalizeWebhook({ statuses }).updates);
     const expected = await readRows(referenceDb.executor);
     expect(expected).toHaveLength(100);
     expect(await readRows(pipelineDb.executor)).toEqual(expected);
