@@ -3,7 +3,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { failureSpike, formatFailureSpike } from '../domain/alert-rules';
 import { healthWindows, type CohortSettings, type FailureSpikeSettings } from '../domain/alert-settings';
-import { formatDailySummary, previousUtcDay } from '../domain/delivery-summary';
+import { formatDailySummary, previousUtcDay } from '../report/daily-summary';
 import type { DeliveryHealth, HealthStore } from '../store/health-store';
 import type { SummaryNotifier } from './summary-notifier';
 import { METRIC } from '../domain/metric-names';
