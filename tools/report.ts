@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { followUpCsv, formatReport, reportJson } from '../lambdas/report/report-format';
 import { renderReportHtml } from '../lambdas/report/report-html';
 import { parseReportArgs, UsageError } from './report-args';
-import { openReportSource } from '../lambdas/report/report-source';
+import { openReportSource } from './open-report-source';
 
 async function main(): Promise<number> {
   let args;
