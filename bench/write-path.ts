@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import type { StatusUpdate } from '../lambdas/domain/status-update';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
-import { chunk, split } from './workload';
+import { chunk } from '../testkit/lists';
+import { split } from './workload';
 
 /**
  * The write path, three ways, on the same server and workload:

@@ -2,7 +2,8 @@ import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { chunk, shuffled } from '../support/generators';
+import { chunk } from '../../testkit/lists';
+import { shuffled } from '../support/generators';
 import { at, readRows } from '../support/status-rows';
 
 /** PGlite serializes everything on one engine, so only a real server can show lost updates or deadlocks. */

@@ -2,7 +2,8 @@ import { startLocalPipeline, type LocalPipeline } from '../../local/local-pipeli
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { chunk, shuffled } from '../support/generators';
+import { chunk } from '../../testkit/lists';
+import { shuffled } from '../support/generators';
 import { postJson } from '../../testkit/local-server-process';
 import { readRows } from '../support/status-rows';
 
