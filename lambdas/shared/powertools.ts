@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../domain/metric-names';
 
-/** The service name every log line and metric carries (the deployed stack's name; see metric-names.ts). */
+/** The service name every log line and metric carries (the deployed stack's name; see lambdas/domain/metric-names.ts). */
 export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME;
 
 /**
