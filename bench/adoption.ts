@@ -3,10 +3,10 @@
  * it) on a throwaway PostgreSQL server: the dry run, then the migration, with the rows generated in SQL.
  */
 import { Client } from 'pg';
-import { applyMigrations, dryRunMigrations } from '../local/migrations';
-import { startThrowawayPostgres } from '../local/throwaway-postgres';
+import { applyMigrations, dryRunMigrations } from '../db/migrations';
+import { startThrowawayPostgres } from '../db/throwaway-postgres';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { ORIGINAL_GUIDE_DDL } from '../test/fixtures/original-guide-table';
+import { ORIGINAL_GUIDE_DDL } from '../testkit/original-guide-table';
 
 async function main(): Promise<void> {
   const rows = Number(process.argv[2] ?? 1_000_000);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { runLoad, type LoadResult } from '../scripts/load-test';
-import { startLocalServerProcess, waitUntilDrained } from '../test/support/local-server-process';
+import { startLocalServerProcess, waitUntilDrained } from '../testkit/local-server-process';
 
 export interface EndToEndFigures {
   ours: LoadResult;

@@ -13,9 +13,9 @@ import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { LocalQueue } from '../local/local-queue';
 import { startSqsEndpoint } from '../local/sqs-endpoint';
 import { bundleLambdas } from '../scripts/bundle-lambdas';
-import { aisensyWebhook, flatWebhook, metaStatus, metaWebhook } from '../test/fixtures/webhooks';
-import { startFakeSecretsManager } from '../test/support/fake-secrets-manager';
-import { webhookEvent } from '../test/support/events';
+import { aisensyWebhook, flatWebhook, metaStatus, metaWebhook } from '../testkit/webhooks';
+import { startFakeSecretsManager } from '../testkit/fake-secrets-manager';
+import { webhookEvent } from '../testkit/events';
 import { median, percentile, sample } from './stats';
 
 const run = promisify(execFile);

@@ -4,8 +4,8 @@
  * seconds-long form CI runs. Starts its own throwaway PostgreSQL (durable settings: fsync on).
  */
 import { Client } from 'pg';
-import { applyMigrations } from '../local/migrations';
-import { startThrowawayPostgres } from '../local/throwaway-postgres';
+import { applyMigrations } from '../db/migrations';
+import { startThrowawayPostgres } from '../db/throwaway-postgres';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { benchAnalytics } from './analytics';
 import { costPerMillionWebhooks, PRICES } from './cost';

@@ -35,12 +35,6 @@ export function statusWorkload(updates: number, messages: number, seed = 42): St
   return all;
 }
 
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /** Splits `items` round-robin into `n` lists (what n concurrent writers each receive). */
 export function split<T>(items: readonly T[], n: number): T[][] {
   const out: T[][] = Array.from({ length: n }, () => []);

@@ -4,8 +4,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StatusUpdate } from '../lambdas/domain/status-update';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { SqlStatusStore } from '../lambdas/store/sql-status-store';
-import { chunk, split } from './workload';
+import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
+import { chunk } from '../testkit/lists';
+import { split } from './workload';
 
 /**
  * The write path, three ways, on the same server and workload:
@@ -45,7 +46,7 @@ export async function runOurs(url: string, updates: StatusUpdate[], batchSize: n
   await admin.connect();
   await admin.query('truncate broadcasts_messages');
   await admin.end();
-  const stores = Array.from({ length: clients }, () => new SqlStatusStore(createPostgresExecutor(url, { max: 1 })));
+  const stores = Array.from({ length: clients }, () => new SqlTrackerStore(createPostgresExecutor(url, { max: 1 })));
   await Promise.all(stores.map((s) => s.applyStatusUpdates([]))); // connections opened before the clock starts
   try {
     return await timed(updates.length, async () => {

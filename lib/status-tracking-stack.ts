@@ -8,7 +8,7 @@ import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { StatusProcessor } from './constructs/status-processor';
-import { StatusQueue } from './constructs/status-queue';
+import { DeadLetteredQueue } from './constructs/dead-lettered-queue';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi } from './constructs/webhook-api';
 import { WebhookIngest } from './constructs/webhook-ingest';
@@ -24,7 +24,7 @@ export interface StatusTrackingStackProps extends StackProps {
  */
 export class StatusTrackingStack extends Stack {
   public readonly webhookApi: WebhookApi;
-  public readonly statusQueue: StatusQueue;
+  public readonly statusQueue: DeadLetteredQueue;
   public readonly ingest: WebhookIngest;
   public readonly processor: StatusProcessor;
   public readonly topics: AlertTopics;
@@ -42,7 +42,7 @@ export class StatusTrackingStack extends Stack {
     const supabaseSecret = importSecret(this, 'SupabaseSecret', config.supabaseSecret, { configKey: 'supabaseSecret', encryptionKey });
     const webhookSecret = importSecret(this, 'WebhookSecret', config.webhookSecret, { configKey: 'webhookSecret', encryptionKey });
 
-    this.statusQueue = new StatusQueue(this, 'StatusQueue', {
+    this.statusQueue = new DeadLetteredQueue(this, 'StatusQueue', {
       visibilityTimeout: Duration.seconds(queueVisibilityTimeoutSeconds(config)),
       maxReceiveCount: config.maxReceiveCount,
       deadLetterRetention: Duration.days(config.dlqRetentionDays),

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { BlockList, isIPv6, type AddressInfo } from 'node:net';
+import { BlockList, isIPv6 } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RequestError } from '../lambdas/shared/errors';
 import { safeError, type SafeError } from '../lambdas/shared/log-safe';
+import { listen, readBody, replyJson } from './loopback-http';
 
 /** Reading stops here whatever the handler's own limit: a local server must not buffer unbounded bodies. */
 const HARD_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -52,23 +53,13 @@ export async function startLocalHttpServer(options: LocalHttpServerOptions): Pro
   const allowed = sourceAllowList(options.allowedSourceCidrs ?? []);
   const server = createServer((req, res) => {
     route(req, res, options, allowed).catch((error: unknown) => {
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'internal error' }));
+      replyJson(res, 500, { error: 'internal error' });
       process.stderr.write(`local server error: ${(error as Error).message}\n`);
     });
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve));
-  const { address, port } = server.address() as AddressInfo;
-  return {
-    url: `http://${address}:${port}`,
-    server,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const { url, close } = await listen(server, options.port, options.host);
+  return { url, server, close: () => close() };
 }
 
 async function route(
@@ -95,7 +86,7 @@ async function route(
     }
   }
   if (url.pathname === '/webhook' || url.pathname.startsWith('/webhook/')) {
-    const body = await readBody(req);
+    const body = await readBody(req, HARD_BODY_LIMIT_BYTES);
     if (body === undefined) {
       return send(res, { statusCode: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'body too large' }) });
     }
@@ -129,17 +120,6 @@ function toProxyEvent(req: IncomingMessage, url: URL, body: string): APIGatewayP
       identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1' },
     } as APIGatewayProxyEvent['requestContext'],
   };
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > HARD_BODY_LIMIT_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function jsonResult(statusCode: number, body: unknown): APIGatewayProxyResult {

@@ -2,7 +2,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { authenticateReader, type WebhookCredentials } from '../lambdas/domain/webhook-auth';
-import type { StatusTimeWindow } from '../lambdas/domain/timestamps';
+import { isTimeZone, type StatusTimeWindow } from '../lambdas/domain/timestamps';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { OUTAGE_BACKOFF_MAX_SECONDS, type OutageBackoff } from '../lambdas/domain/outage-backoff';
@@ -10,17 +10,16 @@ import { createStatusBatchProcessor } from '../lambdas/processor/process-status-
 import { RequestError } from '../lambdas/shared/errors';
 import { safeError } from '../lambdas/shared/log-safe';
 import { logger, SERVICE_NAME } from '../lambdas/shared/powertools';
-import { METRICS_NAMESPACE } from '../lambdas/shared/metric-names';
+import { METRICS_NAMESPACE } from '../lambdas/domain/metric-names';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
-import { SqlStatusStore } from '../lambdas/store/sql-status-store';
-import { isTimeZone } from '../tools/report-args';
-import { maskReportPhones } from '../tools/report-data';
-import { sourceFromExecutor, windowsFromQuery } from '../tools/report-source';
+import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
+import { maskReportPhones } from '../lambdas/report/report-data';
+import { sourceFromExecutor, windowsFromQuery } from '../lambdas/report/report-source';
 import { startLocalHttpServer } from './http-server';
 import { LocalQueue } from './local-queue';
-import { applyMigrations } from './migrations';
+import { applyMigrations } from '../db/migrations';
 import { QueuePoller } from './queue-poller';
 import { countStatuses, readQueueSpool, removeQueueSpool, writeQueueSpool } from './queue-spool';
 import { startSqsEndpoint, type SqsEndpoint } from './sqs-endpoint';
@@ -133,7 +132,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     credentials: () => options.credentials,
     requireAuth: false,
   });
-  const store = new SqlStatusStore(database);
+  const store = new SqlTrackerStore(database);
   // As deployed: while the database is down, the batch's messages wait longer before each receive (the local queue
   // plays SQS's ChangeMessageVisibility), so a long outage costs delay, not dead letters.
   const processStatusBatch = createStatusBatchProcessor({

@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import type { LocalQueue } from './local-queue';
+import { listen, readBody, replyJson } from './loopback-http';
 
 /**
  * A loopback HTTP endpoint that speaks the part of SQS's JSON protocol the ingest handler uses (SendMessageBatch,
@@ -105,8 +105,7 @@ export async function startSqsEndpoint(queue: LocalQueue, options: SqsEndpointOp
     const reply = (status: number, body: Record<string, unknown>) => {
       call.status = status;
       if (typeof body.__type === 'string') call.error = body.__type.replace(/^com\.amazonaws\.sqs#/, '');
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify(body));
+      replyJson(res, status, body, 'application/x-amz-json-1.0');
     };
     const refuse = (type: string, message: string, status = 400) =>
       reply(status, { __type: `com.amazonaws.sqs#${type}`, message });
@@ -197,9 +196,8 @@ export async function startSqsEndpoint(queue: LocalQueue, options: SqsEndpointOp
     return refuse('UnsupportedOperation', `${target} is not served locally`);
   });
 
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const { port: actual } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${actual}`;
+  // Closing lets requests in flight finish (the poller's last receive or delete), unlike the other stand-ins.
+  const { url: endpoint, close } = await listen(server, port);
   return {
     endpoint,
     queueUrl: `${endpoint}/000000000000/${queue.name}`,
@@ -211,7 +209,7 @@ export async function startSqsEndpoint(queue: LocalQueue, options: SqsEndpointOp
       sends.clear();
     },
     calls,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => close({ dropConnections: false }),
   };
 }
 
@@ -226,10 +224,4 @@ function entryFault(body: string): EntryFault | undefined {
     };
   }
   return undefined;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

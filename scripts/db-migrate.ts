@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { applyMigrations, dryRunMigrations, readMigrations } from '../local/migrations';
+import { applyMigrations, dryRunMigrations, readMigrations } from '../db/migrations';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;

@@ -7,7 +7,7 @@ import { evaluateHealthAlerts } from '../lambdas/domain/alert-rules';
 import { CLOUDWATCH_ALARMS, healthWindows } from '../lambdas/domain/alert-settings';
 import type { DeliveryHealth } from '../lambdas/store/health-store';
 import { loadDeployedConfig } from './deployed-config';
-import { openReportSource } from './report-source';
+import { openReportSource } from './open-report-source';
 
 /** The alarms only CloudWatch can evaluate (they watch AWS metrics): listed so nobody mistakes a green check for all clear. */
 const DATABASE_SIDE = new Set(['deliveryRate', 'undelivered', 'readRate', 'deliveryTime']);

@@ -7,7 +7,7 @@
  * Database: a scratch database per scenario on the PostgreSQL server at SIMULATION_DATABASE_URL (a role that may
  * create databases), else a throwaway local PostgreSQL server when its binaries are installed, else PGlite.
  */
-import { findPostgresBin, startThrowawayPostgres } from '../local/throwaway-postgres';
+import { findPostgresBin, startThrowawayPostgres } from '../db/throwaway-postgres';
 import { pgliteScratch, postgresScratch, runScenarios, type ScenarioRun, type NewScratchDatabase } from './alert-simulation/run-scenarios';
 import { SCENARIOS } from './alert-simulation/scenarios';
 import { modelOf } from './alert-simulation/stack-model';

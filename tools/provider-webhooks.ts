@@ -1,7 +1,7 @@
 /**
  * One status as the webhook a provider sends for it, for the demo data and the alert simulator: AiSensy's project
  * webhook (`message.status.updated`, one stage time in ms), Meta's WhatsApp Cloud API envelope, or the original
- * guide's flat `{"statuses": [...]}`. Shapes as in test/fixtures/webhooks.ts (AiSensy's and Meta's references).
+ * guide's flat `{"statuses": [...]}`. Shapes as in testkit/webhooks.ts (AiSensy's and Meta's references).
  */
 export type WebhookFormat = 'aisensy' | 'meta' | 'flat';
 

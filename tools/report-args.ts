@@ -1,3 +1,5 @@
+import { isTimeZone } from '../lambdas/domain/timestamps';
+
 /** `npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]` */
 export interface ReportArgs {
   from: Date;
@@ -67,14 +69,4 @@ export function parseReportArgs(argv: readonly string[], now = new Date()): Repo
   if (from >= to) throw new UsageError('--from must be before --to');
   const output = htmlFile ? 'html' : csv ? 'csv' : json ? 'json' : 'table';
   return { from, to, byCampaign: by === 'campaign', output, csvList: csv as ReportArgs['csvList'], htmlFile, timeZone, showPhones };
-}
-
-/** Whether the runtime (and so PostgreSQL, which knows the same IANA names) accepts the zone. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -3,10 +3,10 @@
  * follow-up lists. See docs/operate.md.
  */
 import { writeFileSync } from 'node:fs';
-import { followUpCsv, formatReport, reportJson } from './report-format';
-import { renderReportHtml } from './report-html';
+import { followUpCsv, formatReport, reportJson } from '../lambdas/report/report-format';
+import { renderReportHtml } from '../lambdas/report/report-html';
 import { parseReportArgs, UsageError } from './report-args';
-import { openReportSource } from './report-source';
+import { openReportSource } from './open-report-source';
 
 async function main(): Promise<number> {
   let args;

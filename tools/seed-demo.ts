@@ -5,7 +5,7 @@
  * stages out of order and duplicated as providers do. Then `npm run report`.
  */
 import { buildDemoWebhooks } from './demo-campaign';
-import { localServerUrl } from './report-source';
+import { localServerUrl } from './open-report-source';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);

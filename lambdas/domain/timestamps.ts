@@ -75,3 +75,13 @@ function describeDuration(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000} minutes`;
   return `${ms / 1000} seconds`;
 }
+
+/** Whether the runtime (and so PostgreSQL, which knows the same IANA names) accepts the zone. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

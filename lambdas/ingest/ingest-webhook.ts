@@ -13,7 +13,7 @@ import {
 import { RequestError, SecretConfigurationError } from '../shared/errors';
 import { safeError } from '../shared/log-safe';
 import type { StatusQueue } from './status-queue';
-import { METRIC } from '../shared/metric-names';
+import { METRIC } from '../domain/metric-names';
 
 export interface IngestDependencies {
   queue: StatusQueue;

@@ -6,7 +6,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { ProcessorEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';
 import { tracer } from '../shared/tracer';
-import { lazySupabaseStore } from '../shared/supabase-store';
+import { lazySupabaseStore } from '../store/handler-store';
 import { createStatusBatchProcessor } from './process-status-batch';
 import { SqsRetryQueue } from './retry-queue';
 

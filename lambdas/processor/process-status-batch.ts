@@ -6,7 +6,7 @@ import { QueueMessage } from '../domain/queue-message';
 import { measureChanges } from '../domain/status-metrics';
 import type { StatusUpdate } from '../domain/status-update';
 import { isDataError, type AppliedChange, type StatusStore } from '../store/status-store';
-import { METRIC } from '../shared/metric-names';
+import { METRIC } from '../domain/metric-names';
 import { safeError } from '../shared/log-safe';
 import { outageRetryDelaySeconds, type OutageBackoff } from '../domain/outage-backoff';
 import { applyIsolatingDataErrors } from './isolate-data-errors';

@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
-import { METRICS_NAMESPACE, serviceName } from './metric-names';
+import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../domain/metric-names';
 
-/** The service name every log line and metric carries (the deployed stack's name; see metric-names.ts). */
-export const SERVICE_NAME = serviceName();
+/** The service name every log line and metric carries (the deployed stack's name; see lambdas/domain/metric-names.ts). */
+export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME;
 
 /**
  * One Logger and one Metrics per process, shared by every module (Powertools' recommended shape). LOG_LEVEL and

@@ -6,7 +6,7 @@ import { sweeperSettingsFromEnvironment } from '../domain/alert-settings';
 import { readEnv, SweeperEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';
 import { tracer } from '../shared/tracer';
-import { lazySupabaseStore } from '../shared/supabase-store';
+import { lazySupabaseStore } from '../store/handler-store';
 import { SnsSummaryNotifier } from './summary-notifier';
 import { createSweeper } from './sweep-delivery-health';
 

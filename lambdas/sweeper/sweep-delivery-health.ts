@@ -3,10 +3,10 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { failureSpike, formatFailureSpike } from '../domain/alert-rules';
 import { healthWindows, type CohortSettings, type FailureSpikeSettings } from '../domain/alert-settings';
-import { formatDailySummary, previousUtcDay } from '../domain/delivery-summary';
+import { formatDailySummary, previousUtcDay } from '../report/daily-summary';
 import type { DeliveryHealth, HealthStore } from '../store/health-store';
 import type { SummaryNotifier } from './summary-notifier';
-import { METRIC } from '../shared/metric-names';
+import { METRIC } from '../domain/metric-names';
 
 /** The schedule's input: `{"kind": "health"}` every few minutes, `{"kind": "daily-summary"}` once a day. */
 export const SweeperEvent = z.looseObject({ kind: z.enum(['health', 'daily-summary']).default('health') });

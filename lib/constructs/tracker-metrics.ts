@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
-import { METRIC, METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
+import { METRIC, METRICS_NAMESPACE } from '../../lambdas/domain/metric-names';
 
 export type TrackerMetricName = keyof typeof METRIC;
 

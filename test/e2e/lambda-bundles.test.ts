@@ -6,12 +6,12 @@ import { LocalQueue } from '../../local/local-queue';
 import { startSqsEndpoint, type SqsEndpoint } from '../../local/sqs-endpoint';
 import { QueueMessage } from '../../lambdas/domain/queue-message';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
-import { sqsEvent, sqsRecord, webhookEvent } from '../support/events';
-import { startFakeSecretsManager } from '../support/fake-secrets-manager';
+import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
+import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
 import { startPostgrestRpcServer, type PostgrestRpcServer } from '../support/postgrest-rpc-server';
 import { invokeBundle, nodeBinaries } from '../support/run-bundle';
 import { readRow } from '../support/status-rows';
-import { flatWebhook } from '../fixtures/webhooks';
+import { flatWebhook } from '../../testkit/webhooks';
 
 /**
  * The deployable artefacts themselves: each Lambda bundled with the stack's esbuild options, loaded in a fresh

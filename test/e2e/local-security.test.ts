@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { startLocalServerProcess, type LocalServerProcess } from '../support/local-server-process';
+import { startLocalServerProcess, type LocalServerProcess } from '../../testkit/local-server-process';
 
 /** The protections configured the way a user would locally: environment variables of `npm start`. */
 describe('npm start with security settings', () => {

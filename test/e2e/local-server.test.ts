@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
-import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook } from '../fixtures/webhooks';
+import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook } from '../../testkit/webhooks';
 import { GUIDE_BATCH_OF_THREE, GUIDE_READ_BEFORE_DELIVERED, GUIDE_SENT_DELIVERED_READ } from '../fixtures/guide-examples';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { postJson, startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../support/local-server-process';
+import { postJson, startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../../testkit/local-server-process';
 import { readRows, type MessageRow } from '../support/status-rows';
 
 /**

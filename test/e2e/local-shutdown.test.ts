@@ -5,8 +5,8 @@ import { Client } from 'pg';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { startLocalPipeline } from '../../local/local-pipeline';
 import { QueueSpool } from '../../local/queue-spool';
-import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../local/throwaway-postgres';
-import { postJson, startLocalServerProcess, waitUntilDrained } from '../support/local-server-process';
+import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../db/throwaway-postgres';
+import { postJson, startLocalServerProcess, waitUntilDrained } from '../../testkit/local-server-process';
 
 /**
  * Issue 11, item 5: SIGTERM to `npm start` while the database was down answered 50 webhooks with 200 and stored

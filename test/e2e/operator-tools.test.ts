@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../support/local-server-process';
+import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../../testkit/local-server-process';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -130,7 +130,7 @@ describe('seed:demo, then report, against npm start', () => {
 
   it('does not judge a handful of messages: 12 stuck ones are too few to page anyone', async () => {
     const sent = new Date(Date.now() - 30 * 60_000).toISOString();
-    await new SqlStatusStore(db.executor).applyStatusUpdates(Array.from({ length: 12 }, (_, i) => ({ message_id: `few${i}`, status: 'sent' as const, timestamp: sent })));
+    await new SqlTrackerStore(db.executor).applyStatusUpdates(Array.from({ length: 12 }, (_, i) => ({ message_id: `few${i}`, status: 'sent' as const, timestamp: sent })));
     const { code, stdout } = await npmRun('alerts:check', [], { DATABASE_URL: db.url ?? '' });
     expect(stdout).toMatch(/ok\s+critical\s+deliveryRate\s+12 messages in the delivery cohort: fewer than the 50 needed to judge/);
     expect(code).toBe(0);
@@ -138,7 +138,7 @@ describe('seed:demo, then report, against npm start', () => {
 
   it('exits 2 and says why when a critical alert fires', async () => {
     const sent = new Date(Date.now() - 30 * 60_000).toISOString();
-    await new SqlStatusStore(db.executor).applyStatusUpdates(Array.from({ length: 60 }, (_, i) => ({ message_id: `stuck${i}`, status: 'sent' as const, timestamp: sent })));
+    await new SqlTrackerStore(db.executor).applyStatusUpdates(Array.from({ length: 60 }, (_, i) => ({ message_id: `stuck${i}`, status: 'sent' as const, timestamp: sent })));
     const { code, stdout } = await npmRun('alerts:check', [], { DATABASE_URL: db.url ?? '' });
     expect(code).toBe(2);
     expect(stdout).toMatch(/FIRES\s+critical\s+undelivered\s+72 of 72 recent messages \(100 %\) have neither a delivery nor a failure/);

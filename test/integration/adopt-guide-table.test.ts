@@ -1,8 +1,8 @@
 import { Client } from 'pg';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
-import { applyMigrations, dryRunMigrations } from '../../local/migrations';
-import { ORIGINAL_GUIDE_DDL } from '../fixtures/original-guide-table';
+import { applyMigrations, dryRunMigrations } from '../../db/migrations';
+import { ORIGINAL_GUIDE_DDL } from '../../testkit/original-guide-table';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
 /**
@@ -69,7 +69,7 @@ describe.each(availableEngines())('adopting the original guide table on %s', (en
   });
 
   it('then behaves like a new table: statuses merge into adopted rows, new rows get new ids and the default of the user column', async () => {
-    const store = new SqlStatusStore(db.executor);
+    const store = new SqlTrackerStore(db.executor);
     await store.applyStatusUpdates([
       { message_id: 'wamid.presend', status: 'sent', timestamp: '2024-01-01T13:00:02.000Z' },
       { message_id: 'wamid.full', status: 'delivered', timestamp: '2024-01-01T10:00:03.000Z' }, // earlier: wins

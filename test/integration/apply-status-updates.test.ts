@@ -1,14 +1,14 @@
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { at, readRow, readRows, update } from '../support/status-rows';
 
 describe.each(availableEngines())('apply_status_updates on %s', (engine) => {
   let db: TestDatabase;
-  let store: SqlStatusStore;
+  let store: SqlTrackerStore;
 
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    store = new SqlStatusStore(db.executor);
+    store = new SqlTrackerStore(db.executor);
   });
   afterAll(() => db.drop());
   beforeEach(() => db.executor.exec('truncate public.broadcasts_messages'));

@@ -1,8 +1,9 @@
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { chunk, shuffled } from '../support/generators';
+import { chunk } from '../../testkit/lists';
+import { shuffled } from '../support/generators';
 import { at, readRows } from '../support/status-rows';
 
 /** PGlite serializes everything on one engine, so only a real server can show lost updates or deadlocks. */
@@ -53,13 +54,13 @@ describeOnRealPostgres('concurrent writers on real PostgreSQL', () => {
 
   it(`${WORKERS} connections applying shuffled batches in parallel end with the rows of one sequential run`, async () => {
     const updates = workload();
-    const sequential = new SqlStatusStore(db.executor);
+    const sequential = new SqlTrackerStore(db.executor);
     await db.executor.exec('truncate public.broadcasts_messages');
     await sequential.applyStatusUpdates(updates);
     const expected = await readRows(db.executor);
     expect(expected).toHaveLength(150);
 
-    const stores = Array.from({ length: WORKERS }, () => new SqlStatusStore(createPostgresExecutor(db.url ?? '', { max: 1 })));
+    const stores = Array.from({ length: WORKERS }, () => new SqlTrackerStore(createPostgresExecutor(db.url ?? '', { max: 1 })));
     try {
       for (let round = 1; round <= 5; round++) {
         await db.executor.exec('truncate public.broadcasts_messages');

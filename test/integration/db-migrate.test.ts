@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { readMigrations } from '../../local/migrations';
+import { readMigrations } from '../../db/migrations';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
 const run = promisify(execFile);

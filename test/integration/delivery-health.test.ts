@@ -1,7 +1,7 @@
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import type { SummaryNotifier } from '../../lambdas/sweeper/summary-notifier';
 import { CohortSettings, DEFAULT_ALARMS, healthWindows } from '../../lambdas/domain/alert-settings';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { capturingMetrics, silentLogger } from '../support/powertools';
@@ -41,10 +41,10 @@ const DATA: StatusUpdate[] = [
 
 describe.each(availableEngines())('delivery health figures on %s', (engine) => {
   let db: TestDatabase;
-  let store: SqlStatusStore;
+  let store: SqlTrackerStore;
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    store = new SqlStatusStore(db.executor);
+    store = new SqlTrackerStore(db.executor);
     await store.applyStatusUpdates(DATA);
   });
   afterAll(() => db.drop());
@@ -82,7 +82,7 @@ describe.each(availableEngines())('delivery health figures on %s', (engine) => {
   it('takes the median, not the mean, of delivery times: one phone that comes back hours later does not move it', async () => {
     const extra = await createTestDatabase(engine);
     try {
-      const other = new SqlStatusStore(extra.executor);
+      const other = new SqlTrackerStore(extra.executor);
       const times = [2, 3, 4, 5, 3_600]; // seconds
       await other.applyStatusUpdates(
         times.flatMap((seconds, i) => [

@@ -1,6 +1,6 @@
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
-import { buildReport, type Report } from '../../tools/report-data';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
+import { buildReport, type Report } from '../../lambdas/report/report-data';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 
 const at = (hms: string, day = '2024-06-01') => `${day}T${hms}.000Z`;
@@ -25,7 +25,7 @@ describe.each(availableEngines())('report figures on %s', (engine) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    await new SqlStatusStore(db.executor).applyStatusUpdates(DATA);
+    await new SqlTrackerStore(db.executor).applyStatusUpdates(DATA);
     report = await buildReport(query, { from: new Date('2024-06-01T00:00:00Z'), to: new Date('2024-06-02T00:00:00Z') });
   });
   afterAll(() => db.drop());

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 2, 2, 10, minute)).toISOString();
@@ -19,11 +19,11 @@ describe.each(availableEngines())('erase_recipient on %s', (engine) => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    await new SqlStatusStore(db.executor).applyStatusUpdates(DATA);
+    await new SqlTrackerStore(db.executor).applyStatusUpdates(DATA);
   });
   afterAll(() => db.drop());
 
-  const summary = async () => (await new SqlStatusStore(db.executor).deliverySummary(new Date(at(-60)), new Date(at(60))));
+  const summary = async () => (await new SqlTrackerStore(db.executor).deliverySummary(new Date(at(-60)), new Date(at(60))));
 
   it("anonymises the person's rows, keeps the figures, leaves others alone, records the erasure without the number, and is idempotent", async () => {
     const before = await summary();
@@ -60,7 +60,7 @@ describe.each(availableEngines())('erase_recipient on %s', (engine) => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('postgres');
-    await new SqlStatusStore(db.executor).applyStatusUpdates(DATA);
+    await new SqlTrackerStore(db.executor).applyStatusUpdates(DATA);
   });
   afterAll(() => db.drop());
 

@@ -3,13 +3,13 @@ import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
-import { sqsEvent, sqsRecord, webhookEvent } from '../support/events';
+import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
 import { quietMetrics } from '../support/powertools';
-import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook } from '../fixtures/webhooks';
+import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook } from '../../testkit/webhooks';
 
 /** Structured JSON logs, read from stdout: correlation from webhook to row, and no phone number or secret. */
 describe('logs', () => {
@@ -35,7 +35,7 @@ describe('logs', () => {
       event.requestContext.requestId = 'req-correlation-42';
       await ingest(event);
       await ingest(webhookEvent(aisensyWebhook(aisensyMessage()), { headers: { 'x-webhook-token': 'wrong-guess' } }));
-      const process = createStatusBatchProcessor({ store: () => new SqlStatusStore(db.executor), logger, metrics: quietMetrics() });
+      const process = createStatusBatchProcessor({ store: () => new SqlTrackerStore(db.executor), logger, metrics: quietMetrics() });
       await process(sqsEvent(...queued.map((body) => sqsRecord(body))));
     } finally {
       for (const spy of spies) spy.mockRestore();
@@ -95,7 +95,7 @@ describe.each(availableEngines())('logs when the database refuses a status (%s)'
   const valid: StatusUpdate = { message_id: 'wamid.valid', status: 'sent', timestamp: '2024-01-01T10:00:00.000Z', phone_number: PHONE };
 
   it('the database error itself quotes the phone number (what the logs must not repeat)', async () => {
-    const error = await new SqlStatusStore(db.executor).applyStatusUpdates([poison]).then(
+    const error = await new SqlTrackerStore(db.executor).applyStatusUpdates([poison]).then(
       () => undefined,
       (e: unknown) => e as { code?: string; where?: string },
     );
@@ -105,7 +105,7 @@ describe.each(availableEngines())('logs when the database refuses a status (%s)'
 
   it('names the refused status and the SQLSTATE, and never writes the phone number', async () => {
     const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
-    const process = createStatusBatchProcessor({ store: () => new SqlStatusStore(db.executor), logger, metrics: quietMetrics() });
+    const process = createStatusBatchProcessor({ store: () => new SqlTrackerStore(db.executor), logger, metrics: quietMetrics() });
     const raw = await captureOutput(() => process(sqsEvent(sqsRecord(JSON.stringify({ v: 1, statuses: [valid, poison] }), 'sqs-poison'))));
     const lines = raw.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.message === 'a status update cannot be stored; its queue message fails alone')).toMatchObject({
@@ -121,7 +121,7 @@ describe.each(availableEngines())('logs when the database refuses a status (%s)'
 describe('logs whatever else fails', () => {
   it('an unreachable database: the thrown error and the log line hold no phone number', async () => {
     const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
-    const store = new SqlStatusStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+    const store = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
     const process = createStatusBatchProcessor({ store: () => store, logger, metrics: quietMetrics() });
     let thrown: unknown;
     const raw = await captureOutput(async () => {

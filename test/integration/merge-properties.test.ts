@@ -1,16 +1,16 @@
 import fc from 'fast-check';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { statusUpdateArbitrary } from '../support/generators';
 import { readRows } from '../support/status-rows';
 
 describe.each(availableEngines())('merge properties on %s', (engine) => {
   let db: TestDatabase;
-  let store: SqlStatusStore;
+  let store: SqlTrackerStore;
 
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    store = new SqlStatusStore(db.executor);
+    store = new SqlTrackerStore(db.executor);
   });
   afterAll(() => db.drop());
 

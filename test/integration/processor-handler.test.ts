@@ -2,10 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
 import type { RetryDelay, RetryQueue } from '../../lambdas/processor/retry-queue';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
-import { sqsEvent, sqsRecord } from '../support/events';
+import { sqsEvent, sqsRecord } from '../../testkit/events';
 import { quietMetrics } from '../support/powertools';
 import { at, readRows, update } from '../support/status-rows';
 
@@ -26,7 +26,7 @@ describe.each(availableEngines())('processor handler on %s', (engine) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    const store = new SqlStatusStore(db.executor);
+    const store = new SqlTrackerStore(db.executor);
     process = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics() });
   });
   afterAll(() => db.drop());
@@ -61,7 +61,7 @@ describe.each(availableEngines())('processor handler on %s', (engine) => {
 
   it('does not back off for a status the database refuses for its own data: that record fails alone, at once', async () => {
     const retries = recordingRetries();
-    const store = new SqlStatusStore(db.executor);
+    const store = new SqlTrackerStore(db.executor);
     const withRetries = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics(), outageRetries: { queue: retries, backoff } });
     const response = await withRetries(sqsEvent(sqsRecord(body(update('m1', 'sent', 0, { campaign: 'bad \u0000' })), 'bad'), sqsRecord(body(update('m2', 'sent', 0)), 'good')));
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
@@ -76,14 +76,14 @@ describe.each(availableEngines())('processor handler on %s', (engine) => {
 
 describe('processor handler when the database is down', () => {
   it('throws, so SQS returns the whole batch to the queue', async () => {
-    const store = new SqlStatusStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+    const store = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
     const process = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics() });
     await expect(process(sqsEvent(sqsRecord(body(update('m1', 'sent', 0)))))).rejects.toThrow();
     await store.close();
   });
 
   it('first hides each status message for a wait doubling with its receive count; a poison record keeps the plain timeout', async () => {
-    const store = new SqlStatusStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+    const store = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
     const retries = recordingRetries();
     const process = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics(), outageRetries: { queue: retries, backoff } });
     const event = sqsEvent(
@@ -104,7 +104,7 @@ describe('processor handler when the database is down', () => {
   });
 
   it('still throws (the batch returns after the plain timeout) when the backoff itself cannot be set', async () => {
-    const store = new SqlStatusStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+    const store = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
     const broken: RetryQueue = { delayRetries: async () => Promise.reject(new Error('SQS unavailable')) };
     const process = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics(), outageRetries: { queue: broken, backoff } });
     await expect(process(sqsEvent(sqsRecord(body(update('m1', 'sent', 0)))))).rejects.toThrow(/could not be stored/);

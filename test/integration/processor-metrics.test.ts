@@ -1,9 +1,9 @@
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
-import { sqsEvent, sqsRecord } from '../support/events';
+import { sqsEvent, sqsRecord } from '../../testkit/events';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 import { update } from '../support/status-rows';
 
@@ -12,10 +12,10 @@ const body = (...statuses: StatusUpdate[]) => JSON.stringify({ v: 1, statuses })
 /** The processor's EMF output, read from stdout as CloudWatch would. */
 describe('processor metrics (EMF)', () => {
   let db: TestDatabase;
-  let store: SqlStatusStore;
+  let store: SqlTrackerStore;
   beforeAll(async () => {
     db = await createTestDatabase('pglite');
-    store = new SqlStatusStore(db.executor);
+    store = new SqlTrackerStore(db.executor);
   });
   afterAll(() => db.drop());
 
@@ -51,7 +51,7 @@ describe('processor metrics (EMF)', () => {
     const capture = capturingMetrics();
     try {
       // A real PostgreSQL connection to a port where nothing listens, not a stub.
-      const unreachable = new SqlStatusStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+      const unreachable = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
       const process = createStatusBatchProcessor({ store: () => unreachable, logger: silentLogger(), metrics: capture.metrics });
       await expect(process(sqsEvent(sqsRecord(body(update('m9', 'sent', 0)))))).rejects.toThrow(/ECONNREFUSED/);
       expect(capture.values('DatabaseErrors').map((v) => v.value)).toEqual([1]);

@@ -1,6 +1,6 @@
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
-import { buildReport } from '../../tools/report-data';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
+import { buildReport } from '../../lambdas/report/report-data';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 
 const u = (message_id: string, status: StatusUpdate['status'], timestamp: string): StatusUpdate => ({ message_id, status, timestamp });
@@ -20,7 +20,7 @@ describe.each(availableEngines())('report chart figures on %s', (engine) => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    await new SqlStatusStore(db.executor).applyStatusUpdates(DATA);
+    await new SqlTrackerStore(db.executor).applyStatusUpdates(DATA);
   });
   afterAll(() => db.drop());
 

@@ -3,13 +3,13 @@ import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { isDataError } from '../../lambdas/store/status-store';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
-import { sqsEvent, sqsRecord, webhookEvent } from '../support/events';
+import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
 import { quietMetrics, silentLogger } from '../support/powertools';
 import { readRow, readRows, update } from '../support/status-rows';
-import { metaStatus, metaWebhook } from '../fixtures/webhooks';
+import { metaStatus, metaWebhook } from '../../testkit/webhooks';
 
 /**
  * Issue 11, item 1: one status with `\u0000` or a lone surrogate passed validation, got 200, then PostgreSQL's jsonb
@@ -25,7 +25,7 @@ describe.each(availableEngines())('unstorable data on %s', (engine) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(engine);
-    const store = new SqlStatusStore(db.executor);
+    const store = new SqlTrackerStore(db.executor);
     process = createStatusBatchProcessor({ store: () => store, logger: silentLogger(), metrics: quietMetrics() });
   });
   afterAll(() => db.drop());

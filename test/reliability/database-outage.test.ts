@@ -2,8 +2,8 @@ import { Client } from 'pg';
 import { outageToleranceSeconds, receivesToOutlast } from '../../lambdas/domain/outage-backoff';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { localOutageBackoff, startLocalPipeline, type LocalPipeline } from '../../local/local-pipeline';
-import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../local/throwaway-postgres';
-import { postJson } from '../support/local-server-process';
+import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../db/throwaway-postgres';
+import { postJson } from '../../testkit/local-server-process';
 
 /**
  * A real PostgreSQL server of its own, stopped and started under the running local pipeline, whose queue runs on a

@@ -1,6 +1,6 @@
 import { runLoad, type LoadResult } from '../../scripts/load-test';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../support/local-server-process';
+import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../../testkit/local-server-process';
 
 /**
  * A short load (CI) against `npm start` on real PostgreSQL: many connections, every webhook a new message; the

@@ -1,9 +1,10 @@
 import { startLocalPipeline, type LocalPipeline } from '../../local/local-pipeline';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { chunk, shuffled } from '../support/generators';
-import { postJson } from '../support/local-server-process';
+import { chunk } from '../../testkit/lists';
+import { shuffled } from '../support/generators';
+import { postJson } from '../../testkit/local-server-process';
 import { readRows } from '../support/status-rows';
 
 const describeOnRealPostgres = hasRealPostgres() ? describe : describe.skip;
@@ -59,7 +60,7 @@ describeOnRealPostgres('the whole local pipeline with 4 concurrent processor wor
 
     // The reference: the same statuses, normalized the same way, applied in one sequential call.
     const { normalizeWebhook } = await import('../../lambdas/domain/normalize-webhook');
-    await new SqlStatusStore(referenceDb.executor).applyStatusUpdates(normalizeWebhook({ statuses }).updates);
+    await new SqlTrackerStore(referenceDb.executor).applyStatusUpdates(normalizeWebhook({ statuses }).updates);
     const expected = await readRows(referenceDb.executor);
     expect(expected).toHaveLength(100);
     expect(await readRows(pipelineDb.executor)).toEqual(expected);

@@ -1,4 +1,4 @@
-import { createScratchDatabase, createScratchPglite } from '../../local/scratch-database';
+import { createScratchDatabase, createScratchPglite } from '../../db/scratch-database';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { prepareSupabaseRoles } from './supabase-roles';
 

@@ -1,4 +1,4 @@
-import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../local/throwaway-postgres';
+import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../db/throwaway-postgres';
 
 declare global {
   // eslint-disable-next-line no-var

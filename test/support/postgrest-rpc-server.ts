@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readBody, replyJson } from '../../local/loopback-http';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 
 /**
@@ -26,10 +26,7 @@ function httpStatusFor(code: string | undefined): number {
 export async function startPostgrestRpcServer(executor: SqlExecutor, serviceRoleKey: string): Promise<PostgrestRpcServer> {
   const requests: PostgrestRpcServer['requests'] = [];
   const server: Server = createServer(async (req, res) => {
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify(body));
-    };
+    const reply = (status: number, body: unknown) => replyJson(res, status, body, 'application/json; charset=utf-8');
     const url = new URL(req.url ?? '/', 'http://localhost');
     requests.push({ path: url.pathname, apikey: req.headers.apikey as string, authorization: req.headers.authorization });
     const match = /^\/rest\/v1\/rpc\/([a-z_][a-z0-9_]*)$/.exec(url.pathname);
@@ -37,11 +34,10 @@ export async function startPostgrestRpcServer(executor: SqlExecutor, serviceRole
     if (req.headers.apikey !== serviceRoleKey || req.headers.authorization !== `Bearer ${serviceRoleKey}`) {
       return reply(401, { code: 'PGRST301', message: 'JWT invalid', details: null, hint: null });
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = await readBody(req);
     let args: Record<string, unknown>;
     try {
-      args = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      args = JSON.parse(body || '{}');
     } catch {
       return reply(400, { code: 'PGRST102', message: 'Empty or invalid json', details: null, hint: null });
     }
@@ -59,15 +55,6 @@ export async function startPostgrestRpcServer(executor: SqlExecutor, serviceRole
       return reply(httpStatusFor(e.code), { code: e.code ?? 'PGRST000', message: e.message, details: e.detail ?? null, hint: e.hint ?? null });
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const { url, close } = await listen(server);
+  return { url, requests, close: () => close() };
 }

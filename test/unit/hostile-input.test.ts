@@ -4,9 +4,9 @@ import { QueueMessage } from '../../lambdas/domain/queue-message';
 import { toStorableJsonObject } from '../../lambdas/domain/storable-text';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
-import { webhookEvent } from '../support/events';
+import { webhookEvent } from '../../testkit/events';
 import { quietMetrics, silentLogger } from '../support/powertools';
-import { flatWebhook, metaStatus, metaWebhook } from '../fixtures/webhooks';
+import { flatWebhook, metaStatus, metaWebhook } from '../../testkit/webhooks';
 
 /**
  * The shapes issue 11 measured (items 6, 7 and 8): each answered 500 or burned seconds of CPU before a 413, and

@@ -3,8 +3,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { INGEST_BUDGET, INGEST_TIMEOUT_SECONDS, PROVIDER_DEADLINE_MS, SDK_FIRST_RETRY_DELAY_MS, worstCaseIngestMs } from '../../lambdas/domain/ingest-budget';
 import { loadConfig } from '../../lib/config';
-import { webhookEvent } from '../support/events';
-import { startFakeSecretsManager } from '../support/fake-secrets-manager';
+import { webhookEvent } from '../../testkit/events';
+import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
 
 /**
  * The ingest's 5-second deadline (issue 11, item 15): the budget's arithmetic, then the real Lambda entry point

@@ -3,9 +3,9 @@ import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { QueueMessage } from '../../lambdas/domain/queue-message';
-import { webhookEvent } from '../support/events';
+import { webhookEvent } from '../../testkit/events';
 import { quietMetrics, silentLogger } from '../support/powertools';
-import { metaStatus, metaWebhook } from '../fixtures/webhooks';
+import { metaStatus, metaWebhook } from '../../testkit/webhooks';
 
 /** Collects what would be queued; validates each body against the queue contract as it goes. */
 function recordingQueue() {

@@ -6,9 +6,9 @@ import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../../lambdas/ingest/status-queue';
 import { LocalQueue } from '../../local/local-queue';
 import { startSqsEndpoint, type SqsEndpoint } from '../../local/sqs-endpoint';
-import { webhookEvent } from '../support/events';
+import { webhookEvent } from '../../testkit/events';
 import { quietMetrics } from '../support/powertools';
-import { aisensyWebhook, metaStatus, metaWebhook, flatWebhook } from '../fixtures/webhooks';
+import { aisensyWebhook, metaStatus, metaWebhook, flatWebhook } from '../../testkit/webhooks';
 
 /** The real SDK client and SqsStatusQueue, talking SQS's JSON protocol to a loopback endpoint. */
 describe('ingest handler', () => {

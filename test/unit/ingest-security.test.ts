@@ -6,10 +6,10 @@ import { NO_CREDENTIALS, type WebhookCredentials } from '../../lambdas/domain/we
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { readJsonSecret, toWebhookCredentials, WebhookSecret } from '../../lambdas/shared/secrets';
-import { webhookEvent } from '../support/events';
-import { startFakeSecretsManager } from '../support/fake-secrets-manager';
+import { webhookEvent } from '../../testkit/events';
+import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
 import { quietMetrics } from '../support/powertools';
-import { flatWebhook } from '../fixtures/webhooks';
+import { flatWebhook } from '../../testkit/webhooks';
 
 /** A queue that records what it was given: these tests are about what reaches it. */
 class RecordingQueue implements StatusQueue {

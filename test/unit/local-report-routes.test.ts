@@ -1,7 +1,7 @@
 import { authenticateReader, NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { RequestError } from '../../lambdas/shared/errors';
 import { startLocalHttpServer } from '../../local/http-server';
-import { maskReportPhones, type Report } from '../../tools/report-data';
+import { maskReportPhones, type Report } from '../../lambdas/report/report-data';
 
 /** The local server's read routes (GET /report, GET /delivery-health): issue 11, item 12. */
 describe('local report routes', () => {

@@ -8,7 +8,7 @@ import {
   metaStatus,
   metaWebhook,
   T0_SECONDS,
-} from '../fixtures/webhooks';
+} from '../../testkit/webhooks';
 
 describe('normalizeWebhook: Meta Cloud API envelope', () => {
   it('keeps conversation, pricing, phone and time of a delivered status', () => {

@@ -1,6 +1,6 @@
 import { sampleReport } from '../fixtures/report';
 import { parseDuration, parseReportArgs, UsageError } from '../../tools/report-args';
-import { followUpCsv, formatReport, reportJson } from '../../tools/report-format';
+import { followUpCsv, formatReport, reportJson } from '../../lambdas/report/report-format';
 
 const NOW = new Date('2024-06-02T12:00:00Z');
 

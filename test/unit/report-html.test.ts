@@ -1,4 +1,4 @@
-import { renderReportHtml } from '../../tools/report-html';
+import { renderReportHtml } from '../../lambdas/report/report-html';
 import { sampleReport } from '../fixtures/report';
 
 describe('the HTML report', () => {

@@ -5,9 +5,9 @@ import { QueueMessage } from '../../lambdas/domain/queue-message';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { IngestEnv, readEnv } from '../../lambdas/shared/env';
-import { webhookEvent } from '../support/events';
+import { webhookEvent } from '../../testkit/events';
 import { quietMetrics, silentLogger } from '../support/powertools';
-import { aisensyMessage, aisensyWebhook, flatWebhook, isoAt, T0_SECONDS } from '../fixtures/webhooks';
+import { aisensyMessage, aisensyWebhook, flatWebhook, isoAt, T0_SECONDS } from '../../testkit/webhooks';
 
 /**
  * Issue 11, item 9: with earliest-wins a forged early time is permanent (`read` planted in 2009 could never be

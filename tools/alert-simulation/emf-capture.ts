@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
+import { METRICS_NAMESPACE } from '../../lambdas/domain/metric-names';
 import { metricKey, type MetricStore } from './cloudwatch';
 
 /** Captures the EMF documents the real handlers publish, as CloudWatch would ingest them, at simulated times. */

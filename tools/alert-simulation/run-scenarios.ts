@@ -1,4 +1,4 @@
-import { createScratchDatabase, createScratchPglite, type ScratchDatabase } from '../../local/scratch-database';
+import { createScratchDatabase, createScratchPglite, type ScratchDatabase } from '../../db/scratch-database';
 import { judge, SCENARIOS, type Scenario, type ScenarioOutcome } from './scenarios';
 import { simulatePipeline } from './simulated-pipeline';
 import { synthesizeStackModel, type StackModel } from './stack-model';

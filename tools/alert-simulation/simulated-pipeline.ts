@@ -9,7 +9,7 @@ import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { DEFAULT_STATUS_TIME_WINDOW } from '../../lambdas/domain/timestamps';
 import type { HealthStore, HealthWindows } from '../../lambdas/store/health-store';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
-import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusStore } from '../../lambdas/store/status-store';
 import { AlarmEvaluator, MetricStore, metricKey, type Notification } from './cloudwatch';
 import { CapturingMetrics, ingestEmf } from './emf-capture';
@@ -87,7 +87,7 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
   const emfSink = (emf: Record<string, unknown>) => ingestEmf(store, emf, now);
 
   // The database, with the faults of the scenario; every call advances the simulated clock by its duration.
-  const sql = new SqlStatusStore(input.executor);
+  const sql = new SqlTrackerStore(input.executor);
   const databaseCall = async <T>(call: () => Promise<T>): Promise<T> => {
     if (faults.databaseDown?.some((d) => now >= d.from && now < d.to)) throw new DatabaseUnavailableError('connect ECONNREFUSED (simulated outage)');
     const slow = faults.databaseSlow && now >= faults.databaseSlow.from && now < faults.databaseSlow.to ? faults.databaseSlow.ms : healthyMs;

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-export interface StatusQueueProps {
+export interface DeadLetteredQueueProps {
   /** At least 6 x the processor's timeout, as AWS recommends for Lambda event sources. */
   readonly visibilityTimeout: Duration;
   /** Receives before a message moves to the dead-letter queue. @default 5 */
@@ -13,12 +13,16 @@ export interface StatusQueueProps {
   readonly retention?: Duration;
 }
 
-/** The status queue and its dead-letter queue: encrypted at rest (SSE-SQS), TLS-only access. */
-export class StatusQueue extends Construct {
+/**
+ * A queue and its dead-letter queue: encrypted at rest (SSE-SQS), TLS-only access. The stack's status queue is one
+ * (construct id `StatusQueue`, kept so logical ids do not change). Not named StatusQueue: that is the ingest's port
+ * (lambdas/ingest/status-queue.ts).
+ */
+export class DeadLetteredQueue extends Construct {
   public readonly queue: Queue;
   public readonly deadLetterQueue: Queue;
 
-  constructor(scope: Construct, id: string, props: StatusQueueProps) {
+  constructor(scope: Construct, id: string, props: DeadLetteredQueueProps) {
     super(scope, id);
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,

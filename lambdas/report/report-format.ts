@@ -1,9 +1,7 @@
-import { maskPhone } from '../lambdas/domain/phone';
+import { maskPhone } from '../domain/phone';
 import type { Figures, Report } from './report-data';
+import { formatCount as n, formatMeasure as num, formatPercent as pct } from './number-format';
 
-const n = (v: number) => v.toLocaleString('en-US');
-const pct = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} %`);
-const num = (v: number | null, unit: string, digits = 1) => (v === null ? 'n/a' : `${v.toFixed(digits)} ${unit}`);
 
 const NUMERIC = /^(n\/a|[-+]?[\d,.]+( ?(%|s|min))?)$/;
 

@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { maskPhone } from '../lambdas/domain/phone';
-import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../lambdas/shared/sql-values';
-import { DeliveryTotals } from '../lambdas/store/health-store';
+import { maskPhone } from '../domain/phone';
+import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
+import { DeliveryTotals } from '../store/health-store';
 
 /**
  * The report: what users of the original design asked their database, for one period. Built from the SQL

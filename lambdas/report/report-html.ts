@@ -1,7 +1,8 @@
 import * as echarts from 'echarts';
-import { nextStep } from '../lambdas/domain/alert-rules';
-import { maskPhone } from '../lambdas/domain/phone';
+import { nextStep } from '../domain/alert-rules';
+import { maskPhone } from '../domain/phone';
 import type { Figures, Report } from './report-data';
+import { formatCount as n, formatMeasure, formatPercent as pct } from './number-format';
 
 /**
  * The report as one self-contained HTML page for the people who send campaigns: headline figures with the change
@@ -31,9 +32,7 @@ function svg(option: echarts.EChartsOption, width: number, height: number, theme
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const n = (value: number) => value.toLocaleString('en-US');
-const pct = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(1)} %`);
-const seconds = (value: number | null) => (value === null ? 'n/a' : value < 120 ? `${value.toFixed(1)} s` : `${(value / 60).toFixed(1)} min`);
+const seconds = (value: number | null) => (value !== null && value >= 120 ? formatMeasure(value / 60, 'min') : formatMeasure(value, 's'));
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 /** Cells with fewer delivered messages than this are shown as too thin to judge. */
 export const HEATMAP_MIN_SAMPLE = 20;

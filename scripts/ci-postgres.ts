@@ -2,7 +2,7 @@
  * For shell scripts (.ci/run, the bench): `start` prints `export TEST_DATABASE_URL=...` lines to eval;
  * `stop DIR` stops and deletes the cluster.
  */
-import { startThrowawayPostgres, stopThrowawayPostgres } from '../local/throwaway-postgres';
+import { startThrowawayPostgres, stopThrowawayPostgres } from '../db/throwaway-postgres';
 
 async function main(): Promise<void> {
   const [command, dir] = process.argv.slice(2);

@@ -1,19 +1,19 @@
-import { StoreError, SupabaseStatusStore } from '../../lambdas/store/supabase-status-store';
+import { StoreError, SupabaseTrackerStore } from '../../lambdas/store/supabase-tracker-store';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { startPostgrestRpcServer, type PostgrestRpcServer } from '../support/postgrest-rpc-server';
 import { at, readRow, update } from '../support/status-rows';
 
 const SERVICE_ROLE_KEY = 'test-service-role-key';
 
-describe.each(availableEngines())('SupabaseStatusStore over PostgREST RPC on %s', (engine) => {
+describe.each(availableEngines())('SupabaseTrackerStore over PostgREST RPC on %s', (engine) => {
   let db: TestDatabase;
   let rest: PostgrestRpcServer;
-  let store: SupabaseStatusStore;
+  let store: SupabaseTrackerStore;
 
   beforeAll(async () => {
     db = await createTestDatabase(engine);
     rest = await startPostgrestRpcServer(db.executor, SERVICE_ROLE_KEY);
-    store = new SupabaseStatusStore({ url: rest.url, serviceRoleKey: SERVICE_ROLE_KEY });
+    store = new SupabaseTrackerStore({ url: rest.url, serviceRoleKey: SERVICE_ROLE_KEY });
   });
   afterAll(async () => {
     await store.close();
@@ -49,14 +49,14 @@ describe.each(availableEngines())('SupabaseStatusStore over PostgREST RPC on %s'
   });
 
   it('throws when the key is wrong, writing nothing', async () => {
-    const intruder = new SupabaseStatusStore({ url: rest.url, serviceRoleKey: 'wrong' });
+    const intruder = new SupabaseTrackerStore({ url: rest.url, serviceRoleKey: 'wrong' });
     await expect(intruder.applyStatusUpdates([update('m3', 'sent', 0)])).rejects.toThrow(StoreError);
     await intruder.close();
     expect(await readRow(db.executor, 'm3')).toBeUndefined();
   });
 
   it('throws when Supabase cannot be reached', async () => {
-    const unreachable = new SupabaseStatusStore({ url: 'http://127.0.0.1:9', serviceRoleKey: SERVICE_ROLE_KEY });
+    const unreachable = new SupabaseTrackerStore({ url: 'http://127.0.0.1:9', serviceRoleKey: SERVICE_ROLE_KEY });
     await expect(unreachable.applyStatusUpdates([update('m4', 'sent', 0)])).rejects.toThrow();
     await unreachable.close();
   });

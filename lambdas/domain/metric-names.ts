@@ -7,9 +7,6 @@ export const METRICS_NAMESPACE = 'WhatsAppDeliveryTracker';
  */
 export const DEFAULT_SERVICE_NAME = 'whatsapp-delivery-tracker';
 
-/** The service name in force in this process. */
-export const serviceName = (env: NodeJS.ProcessEnv = process.env) => env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME;
-
 /**
  * Every custom metric, by name: the handlers publish them (EMF, namespace METRICS_NAMESPACE, dimension `service`),
  * the alarms and the dashboard in lib/ read them. One list so the two sides cannot drift.

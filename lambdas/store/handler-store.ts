@@ -1,5 +1,5 @@
-import { SupabaseStatusStore } from '../store/supabase-status-store';
-import { readJsonSecret, SupabaseSecret } from './secrets';
+import { SupabaseTrackerStore } from './supabase-tracker-store';
+import { readJsonSecret, SupabaseSecret } from '../shared/secrets';
 
 /** Where the Supabase credentials come from: a Secrets Manager id (deployed), or the values themselves (elsewhere). */
 export type SupabaseCredentialsSource = { SUPABASE_SECRET_ID: string } | SupabaseSecret;
@@ -8,11 +8,11 @@ export type SupabaseCredentialsSource = { SUPABASE_SECRET_ID: string } | Supabas
  * The Supabase store a handler shares across invocations, created on first use (no secret read or client before a
  * batch needs it). A failed secret read is not cached: the next invocation tries again.
  */
-export function lazySupabaseStore(source: SupabaseCredentialsSource): () => Promise<SupabaseStatusStore> {
-  let store: Promise<SupabaseStatusStore> | undefined;
+export function lazySupabaseStore(source: SupabaseCredentialsSource): () => Promise<SupabaseTrackerStore> {
+  let store: Promise<SupabaseTrackerStore> | undefined;
   const create = async () => {
     const credentials = 'SUPABASE_SECRET_ID' in source ? await readJsonSecret(SupabaseSecret, source.SUPABASE_SECRET_ID) : source;
-    return new SupabaseStatusStore({ url: credentials.SUPABASE_URL, serviceRoleKey: credentials.SUPABASE_SERVICE_ROLE_KEY });
+    return new SupabaseTrackerStore({ url: credentials.SUPABASE_URL, serviceRoleKey: credentials.SUPABASE_SERVICE_ROLE_KEY });
   };
   return () => {
     store ??= create().catch((error: unknown) => {

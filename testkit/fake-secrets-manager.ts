@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readBody, replyJson } from '../local/loopback-http';
 
 /**
  * A loopback endpoint serving Secrets Manager's GetSecretValue (AWS JSON 1.1), so the bundled Lambda handlers
@@ -9,28 +9,14 @@ import type { AddressInfo } from 'node:net';
 export async function startFakeSecretsManager(secrets: Record<string, unknown>): Promise<{ endpoint: string; reads: string[]; close(): Promise<void> }> {
   const reads: string[] = [];
   const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string };
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify(body));
-    };
+    const input = JSON.parse((await readBody(req)) || '{}') as { SecretId?: string };
+    const reply = (status: number, body: unknown) => replyJson(res, status, body, 'application/x-amz-json-1.1');
     if (req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') return reply(400, { __type: 'InvalidRequestException' });
     const id = input.SecretId ?? '';
     reads.push(id);
     if (!(id in secrets)) return reply(400, { __type: 'ResourceNotFoundException', message: 'Secrets Manager can\'t find the specified secret.' });
     return reply(200, { ARN: id, Name: id, SecretString: JSON.stringify(secrets[id]), VersionId: 'v1', CreatedDate: 1_700_000_000 });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    reads,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const { url, close } = await listen(server);
+  return { endpoint: url, reads, close: () => close() };
 }

@@ -3,8 +3,14 @@ import { DeliveryHealth, DeliverySummary, healthArguments, type HealthStore, typ
 import type { SqlExecutor } from './sql-executor';
 import { APPLY_STATUS_UPDATES_SQL, type AppliedChange, type StatusStore } from './status-store';
 
-/** Calls `apply_status_updates` over a direct connection: node-postgres (`DATABASE_URL`) or embedded PGlite. */
-export class SqlStatusStore implements StatusStore, HealthStore {
+/**
+ * The tracker's store over a direct connection: node-postgres (`DATABASE_URL`) or embedded PGlite.
+ *
+ * Naming: one store class per database adapter (SqlTrackerStore, SupabaseTrackerStore), named for the tracker's
+ * store as a whole, because each implements both ports: StatusStore (the processor's writes, status-store.ts) and
+ * HealthStore (the sweeper's and the report's reads, health-store.ts). Callers keep depending on the port they use.
+ */
+export class SqlTrackerStore implements StatusStore, HealthStore {
   constructor(private readonly executor: SqlExecutor) {}
 
   async applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]> {

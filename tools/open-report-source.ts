@@ -1,43 +1,13 @@
 import { existsSync } from 'node:fs';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth, type HealthWindows } from '../lambdas/store/health-store';
-import { CohortSettings, COHORT_KEYS, healthWindows } from '../lambdas/domain/alert-settings';
-import type { SqlExecutor } from '../lambdas/store/sql-executor';
-import { SqlStatusStore } from '../lambdas/store/sql-status-store';
-import { Report, buildReport, type ReportOptions } from './report-data';
-
-/**
- * Where the operator tools read from, in this order: DATABASE_URL (a local server or Supabase's Postgres); the
- * running `npm start` (its embedded database cannot be opened by a second process, so the server answers
- * GET /report and GET /delivery-health itself); the embedded database in DATA_DIR when no server runs.
- */
-export interface ReportSource {
-  describe: string;
-  report(options: ReportOptions): Promise<Report>;
-  /** The alarm figures now, over the given cohorts (default: the stack's defaults). */
-  health(windows?: HealthWindows): Promise<DeliveryHealth>;
-  close(): Promise<void>;
-}
+import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth } from '../lambdas/store/health-store';
+import { Report } from '../lambdas/report/report-data';
+import { sourceFromExecutor, type ReportSource } from '../lambdas/report/report-source';
 
 /** The running `npm start`'s address: LOCAL_URL, else 127.0.0.1 on PORT (default 3000). */
 export function localServerUrl(env: NodeJS.ProcessEnv = process.env): string {
   return env.LOCAL_URL ?? `http://127.0.0.1:${env.PORT ?? 3000}`;
-}
-
-export function sourceFromExecutor(executor: SqlExecutor, describe: string): ReportSource {
-  return {
-    describe,
-    report: (options) => buildReport(async (sql, params) => (await executor.query(sql, params)).rows, options),
-    health: (windows = DEFAULT_HEALTH_WINDOWS) => new SqlStatusStore(executor).deliveryHealth(windows),
-    close: () => executor.close(),
-  };
-}
-
-/** Cohort windows from a query string (the local server's /delivery-health), with the one schema's ranges. */
-export function windowsFromQuery(params: URLSearchParams): HealthWindows {
-  const raw = Object.fromEntries(COHORT_KEYS.filter((k) => params.has(k)).map((k) => [k, params.get(k)]));
-  return healthWindows(CohortSettings.parse(raw));
 }
 
 /**
@@ -62,6 +32,11 @@ async function localServer(baseUrl: string): Promise<boolean> {
   }
 }
 
+/**
+ * Where the operator tools read from, in this order: DATABASE_URL (a local server or Supabase's Postgres); the
+ * running `npm start` (its embedded database cannot be opened by a second process, so the server answers
+ * GET /report and GET /delivery-health itself); the embedded database in DATA_DIR when no server runs.
+ */
 export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Promise<ReportSource> {
   if (env.DATABASE_URL) return sourceFromExecutor(createPostgresExecutor(env.DATABASE_URL, { max: 8 }), 'DATABASE_URL');
   const baseUrl = localServerUrl(env);

@@ -22,8 +22,11 @@ export class StoreError extends Error {
   }
 }
 
-/** The production store: Supabase's REST API (PostgREST) calling `apply_status_updates` with `rpc`. */
-export class SupabaseStatusStore implements StatusStore, HealthStore {
+/**
+ * The production store: Supabase's REST API (PostgREST) calling the same SQL functions with `rpc`. Both ports,
+ * StatusStore and HealthStore, like SqlTrackerStore (see there for the naming).
+ */
+export class SupabaseTrackerStore implements StatusStore, HealthStore {
   private readonly client: SupabaseClient;
 
   constructor(options: SupabaseStoreOptions) {

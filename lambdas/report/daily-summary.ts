@@ -1,4 +1,5 @@
 import type { DeliverySummary } from '../store/health-store';
+import { formatCount as n, formatMeasure, formatPercent as pct } from './number-format';
 
 /** The UTC calendar day before `now`: [00:00, 24:00). */
 export function previousUtcDay(now: Date): { from: Date; to: Date; label: string } {
@@ -6,9 +7,6 @@ export function previousUtcDay(now: Date): { from: Date; to: Date; label: string
   const from = new Date(to.getTime() - 24 * 3600 * 1000);
   return { from, to, label: from.toISOString().slice(0, 10) };
 }
-
-const n = (value: number) => value.toLocaleString('en-US');
-const pct = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(1)} %`);
 
 /** The daily summary as plain text for an email or a chat message. */
 export function formatDailySummary(label: string, summary: DeliverySummary): { subject: string; message: string } {
@@ -21,7 +19,7 @@ export function formatDailySummary(label: string, summary: DeliverySummary): { s
     `delivered  ${n(summary.delivered)}  (${pct(summary.delivery_rate_percent)} of sent)`,
     `read       ${n(summary.read)}  (${pct(summary.read_rate_percent)} of delivered)`,
     `failed     ${n(summary.failed)}`,
-    `average delivery time  ${summary.avg_delivery_seconds === null ? 'n/a' : `${summary.avg_delivery_seconds.toFixed(1)} s`}`,
+    `average delivery time  ${formatMeasure(summary.avg_delivery_seconds, 's')}`,
   ];
   return { subject, message: lines.join('\n') };
 }
