@@ -1,5 +1,6 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
-import { AlarmSettings, CohortSettings, envName, settingProblems } from '../lambdas/domain/alert-settings';
+import { AlarmSettings, CohortSettings, DEFAULT_ALARMS, envName, settingProblems } from '../lambdas/domain/alert-settings';
 import { INGEST_TIMEOUT_SECONDS } from '../lambdas/domain/ingest-budget';
 import { OUTAGE_BACKOFF_MAX_SECONDS, outageToleranceSeconds, receivesToOutlast, type OutageBackoff } from '../lambdas/domain/outage-backoff';
 
@@ -7,8 +8,9 @@ export { envName };
 
 /**
  * The one typed configuration of the stack. Every key can be set in cdk.json's `context`, on the command line
- * (`npx cdk deploy -c maxReceiveCount=8`) or in the environment under its SCREAMING_SNAKE name
- * (`MAX_RECEIVE_COUNT=8`); the environment wins over context, context over the defaults here.
+ * (`npx cdk deploy -c maxReceiveCount=8`), in the stage's profile (cdk.json `context.stages.<stage>`), or in the
+ * environment under its SCREAMING_SNAKE name (`MAX_RECEIVE_COUNT=8`). Precedence: environment, then the stage's
+ * profile, then context, then the defaults here (some of which derive from the stage: see `withStageDefaults`).
  */
 const list = z
   .union([z.array(z.string()), z.string()])
@@ -19,17 +21,59 @@ const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{
 
 const emails = list.pipe(z.array(z.email()));
 
-const ConfigShape = z.object({
-  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('WhatsAppDeliveryTracker'),
+/** The values CloudWatch Logs accepts as a retention (anything else synthesizes and then fails at deploy). */
+export const LOG_RETENTION_DAYS = Object.values(RetentionDays).filter(
+  (days): days is number => typeof days === 'number' && days !== RetentionDays.INFINITE,
+);
+const logRetentionDays = z.coerce
+  .number()
+  .refine((days) => LOG_RETENTION_DAYS.includes(days), `CloudWatch Logs accepts only ${LOG_RETENTION_DAYS.join(', ')}`);
 
-  /** Existing Secrets Manager secret (name or ARN) holding {"SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"}. */
-  supabaseSecret: z.string().min(1).default('whatsapp-delivery-tracker/supabase'),
+/** AWS tag rules: keys 1-128 characters, values up to 256, and the `aws:` prefix is reserved. */
+const tagMap = z
+  .union([
+    z.record(z.string(), z.string()),
+    // `-c tags=team=payments,costCenter=42` from the command line
+    z.string().transform((text) => Object.fromEntries(text.split(',').filter(Boolean).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]))),
+  ])
+  .pipe(z.record(z.string().min(1).max(128), z.string().max(256)))
+  .refine((tags) => !Object.keys(tags).some((key) => key.toLowerCase().startsWith('aws:')), 'tag keys starting with aws: are reserved by AWS');
+
+/** Lower-case, so every name derived from it is valid for every AWS service (stack, API, secret path, tag). */
+export const StageName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,19}$/, 'a stage name is up to 20 lower-case letters, digits and hyphens, starting with a letter');
+
+const ConfigShape = z.object({
+  /**
+   * The stage this deployment is (dev, prod, or any name such as pr-123). Every name derives from it, so two stages
+   * share nothing in one account; its profile in cdk.json (`context.stages.<stage>`) pins account, region, settings.
+   */
+  stage: StageName.default('dev'),
+  /** The account and region the stage deploys to; unset, whatever the CLI's credentials point at. */
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1').optional(),
+  /** Default: `WhatsAppDeliveryTracker-<stage>`. */
+  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).optional(),
+  /** Tags on every taggable resource, besides `project` and `stage`. */
+  tags: tagMap.default({}),
+  /**
+   * Keep the queues (and what they hold) and the log groups when the stack is deleted or they are replaced.
+   * Default: true for the stage `prod`, false for any other (a dev stack is deleted whole).
+   */
+  retainData: bool.optional(),
+
+  /**
+   * Existing Secrets Manager secret (name or ARN) holding {"SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"}.
+   * Default: `whatsapp-delivery-tracker/<stage>/supabase`.
+   */
+  supabaseSecret: z.string().min(1).optional(),
   /**
    * Existing secret (name or ARN) holding the webhook credentials: any of {"META_APP_SECRET",
    * "AISENSY_WEBHOOK_SECRET", "WEBHOOK_SHARED_TOKEN", "WEBHOOK_VERIFY_TOKEN"}, each of the first three with a
-   * `*_PREVIOUS` twin during a rotation.
+   * `*_PREVIOUS` twin during a rotation. Default: `whatsapp-delivery-tracker/<stage>/webhook`.
    */
-  webhookSecret: z.string().min(1).default('whatsapp-delivery-tracker/webhook'),
+  webhookSecret: z.string().min(1).optional(),
   /**
    * The customer-managed KMS key (key ARN) the two secrets are encrypted with, if not the AWS-managed
    * `aws/secretsmanager`: the functions get kms:Decrypt on it, through Secrets Manager only.
@@ -79,7 +123,7 @@ const ConfigShape = z.object({
   ingestTimeoutSeconds: int(INGEST_TIMEOUT_SECONDS.min, INGEST_TIMEOUT_SECONDS.max).default(INGEST_TIMEOUT_SECONDS.default),
   ingestMemoryMb: int(128, 10_240).default(256),
 
-  logRetentionDays: int(1, 3_653).default(30),
+  logRetentionDays: logRetentionDays.default(30),
 
   /** Subscribed to the critical, warning and info (daily summary) topics. */
   criticalAlarmEmails: emails.default([]),
@@ -120,6 +164,10 @@ export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
   })
   .transform((config) => ({
     ...config,
+    stackName: config.stackName ?? `WhatsAppDeliveryTracker-${config.stage}`,
+    supabaseSecret: config.supabaseSecret ?? `whatsapp-delivery-tracker/${config.stage}/supabase`,
+    webhookSecret: config.webhookSecret ?? `whatsapp-delivery-tracker/${config.stage}/webhook`,
+    retainData: config.retainData ?? config.stage === 'prod',
     maxReceiveCount: config.maxReceiveCount ?? receivesToOutlast(config.databaseOutageToleranceHours * 3_600, outageBackoff(config)),
   }));
 export type TrackerConfig = z.infer<typeof TrackerConfig>;
@@ -134,35 +182,106 @@ export function outageBackoff(config: { processorTimeoutSeconds: number }): Outa
   return { baseSeconds: queueVisibilityTimeoutSeconds(config), maxSeconds: OUTAGE_BACKOFF_MAX_SECONDS };
 }
 
-export const CONFIG_KEYS = Object.keys(ConfigShape.shape) as (keyof TrackerConfig)[];
+export const CONFIG_KEYS = Object.keys(ConfigShape.shape) as (keyof z.infer<typeof ConfigShape>)[];
 
+/** The context key holding the stage profiles: `{ "stages": { "prod": { "account": "...", ... } } }`. */
+export const STAGES_KEY = 'stages';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Reads and validates the config; a bad value fails with a message naming its key and where it came from. */
-export function loadConfig(context: (key: string) => unknown, env: NodeJS.ProcessEnv = process.env): TrackerConfig {
+/**
+ * Context keys that belong to the CDK, not to this stack: feature flags (`@aws-cdk/...`), the CLI's own
+ * (`aws:cdk:...`) and cached lookups (`availability-zones:account=...`).
+ */
+const isCdkOwnKey = (key: string) => key.startsWith('@') || key.includes(':') || key === 'acknowledged-issue-numbers';
+
+/**
+ * Reads and validates the config from the CDK context (all of it: `app.node.getAllContext()`) and the environment.
+ * A bad value fails with a message naming its key and where it came from; an unknown key (a typo in cdk.json, in
+ * a stage profile or in an alarm's name) fails naming the closest valid one, rather than being silently ignored.
+ */
+export function loadConfig(context: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): TrackerConfig {
+  const problems: string[] = [];
+  for (const key of Object.keys(context)) {
+    if (!isCdkOwnKey(key) && key !== STAGES_KEY && !(CONFIG_KEYS as string[]).includes(key)) {
+      problems.push(`context key "${key}" is not a setting${didYouMean(key, CONFIG_KEYS)}`);
+    }
+  }
+  const stageFromEnv = env[envName('stage')];
+  const stage = stageFromEnv !== undefined && stageFromEnv !== '' ? stageFromEnv : (context.stage ?? 'dev');
+  const profiles = context[STAGES_KEY] ?? {};
+  let profile: Record<string, unknown> = {};
+  if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)) {
+    problems.push(`context key "${STAGES_KEY}" must map stage names to settings, e.g. {"prod": {"account": "123456789012"}}`);
+  } else if (typeof stage === 'string' && stage in profiles) {
+    const found = (profiles as Record<string, unknown>)[stage];
+    if (typeof found !== 'object' || found === null || Array.isArray(found)) problems.push(`${STAGES_KEY}.${stage} must be an object of settings`);
+    else profile = found as Record<string, unknown>;
+  }
+  for (const key of Object.keys(profile)) {
+    if (key === 'stage' || !(CONFIG_KEYS as string[]).includes(key)) {
+      problems.push(`${STAGES_KEY}.${String(stage)}.${key} is not a setting${didYouMean(key, CONFIG_KEYS.filter((k) => k !== 'stage'))}`);
+    }
+  }
+
   const raw: Record<string, unknown> = {};
   const source: Record<string, string> = {};
   for (const key of CONFIG_KEYS) {
     const fromEnv = env[envName(key)];
-    const fromContext = context(key);
     if (fromEnv !== undefined && fromEnv !== '') {
       raw[key] = fromEnv;
       source[key] = `environment variable ${envName(key)}`;
-    } else if (fromContext !== undefined) {
-      raw[key] = fromContext;
+    } else if (profile[key] !== undefined) {
+      raw[key] = profile[key];
+      source[key] = `${STAGES_KEY}.${String(stage)}.${key}`;
+    } else if (context[key] !== undefined) {
+      raw[key] = context[key];
       source[key] = `context key "${key}"`;
     }
   }
   const result = TrackerConfig.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
+    for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? '');
-      return `${issue.path.join('.') || key} (${source[key] ?? 'default'}): ${issue.message}`;
-    });
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+      const where = `${issue.path.join('.') || key} (${source[key] ?? 'default'})`;
+      if (issue.code === 'unrecognized_keys') {
+        const valid = validKeysAt(issue.path);
+        for (const unknown of issue.keys) problems.push(`${where}: "${unknown}" is not a setting${didYouMean(unknown, valid)}`);
+      } else problems.push(`${where}: ${issue.message}`);
+    }
   }
+  if (problems.length > 0 || !result.success) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   return result.data;
+}
+
+/** The keys valid where zod found an unknown one: alarm names under `alarms`, an alarm's settings under each. */
+function validKeysAt(path: readonly PropertyKey[]): string[] {
+  if (path[0] !== 'alarms') return CONFIG_KEYS;
+  if (path.length === 1) return Object.keys(DEFAULT_ALARMS);
+  const alarm = DEFAULT_ALARMS[path[1] as keyof typeof DEFAULT_ALARMS];
+  return alarm ? [...Object.keys(alarm), 'datapointsToAlarm'] : [];
+}
+
+/** ` (did you mean "x"?)` when a valid key is a likely typo of the given one, else nothing. */
+export function didYouMean(key: string, valid: readonly string[]): string {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of valid) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { key: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best.key}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

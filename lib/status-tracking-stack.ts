@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicies, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -74,8 +74,10 @@ export class StatusTrackingStack extends Stack {
       burstLimit: config.apiBurstLimit,
       allowedSourceCidrs: config.allowedSourceCidrs,
       logRetention,
+      stageName: config.stage,
     });
     this.topics = new AlertTopics(this, 'AlertTopics', {
+      stage: config.stage,
       emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
     });
     this.sweeper = new DeliverySweeper(this, 'Sweeper', {
@@ -112,6 +114,7 @@ export class StatusTrackingStack extends Stack {
       alarms: Object.values(this.alarms.alarms),
     });
     acknowledgeDesignDecisions(this);
+    tagAndProtect(this, config);
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhookApi.webhookUrl, description: 'Paste into AiSensy / Meta' });
     new CfnOutput(this, 'QueueUrl', { value: this.statusQueue.queue.queueUrl });
@@ -131,6 +134,23 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'SweeperLogGroupName', { value: this.sweeper.function.logGroup.logGroupName });
     new CfnOutput(this, 'ApiAccessLogGroupName', { value: this.webhookApi.accessLogGroup.logGroupName });
   }
+}
+
+/** The tag every resource carries to say which project it belongs to. */
+export const PROJECT_TAG = 'whatsapp-delivery-tracker';
+
+/**
+ * Tags on every taggable resource (`project`, `stage`, then the configured ones, which may not override those two),
+ * and what survives a `cdk destroy` or a replacement: with `retainData` (the default for prod) the queues, with
+ * what they hold, and the log groups stay; otherwise they go with the stack.
+ */
+function tagAndProtect(stack: StatusTrackingStack, config: TrackerConfig): void {
+  for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
+  Tags.of(stack).add('project', PROJECT_TAG);
+  Tags.of(stack).add('stage', config.stage);
+  RemovalPolicies.of(stack).apply(config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY, {
+    applyToResourceTypes: ['AWS::SQS::Queue', 'AWS::Logs::LogGroup'],
+  });
 }
 
 /** cdk-nag findings that are deliberate, each with its reason. */

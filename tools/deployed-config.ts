@@ -11,5 +11,5 @@ const CDK_JSON = path.resolve(__dirname, '..', 'cdk.json');
  */
 export function loadDeployedConfig(env: NodeJS.ProcessEnv = process.env, cdkJson = CDK_JSON): TrackerConfig {
   const context = (JSON.parse(readFileSync(cdkJson, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
-  return loadConfig((key) => context[key], env);
+  return loadConfig(context, env);
 }

@@ -43,8 +43,10 @@ export type HealthWindows = Omit<CohortSettings, 'sweeperIntervalMinutes'>;
  * One alarm's knobs; `enabled: false` leaves it out. An alarm goes off when `datapointsToAlarm` of the last
  * `evaluationPeriods` periods breach (unset: all of them).
  */
+// Strict objects: a misspelt alarm or setting name is an error (lib/config.ts names the closest valid one), not a
+// setting silently ignored.
 const alarm = (defaults: { threshold: number; periodMinutes: number; evaluationPeriods: number; datapointsToAlarm?: number }) =>
-  z.object({
+  z.strictObject({
     enabled: bool.default(true),
     threshold: z.coerce.number().default(defaults.threshold),
     periodMinutes: int(1, 1_440).default(defaults.periodMinutes),
@@ -65,7 +67,7 @@ const minCohort = (fallback: number) => ({ minCohort: int(1, 10_000_000).default
  * alarm's notification cannot do.
  */
 export const FailureSpikeSettings = z
-  .object({ enabled: bool.default(true), threshold: z.coerce.number().min(0).max(100).default(10), ...minCohort(50) })
+  .strictObject({ enabled: bool.default(true), threshold: z.coerce.number().min(0).max(100).default(10), ...minCohort(50) })
   .prefault({});
 export type FailureSpikeSettings = z.infer<typeof FailureSpikeSettings>;
 
@@ -75,7 +77,7 @@ export type FailureSpikeSettings = z.infer<typeof FailureSpikeSettings>;
  * weeks; docs/alarms.md gives the figures).
  */
 export const AlarmSettings = z
-  .object({
+  .strictObject({
     // critical
     /** Delivery rate (%) of the delivery cohort below this, when the cohort holds at least `minCohort` messages. */
     deliveryRate: alarm({ threshold: 80, periodMinutes: 5, evaluationPeriods: 2 }).extend(minCohort(50)).prefault({}),

@@ -6,6 +6,8 @@ import { Construct } from 'constructs';
 export type Severity = 'critical' | 'warning' | 'info';
 
 export interface AlertTopicsProps {
+  /** Named in each topic's display name (the sender of its emails), so people subscribed to two stages tell them apart. */
+  readonly stage: string;
   /** Email addresses per severity; each receives a confirmation email from SNS first. @default none */
   readonly emails?: Partial<Record<Severity, readonly string[]>>;
 }
@@ -16,7 +18,7 @@ export class AlertTopics extends Construct {
   public readonly warning: Topic;
   public readonly info: Topic;
 
-  constructor(scope: Construct, id: string, props: AlertTopicsProps = {}) {
+  constructor(scope: Construct, id: string, props: AlertTopicsProps) {
     super(scope, id);
     const make = (severity: Severity, displayName: string) => {
       const topic = new Topic(this, severity[0]!.toUpperCase() + severity.slice(1), { displayName, enforceSSL: true });
@@ -27,8 +29,8 @@ export class AlertTopics extends Construct {
       });
       return topic;
     };
-    this.critical = make('critical', 'WhatsApp delivery: critical');
-    this.warning = make('warning', 'WhatsApp delivery: warning');
-    this.info = make('info', 'WhatsApp delivery: daily summary');
+    this.critical = make('critical', `WhatsApp delivery (${props.stage}): critical`);
+    this.warning = make('warning', `WhatsApp delivery (${props.stage}): warning`);
+    this.info = make('info', `WhatsApp delivery (${props.stage}): daily summary`);
   }
 }

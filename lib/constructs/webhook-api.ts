@@ -22,6 +22,8 @@ export interface WebhookApiProps {
   /** When not empty, only these source ranges may invoke the API (resource policy, before any function runs). */
   readonly allowedSourceCidrs?: readonly string[];
   readonly logRetention: RetentionDays;
+  /** The API Gateway stage, the first segment of the URL's path: the deployment's stage name. */
+  readonly stageName: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export class WebhookApi extends Construct {
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
-        stageName: 'prod',
+        stageName: props.stageName,
         throttlingRateLimit: props.rateLimit ?? 1_000,
         throttlingBurstLimit: props.burstLimit ?? 2_000,
         metricsEnabled: true,

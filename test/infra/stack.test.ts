@@ -27,7 +27,7 @@ describe('StatusTrackingStack', () => {
     it('throttles the stage, keeps execution logs off and writes access logs that hold the resource template, not the path', () => {
       const format = new Capture();
       template.hasResourceProperties('AWS::ApiGateway::Stage', {
-        StageName: 'prod',
+        StageName: 'dev',
         MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DataTraceEnabled: false, LoggingLevel: 'OFF' })]),
         AccessLogSetting: { DestinationArn: Match.anyValue(), Format: format },
       });
@@ -83,7 +83,7 @@ describe('StatusTrackingStack', () => {
       const sqs = statements.find((s) => s.Action === 'sqs:SendMessage');
       expect(sqs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StatusQueue/), 'Arn'] });
       const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
-      expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/webhook-??????');
+      expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/dev/webhook-??????');
     });
   });
 
@@ -140,7 +140,7 @@ describe('StatusTrackingStack', () => {
       ]);
       expect(statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat())).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
       const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
-      expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/supabase-??????');
+      expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/dev/supabase-??????');
       expect(JSON.stringify(secret?.Resource)).not.toContain('webhook');
     });
 
@@ -218,7 +218,7 @@ describe('StatusTrackingStack', () => {
 describe('cdk-nag AwsSolutionsChecks', () => {
   function synthWithNag(addMistake = false) {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new StatusTrackingStack(app, 'Tracker', { config: loadConfig(() => undefined, {}) });
+    const stack = new StatusTrackingStack(app, 'Tracker', { config: loadConfig({}, {}) });
     if (addMistake) new Queue(stack, 'PlainQueue');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     return () => app.synth();
@@ -235,25 +235,25 @@ describe('cdk-nag AwsSolutionsChecks', () => {
 
 describe('loadConfig', () => {
   it('uses the defaults with nothing set', () => {
-    expect(loadConfig(() => undefined, {})).toMatchObject({ maxReceiveCount: 11, databaseOutageToleranceHours: 6, requireWebhookAuth: true, allowedSourceCidrs: [] });
+    expect(loadConfig({}, {})).toMatchObject({ maxReceiveCount: 11, databaseOutageToleranceHours: 6, requireWebhookAuth: true, allowedSourceCidrs: [] });
   });
 
   it('derives maxReceiveCount from the outage tolerance and the visibility timeout when it is unset', () => {
     // 360 s doubling to 1 h: 360+720+1440+2880 = 5400 s, then 3600 s a wait: 4 + 11 waits, so 16 receives for 12 h.
-    expect(loadConfig((key) => ({ databaseOutageToleranceHours: 12, processorTimeoutSeconds: 60 })[key], {}).maxReceiveCount).toBe(16);
-    expect(loadConfig((key) => ({ databaseOutageToleranceHours: 0.25 })[key], {}).maxReceiveCount).toBe(4);
+    expect(loadConfig({ databaseOutageToleranceHours: 12, processorTimeoutSeconds: 60 }, {}).maxReceiveCount).toBe(16);
+    expect(loadConfig({ databaseOutageToleranceHours: 0.25 }, {}).maxReceiveCount).toBe(4);
   });
 
   it('refuses a maxReceiveCount whose backoff does not outlast databaseOutageToleranceHours, naming both keys', () => {
-    expect(() => loadConfig((key) => ({ maxReceiveCount: 5 })[key], {})).toThrow(
+    expect(() => loadConfig({ maxReceiveCount: 5 }, {})).toThrow(
       /maxReceiveCount \(context key "maxReceiveCount"\): 5 receives back off for 0\.75 h, less than databaseOutageToleranceHours \(6\).*maxReceiveCount >= 11/,
     );
-    expect(() => loadConfig(() => undefined, { MAX_RECEIVE_COUNT: '10' })).toThrow(/environment variable MAX_RECEIVE_COUNT/);
-    expect(loadConfig((key) => ({ maxReceiveCount: 5, databaseOutageToleranceHours: 0.75 })[key], {}).maxReceiveCount).toBe(5);
+    expect(() => loadConfig({}, { MAX_RECEIVE_COUNT: '10' })).toThrow(/environment variable MAX_RECEIVE_COUNT/);
+    expect(loadConfig({ maxReceiveCount: 5, databaseOutageToleranceHours: 0.75 }, {}).maxReceiveCount).toBe(5);
   });
 
   it('lets the environment override the context', () => {
-    const config = loadConfig((key) => (key === 'maxReceiveCount' ? 11 : undefined), { MAX_RECEIVE_COUNT: '12' });
+    const config = loadConfig({ maxReceiveCount: 11 }, { MAX_RECEIVE_COUNT: '12' });
     expect(config.maxReceiveCount).toBe(12);
   });
 
@@ -264,10 +264,10 @@ describe('loadConfig', () => {
     [{ processorBatchSize: 100, processorBatchingWindowSeconds: 0 }, /processorBatchingWindowSeconds.*batching window/],
     [{ requireWebhookAuth: 'maybe' }, /requireWebhookAuth/],
   ])('refuses %p with an error naming the key', (context, message) => {
-    expect(() => loadConfig((key) => (context as Record<string, unknown>)[key], {})).toThrow(message);
+    expect(() => loadConfig(context as Record<string, unknown>, {})).toThrow(message);
   });
 
   it('names the environment variable when the bad value came from there', () => {
-    expect(() => loadConfig(() => undefined, { PROCESSOR_MAX_CONCURRENCY: '1' })).toThrow(/processorMaxConcurrency \(environment variable PROCESSOR_MAX_CONCURRENCY\)/);
+    expect(() => loadConfig({}, { PROCESSOR_MAX_CONCURRENCY: '1' })).toThrow(/processorMaxConcurrency \(environment variable PROCESSOR_MAX_CONCURRENCY\)/);
   });
 });

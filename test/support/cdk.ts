@@ -9,7 +9,7 @@ import { StatusTrackingStack } from '../../lib/status-tracking-stack';
  */
 export function synthStack(context: Record<string, unknown> = {}): { template: Template; stack: StatusTrackingStack; config: TrackerConfig } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = loadConfig((key) => context[key], {});
+  const config = loadConfig(context, {});
   const stack = new StatusTrackingStack(app, 'Tracker', { config, env: { account: '123456789012', region: 'eu-west-1' } });
   return { template: Template.fromStack(stack), stack, config };
 }

@@ -25,12 +25,12 @@ describe('ingest time budget', () => {
   });
 
   it("bounds the Lambda timeout between the calls' deadlines and the provider's deadline", () => {
-    const config = loadConfig(() => undefined, {});
+    const config = loadConfig({}, {});
     expect(config.ingestTimeoutSeconds * 1000).toBeGreaterThanOrEqual(INGEST_BUDGET.secretReadMs + INGEST_BUDGET.queueSendMs);
     expect(config.ingestTimeoutSeconds * 1000).toBeLessThan(PROVIDER_DEADLINE_MS);
     expect(config.ingestTimeoutSeconds).toBe(INGEST_TIMEOUT_SECONDS.default);
-    expect(() => loadConfig(() => undefined, { INGEST_TIMEOUT_SECONDS: '6' })).toThrow(/ingestTimeoutSeconds/);
-    expect(() => loadConfig(() => undefined, { INGEST_TIMEOUT_SECONDS: '2' })).toThrow(/ingestTimeoutSeconds/);
+    expect(() => loadConfig({}, { INGEST_TIMEOUT_SECONDS: '6' })).toThrow(/ingestTimeoutSeconds/);
+    expect(() => loadConfig({}, { INGEST_TIMEOUT_SECONDS: '2' })).toThrow(/ingestTimeoutSeconds/);
   });
 });
 

@@ -26,7 +26,7 @@ export interface StackModel {
 
 /** Synthesizes the real stack with the given context keys (bundling skipped: the code is not deployed here). */
 export function synthesizeStackModel(context: Record<string, unknown> = {}, stackName = 'Tracker'): StackModel {
-  return modelOf(loadConfig((key) => (key === 'stackName' ? stackName : context[key]), {}));
+  return modelOf(loadConfig({ ...context, stackName }, {}));
 }
 
 /** The same, from a loaded configuration (the deployed one, for `alerts:simulate`). */
