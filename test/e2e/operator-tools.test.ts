@@ -1,27 +1,7 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { SqlStatusStore } from '../../lambdas/store/sql-status-store';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../support/local-server-process';
-
-const execFileAsync = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** Runs `npm run <script> -- args` and returns its exit code and output, whatever the code. */
-async function npmRun(script: string, args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await execFileAsync('npm', ['run', '--silent', script, '--', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { npmRun } from '../support/npm-run';
 
 describe('seed:demo, then report, against npm start', () => {
   // Started closed, as anyone should run it: the tools send the shared token from the same variable.
