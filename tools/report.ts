@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { followUpCsv, formatReport, reportJson } from './report-format';
 import { renderReportHtml } from './report-html';
 import { parseCli } from './cli';
+import { loadDeployedConfig } from './deployed-config';
 import { REPORT_CLI, reportArgs } from './report-args';
 import { openReportSource } from './report-source';
 
@@ -14,7 +15,9 @@ const args = parseCli(REPORT_CLI, process.argv.slice(2), ({ values }) => reportA
 async function main(): Promise<number> {
   const source = await openReportSource();
   try {
-    const report = await source.report({ from: args.from, to: args.to, timeZone: args.timeZone });
+    // The re-send list counts a message as undelivered after the stack's undeliveredAfterMinutes, as the alarm does.
+    const { undeliveredAfterMinutes } = loadDeployedConfig();
+    const report = await source.report({ from: args.from, to: args.to, timeZone: args.timeZone, undeliveredAfterMinutes });
     if (args.output === 'html') {
       writeFileSync(args.htmlFile!, renderReportHtml(report));
       process.stdout.write(`wrote ${args.htmlFile} (${report.overall.total_messages} messages; source: ${source.describe})\n`);

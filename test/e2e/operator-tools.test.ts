@@ -71,6 +71,14 @@ describe('seed:demo, then report, against npm start', () => {
     expect(stdout).toMatch(/source: the running local server/);
   });
 
+  it('names the re-send list by the deployed undeliveredAfterMinutes (cdk.json or the environment)', async () => {
+    const standard = await npmRun('report', [], env);
+    expect(standard.stdout).toMatch(/To re-send \(sent, not delivered after 10 minutes\)/);
+    const changed = await npmRun('report', [], { ...env, UNDELIVERED_AFTER_MINUTES: '25' });
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toMatch(/To re-send \(sent, not delivered after 25 minutes\)/);
+  });
+
   it('writes the re-send list as CSV', async () => {
     const { code, stdout } = await npmRun('report', ['--csv', 'resend'], env);
     expect(code).toBe(0);
