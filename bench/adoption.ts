@@ -7,7 +7,7 @@ import { applyMigrations, dryRunMigrations } from '../local/migrations';
 import { startThrowawayPostgres } from '../local/throwaway-postgres';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { ORIGINAL_GUIDE_DDL } from '../test/fixtures/original-guide-table';
-import { parseCli, UsageError } from '../tools/cli';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 
 const rows = parseCli(
   { name: 'bench/adoption', usage: 'npx tsx bench/adoption.ts [rows]   (default 1000000)', options: {}, allowPositionals: true },

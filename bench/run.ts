@@ -13,7 +13,7 @@ import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
 import { benchIngest } from './ingest';
 import { GUIDE_TABLE_SQL, guideLostUpdates, lostAgainst, runCopy, runGuide, runOurs, snapshotOurs, type RunResult } from './write-path';
-import { parseCli } from '../tools/cli';
+import { parseCli } from '../lambdas/shared/cli';
 import { statusWorkload } from './workload';
 
 // The handlers' EMF lines and the SDK's Node 20 notice would bury the table.

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { LAMBDA_BUNDLING } from '../lib/constructs/tracker-function';
-import { parseCli } from '../tools/cli';
+import { parseCli } from '../lambdas/shared/cli';
 
 export const LAMBDA_ENTRIES = {
   ingest: 'lambdas/ingest/handler.ts',

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { applyMigrations, dryRunMigrations, readMigrations } from '../local/migrations';
-import { parseCli } from '../tools/cli';
+import { parseCli } from '../lambdas/shared/cli';
 
 const { values } = parseCli({
   name: 'db:migrate',

@@ -4,7 +4,7 @@
  * against URL (default http://127.0.0.1:3000) and prints the figures.
  */
 import autocannon from 'autocannon';
-import { parseCli } from '../tools/cli';
+import { parseCli } from '../lambdas/shared/cli';
 
 export interface LoadOptions {
   url: string;

@@ -3,7 +3,7 @@
  * `stop DIR` stops and deletes the cluster.
  */
 import { startThrowawayPostgres, stopThrowawayPostgres } from '../local/throwaway-postgres';
-import { parseCli, UsageError } from '../tools/cli';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 
 const command = parseCli(
   { name: 'throwaway-postgres', usage: 'tsx scripts/throwaway-postgres.ts start | stop DIR', options: {}, allowPositionals: true },

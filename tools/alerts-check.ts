@@ -6,7 +6,7 @@
 import { evaluateHealthAlerts } from '../lambdas/domain/alert-rules';
 import { CLOUDWATCH_ALARMS, healthWindows } from '../lambdas/domain/alert-settings';
 import type { DeliveryHealth } from '../lambdas/store/health-store';
-import { parseCli } from './cli';
+import { parseCli } from '../lambdas/shared/cli';
 import { loadDeployedConfig } from './deployed-config';
 import { openReportSource } from './report-source';
 

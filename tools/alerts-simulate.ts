@@ -11,7 +11,7 @@ import { findPostgresBin, startThrowawayPostgres } from '../local/throwaway-post
 import { pgliteScratch, postgresScratch, runScenarios, type ScenarioRun, type NewScratchDatabase } from './alert-simulation/run-scenarios';
 import { SCENARIOS } from './alert-simulation/scenarios';
 import { modelOf } from './alert-simulation/stack-model';
-import { parseCli, UsageError } from './cli';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { loadDeployedConfig } from './deployed-config';
 
 /** The command line: `--scenario` may be given several times (default: every scenario). */

@@ -3,7 +3,7 @@
  * Queue URLs are the stack outputs DeadLetterQueueUrl and QueueUrl (also read from DLQ_URL and QUEUE_URL).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseCli, UsageError } from './cli';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { redriveDeadLetters } from './dlq-redrive';
 
 const args = parseCli(

@@ -7,7 +7,7 @@
 import { normalizePhone } from '../lambdas/domain/phone';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { parseCli, UsageError } from './cli';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 
 /** What an erasure here cannot reach, said every time so nobody mistakes it for complete. */
 export const OUT_OF_REACH = [

@@ -1,8 +1,8 @@
-import { parseCliArgs, UsageError, type Cli, type CliOptions } from './cli';
+import { parseCliArgs, UsageError, type Cli, type CliOptions } from '../lambdas/shared/cli';
 
 export { UsageError };
 
-/** `npm run report`'s command line (tools/cli.ts parses it; parseReportArgs checks what the values mean). */
+/** `npm run report`'s command line (lambdas/shared/cli.ts parses it; parseReportArgs checks what the values mean). */
 export const REPORT_CLI = {
   name: 'report',
   usage: 'npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]',

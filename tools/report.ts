@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { followUpCsv, formatReport, reportJson } from './report-format';
 import { renderReportHtml } from './report-html';
-import { parseCli } from './cli';
+import { parseCli } from '../lambdas/shared/cli';
 import { loadDeployedConfig } from './deployed-config';
 import { REPORT_CLI, reportArgs } from './report-args';
 import { openReportSource } from './report-source';

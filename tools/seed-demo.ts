@@ -4,7 +4,7 @@
  * log-normal distributions, some failures with real WhatsApp error codes, the three payload formats mixed,
  * stages out of order and duplicated as providers do. Then `npm run report`.
  */
-import { parseCli, UsageError } from './cli';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { buildDemoWebhooks } from './demo-campaign';
 import { localServerUrl } from './report-source';
 

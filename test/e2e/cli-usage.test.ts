@@ -16,7 +16,7 @@ const npmRun = (script: string, args: string[]) =>
 const entry = (script: string) => path.join(ROOT, scripts.get(script)!.replace(/^tsx /, ''));
 
 describe('operator CLIs refuse what they do not understand', () => {
-  it('every CLI parses its command line with tools/cli.ts', () => {
+  it('every CLI parses its command line with lambdas/shared/cli.ts', () => {
     expect([...scripts.keys()]).toEqual(expect.arrayContaining(['report', 'alerts:check', 'alerts:simulate', 'dlq:redrive', 'seed:demo', 'erase', 'db:migrate', 'bench', 'load', 'bundle']));
     for (const script of scripts.keys()) expect([script, readFileSync(entry(script), 'utf8')]).toEqual([script, expect.stringMatching(/\bparseCli\(/)]);
   });

@@ -1,6 +1,6 @@
-import { parseCliArgs, UsageError } from '../../tools/cli';
+import { parseCliArgs, UsageError } from '../../lambdas/shared/cli';
 
-/** The operator CLIs' one parser (tools/cli.ts): strict, so a mistyped option is an error, never ignored. */
+/** The operator CLIs' one parser (lambdas/shared/cli.ts): strict, so a mistyped option is an error, never ignored. */
 describe('parseCliArgs', () => {
   const options = { json: { type: 'boolean', default: false }, since: { type: 'string' }, scenario: { type: 'string', multiple: true, default: [] as string[] } } as const;
 

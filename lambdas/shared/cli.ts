@@ -1,11 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /**
- * The one argument parser of the operator CLIs (tools/, scripts/, bench/): Node's `util.parseArgs` in strict mode,
- * so an unknown option, a missing value or a stray argument is an error naming it, never silently ignored. `--help`
- * (or `-h`) prints the usage and exits 0; a usage error prints `<name>: <problem>` and the usage on stderr and exits
- * 2 (see `Cli.usageExitCode`). Options are written `--name value` or `--name=value`; a value starting with `-` needs
- * the `=` form.
+ * The one argument parser of the operator CLIs (tools/, scripts/, bench/: it lives here, the leaf all three may
+ * import). Node's `util.parseArgs` in strict mode, so an unknown option, a missing value or a stray argument is an
+ * error naming it, never silently ignored. `--help` (or `-h`) prints the usage and exits 0; a usage error prints
+ * `<name>: <problem>` and the usage on stderr and exits 2 (see `Cli.usageExitCode`). Options are written
+ * `--name value` or `--name=value`; a value starting with `-` needs the `=` form.
  */
 
 /** The options of one CLI, as `util.parseArgs` takes them. */
