@@ -7,9 +7,20 @@ import { applyMigrations, dryRunMigrations } from '../db/migrations';
 import { startThrowawayPostgres } from '../db/throwaway-postgres';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { ORIGINAL_GUIDE_DDL } from '../testkit/original-guide-table';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
+
+const rows = parseCli(
+  { name: 'bench/adoption', usage: 'npx tsx bench/adoption.ts [rows]   (default 1000000)', options: {}, allowPositionals: true },
+  process.argv.slice(2),
+  ({ positionals }) => {
+    if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
+    const n = Number(positionals[0] ?? 1_000_000);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError('rows must be a whole number above 0');
+    return n;
+  },
+);
 
 async function main(): Promise<void> {
-  const rows = Number(process.argv[2] ?? 1_000_000);
   const pg = await startThrowawayPostgres({ fast: false });
   try {
     const client = new Client({ connectionString: pg.url });

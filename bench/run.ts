@@ -13,15 +13,20 @@ import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
 import { benchIngest } from './ingest';
 import { GUIDE_TABLE_SQL, guideLostUpdates, lostAgainst, runCopy, runGuide, runOurs, snapshotOurs, type RunResult } from './write-path';
+import { parseCli } from '../lambdas/shared/cli';
 import { statusWorkload } from './workload';
 
 // The handlers' EMF lines and the SDK's Node 20 notice would bury the table.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const args = new Set(process.argv.slice(2));
-const JSON_OUTPUT = args.has('--json');
-const SHORT = args.has('--short') || process.env.BENCH_SHORT === '1';
+const { values: args } = parseCli({
+  name: 'bench',
+  usage: 'npm run bench [-- --short] [--json]   (BENCH_SHORT=1 is --short)',
+  options: { json: { type: 'boolean', default: false }, short: { type: 'boolean', default: false } },
+});
+const JSON_OUTPUT = args.json;
+const SHORT = args.short || process.env.BENCH_SHORT === '1';
 const say = (text: string) => (JSON_OUTPUT ? process.stderr : process.stdout).write(`${text}\n`);
 
 const SIZES = SHORT

@@ -178,7 +178,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new RequestError(400, 'from and to must be ISO times');
         const timeZone = url.searchParams.get('timeZone') ?? 'UTC';
         if (!isTimeZone(timeZone)) throw new RequestError(400, 'timeZone must be an IANA time zone name');
-        return maskReportPhones(await reports.report({ from, to, timeZone }));
+        // The re-send list's age, as the tool read it from the deployed settings (the cohort setting's range).
+        const { undeliveredAfterMinutes } = cohortWindows(url.searchParams);
+        return maskReportPhones(await reports.report({ from, to, timeZone, undeliveredAfterMinutes }));
       },
       '/delivery-health': (url) => reports.health(cohortWindows(url.searchParams)),
     },

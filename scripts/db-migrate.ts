@@ -8,10 +8,17 @@ import { mkdirSync } from 'node:fs';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { applyMigrations, dryRunMigrations, readMigrations } from '../db/migrations';
+import { parseCli } from '../lambdas/shared/cli';
+
+const { values } = parseCli({
+  name: 'db:migrate',
+  usage: 'npm run db:migrate [-- --dry-run]',
+  options: { 'dry-run': { type: 'boolean', default: false } },
+});
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
-  if (process.argv.includes('--dry-run')) {
+  if (values['dry-run']) {
     if (!url) throw new Error('--dry-run needs DATABASE_URL (a PostgreSQL database)');
     const plan = await dryRunMigrations(url);
     if (plan.pending.length === 0) process.stdout.write('DATABASE_URL: up to date, nothing would change\n');

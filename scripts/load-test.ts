@@ -4,6 +4,7 @@
  * against URL (default http://127.0.0.1:3000) and prints the figures.
  */
 import autocannon from 'autocannon';
+import { parseCli } from '../lambdas/shared/cli';
 
 export interface LoadOptions {
   url: string;
@@ -67,6 +68,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 if (require.main === module) {
+  parseCli({ name: 'load', usage: 'npm run load (settings from the environment: URL, CONNECTIONS, DURATION seconds)', options: {} });
   const url = process.env.URL ?? 'http://127.0.0.1:3000';
   runLoad({
     url,

@@ -1,11 +1,12 @@
 /**
  * `npm run alerts:check`: evaluates the database-side alarm rules now, with the settings the stack deploys
  * (cdk.json context and the environment, read by the same loadConfig as `cdk synth`), and prints which would fire
- * and why. Exit code 2 when a critical one fires (for cron or CI), 1 when it cannot check, 0 otherwise.
+ * and why. Exit code 2 when a critical one fires (for cron or CI), 1 when it cannot check (a usage error too), 0 otherwise.
  */
 import { evaluateHealthAlerts } from '../lambdas/domain/alert-rules';
 import { CLOUDWATCH_ALARMS, healthWindows } from '../lambdas/domain/alert-settings';
 import type { DeliveryHealth } from '../lambdas/store/health-store';
+import { parseCli } from '../lambdas/shared/cli';
 import { loadDeployedConfig } from './deployed-config';
 import { openReportSource } from './open-report-source';
 
@@ -13,8 +14,16 @@ import { openReportSource } from './open-report-source';
 const DATABASE_SIDE = new Set(['deliveryRate', 'undelivered', 'readRate', 'deliveryTime']);
 const CLOUDWATCH_ONLY = CLOUDWATCH_ALARMS.filter((name) => !DATABASE_SIDE.has(name));
 
+const { values } = parseCli({
+  name: 'alerts:check',
+  usage: 'npm run alerts:check [-- --json]',
+  options: { json: { type: 'boolean', default: false } },
+  // 2 means a critical alert fires: a mistyped option in a cron job must not read as one.
+  usageExitCode: 1,
+});
+
 async function main(): Promise<number> {
-  const json = process.argv.includes('--json');
+  const json = values.json;
   const config = loadDeployedConfig();
   const source = await openReportSource();
   let health: DeliveryHealth;

@@ -11,23 +11,27 @@ import { findPostgresBin, startThrowawayPostgres } from '../db/throwaway-postgre
 import { pgliteScratch, postgresScratch, runScenarios, type ScenarioRun, type NewScratchDatabase } from './alert-simulation/run-scenarios';
 import { SCENARIOS } from './alert-simulation/scenarios';
 import { modelOf } from './alert-simulation/stack-model';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { loadDeployedConfig } from './deployed-config';
 
-function parseArgs(argv: string[]) {
-  const names: string[] = [];
-  let seed = 42;
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--json') json = true;
-    else if (arg === '--scenario') names.push(argv[++i] ?? '');
-    else if (arg === '--seed') seed = Number(argv[++i]);
-    else throw new Error(`unknown argument ${arg}; usage: npm run alerts:simulate -- [--json] [--scenario NAME ...] [--seed N]`);
-  }
-  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
-  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  if (!Number.isInteger(seed)) throw new Error('--seed takes an integer');
-  return { scenarios: names.length ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS, seed, json };
+/** The command line: `--scenario` may be given several times (default: every scenario). */
+function parseSimulateArgs(argv: readonly string[] = process.argv.slice(2)) {
+  return parseCli(
+    {
+      name: 'alerts:simulate',
+      usage: 'npm run alerts:simulate -- [--json] [--scenario NAME ...] [--seed N]',
+      options: { json: { type: 'boolean', default: false }, scenario: { type: 'string', multiple: true, default: [] }, seed: { type: 'string', default: '42' } },
+    },
+    argv,
+    ({ values }) => {
+      const names = values.scenario;
+      const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+      if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+      const seed = Number(values.seed);
+      if (!Number.isInteger(seed)) throw new UsageError('--seed takes an integer');
+      return { scenarios: names.length ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS, seed, json: values.json };
+    },
+  );
 }
 
 /** The table the README shows. */
@@ -48,7 +52,7 @@ export function formatRuns(runs: ScenarioRun[]): string {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseSimulateArgs();
   // The stack as `cdk synth` would build it with the deployed settings.
   const model = modelOf(loadDeployedConfig());
 

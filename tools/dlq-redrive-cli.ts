@@ -3,27 +3,33 @@
  * Queue URLs are the stack outputs DeadLetterQueueUrl and QueueUrl (also read from DLQ_URL and QUEUE_URL).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { redriveDeadLetters } from './dlq-redrive';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? undefined : process.argv[i + 1];
-}
+const args = parseCli(
+  {
+    name: 'dlq:redrive',
+    usage: 'npm run dlq:redrive -- --dlq <DeadLetterQueueUrl> --queue <QueueUrl> [--dry-run] [--rate <messages per second>]',
+    options: { dlq: { type: 'string' }, queue: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, rate: { type: 'string' } },
+  },
+  process.argv.slice(2),
+  ({ values }) => {
+    const deadLetterQueueUrl = values.dlq ?? process.env.DLQ_URL;
+    const queueUrl = values.queue ?? process.env.QUEUE_URL;
+    if (!deadLetterQueueUrl || !queueUrl) throw new UsageError('--dlq and --queue (or DLQ_URL and QUEUE_URL) are required');
+    const rate = values.rate === undefined ? undefined : Number(values.rate);
+    if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1 && rate <= 500)) throw new UsageError('--rate takes a whole number of messages per second from 1 to 500 (SQS\'s range)');
+    return { deadLetterQueueUrl, queueUrl, dryRun: values['dry-run'] === true, rate };
+  },
+);
 
 async function main(): Promise<number> {
-  const deadLetterQueueUrl = arg('--dlq') ?? process.env.DLQ_URL;
-  const queueUrl = arg('--queue') ?? process.env.QUEUE_URL;
-  if (!deadLetterQueueUrl || !queueUrl) {
-    process.stderr.write('usage: npm run dlq:redrive -- --dlq <DeadLetterQueueUrl> --queue <QueueUrl> [--dry-run] [--rate <messages per second>]\n');
-    return 2;
-  }
-  const rate = arg('--rate');
   const result = await redriveDeadLetters({
     client: new SQSClient({}),
-    deadLetterQueueUrl,
-    queueUrl,
-    dryRun: process.argv.includes('--dry-run'),
-    maxPerSecond: rate ? Number(rate) : undefined,
+    deadLetterQueueUrl: args.deadLetterQueueUrl,
+    queueUrl: args.queueUrl,
+    dryRun: args.dryRun,
+    maxPerSecond: args.rate,
     progress: (moved, total) => {
       const width = 30;
       const done = total ? Math.round((moved / total) * width) : width;

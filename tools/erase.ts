@@ -7,6 +7,7 @@
 import { normalizePhone } from '../lambdas/domain/phone';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 
 /** What an erasure here cannot reach, said every time so nobody mistakes it for complete. */
 export const OUT_OF_REACH = [
@@ -16,27 +17,21 @@ export const OUT_OF_REACH = [
   'columns of your own on broadcasts_messages (see docs/adoption.md): erase those yourself',
 ];
 
-function parse(argv: string[]): { phone: string; reference?: string } {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const phone = normalizePhone(value('--phone'));
-  if (!phone) throw new UsageError('--phone is required: the number as the provider sends it, e.g. +919876543210');
-  return { phone, reference: value('--reference') };
-}
-
-class UsageError extends Error {}
+const args = parseCli(
+  {
+    name: 'erase',
+    usage: 'npm run erase -- --phone +919876543210 [--reference TICKET]',
+    options: { phone: { type: 'string' }, reference: { type: 'string' } },
+  },
+  process.argv.slice(2),
+  ({ values }) => {
+    const phone = normalizePhone(values.phone);
+    if (!phone) throw new UsageError('--phone is required: the number as the provider sends it, e.g. +919876543210');
+    return { phone, reference: values.reference };
+  },
+);
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`erase: ${error.message}\nusage: npm run erase -- --phone +919876543210 [--reference TICKET]\n`);
-    return 2;
-  }
   const url = process.env.DATABASE_URL;
   const executor = url ? createPostgresExecutor(url, { max: 1 }) : await createPgliteExecutor(process.env.DATA_DIR ?? '.data/pglite');
   try {

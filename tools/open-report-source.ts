@@ -46,6 +46,7 @@ export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Pr
       describe: `the running local server at ${baseUrl}`,
       async report(options) {
         const query = new URLSearchParams({ from: options.from.toISOString(), to: options.to.toISOString(), timeZone: options.timeZone ?? 'UTC' });
+        if (options.undeliveredAfterMinutes !== undefined) query.set('undeliveredAfterMinutes', String(options.undeliveredAfterMinutes));
         return Report.parse(await getJson(`${baseUrl}/report?${query}`, token));
       },
       health: async (windows = DEFAULT_HEALTH_WINDOWS) =>

@@ -1,6 +1,25 @@
 import { isTimeZone } from '../lambdas/domain/timestamps';
+import { parseCliArgs, UsageError, type Cli, type CliOptions } from '../lambdas/shared/cli';
 
-/** `npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]` */
+export { UsageError };
+
+/** `npm run report`'s command line (lambdas/shared/cli.ts parses it; parseReportArgs checks what the values mean). */
+export const REPORT_CLI = {
+  name: 'report',
+  usage: 'npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]',
+  options: {
+    since: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    by: { type: 'string' },
+    csv: { type: 'string' },
+    html: { type: 'string' },
+    'time-zone': { type: 'string', default: 'UTC' },
+    json: { type: 'boolean', default: false },
+    'show-phones': { type: 'boolean', default: false },
+  },
+} as const satisfies Cli<CliOptions>;
+
 export interface ReportArgs {
   from: Date;
   to: Date;
@@ -12,10 +31,6 @@ export interface ReportArgs {
   /** IANA time zone of the report's weekday x hour heat map. @default UTC */
   timeZone: string;
   showPhones: boolean;
-}
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -33,31 +48,15 @@ function parseTime(flag: string, text: string | undefined): Date {
   return time;
 }
 
+type ReportValues = ReturnType<typeof parseCliArgs<typeof REPORT_CLI.options>>['values'];
+
 export function parseReportArgs(argv: readonly string[], now = new Date()): ReportArgs {
-  const args = [...argv];
-  const value = (flag: string) => {
-    const i = args.indexOf(flag);
-    if (i === -1) return undefined;
-    const v = args[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-    args.splice(i, 2);
-    return v;
-  };
-  const flag = (name: string) => {
-    const i = args.indexOf(name);
-    if (i !== -1) args.splice(i, 1);
-    return i !== -1;
-  };
-  const since = value('--since');
-  const fromText = value('--from');
-  const toText = value('--to');
-  const by = value('--by');
-  const csv = value('--csv');
-  const htmlFile = value('--html');
-  const timeZone = value('--time-zone') ?? 'UTC';
-  const json = flag('--json');
-  const showPhones = flag('--show-phones');
-  if (args.length) throw new UsageError(`unknown argument ${args[0]}`);
+  return reportArgs(parseCliArgs(argv, REPORT_CLI.options).values, now);
+}
+
+/** What the parsed options mean, or a UsageError. */
+export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
+  const { since, from: fromText, to: toText, by, csv, html: htmlFile, 'time-zone': timeZone, json, 'show-phones': showPhones } = values;
   if (since && (fromText || toText)) throw new UsageError('use --since or --from/--to, not both');
   if (by !== undefined && by !== 'campaign') throw new UsageError('--by accepts only "campaign"');
   if (csv !== undefined && csv !== 'resend' && csv !== 'remind') throw new UsageError('--csv accepts "resend" or "remind"');

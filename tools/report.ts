@@ -5,23 +5,19 @@
 import { writeFileSync } from 'node:fs';
 import { followUpCsv, formatReport, reportJson } from '../lambdas/report/report-format';
 import { renderReportHtml } from '../lambdas/report/report-html';
-import { parseReportArgs, UsageError } from './report-args';
+import { parseCli } from '../lambdas/shared/cli';
+import { loadDeployedConfig } from './deployed-config';
+import { REPORT_CLI, reportArgs } from './report-args';
 import { openReportSource } from './open-report-source';
 
+const args = parseCli(REPORT_CLI, process.argv.slice(2), ({ values }) => reportArgs(values));
+
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseReportArgs(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`report: ${error.message}\nusage: npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]\n`);
-      return 2;
-    }
-    throw error;
-  }
   const source = await openReportSource();
   try {
-    const report = await source.report({ from: args.from, to: args.to, timeZone: args.timeZone });
+    // The re-send list counts a message as undelivered after the stack's undeliveredAfterMinutes, as the alarm does.
+    const { undeliveredAfterMinutes } = loadDeployedConfig();
+    const report = await source.report({ from: args.from, to: args.to, timeZone: args.timeZone, undeliveredAfterMinutes });
     if (args.output === 'html') {
       writeFileSync(args.htmlFile!, renderReportHtml(report));
       process.stdout.write(`wrote ${args.htmlFile} (${report.overall.total_messages} messages; source: ${source.describe})\n`);

@@ -4,21 +4,25 @@
  * log-normal distributions, some failures with real WhatsApp error codes, the three payload formats mixed,
  * stages out of order and duplicated as providers do. Then `npm run report`.
  */
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { buildDemoWebhooks } from './demo-campaign';
 import { localServerUrl } from './open-report-source';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? fallback : (process.argv[i + 1] ?? fallback);
-}
+const { url, messages } = parseCli(
+  {
+    name: 'seed:demo',
+    usage: 'npm run seed:demo -- [--messages 2000] [--url http://127.0.0.1:3000]',
+    options: { messages: { type: 'string', default: '2000' }, url: { type: 'string' } },
+  },
+  process.argv.slice(2),
+  ({ values }) => {
+    const count = Number(values.messages);
+    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new UsageError('--messages must be a whole number from 1 to 1,000,000');
+    return { url: values.url ?? localServerUrl(), messages: count };
+  },
+);
 
 async function main(): Promise<number> {
-  const url = arg('--url', localServerUrl());
-  const messages = Number(arg('--messages', '2000'));
-  if (!Number.isInteger(messages) || messages < 1 || messages > 1_000_000) {
-    process.stderr.write('--messages must be a whole number from 1 to 1,000,000\n');
-    return 2;
-  }
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (process.env.WEBHOOK_SHARED_TOKEN) headers['x-webhook-token'] = process.env.WEBHOOK_SHARED_TOKEN;
 

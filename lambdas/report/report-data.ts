@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_COHORTS } from '../domain/alert-settings';
 import { maskPhone } from '../domain/phone';
 import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
 import { DeliveryTotals } from '../store/health-store';
@@ -26,6 +27,9 @@ export const Report = z.object({
   failures: z.array(z.object({ error_code: z.union([z.null(), z.coerce.number()]), error_title: z.string().nullable(), messages: count, share_percent: figure })),
   resend: z.array(z.object({ message_id: z.string(), phone_number: z.string().nullable(), campaign: z.string().nullable(), sent_at: time, minutes_waiting: figure })),
   remind: z.array(z.object({ message_id: z.string(), phone_number: z.string().nullable(), campaign: z.string().nullable(), delivered_at: time, hours_unread: figure })),
+  /** The ages that decided the two lists (ReportOptions), for the texts that describe them. */
+  resend_after_minutes: z.number().int().default(DEFAULT_COHORTS.undeliveredAfterMinutes),
+  remind_after_hours: z.number().int().default(24),
   /** The period of the same length just before, for the headline's changes. */
   previous: Figures,
   /** Read rate by ISO weekday (1 = Monday) and hour in `time_zone`. */
@@ -39,7 +43,10 @@ export type Report = z.infer<typeof Report>;
 export interface ReportOptions {
   from: Date;
   to: Date;
-  /** Minutes after which a sent message counts as undelivered (re-send list). @default 10 */
+  /**
+   * Minutes after which a sent message counts as undelivered (re-send list): the stack's `undeliveredAfterMinutes`,
+   * which the undelivered alarm counts by too. @default its default (lambdas/domain/alert-settings.ts)
+   */
   undeliveredAfterMinutes?: number;
   /** Hours after which a delivered message counts as unread (reminder list). @default 24 */
   unreadAfterHours?: number;
@@ -55,6 +62,10 @@ type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>
 export async function buildReport(query: Query, options: ReportOptions): Promise<Report> {
   const range = [options.from.toISOString(), options.to.toISOString()];
   const limit = options.listLimit ?? 1000;
+  const followUp = Report.pick({ resend_after_minutes: true, remind_after_hours: true }).parse({
+    resend_after_minutes: options.undeliveredAfterMinutes,
+    remind_after_hours: options.unreadAfterHours,
+  });
   const asOf = options.to.getTime() > Date.now() ? new Date() : options.to;
   const timeZone = options.timeZone ?? 'UTC';
   const length = options.to.getTime() - options.from.getTime();
@@ -66,8 +77,8 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
     query('select * from public.best_send_hours($1, $2, 20)', range),
     query('select * from public.top_recipients($1, $2, 10)', range),
     query('select * from public.failures_by_error($1, $2)', range),
-    query(`select * from public.undelivered_messages($1, 24, $2) limit ${limit}`, [options.undeliveredAfterMinutes ?? 10, asOf.toISOString()]),
-    query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [options.unreadAfterHours ?? 24, asOf.toISOString()]),
+    query(`select * from public.undelivered_messages($1, 24, $2) limit ${limit}`, [followUp.resend_after_minutes, asOf.toISOString()]),
+    query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [followUp.remind_after_hours, asOf.toISOString()]),
     query('select * from public.delivery_report($1, $2, false)', previousRange),
     query('select * from public.read_heatmap($1, $2, $3)', [...range, timeZone]),
     query('select * from public.delay_distribution($1, $2)', range),
@@ -85,6 +96,7 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
     failures,
     resend,
     remind,
+    ...followUp,
     previous: previous[0] ?? empty,
     time_zone: timeZone,
     heatmap,

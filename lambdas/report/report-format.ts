@@ -1,6 +1,6 @@
 import { maskPhone } from '../domain/phone';
 import type { Figures, Report } from './report-data';
-import { formatCount as n, formatMeasure as num, formatPercent as pct } from './number-format';
+import { formatCount as n, formatMeasure as num, formatPercent as pct, formatQuantity as plural } from './number-format';
 
 
 const NUMERIC = /^(n\/a|[-+]?[\d,.]+( ?(%|s|min))?)$/;
@@ -50,8 +50,8 @@ export function formatReport(report: Report, options: { byCampaign?: boolean; sh
   if (report.top_recipients.length) {
     out.push('Most engaged recipients', table(['phone', 'messages', 'read', 'read rate', 'avg read delay'], report.top_recipients.map((r) => [phone(r.phone_number), n(r.messages), n(r.read), pct(r.read_rate_percent), num(r.avg_read_delay_minutes, 'min')])), '');
   }
-  out.push(`To re-send (sent, not delivered after 10 minutes): ${n(report.resend.length)}${report.resend.length ? '  -> npm run report -- --csv resend' : ''}`);
-  out.push(`To remind (delivered, unread after 24 hours): ${n(report.remind.length)}${report.remind.length ? '  -> npm run report -- --csv remind' : ''}`);
+  out.push(`To re-send (sent, not delivered after ${plural(report.resend_after_minutes, 'minute')}): ${n(report.resend.length)}${report.resend.length ? '  -> npm run report -- --csv resend' : ''}`);
+  out.push(`To remind (delivered, unread after ${plural(report.remind_after_hours, 'hour')}): ${n(report.remind.length)}${report.remind.length ? '  -> npm run report -- --csv remind' : ''}`);
   return out.join('\n');
 }
 

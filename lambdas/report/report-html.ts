@@ -2,7 +2,7 @@ import * as echarts from 'echarts';
 import { nextStep } from '../domain/alert-rules';
 import { maskPhone } from '../domain/phone';
 import type { Figures, Report } from './report-data';
-import { formatCount as n, formatMeasure, formatPercent as pct } from './number-format';
+import { formatCount as n, formatMeasure, formatPercent as pct, formatQuantity as plural } from './number-format';
 
 /**
  * The report as one self-contained HTML page for the people who send campaigns: headline figures with the change
@@ -173,8 +173,8 @@ function failures(r: Report): string {
 
 function followUps(r: Report): string {
   return `<section aria-labelledby="h-follow"><h2 id="h-follow">Follow-ups</h2><ul>
-  <li><strong>${n(r.resend.length)}</strong> sent but not delivered after 10 minutes: <code>npm run report -- --csv resend</code></li>
-  <li><strong>${n(r.remind.length)}</strong> delivered but unread after 24 hours: <code>npm run report -- --csv remind</code></li>
+  <li><strong>${n(r.resend.length)}</strong> sent but not delivered after ${plural(r.resend_after_minutes, 'minute')}: <code>npm run report -- --csv resend</code></li>
+  <li><strong>${n(r.remind.length)}</strong> delivered but unread after ${plural(r.remind_after_hours, 'hour')}: <code>npm run report -- --csv remind</code></li>
 </ul>${
     r.top_recipients.length
       ? `<h3>Most engaged recipients</h3>${table(['recipient', 'messages', 'read', 'read rate'], r.top_recipients.map((t) => [maskPhone(t.phone_number) ?? '', t.messages, t.read, pct(t.read_rate_percent)]))}`

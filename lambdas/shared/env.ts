@@ -2,69 +2,10 @@ import * as z from 'zod';
 
 /**
  * Every environment variable the Lambda code reads, parsed once. A missing or malformed one fails the cold start
- * with a message naming the key, instead of `undefined` surfacing later. Secrets are never environment
- * variables in a deployment: only the id of the Secrets Manager secret that holds them.
+ * with a message naming the key, instead of `undefined` surfacing later. The schemas live with the key names in
+ * lambdas/domain/function-environment.ts, where the constructs in lib/ read them too.
  */
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const flag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false'])
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true');
-
-export const IngestEnv = z.object({
-  QUEUE_URL: z.url(),
-  /** Secrets Manager id (name or ARN) of the webhook credentials. */
-  WEBHOOK_SECRET_ID: z.string().min(1),
-  /** Refuse every webhook (503) while the secret holds no credential, rather than accept unauthenticated calls. */
-  REQUIRE_WEBHOOK_AUTH: flag(true),
-  /** Bodies above this are refused with 413. AiSensy's and Meta's batches stay well below 1 MiB. */
-  MAX_BODY_BYTES: positiveInt(1_048_576),
-  MAX_STATUSES_PER_WEBHOOK: positiveInt(5_000),
-  /** Statuses packed into one queue message: the unit of retry. */
-  MAX_STATUSES_PER_MESSAGE: positiveInt(100),
-  /** The queue's maximum message size, which also bounds one SendMessageBatch request. */
-  QUEUE_MAX_MESSAGE_BYTES: positiveInt(262_144),
-  /** A status time more than this many days before the webhook's receipt is rejected (forged or broken). */
-  MAX_STATUS_AGE_DAYS: positiveInt(30),
-  /** A status time more than this many seconds after the webhook's receipt is rejected (a wrong clock). */
-  MAX_STATUS_AHEAD_SECONDS: positiveInt(300),
-});
-export type IngestEnv = z.infer<typeof IngestEnv>;
-
-/**
- * The processor needs the Supabase secret's id (SUPABASE_URL + key directly are for runs outside AWS only), its
- * queue's URL and the outage backoff the stack checked against maxReceiveCount (lambdas/domain/outage-backoff.ts).
- */
-export const ProcessorEnv = z
-  .union([
-    z.object({ SUPABASE_SECRET_ID: z.string().min(1) }),
-    z.object({ SUPABASE_URL: z.url(), SUPABASE_SERVICE_ROLE_KEY: z.string().min(1) }),
-  ])
-  .and(
-    z.object({
-      QUEUE_URL: z.url(),
-      /** The queue's visibility timeout: the first wait after a receive fails with the database down. */
-      OUTAGE_BACKOFF_BASE_SECONDS: z.coerce.number().int().positive(),
-      OUTAGE_BACKOFF_MAX_SECONDS: z.coerce.number().int().positive(),
-    }),
-  );
-export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
-
-/**
- * The sweeper's resources. Its cohort and failure-spike settings are read by sweeperSettingsFromEnvironment
- * (lambdas/domain/alert-settings.ts) with the very schemas the stack's config uses.
- */
-export const SweeperEnv = z.object({
-  SUPABASE_SECRET_ID: z.string().min(1),
-  /** The info topic that receives the daily summary; unset: no summary is sent. */
-  SUMMARY_TOPIC_ARN: z.string().optional(),
-  /** The warning topic that receives failure-spike notifications; unset: none is sent. */
-  WARNING_TOPIC_ARN: z.string().optional(),
-  /** Where notifications point people for what to do. */
-  RUNBOOK_URL: z.string().default('docs/runbook.md'),
-});
-export type SweeperEnv = z.infer<typeof SweeperEnv>;
+export { IngestEnv, ProcessorEnv, SweeperEnv } from '../domain/function-environment';
 
 /** Parses `env` with `schema`; the error names each bad key but never echoes a value (it may be a secret). */
 export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {

@@ -7,6 +7,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { sweeperSettingsEnvironment, type CohortSettings, type FailureSpikeSettings } from '../../lambdas/domain/alert-settings';
+import { functionEnvironment, SweeperEnv } from '../../lambdas/domain/function-environment';
 import { TrackerFunction } from './tracker-function';
 
 export interface DeliverySweeperProps {
@@ -42,10 +43,12 @@ export class DeliverySweeper extends Construct {
       logRetention: props.logRetention,
       tracing: Tracing.ACTIVE,
       environment: {
-        SUPABASE_SECRET_ID: props.supabaseSecret.secretArn,
-        SUMMARY_TOPIC_ARN: props.summaryTopic.topicArn,
-        WARNING_TOPIC_ARN: props.warningTopic.topicArn,
-        RUNBOOK_URL: props.runbookUrl,
+        ...functionEnvironment(SweeperEnv, {
+          SUPABASE_SECRET_ID: props.supabaseSecret.secretArn,
+          SUMMARY_TOPIC_ARN: props.summaryTopic.topicArn,
+          WARNING_TOPIC_ARN: props.warningTopic.topicArn,
+          RUNBOOK_URL: props.runbookUrl,
+        }),
         ...sweeperSettingsEnvironment(props.cohorts, props.failureSpike),
       },
     });

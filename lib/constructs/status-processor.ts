@@ -6,6 +6,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { OutageBackoff } from '../../lambdas/domain/outage-backoff';
+import { functionEnvironment, ProcessorEnv } from '../../lambdas/domain/function-environment';
 import { TrackerFunction } from './tracker-function';
 
 export interface StatusProcessorProps {
@@ -43,12 +44,12 @@ export class StatusProcessor extends Construct {
       timeout: props.timeout,
       logRetention: props.logRetention,
       tracing: Tracing.ACTIVE,
-      environment: {
+      environment: functionEnvironment(ProcessorEnv, {
         SUPABASE_SECRET_ID: props.supabaseSecret.secretArn,
         QUEUE_URL: props.queue.queueUrl,
         OUTAGE_BACKOFF_BASE_SECONDS: String(props.outageBackoff.baseSeconds),
         OUTAGE_BACKOFF_MAX_SECONDS: String(props.outageBackoff.maxSeconds),
-      },
+      }),
     });
     props.supabaseSecret.grantRead(this.function);
 

@@ -4,6 +4,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { functionEnvironment, IngestEnv } from '../../lambdas/domain/function-environment';
 import { TrackerFunction } from './tracker-function';
 
 export interface WebhookIngestProps {
@@ -34,13 +35,13 @@ export class WebhookIngest extends Construct {
       timeout: props.timeout ?? Duration.seconds(6),
       logRetention: props.logRetention,
       tracing: Tracing.ACTIVE,
-      environment: {
+      environment: functionEnvironment(IngestEnv, {
         QUEUE_URL: props.queue.queueUrl,
         WEBHOOK_SECRET_ID: props.webhookSecret.secretArn,
         REQUIRE_WEBHOOK_AUTH: String(props.requireWebhookAuth ?? true),
         MAX_BODY_BYTES: String(props.maxBodyBytes),
         MAX_STATUSES_PER_WEBHOOK: String(props.maxStatusesPerWebhook),
-      },
+      }),
     });
     props.queue.grant(this.function, 'sqs:SendMessage');
     props.webhookSecret.grantRead(this.function);

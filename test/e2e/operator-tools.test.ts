@@ -1,27 +1,7 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../../testkit/local-server-process';
-
-const execFileAsync = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** Runs `npm run <script> -- args` and returns its exit code and output, whatever the code. */
-async function npmRun(script: string, args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await execFileAsync('npm', ['run', '--silent', script, '--', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { npmRun } from '../support/npm-run';
 
 describe('seed:demo, then report, against npm start', () => {
   // Started closed, as anyone should run it: the tools send the shared token from the same variable.
@@ -89,6 +69,14 @@ describe('seed:demo, then report, against npm start', () => {
     expect(stdout).toMatch(/diwali_offer/);
     expect(stdout).toMatch(/Failures by error code/);
     expect(stdout).toMatch(/source: the running local server/);
+  });
+
+  it('names the re-send list by the deployed undeliveredAfterMinutes (cdk.json or the environment)', async () => {
+    const standard = await npmRun('report', [], env);
+    expect(standard.stdout).toMatch(/To re-send \(sent, not delivered after 10 minutes\)/);
+    const changed = await npmRun('report', [], { ...env, UNDELIVERED_AFTER_MINUTES: '25' });
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toMatch(/To re-send \(sent, not delivered after 25 minutes\)/);
   });
 
   it('writes the re-send list as CSV', async () => {

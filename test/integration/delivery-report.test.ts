@@ -1,5 +1,6 @@
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
+import { DEFAULT_COHORTS } from '../../lambdas/domain/alert-settings';
 import { buildReport, type Report } from '../../lambdas/report/report-data';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 
@@ -87,8 +88,12 @@ describe.each(availableEngines())('report figures on %s', (engine) => {
     ]);
   });
 
-  it('re-send list: sent, not delivered nor failed, after 10 minutes', () => {
+  it('re-send list: sent, not delivered nor failed, after the stack\'s undeliveredAfterMinutes (default 10)', async () => {
     expect(report.resend).toEqual([{ message_id: 'n1', phone_number: '+915', campaign: null, sent_at: at('13:00:00'), minutes_waiting: 660 }]);
+    expect(report.resend_after_minutes).toBe(DEFAULT_COHORTS.undeliveredAfterMinutes);
+    // n1 has waited 660 minutes at the end of the period: a longer setting leaves it out, and the report says which.
+    const later = await buildReport(query, { from: new Date('2024-06-01T00:00:00Z'), to: new Date('2024-06-02T00:00:00Z'), undeliveredAfterMinutes: 661 });
+    expect([later.resend, later.resend_after_minutes]).toEqual([[], 661]);
   });
 
   it('reminder list: delivered, unread after 24 hours', async () => {

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../lambdas/domain/metric-names';
 
 export const silentLogger = () => new Logger({ logLevel: 'SILENT' });
 
@@ -16,11 +17,11 @@ export interface EmfDocument {
  * Metrics that really publish, with the EMF documents captured from stdout, so a test can read exactly what
  * CloudWatch would receive.
  */
-export function capturingMetrics(namespace = 'WhatsAppDeliveryTracker') {
+export function capturingMetrics(namespace = METRICS_NAMESPACE) {
   const previous = process.env.POWERTOOLS_METRICS_DISABLED;
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   // Stays enabled until restore(): singleMetric() builds new instances that read the variable again.
-  const metrics = new Metrics({ namespace, serviceName: 'whatsapp-delivery-tracker' });
+  const metrics = new Metrics({ namespace, serviceName: DEFAULT_SERVICE_NAME });
   const documents: EmfDocument[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
     const text = String(chunk);

@@ -1,6 +1,7 @@
 import { sampleReport } from '../fixtures/report';
 import { parseDuration, parseReportArgs, UsageError } from '../../tools/report-args';
 import { followUpCsv, formatReport, reportJson } from '../../lambdas/report/report-format';
+import { renderReportHtml } from '../../lambdas/report/report-html';
 
 const NOW = new Date('2024-06-02T12:00:00Z');
 
@@ -42,6 +43,14 @@ describe('report output', () => {
   });
   it('puts the headline figures at the top level of the JSON', () => {
     expect(reportJson(report)).toMatchObject({ total_messages: 1200, delivery_rate_percent: 91.67, read_rate_percent: 63.64, avg_delivery_seconds: 3.2, avg_read_delay_minutes: 21.5 });
+  });
+  it('describes the follow-up lists by the ages that decided them, in text and HTML', () => {
+    expect(formatReport(report)).toContain('To re-send (sent, not delivered after 10 minutes): 1');
+    const changed = sampleReport({ resend_after_minutes: 25, remind_after_hours: 1 });
+    expect(formatReport(changed)).toContain('To re-send (sent, not delivered after 25 minutes): 1');
+    expect(formatReport(changed)).toContain('To remind (delivered, unread after 1 hour): 0');
+    expect(renderReportHtml(changed)).toContain('sent but not delivered after 25 minutes');
+    expect(renderReportHtml(changed)).toContain('delivered but unread after 1 hour:');
   });
   it('writes follow-up lists as CSV with quoting', () => {
     expect(followUpCsv(report, 'resend')).toBe('message_id,phone_number,campaign,sent_at,minutes_waiting\nwamid.1,+919876543210,"a,b",2024-06-02T11:00:00.000Z,60\n');

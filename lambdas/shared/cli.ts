@@ -1,0 +1,95 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/**
+ * The one argument parser of the operator CLIs (tools/, scripts/, bench/: it lives here, the leaf all three may
+ * import). Node's `util.parseArgs` in strict mode, so an unknown option, a missing value or a stray argument is an
+ * error naming it, never silently ignored. `--help` (or `-h`) prints the usage and exits 0; a usage error prints
+ * `<name>: <problem>` and the usage on stderr and exits 2 (see `Cli.usageExitCode`). Options are written
+ * `--name value` or `--name=value`; a value starting with `-` needs the `=` form.
+ */
+
+/** The options of one CLI, as `util.parseArgs` takes them. */
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** A command-line mistake: the CLI prints it with its usage and exits with its usage exit code. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface Cli<O extends CliOptions> {
+  /** How messages start: the npm script's name, e.g. `report`. */
+  name: string;
+  /** The synopsis printed after `usage: `, e.g. `npm run report -- [--json]`. */
+  usage: string;
+  options: O;
+  /** Whether arguments that are not options are accepted (returned as `positionals`). @default false */
+  allowPositionals?: boolean;
+  /** The exit code of a usage error. @default 2 */
+  usageExitCode?: number;
+}
+
+/** The options every CLI understands. */
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** Node's messages, shorter: the option named first, without the advice on positionals after `--`. */
+function usageMessage(error: Error): string {
+  const code = (error as { code?: string }).code;
+  const unknown = /^Unknown option '([^']+)'/.exec(error.message);
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) return `unknown option ${unknown[1]}`;
+  const positional = /^Unexpected argument '([^']*)'/.exec(error.message);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && positional) return `unexpected argument ${positional[1]}`;
+  const missing = /^Option '(-[^' ]+)(?: <value>)?' argument (missing|is ambiguous)/.exec(error.message);
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && missing) {
+    return `${missing[1]} needs a value${missing[2] === 'missing' ? '' : ` (one starting with "-" is written ${missing[1]}=-VALUE)`}`;
+  }
+  return error.message;
+}
+
+/**
+ * Parses `argv` (strict) or throws a UsageError naming the offending option. Pure: for tests and for parsers that
+ * check the values further (tools/report-args.ts).
+ */
+export function parseCliArgs<const O extends CliOptions>(argv: readonly string[], options: O, config: { allowPositionals?: boolean } = {}) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: config.allowPositionals ?? false });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError(usageMessage(error as Error));
+    throw error;
+  }
+}
+
+/** Prints a usage error and ends the process with the CLI's usage exit code (before the CLI opened anything). */
+export function exitWithUsage(cli: Pick<Cli<CliOptions>, 'name' | 'usage' | 'usageExitCode'>, message: string): never {
+  process.stderr.write(`${cli.name}: ${message}\nusage: ${cli.usage}\n`);
+  // Writes to pipes and files are synchronous on Linux and macOS: nothing is lost by exiting now.
+  process.exit(cli.usageExitCode ?? 2);
+}
+
+/**
+ * The parsed command line of a CLI, or the process ends: after printing the usage (`--help`, exit 0) or a usage
+ * error (exit 2). `check` may validate the values further by throwing a UsageError.
+ */
+export function parseCli<const O extends CliOptions, R = ReturnType<typeof parseCliArgs<O>>>(
+  cli: Cli<O>,
+  argv: readonly string[] = process.argv.slice(2),
+  check: (parsed: ReturnType<typeof parseCliArgs<O>>) => R = (parsed) => parsed as R,
+): R {
+  let parsed: ReturnType<typeof parseCliArgs<O>>;
+  try {
+    parsed = parseCliArgs(argv, { ...cli.options, ...HELP } as O, { allowPositionals: cli.allowPositionals });
+  } catch (error) {
+    if (error instanceof UsageError) exitWithUsage(cli, error.message);
+    throw error;
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(`usage: ${cli.usage}\n`);
+    process.exit(0);
+  }
+  try {
+    return check(parsed);
+  } catch (error) {
+    if (error instanceof UsageError) exitWithUsage(cli, error.message);
+    throw error;
+  }
+}
