@@ -54,4 +54,7 @@ const ingestWebhook = createIngestHandler({
  */
 export const handler = middy(ingestWebhook)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .before((request) => logger.setCorrelationId(request.event.requestContext?.requestId));
+  .before((request) => {
+    // Returns nothing: a `before` step that returned a value would be middy's early response.
+    logger.setCorrelationId(request.event.requestContext?.requestId);
+  });
