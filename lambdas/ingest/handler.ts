@@ -3,7 +3,6 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { INGEST_BUDGET } from '../domain/ingest-budget';
 import { withDeadline } from '../shared/deadline';
 import { IngestEnv, readEnv } from '../shared/env';
@@ -47,8 +46,15 @@ const ingestWebhook = createIngestHandler({
   requireAuth: env.REQUIRE_WEBHOOK_AUTH,
 });
 
-/** API Gateway (REST, proxy integration) -> ingest. */
-export const handler = middy(async (event: APIGatewayProxyEvent) => {
-  logger.setCorrelationId(event.requestContext?.requestId);
-  return ingestWebhook(event);
-}).use(injectLambdaContext(logger, { resetKeys: true }));
+/**
+ * API Gateway (REST, proxy integration) -> ingest. Powertools middleware: the logger's Lambda context (request id,
+ * cold start; keys reset after each request) and, inside createIngestHandler, logMetrics, which publishes the
+ * request's metrics once. The correlation id is set by hand: the logger's `correlationIdPath` option needs the
+ * JMESPath package, which is not installed (and would weigh on this function's cold start).
+ */
+export const handler = middy(ingestWebhook)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .before((request) => {
+    // Returns nothing: a `before` step that returned a value would be middy's early response.
+    logger.setCorrelationId(request.event.requestContext?.requestId);
+  });

@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { normalizeWebhook, WebhookFormatError, WebhookTooLargeError, type NormalizeOptions } from '../domain/normalize-webhook';
 import { packQueueMessages, type PackingLimits } from '../domain/queue-message';
 import type { StatusTimeWindow } from '../domain/timestamps';
@@ -18,7 +20,7 @@ import { METRIC } from '../domain/metric-names';
 export interface IngestDependencies {
   queue: StatusQueue;
   logger: Logger;
-  /** Receives StatusesAccepted, ItemsRejected and WebhookAuthFailures (EMF), published after every request. */
+  /** Receives StatusesAccepted, ItemsRejected and WebhookAuthFailures (EMF); logMetrics publishes them after every request. */
   metrics: Metrics;
   /** Bodies larger than this are refused with 413 before any parsing. */
   maxBodyBytes: number;
@@ -145,16 +147,19 @@ export function createIngestHandler(deps: IngestDependencies) {
     }
   }
 
-  return async function ingestWebhook(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  async function ingestWebhook(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     try {
       return await receive(event);
     } catch (error) {
       return refuse(error);
-    } finally {
-      // Only when something was measured: an empty flush makes Powertools warn on every refused request.
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
-  };
+  }
+
+  // Powertools' logMetrics middleware publishes what the request measured, once, after it is answered. It wraps this
+  // function rather than only handler.ts so that every caller (the Lambda handler, the local run, the alert
+  // simulator, the tests) publishes the same way. Outside Lambda there is no context: middy stands in an empty object.
+  const withMetrics = middy(ingestWebhook).use(logMetrics(metrics));
+  return (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => withMetrics(event, context as Context);
 
   function refuse(error: unknown): APIGatewayProxyResult {
     if (error instanceof RequestError) {

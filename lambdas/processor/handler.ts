@@ -23,7 +23,11 @@ const processStatusBatch = createStatusBatchProcessor({
   },
 });
 
-/** SQS event source (ReportBatchItemFailures) -> processor. */
+/**
+ * SQS event source (ReportBatchItemFailures) -> processor. Powertools middleware: the tracer's segment, the logger's
+ * Lambda context (request id, cold start; keys reset after each invocation) and, inside createStatusBatchProcessor,
+ * logMetrics, which publishes the invocation's metrics once, also when it throws.
+ */
 export const handler = middy((event: SQSEvent, context: Context) => processStatusBatch(event, context))
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }));

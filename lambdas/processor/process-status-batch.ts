@@ -1,8 +1,10 @@
-import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { QueueMessage } from '../domain/queue-message';
+import type { QueueMessage } from '../domain/queue-message';
 import { measureChanges } from '../domain/status-metrics';
 import type { StatusUpdate } from '../domain/status-update';
 import { isDataError, type AppliedChange, type StatusStore } from '../store/status-store';
@@ -10,13 +12,16 @@ import { METRIC } from '../domain/metric-names';
 import { safeError } from '../shared/log-safe';
 import { outageRetryDelaySeconds, type OutageBackoff } from '../domain/outage-backoff';
 import { applyIsolatingDataErrors } from './isolate-data-errors';
+import { parseStatusRecord } from './record-body';
 import type { RetryQueue } from './retry-queue';
+
+export { PoisonRecordError } from './record-body';
 
 export interface ProcessorDependencies {
   /** Resolved lazily so a cold start does not open a connection before the first batch needs it. */
   store: () => Promise<StatusStore> | StatusStore;
   logger: Logger;
-  /** Receives the batch's metrics (EMF); published at the end of every invocation. */
+  /** Receives the batch's metrics (EMF); Powertools' logMetrics middleware publishes them once per invocation. */
   metrics: Metrics;
   /** Milliseconds on a monotonic clock, for call durations (the alert simulator passes its own). */
   clock?: () => number;
@@ -26,11 +31,6 @@ export interface ProcessorDependencies {
    * outage longer than maxReceiveCount × that timeout dead-letters everything.
    */
   outageRetries?: { queue: RetryQueue; backoff: OutageBackoff };
-}
-
-/** A record whose body is not a queue message this version understands: it fails alone (retry, then DLQ). */
-export class PoisonRecordError extends Error {
-  override readonly name = 'PoisonRecordError';
 }
 
 /**
@@ -69,24 +69,6 @@ interface RecordedUpdate {
 export function createStatusBatchProcessor(deps: ProcessorDependencies) {
   const { logger, metrics } = deps;
   const clock = deps.clock ?? (() => performance.now());
-  // Powertools' processor records which items failed and builds the partial-failure response.
-  const processor = new BatchProcessor(EventType.SQS);
-
-  const parseRecord = (record: SQSRecord): QueueMessage => {
-    let body: unknown;
-    try {
-      body = JSON.parse(record.body);
-    } catch {
-      throw new PoisonRecordError('record body is not JSON');
-    }
-    const parsed = QueueMessage.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new PoisonRecordError(`record is not a status message: ${issue?.path.join('.')}: ${issue?.message}`);
-    }
-    return parsed.data;
-  };
-
   /**
    * The database is unreachable: hides every message that holds statuses for a wait that doubles with its receive
    * count. Records that failed for their own reasons (not a status message) are left out: they keep the queue's plain
@@ -169,41 +151,68 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     return failedRecords;
   }
 
-  return async function processStatusBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
-    processor.register(event.Records, parseRecord, { context, throwOnFullBatchFailure: false });
-    const outcomes = await processor.process();
+  /**
+   * One invocation, in two passes.
+   *
+   * 1. Powertools' `processPartialResponse` runs the record handler on each record: it parses the body (record-body.ts)
+   *    and keeps the message together with the record it was given, or throws, and Powertools reports that record in
+   *    `batchItemFailures`. Nothing is read back from the processor's internals (its errors, its per-record outcomes).
+   * 2. One set-based call to the store for every status of every parsed record (apply_status_updates once per batch,
+   *    not once per record), bisected around the statuses the database refuses for their data. The records holding
+   *    one are added to the failures by their message id.
+   *
+   * Why the bulk write is not a step inside Powertools' processor: its record handler sees one record at a time, and
+   * its documented hooks (`prepare`, `clean`) are synchronous, so a batch-level database call cannot run inside them.
+   * The response is therefore Powertools' partial response for pass 1 plus the message ids of pass 2, built with
+   * the public `SQSBatchResponse` shape.
+   */
+  async function processStatusBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    const parsed: { record: SQSRecord; message: QueueMessage }[] = [];
+    const parseRecord = async (record: SQSRecord): Promise<void> => {
+      try {
+        parsed.push({ record, message: parseStatusRecord(record) });
+      } catch (error) {
+        logger.error('poison record', { messageId: record.messageId, reason: safeError(error).message });
+        throw error;
+      }
+    };
+    // A processor per invocation: it holds the invocation's records, and the local run and the alert simulator call
+    // this function concurrently in one process. Sequential: parsing is synchronous, so parallel would gain nothing,
+    // and the statuses keep the order of the batch. `throwOnFullBatchFailure: false`: a batch of poison records is
+    // answered with all of them in `batchItemFailures`, as SQS expects, not by failing the invocation.
+    const parseOutcome = await processPartialResponse(event, parseRecord, new BatchProcessor(EventType.SQS, { logger }), {
+      context,
+      throwOnFullBatchFailure: false,
+      processInParallel: false,
+    });
+    const poisonRecords = parseOutcome.batchItemFailures.length;
 
     const recorded: RecordedUpdate[] = [];
-    const parsedRecords: SQSRecord[] = [];
     const correlationIds = new Set<string>();
-    for (const outcome of outcomes) {
-      if (outcome[0] !== 'success') continue;
-      const message = outcome[1] as QueueMessage;
-      const record = outcome[2] as SQSRecord;
-      const recordId = record.messageId;
-      parsedRecords.push(record);
-      message.statuses.forEach((update, index) => recorded.push({ update, recordId, index }));
+    for (const { record, message } of parsed) {
+      message.statuses.forEach((update, index) => recorded.push({ update, recordId: record.messageId, index }));
       if (message.correlation_id) correlationIds.add(message.correlation_id);
-    }
-    for (const [index, error] of processor.errors.entries()) {
-      const record = processor.failureMessages[index] as SQSRecord | undefined;
-      logger.error('poison record', { messageId: record?.messageId, reason: safeError(error).message });
     }
 
     let unstorable = new Set<string>();
     try {
       if (recorded.length > 0) unstorable = await applyAndMeasure(recorded, event.Records.length, [...correlationIds]);
     } catch (error) {
-      if (error instanceof BatchNotStoredError) await backOff(parsedRecords);
+      if (error instanceof BatchNotStoredError) await backOff(parsed.map((p) => p.record));
       throw error;
     } finally {
-      const poison = processor.errors.length + unstorable.size;
+      const poison = poisonRecords + unstorable.size;
       if (poison) metrics.addMetric(METRIC.PoisonRecords, MetricUnit.Count, poison);
-      // Only when something was measured: an empty flush makes Powertools warn on every refused request.
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
-    // A new object: the processor's own response is reused from one invocation to the next.
-    const parseFailures = processor.response().batchItemFailures;
-    return { batchItemFailures: [...parseFailures, ...[...unstorable].map((itemIdentifier) => ({ itemIdentifier }))] };
-  };
+    return {
+      batchItemFailures: [...parseOutcome.batchItemFailures, ...[...unstorable].map((itemIdentifier) => ({ itemIdentifier }))],
+    };
+  }
+
+  // Powertools' logMetrics middleware publishes what the invocation measured, once, after the batch returns or throws
+  // (a database outage still publishes DatabaseErrors). It wraps this function rather than only handler.ts so that
+  // every caller (the Lambda handler, the local run, the alert simulator, the tests) publishes the same way.
+  const withMetrics = middy(processStatusBatch).use(logMetrics(metrics));
+  // Outside Lambda there is no context: middy stands in an empty object, which neither middleware nor handler reads.
+  return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => withMetrics(event, context as Context);
 }

@@ -26,7 +26,11 @@ const sweep = createSweeper({
   alertNotifier: env.WARNING_TOPIC_ARN ? new SnsSummaryNotifier(sns, env.WARNING_TOPIC_ARN) : undefined,
 });
 
-/** EventBridge schedule -> sweeper. */
-export const handler = middy((event: unknown) => sweep(event))
+/**
+ * EventBridge schedule -> sweeper. Powertools middleware: the tracer's segment, the logger's Lambda context (keys
+ * reset after each run) and, inside createSweeper, logMetrics, which publishes the run's metrics once, also when it
+ * throws.
+ */
+export const handler = middy(sweep)
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }));

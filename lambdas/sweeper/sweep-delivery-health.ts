@@ -1,5 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { failureSpike, formatFailureSpike } from '../domain/alert-rules';
 import { healthWindows, type CohortSettings, type FailureSpikeSettings } from '../domain/alert-settings';
@@ -114,12 +117,14 @@ export function createSweeper(deps: SweeperDependencies) {
     optional(METRIC.MedianDeliveryTime, MetricUnit.Seconds, h.median_delivery_seconds);
   }
 
-  return async function sweep(rawEvent: unknown): Promise<DeliveryHealth | { summarySent: boolean }> {
+  async function sweep(rawEvent: unknown): Promise<DeliveryHealth | { summarySent: boolean }> {
     const event = SweeperEvent.parse(rawEvent ?? {});
-    try {
-      return event.kind === 'daily-summary' ? await dailySummary() : await health();
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    }
-  };
+    return event.kind === 'daily-summary' ? await dailySummary() : await health();
+  }
+
+  // Powertools' logMetrics middleware publishes what the run measured, once, also when it throws (SweeperRuns and
+  // DatabaseErrors when the database cannot be reached). It wraps this function rather than only handler.ts so that
+  // the alert simulator and the tests publish the same way. Outside Lambda, middy stands in an empty context.
+  const withMetrics = middy(sweep).use(logMetrics(metrics));
+  return (event: unknown, context?: Context): Promise<DeliveryHealth | { summarySent: boolean }> => withMetrics(event, context as Context);
 }

@@ -4,8 +4,8 @@ import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../lambdas/domain/me
 
 export const silentLogger = () => new Logger({ logLevel: 'SILENT' });
 
-/** Metrics that publish nothing. */
-export const quietMetrics = () => new Metrics({ namespace: 'Test', serviceName: 'test' });
+/** Metrics that publish nothing (EMF is off in tests) and keep their own notices quiet. */
+export const quietMetrics = () => new Metrics({ namespace: 'Test', serviceName: 'test', logger: silentLogger() });
 
 /** One EMF document as Powertools writes it to stdout. */
 export interface EmfDocument {
