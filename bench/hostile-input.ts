@@ -14,7 +14,7 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 const ingest = createIngestHandler({
   queue: { send: async () => undefined },
   logger: new Logger({ logLevel: 'SILENT' }),
-  metrics: new Metrics({ namespace: 'Bench' }),
+  metrics: new Metrics({ namespace: 'Bench', logger: new Logger({ logLevel: 'SILENT' }) }),
   maxBodyBytes: 1_048_576,
   credentials: () => NO_CREDENTIALS,
   requireAuth: false,

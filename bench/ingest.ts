@@ -36,7 +36,7 @@ export async function benchIngest(short: boolean): Promise<IngestFigures> {
   const ingest = createIngestHandler({
     queue: new SqsStatusQueue(client, endpoint.queueUrl),
     logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'Bench' }),
+    metrics: new Metrics({ namespace: 'Bench', logger: new Logger({ logLevel: 'SILENT' }) }),
     maxBodyBytes: 4 * 1024 * 1024,
     credentials: () => NO_CREDENTIALS,
     requireAuth: false,

@@ -9,7 +9,7 @@ import { OUTAGE_BACKOFF_MAX_SECONDS, type OutageBackoff } from '../lambdas/domai
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
 import { RequestError } from '../lambdas/shared/errors';
 import { safeError } from '../lambdas/shared/log-safe';
-import { logger, SERVICE_NAME } from '../lambdas/shared/powertools';
+import { logger, metricsNotices, SERVICE_NAME } from '../lambdas/shared/powertools';
 import { METRICS_NAMESPACE } from '../lambdas/domain/metric-names';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
@@ -122,7 +122,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   });
 
   // EMF goes to stdout like in Lambda; POWERTOOLS_METRICS_DISABLED (default true locally) silences it.
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger: metricsNotices(logger) });
   const ingest = createIngestHandler({
     queue: new SqsStatusQueue(sqsClient, sqs.queueUrl),
     logger,

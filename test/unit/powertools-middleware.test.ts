@@ -10,10 +10,10 @@ import type { RetryDelay } from '../../lambdas/processor/retry-queue';
 import { metricsNotices } from '../../lambdas/shared/powertools';
 import type { AppliedChange, StatusStore } from '../../lambdas/store/status-store';
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
-import { sqsEvent, sqsRecord, webhookEvent } from '../support/events';
+import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 import { update } from '../support/status-rows';
-import { metaStatus, metaWebhook } from '../fixtures/webhooks';
+import { metaStatus, metaWebhook } from '../../testkit/webhooks';
 
 const body = (...statuses: StatusUpdate[]) => JSON.stringify({ v: 1, correlation_id: 'req-1', statuses });
 
