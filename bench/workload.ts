@@ -38,6 +38,6 @@ export function statusWorkload(updates: number, messages: number, seed = 42): St
 /** Splits `items` round-robin into `n` lists (what n concurrent writers each receive). */
 export function split<T>(items: readonly T[], n: number): T[][] {
   const out: T[][] = Array.from({ length: n }, () => []);
-  items.forEach((item, i) => out[i % n]!.push(item));
+  for (const [i, item] of items.entries()) out[i % n]!.push(item);
   return out;
 }

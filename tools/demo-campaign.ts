@@ -44,8 +44,14 @@ export function buildDemoWebhooks(messages: number, now: Date, seed = 7): unknow
     events.push({ ...base, stage: 'sent', at: sentAt });
     const r = rnd();
     if (r < 0.04) {
-      let pick = rnd() * FAILURES.reduce((s, f) => s + f.weight, 0);
-      const failure = FAILURES.find((f) => (pick -= f.weight) < 0) ?? FAILURES[0]!;
+      // A failure drawn by weight: walk the cumulative weights until they pass a uniform pick.
+      const pick = rnd() * FAILURES.reduce((s, f) => s + f.weight, 0);
+      let cumulative = 0;
+      const failure =
+        FAILURES.find((f) => {
+          cumulative += f.weight;
+          return pick < cumulative;
+        }) ?? FAILURES[0]!;
       events.push({ ...base, stage: 'failed', at: sentAt + 1_500, error: { code: failure.code, title: failure.title } });
       continue;
     }

@@ -11,6 +11,7 @@
 export const REPLACEMENT_CHARACTER = '\uFFFD';
 
 // A NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this must find
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** `text` with U+0000 and lone surrogates replaced by U+FFFD. */

@@ -11,7 +11,7 @@ import { isDataError, type AppliedChange, type StatusStore } from '../store/stat
 import { METRIC } from '../domain/metric-names';
 import { safeError } from '../shared/log-safe';
 import { outageRetryDelaySeconds, type OutageBackoff } from '../domain/outage-backoff';
-import { applyIsolatingDataErrors } from './isolate-data-errors';
+import { applyIsolatingDataErrors, type IsolationResult } from './isolate-data-errors';
 import { parseStatusRecord } from './record-body';
 import type { RetryQueue } from './retry-queue';
 
@@ -105,7 +105,7 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
         metrics.addMetric(METRIC.DatabaseCallDuration, MetricUnit.Milliseconds, Math.round(clock() - started));
       }
     };
-    let outcome;
+    let outcome: IsolationResult<RecordedUpdate, AppliedChange>;
     try {
       outcome = await applyIsolatingDataErrors(recorded, apply, isDataError);
     } catch (error) {
@@ -190,7 +190,7 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     const recorded: RecordedUpdate[] = [];
     const correlationIds = new Set<string>();
     for (const { record, message } of parsed) {
-      message.statuses.forEach((update, index) => recorded.push({ update, recordId: record.messageId, index }));
+      for (const [index, update] of message.statuses.entries()) recorded.push({ update, recordId: record.messageId, index });
       if (message.correlation_id) correlationIds.add(message.correlation_id);
     }
 

@@ -173,7 +173,10 @@ describe('metric isolation', () => {
     for (const role of ['ingest', 'processor', 'sweeper'] as const) {
       const previous = { service: process.env.POWERTOOLS_SERVICE_NAME, disabled: process.env.POWERTOOLS_METRICS_DISABLED };
       const lines: string[] = [];
-      const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => (lines.push(String(chunk)), true));
+      const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+        lines.push(String(chunk));
+        return true;
+      });
       try {
         // As Lambda starts the function: the environment from the template, then the module that builds Metrics.
         process.env.POWERTOOLS_SERVICE_NAME = model.serviceNames[role];

@@ -20,7 +20,7 @@ function prose(markdown: string): string[] {
 }
 
 /** GitHub's heading anchor: lower case, markup and punctuation dropped, spaces to hyphens, repeats numbered. */
-export function slug(heading: string): string {
+function slug(heading: string): string {
   return heading
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/<[^>]+>/g, '')

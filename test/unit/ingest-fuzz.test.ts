@@ -137,7 +137,7 @@ describe('ingest handler under hostile input (fast-check)', () => {
         const { queue, statuses } = recordingQueue();
         const valid = positions.map((_, i) => metaStatus({ id: `wamid.valid${i}` }));
         const items: unknown[] = [...junk];
-        valid.forEach((status, i) => items.splice((positions[i] ?? 0) % (items.length + 1), 0, status));
+        for (const [i, status] of valid.entries()) items.splice((positions[i] ?? 0) % (items.length + 1), 0, status);
         const response = await ingestWith(queue)(webhookEvent(metaWebhook(items)));
         expect(response.statusCode).toBe(200);
         const answer = JSON.parse(response.body);

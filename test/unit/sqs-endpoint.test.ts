@@ -134,7 +134,7 @@ describe('loopback SQS endpoint', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(update, { minLength: 1, maxLength: 30 }), async (generated) => {
         const updates = generated.map((u, i) => ({ ...u, message_id: `wamid.${i}` }));
-        queue.receive(10_000).forEach((r) => queue.delete(r.receiptHandle));
+        for (const r of queue.receive(10_000)) queue.delete(r.receiptHandle);
         for (const bodies of packQueueMessages(updates, 'req', { maxStatusesPerMessage: 7 })) {
           const result = await batch(bodies.map((body, i) => ({ Id: String(i), MessageBody: body })));
           expect(result.Failed).toEqual([]);
