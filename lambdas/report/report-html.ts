@@ -197,21 +197,28 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0; } th, td { bord
 @media print { .chart.dark { display: none !important; } .chart.light { display: block !important; } details { display: none; } body { margin: 0; } figure { break-inside: avoid; } }
 `;
 
+/** How the page is served: a file (the default) or the local server's live GET /dashboard. */
+export interface ReportHtmlOptions {
+  /** The page reloads itself every so many seconds (a meta refresh: no script), and says so. @default no reload */
+  refreshSeconds?: number;
+}
+
 /** The whole page. */
-export function renderReportHtml(r: Report, generatedAt = new Date()): string {
+export function renderReportHtml(r: Report, generatedAt = new Date(), options: ReportHtmlOptions = {}): string {
+  const refresh = options.refreshSeconds;
   const title = `WhatsApp delivery report, ${r.from.slice(0, 16).replace('T', ' ')} to ${r.to.slice(0, 16).replace('T', ' ')} UTC`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+${refresh ? `<meta http-equiv="refresh" content="${Math.round(refresh)}">\n` : ''}<title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <header><h1>WhatsApp delivery report</h1><p class="meta">${escapeHtml(title.replace('WhatsApp delivery report, ', ''))}; generated ${generatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; compared with the ${escapeHtml(
     durationText(Date.parse(r.to) - Date.parse(r.from)),
-  )} before.</p></header>
+  )} before.${refresh ? ` Live: reloads every ${Math.round(refresh)} s.` : ''}</p></header>
 <main>
 ${headline(r)}
 ${funnel(r)}
