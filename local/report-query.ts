@@ -33,7 +33,7 @@ export function reportQuery(params: URLSearchParams, now = new Date()): ReportQu
 /** GET /dashboard's refresh period in seconds. @default 30 */
 export const DASHBOARD_REFRESH_SECONDS = 30;
 
-/** The dashboard's query: the report's parameters plus `refresh` (seconds, 5 to 3600); any other is a 400 naming it. */
+/** The dashboard's query: the report's parameters plus `refresh` (seconds, 2 to 3600); any other is a 400 naming it. */
 export function dashboardQuery(params: URLSearchParams, now = new Date()): ReportQuery & { refreshSeconds: number } {
   const known = new Set(['from', 'to', 'timeZone', 'refresh']);
   const unknown = [...new Set(params.keys())].filter((k) => !known.has(k));
@@ -41,6 +41,6 @@ export function dashboardQuery(params: URLSearchParams, now = new Date()): Repor
   if (unknown.length) throw new RequestError(400, `unknown parameter: ${unknown.map((k) => k.replace(/[^\w.-]/g, '?').slice(0, 40)).join(', ')} (expected from, to, timeZone, refresh)`);
   const refreshText = params.get('refresh');
   const refreshSeconds = refreshText === null ? DASHBOARD_REFRESH_SECONDS : Number(refreshText);
-  if (!/^\d+$/.test(refreshText ?? '30') || refreshSeconds < 5 || refreshSeconds > 3600) throw new RequestError(400, 'refresh must be a whole number of seconds from 5 to 3600');
+  if (!/^\d+$/.test(refreshText ?? '30') || refreshSeconds < 2 || refreshSeconds > 3600) throw new RequestError(400, 'refresh must be a whole number of seconds from 2 to 3600');
   return { ...reportQuery(params, now), refreshSeconds };
 }

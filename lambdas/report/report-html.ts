@@ -31,6 +31,8 @@ function svg(option: echarts.EChartsOption, width: number, height: number, theme
   return out;
 }
 
+/** Masks a phone number, keeping one the source already masked (the local server's /report answers masked ones). */
+const masked = (phone: string) => (phone.includes('*') ? phone : (maskPhone(phone) ?? ''));
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const seconds = (value: number | null) => (value !== null && value >= 120 ? formatMeasure(value / 60, 'min') : formatMeasure(value, 's'));
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
@@ -177,7 +179,7 @@ function followUps(r: Report): string {
   <li><strong>${n(r.remind.length)}</strong> delivered but unread after 24 hours: <code>npm run report -- --csv remind</code></li>
 </ul>${
     r.top_recipients.length
-      ? `<h3>Most engaged recipients</h3>${table(['recipient', 'messages', 'read', 'read rate'], r.top_recipients.map((t) => [maskPhone(t.phone_number) ?? '', t.messages, t.read, pct(t.read_rate_percent)]))}`
+      ? `<h3>Most engaged recipients</h3>${table(['recipient', 'messages', 'read', 'read rate'], r.top_recipients.map((t) => [masked(t.phone_number), t.messages, t.read, pct(t.read_rate_percent)]))}`
       : ''
   }</section>`;
 }
