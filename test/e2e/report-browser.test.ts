@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { type BrowserPage, type ColorScheme, findChromium, HeadlessChromium } from '../../testkit/headless-chromium';
 import { type LocalServerProcess, startLocalServerProcess, waitUntilDrained } from '../../testkit/local-server-process';
 import { metaFailedStatus, metaStatus, metaWebhook } from '../../testkit/webhooks';
+import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
 /**
  * The HTML report in a real browser (issue 16, item 4): the file `npm run report -- --html` writes, and the live
@@ -27,8 +28,13 @@ interface ChartSection {
   theme: string;
   width: number;
   height: number;
-  /** Drawn SVG elements (paths, rectangles, text): an empty or failed chart has none. */
+  /** Drawn SVG elements (paths, rectangles, text): a failed chart has none. */
   marks: number;
+  /**
+   * Data drawn: coloured shapes (fill or stroke not grey: axes, grid and text are grey) at least 28 px wide or high
+   * (legend icons are smaller). A chart with axes and legend but no bars, lines or cells has none.
+   */
+  dataMarks: number;
 }
 
 /** Per chart section: the charts shown in the current color scheme and what their SVG drew. */
@@ -43,6 +49,15 @@ const CHART_SECTIONS_JS = `[...document.querySelectorAll('figure')].map((figure)
     width: Math.round(box.width),
     height: Math.round(box.height),
     marks: svg ? svg.querySelectorAll('path, rect, text, circle, polyline').length : 0,
+    dataMarks: svg ? [...svg.querySelectorAll('path, rect, circle, polyline')].filter((shape) => {
+      const style = getComputedStyle(shape);
+      const coloured = [style.fill, style.stroke].some((paint) => {
+        const rgb = (paint.match(/\\d+(\\.\\d+)?/g) || []).slice(0, 3).map(Number);
+        return rgb.length === 3 && Math.max(...rgb) - Math.min(...rgb) >= 40;
+      });
+      const box = shape.getBoundingClientRect();
+      return coloured && (box.width >= 28 || box.height >= 28);
+    }).length : 0,
   };
 })`;
 
@@ -52,7 +67,13 @@ async function expectEveryChartRendered(page: BrowserPage, scheme: ColorScheme):
   for (const section of sections) {
     // The title in the message says which chart broke.
     expect({ title: section.title, visibleCharts: section.visibleCharts, theme: section.theme }).toEqual({ title: section.title, visibleCharts: 1, theme: scheme });
-    expect({ title: section.title, width: section.width > 300, height: section.height > 100, marks: section.marks >= 10 }).toEqual({ title: section.title, width: true, height: true, marks: true });
+    expect({ title: section.title, width: section.width > 300, height: section.height > 100, marks: section.marks >= 10, data: section.dataMarks > 0 }).toEqual({
+      title: section.title,
+      width: true,
+      height: true,
+      marks: true,
+      data: true,
+    });
   }
 }
 
@@ -66,18 +87,21 @@ async function checkBothSchemes(page: BrowserPage, name: string): Promise<void> 
   expect(page.problems).toEqual([]);
 }
 
-/** A day of traffic up to now: sent, mostly delivered, some read, a few failed, over several hours and numbers. */
+/**
+ * Traffic up to now: sent, mostly delivered, some read, a few failed, over a dozen numbers. The first 25 are within
+ * the last 50 minutes (one heat-map cell needs 20 deliveries to be drawn), the rest one every 25 minutes before.
+ */
 function recentTraffic(count: number, prefix: string): Record<string, unknown>[] {
   const now = Math.floor(Date.now() / 1000);
   return Array.from({ length: count }, (_, i) => {
-    const sentAt = now - 600 - i * 1_500;
+    const sentAt = i < 25 ? now - 3_000 + i * 100 : now - 3_000 - (i - 24) * 1_500;
     const id = `wamid.${prefix}${i}`;
     const recipient_id = `9198765${String(43_000 + (i % 12)).padStart(5, '0')}`;
     const statuses = [metaStatus({ id, recipient_id, status: 'sent', timestamp: String(sentAt) })];
     if (i % 9 === 4) statuses.push(metaFailedStatus({ id, recipient_id, timestamp: String(sentAt + 2) }));
     else {
       statuses.push(metaStatus({ id, recipient_id, status: 'delivered', timestamp: String(sentAt + 2 + (i % 7) * 9) }));
-      if (i % 3 !== 0) statuses.push(metaStatus({ id, recipient_id, status: 'read', timestamp: String(sentAt + 120 + i * 40) }));
+      if (i % 3 !== 0) statuses.push(metaStatus({ id, recipient_id, status: 'read', timestamp: String(sentAt + 120 + (i % 10) * 40) }));
     }
     return metaWebhook(statuses);
   });
@@ -94,14 +118,19 @@ async function postWebhooks(server: LocalServerProcess, webhooks: Record<string,
 describeWithBrowser('the HTML report in headless Chromium', () => {
   let server: LocalServerProcess;
   let browser: HeadlessChromium;
+  let db: TestDatabase | undefined;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startLocalServerProcess({ DATA_DIR: 'memory', WEBHOOK_SHARED_TOKEN: TOKEN }), HeadlessChromium.launch({ bin: chromium })]);
+    // A scratch database on the real server when there is one: npm start then skips booting and migrating PGlite.
+    db = hasRealPostgres() ? await createTestDatabase('postgres') : undefined;
+    const database: Record<string, string> = db?.url ? { DATABASE_URL: db.url } : { DATA_DIR: 'memory' };
+    [server, browser] = await Promise.all([startLocalServerProcess({ ...database, WEBHOOK_SHARED_TOKEN: TOKEN }), HeadlessChromium.launch({ bin: chromium })]);
     await postWebhooks(server, recentTraffic(40, 'seed'));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await db?.drop();
   });
 
   it('the file written by npm run report -- --html: every chart, light and dark, no console error or failed request', async () => {
