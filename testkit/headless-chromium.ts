@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,9 +19,9 @@ import WebSocket from 'ws';
  *   await browser.close();
  */
 
-/** The browser binary: CHROMIUM_BIN, else the first of chromium, chromium-browser, google-chrome on PATH. */
+/** The browser binary: CHROMIUM_BIN (when it exists), else the first of chromium, chromium-browser, google-chrome on PATH. */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.CHROMIUM_BIN) return env.CHROMIUM_BIN;
+  if (env.CHROMIUM_BIN) return existsSync(env.CHROMIUM_BIN) ? env.CHROMIUM_BIN : undefined;
   for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
     try {
       return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;

@@ -89,12 +89,14 @@ async function checkBothSchemes(page: BrowserPage, name: string): Promise<void> 
 
 /**
  * Traffic up to now: sent, mostly delivered, some read, a few failed, over a dozen numbers. The first 25 are within
- * the last 50 minutes (one heat-map cell needs 20 deliveries to be drawn), the rest one every 25 minutes before.
+ * one half hour (one heat-map cell needs 20 deliveries to be drawn), the rest one every 25 minutes before.
  */
 function recentTraffic(count: number, prefix: string): Record<string, unknown>[] {
   const now = Math.floor(Date.now() / 1000);
   return Array.from({ length: count }, (_, i) => {
-    const sentAt = i < 25 ? now - 3_000 + i * 100 : now - 3_000 - (i - 24) * 1_500;
+    // The last whole half hour (:00 or :30 UTC) lies within one hour in UTC and in Asia/Kolkata (UTC+5:30) alike.
+    const slot = Math.floor(now / 1_800) * 1_800 - 1_800;
+    const sentAt = i < 25 ? slot + 60 + i * 60 : slot - (i - 24) * 1_500;
     const id = `wamid.${prefix}${i}`;
     const recipient_id = `9198765${String(43_000 + (i % 12)).padStart(5, '0')}`;
     const statuses = [metaStatus({ id, recipient_id, status: 'sent', timestamp: String(sentAt) })];
