@@ -19,7 +19,8 @@ export function reportQuery(params: URLSearchParams, now = new Date()): ReportQu
     const text = params.get(name);
     if (text === null) return fallback;
     const date = new Date(text);
-    if (text.trim() === '' || Number.isNaN(date.getTime())) throw new RequestError(400, `${name} must be an ISO time, e.g. 2026-01-31T00:00:00Z`);
+    if (text.trim() === '' || Number.isNaN(date.getTime()))
+      throw new RequestError(400, `${name} must be an ISO time, e.g. 2026-01-31T00:00:00Z`);
     return date;
   };
   const to = time('to', now);
@@ -38,9 +39,14 @@ export function dashboardQuery(params: URLSearchParams, now = new Date()): Repor
   const known = new Set(['from', 'to', 'timeZone', 'refresh']);
   const unknown = [...new Set(params.keys())].filter((k) => !known.has(k));
   // Names only, escaped of anything but word characters: the answer must not echo a crafted query.
-  if (unknown.length) throw new RequestError(400, `unknown parameter: ${unknown.map((k) => k.replace(/[^\w.-]/g, '?').slice(0, 40)).join(', ')} (expected from, to, timeZone, refresh)`);
+  if (unknown.length)
+    throw new RequestError(
+      400,
+      `unknown parameter: ${unknown.map((k) => k.replace(/[^\w.-]/g, '?').slice(0, 40)).join(', ')} (expected from, to, timeZone, refresh)`,
+    );
   const refreshText = params.get('refresh');
   const refreshSeconds = refreshText === null ? DASHBOARD_REFRESH_SECONDS : Number(refreshText);
-  if (!/^\d+$/.test(refreshText ?? '30') || refreshSeconds < 2 || refreshSeconds > 3600) throw new RequestError(400, 'refresh must be a whole number of seconds from 2 to 3600');
+  if (!/^\d+$/.test(refreshText ?? '30') || refreshSeconds < 2 || refreshSeconds > 3600)
+    throw new RequestError(400, 'refresh must be a whole number of seconds from 2 to 3600');
   return { ...reportQuery(params, now), refreshSeconds };
 }

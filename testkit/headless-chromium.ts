@@ -24,7 +24,12 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | und
   if (env.CHROMIUM_BIN) return existsSync(env.CHROMIUM_BIN) ? env.CHROMIUM_BIN : undefined;
   for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
     try {
-      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+      return (
+        execFileSync('sh', ['-c', `command -v ${name}`], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim() || undefined
+      );
     } catch {
       // not on PATH: try the next name
     }
@@ -56,23 +61,35 @@ type Listener = (params: any) => void;
 /** One DevTools connection: commands with ids, events by session and method. */
 class DevToolsConnection {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; method: string }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: any) => void; reject: (e: Error) => void; method: string }
+  >();
   private readonly listeners = new Map<string, Set<Listener>>();
 
   constructor(private readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: unknown; sessionId?: string };
+      const message = JSON.parse(data.toString()) as {
+        id?: number;
+        result?: unknown;
+        error?: { message: string };
+        method?: string;
+        params?: unknown;
+        sessionId?: string;
+      };
       if (message.id !== undefined) {
         const call = this.pending.get(message.id);
         this.pending.delete(message.id);
         if (message.error) call?.reject(new Error(`${call.method}: ${message.error.message}`));
         else call?.resolve(message.result);
       } else if (message.method) {
-        for (const listener of this.listeners.get(`${message.sessionId ?? ''}/${message.method}`) ?? []) listener(message.params);
+        for (const listener of this.listeners.get(`${message.sessionId ?? ''}/${message.method}`) ?? [])
+          listener(message.params);
       }
     });
     socket.on('close', () => {
-      for (const call of this.pending.values()) call.reject(new Error(`${call.method}: the browser closed the connection`));
+      for (const call of this.pending.values())
+        call.reject(new Error(`${call.method}: the browser closed the connection`));
       this.pending.clear();
     });
   }
@@ -125,7 +142,8 @@ export class BrowserPage {
     const on = (method: string, listener: Listener) => this.cdp.on(this.sessionId, method, listener);
     const problem = (kind: PageProblem['kind'], text: string) => this.problems.push({ kind, text });
     on('Runtime.consoleAPICalled', (p: { type: string; args: { value?: unknown; description?: string }[] }) => {
-      if (p.type === 'error' || p.type === 'assert') problem('console-error', p.args.map((a) => a.description ?? String(a.value)).join(' '));
+      if (p.type === 'error' || p.type === 'assert')
+        problem('console-error', p.args.map((a) => a.description ?? String(a.value)).join(' '));
     });
     on('Runtime.exceptionThrown', (p: { exceptionDetails: { text: string; exception?: { description?: string } } }) =>
       problem('exception', p.exceptionDetails.exception?.description ?? p.exceptionDetails.text),
@@ -133,9 +151,14 @@ export class BrowserPage {
     on('Log.entryAdded', (p: { entry: { level: string; text: string; url?: string } }) => {
       if (p.entry.level === 'error') problem('browser-log', `${p.entry.text}${p.entry.url ? ` (${p.entry.url})` : ''}`);
     });
-    on('Network.requestWillBeSent', (p: { requestId: string; request: { url: string } }) => this.urls.set(p.requestId, p.request.url));
+    on('Network.requestWillBeSent', (p: { requestId: string; request: { url: string } }) =>
+      this.urls.set(p.requestId, p.request.url),
+    );
     on('Network.loadingFailed', (p: { requestId: string; errorText: string; blockedReason?: string }) =>
-      problem('request-failed', `${this.urls.get(p.requestId) ?? p.requestId}: ${p.errorText}${p.blockedReason ? ` (blocked: ${p.blockedReason})` : ''}`),
+      problem(
+        'request-failed',
+        `${this.urls.get(p.requestId) ?? p.requestId}: ${p.errorText}${p.blockedReason ? ` (blocked: ${p.blockedReason})` : ''}`,
+      ),
     );
     on('Network.responseReceived', (p: { response: { url: string; status: number } }) => {
       if (p.response.status >= 400) problem('http-error', `${p.response.url}: HTTP ${p.response.status}`);
@@ -143,10 +166,19 @@ export class BrowserPage {
     if (options.basicAuth) {
       const credentials = options.basicAuth;
       // Fetch pauses every request; each goes on unchanged, and a Basic challenge is answered like a login prompt.
-      on('Fetch.requestPaused', (p: { requestId: string }) => void this.send('Fetch.continueRequest', { requestId: p.requestId }).catch(() => undefined));
+      on(
+        'Fetch.requestPaused',
+        (p: { requestId: string }) =>
+          void this.send('Fetch.continueRequest', { requestId: p.requestId }).catch(() => undefined),
+      );
       on('Fetch.authRequired', (p: { requestId: string; authChallenge: { scheme: string } }) => {
-        const response = p.authChallenge.scheme.toLowerCase() === 'basic' ? { response: 'ProvideCredentials', ...credentials } : { response: 'CancelAuth' };
-        void this.send('Fetch.continueWithAuth', { requestId: p.requestId, authChallengeResponse: response }).catch(() => undefined);
+        const response =
+          p.authChallenge.scheme.toLowerCase() === 'basic'
+            ? { response: 'ProvideCredentials', ...credentials }
+            : { response: 'CancelAuth' };
+        void this.send('Fetch.continueWithAuth', { requestId: p.requestId, authChallengeResponse: response }).catch(
+          () => undefined,
+        );
       });
       await this.send('Fetch.enable', { handleAuthRequests: true });
     }
@@ -180,12 +212,18 @@ export class BrowserPage {
 
   /** The value of a JavaScript expression in the page (awaited when it is a promise); throws what it throws. */
   async evaluate<T>(expression: string): Promise<T> {
-    const result = await this.send<{ result: { value?: T }; exceptionDetails?: { text: string; exception?: { description?: string } } }>('Runtime.evaluate', {
+    const result = await this.send<{
+      result: { value?: T };
+      exceptionDetails?: { text: string; exception?: { description?: string } };
+    }>('Runtime.evaluate', {
       expression,
       returnByValue: true,
       awaitPromise: true,
     });
-    if (result.exceptionDetails) throw new Error(`evaluate failed: ${result.exceptionDetails.exception?.description ?? result.exceptionDetails.text}`);
+    if (result.exceptionDetails)
+      throw new Error(
+        `evaluate failed: ${result.exceptionDetails.exception?.description ?? result.exceptionDetails.text}`,
+      );
     return result.result.value as T;
   }
 
@@ -201,7 +239,10 @@ export class BrowserPage {
       } catch (error) {
         last = error;
       }
-      if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${expression}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `waited ${timeoutMs} ms for ${expression}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -213,9 +254,21 @@ export class BrowserPage {
 
   /** A PNG of the whole page (beyond the viewport), written to `file` (its folder is created). */
   async screenshot(file: string): Promise<void> {
-    const { cssContentSize } = await this.send<{ cssContentSize: { width: number; height: number } }>('Page.getLayoutMetrics');
-    const clip = { x: 0, y: 0, width: Math.max(this.viewport.width, Math.ceil(cssContentSize.width)), height: Math.ceil(cssContentSize.height), scale: 1 };
-    const { data } = await this.send<{ data: string }>('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip });
+    const { cssContentSize } = await this.send<{ cssContentSize: { width: number; height: number } }>(
+      'Page.getLayoutMetrics',
+    );
+    const clip = {
+      x: 0,
+      y: 0,
+      width: Math.max(this.viewport.width, Math.ceil(cssContentSize.width)),
+      height: Math.ceil(cssContentSize.height),
+      scale: 1,
+    };
+    const { data } = await this.send<{ data: string }>('Page.captureScreenshot', {
+      format: 'png',
+      captureBeyondViewport: true,
+      clip,
+    });
     await mkdir(path.dirname(file), { recursive: true });
     writeFileSync(file, Buffer.from(data, 'base64'));
   }
@@ -271,7 +324,10 @@ export class HeadlessChromium {
     const timeoutMs = options.timeoutMs ?? 20_000;
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`Chromium did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`Chromium did not start within ${timeoutMs} ms:\n${output}`)),
+          timeoutMs,
+        );
         child.stderr?.on('data', (d: Buffer) => {
           output += d.toString();
           const match = /DevTools listening on (ws:\/\/\S+)/.exec(output);
@@ -301,15 +357,25 @@ export class HeadlessChromium {
   /** A new tab (about:blank) with problem collection on, the viewport and color scheme set. */
   async newPage(options: NewPageOptions = {}): Promise<BrowserPage> {
     const { targetId } = await this.cdp.send<{ targetId: string }>('Target.createTarget', { url: 'about:blank' });
-    const { sessionId } = await this.cdp.send<{ sessionId: string }>('Target.attachToTarget', { targetId, flatten: true });
-    const page = new BrowserPage(this.cdp, targetId, sessionId, { width: options.width ?? 1000, height: options.height ?? 800 });
+    const { sessionId } = await this.cdp.send<{ sessionId: string }>('Target.attachToTarget', {
+      targetId,
+      flatten: true,
+    });
+    const page = new BrowserPage(this.cdp, targetId, sessionId, {
+      width: options.width ?? 1000,
+      height: options.height ?? 800,
+    });
     await page.init(options);
     return page;
   }
 
   /** Closes the browser (Browser.close, SIGKILL after 5 s) and removes its profile. */
   async close(): Promise<void> {
-    const exited = new Promise<void>((resolve) => (this.child.exitCode !== null || this.child.signalCode !== null ? resolve() : this.child.once('exit', () => resolve())));
+    const exited = new Promise<void>((resolve) =>
+      this.child.exitCode !== null || this.child.signalCode !== null
+        ? resolve()
+        : this.child.once('exit', () => resolve()),
+    );
     await this.cdp.send('Browser.close').catch(() => undefined);
     this.cdp.close();
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);

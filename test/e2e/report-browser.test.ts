@@ -66,8 +66,18 @@ async function expectEveryChartRendered(page: BrowserPage, scheme: ColorScheme):
   expect(sections).toHaveLength(CHART_SECTIONS);
   for (const section of sections) {
     // The title in the message says which chart broke.
-    expect({ title: section.title, visibleCharts: section.visibleCharts, theme: section.theme }).toEqual({ title: section.title, visibleCharts: 1, theme: scheme });
-    expect({ title: section.title, width: section.width > 300, height: section.height > 100, marks: section.marks >= 10, data: section.dataMarks > 0 }).toEqual({
+    expect({ title: section.title, visibleCharts: section.visibleCharts, theme: section.theme }).toEqual({
+      title: section.title,
+      visibleCharts: 1,
+      theme: scheme,
+    });
+    expect({
+      title: section.title,
+      width: section.width > 300,
+      height: section.height > 100,
+      marks: section.marks >= 10,
+      data: section.dataMarks > 0,
+    }).toEqual({
       title: section.title,
       width: true,
       height: true,
@@ -103,7 +113,10 @@ function recentTraffic(count: number, prefix: string): Record<string, unknown>[]
     if (i % 9 === 4) statuses.push(metaFailedStatus({ id, recipient_id, timestamp: String(sentAt + 2) }));
     else {
       statuses.push(metaStatus({ id, recipient_id, status: 'delivered', timestamp: String(sentAt + 2 + (i % 7) * 9) }));
-      if (i % 3 !== 0) statuses.push(metaStatus({ id, recipient_id, status: 'read', timestamp: String(sentAt + 120 + (i % 10) * 40) }));
+      if (i % 3 !== 0)
+        statuses.push(
+          metaStatus({ id, recipient_id, status: 'read', timestamp: String(sentAt + 120 + (i % 10) * 40) }),
+        );
     }
     return metaWebhook(statuses);
   });
@@ -111,7 +124,11 @@ function recentTraffic(count: number, prefix: string): Record<string, unknown>[]
 
 async function postWebhooks(server: LocalServerProcess, webhooks: Record<string, unknown>[]): Promise<void> {
   for (const webhook of webhooks) {
-    const response = await fetch(`${server.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-token': TOKEN }, body: JSON.stringify(webhook) });
+    const response = await fetch(`${server.url}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-webhook-token': TOKEN },
+      body: JSON.stringify(webhook),
+    });
     expect(response.status).toBe(200);
   }
   await waitUntilDrained(server.url);
@@ -126,7 +143,10 @@ describeWithBrowser('the HTML report in headless Chromium', () => {
     // A scratch database on the real server when there is one: npm start then skips booting and migrating PGlite.
     db = hasRealPostgres() ? await createTestDatabase('postgres') : undefined;
     const database: Record<string, string> = db?.url ? { DATABASE_URL: db.url } : { DATA_DIR: 'memory' };
-    [server, browser] = await Promise.all([startLocalServerProcess({ ...database, WEBHOOK_SHARED_TOKEN: TOKEN }), HeadlessChromium.launch({ bin: chromium })]);
+    [server, browser] = await Promise.all([
+      startLocalServerProcess({ ...database, WEBHOOK_SHARED_TOKEN: TOKEN }),
+      HeadlessChromium.launch({ bin: chromium }),
+    ]);
     await postWebhooks(server, recentTraffic(40, 'seed'));
   }, 60_000);
   afterAll(async () => {
@@ -137,10 +157,14 @@ describeWithBrowser('the HTML report in headless Chromium', () => {
 
   it('the file written by npm run report -- --html: every chart, light and dark, no console error or failed request', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'report-html-')), 'report.html');
-    await promisify(execFile)('npm', ['run', '--silent', 'report', '--', '--html', file, '--time-zone', 'Asia/Kolkata'], {
-      cwd: ROOT,
-      env: { ...process.env, LOCAL_URL: server.url, WEBHOOK_SHARED_TOKEN: TOKEN, DATABASE_URL: '' },
-    });
+    await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'report', '--', '--html', file, '--time-zone', 'Asia/Kolkata'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOCAL_URL: server.url, WEBHOOK_SHARED_TOKEN: TOKEN, DATABASE_URL: '' },
+      },
+    );
     const page = await browser.newPage({ width: 1000, height: 900 });
     await page.goto(`file://${file}`);
     expect(await page.evaluate('document.querySelector(".card .value").textContent')).toBe('40');
@@ -152,12 +176,19 @@ describeWithBrowser('the HTML report in headless Chromium', () => {
     it('asks a browser for the token (Basic), shows the report with masked phones, light and dark, without a problem', async () => {
       // Without the token: 401 with a Basic challenge, which makes a browser ask for it (headless Chromium cancels).
       const anonymous = await fetch(`${server.url}/dashboard`);
-      expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([401, expect.stringMatching(/^Basic realm=/)]);
+      expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([
+        401,
+        expect.stringMatching(/^Basic realm=/),
+      ]);
       const page0 = await browser.newPage();
       await expect(page0.goto(`${server.url}/dashboard`)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/);
       await page0.close();
 
-      const page = await browser.newPage({ width: 1000, height: 900, basicAuth: { username: 'operator', password: TOKEN } });
+      const page = await browser.newPage({
+        width: 1000,
+        height: 900,
+        basicAuth: { username: 'operator', password: TOKEN },
+      });
       await page.goto(`${server.url}/dashboard?timeZone=Asia%2FKolkata&refresh=600`);
       expect(await page.evaluate('document.querySelector(".card .value").textContent')).toBe('40');
       const text = await page.evaluate<string>('document.documentElement.outerHTML');
@@ -179,7 +210,8 @@ describeWithBrowser('the HTML report in headless Chromium', () => {
     });
 
     it('answers a bad parameter with a 400 naming it, never a 500', async () => {
-      const get = (query: string) => fetch(`${server.url}/dashboard?${query}`, { headers: { 'x-webhook-token': TOKEN } });
+      const get = (query: string) =>
+        fetch(`${server.url}/dashboard?${query}`, { headers: { 'x-webhook-token': TOKEN } });
       for (const [query, name] of [
         ['from=yesterday', 'from'],
         ['to=2026-13-45', 'to'],
