@@ -23,12 +23,20 @@ export interface LocalHttpServerOptions {
    * (a database error quotes the data around a fault).
    */
   routes?: Record<string, (url: URL) => Promise<unknown>>;
+  /**
+   * Read-only HTML pages for a browser (GET only), e.g. /dashboard: the same allow-list, authorization and error
+   * handling as `routes`, answered as text/html under a strict Content-Security-Policy (no script, nothing from
+   * elsewhere) and never cached. A browser cannot add X-Webhook-Token, so a page also takes the token as the
+   * password of HTTP Basic authentication (any user name): a 401 carries `WWW-Authenticate: Basic`, the browser asks
+   * once and sends it again with every reload, and the token never appears in a URL or a log.
+   */
+  pages?: Record<string, (url: URL) => Promise<string>>;
   /** Who may call `routes` (401 otherwise), given the request's lower-case headers. @default everyone */
   authorizeRead?: (headers: Record<string, string | undefined>) => { ok: true } | { ok: false; reason: string };
   /** Where a route's unexpected error is reported (already stripped to what may be logged). @default stderr */
   onRouteError?: (path: string, error: SafeError) => void;
   /**
-   * When not empty, every route (/webhook, /report, /delivery-health, /health) answers 403 to any other source
+   * When not empty, every route (/webhook, /report, /delivery-health, /dashboard, /health) answers 403 to any other source
    * before anything runs, as API Gateway's resource policy does for the whole API.
    */
   allowedSourceCidrs?: string[];
@@ -72,6 +80,21 @@ async function route(
   // First, for every route: the reports hold the same data the webhooks write (issue 11, item 12).
   if (allowed && !allowed(req.socket.remoteAddress ?? '')) return send(res, jsonResult(403, { message: 'Forbidden' }));
   if (url.pathname === '/health' && req.method === 'GET') return send(res, jsonResult(200, await options.health()));
+  const page = req.method === 'GET' ? options.pages?.[url.pathname] : undefined;
+  if (page) {
+    const headers = lowerCaseHeaders(req);
+    const basic = basicAuthPassword(headers.authorization);
+    const auth = options.authorizeRead?.(basic === undefined ? headers : { ...headers, 'x-webhook-token': basic }) ?? { ok: true };
+    if (!auth.ok) {
+      const challenge = { 'www-authenticate': 'Basic realm="WhatsApp delivery tracker: the shared token as password", charset="UTF-8"' };
+      return send(res, { ...jsonResult(401, { error: `${auth.reason} (a browser: the token as the Basic password, any user name)` }), headers: { 'content-type': 'application/json', ...challenge } });
+    }
+    try {
+      return send(res, { statusCode: 200, headers: PAGE_HEADERS, body: await page(url) });
+    } catch (error) {
+      return send(res, routeError(url, error, options));
+    }
+  }
   const readRoute = req.method === 'GET' ? options.routes?.[url.pathname] : undefined;
   if (readRoute) {
     const auth = options.authorizeRead?.(lowerCaseHeaders(req)) ?? { ok: true };
@@ -79,10 +102,7 @@ async function route(
     try {
       return send(res, jsonResult(200, await readRoute(url)));
     } catch (error) {
-      if (error instanceof RequestError) return send(res, jsonResult(error.statusCode, { error: error.reason }));
-      const report = options.onRouteError ?? ((path, e) => process.stderr.write(`${path} failed: ${e.name}: ${e.message}\n`));
-      report(url.pathname, safeError(error));
-      return send(res, jsonResult(500, { error: 'internal error' }));
+      return send(res, routeError(url, error, options));
     }
   }
   if (url.pathname === '/webhook' || url.pathname.startsWith('/webhook/')) {
@@ -93,6 +113,32 @@ async function route(
     return send(res, await options.webhook(toProxyEvent(req, url, body)));
   }
   return send(res, { statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'not found' }) });
+}
+
+/** A read route's or page's failure: a RequestError's fixed reason, anything else a fixed 500 (logged stripped). */
+function routeError(url: URL, error: unknown, options: LocalHttpServerOptions): APIGatewayProxyResult {
+  if (error instanceof RequestError) return jsonResult(error.statusCode, { error: error.reason });
+  const report = options.onRouteError ?? ((path, e) => process.stderr.write(`${path} failed: ${e.name}: ${e.message}\n`));
+  report(url.pathname, safeError(error));
+  return jsonResult(500, { error: 'internal error' });
+}
+
+/** A page is self-contained: no script, no request to anywhere (its own origin included), no framing, no cache. */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+/** The password of an `Authorization: Basic` header (user name ignored), or undefined. */
+export function basicAuthPassword(header: string | undefined): string | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
 }
 
 function toProxyEvent(req: IncomingMessage, url: URL, body: string): APIGatewayProxyEvent {

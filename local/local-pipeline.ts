@@ -2,7 +2,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { authenticateReader, type WebhookCredentials } from '../lambdas/domain/webhook-auth';
-import { isTimeZone, type StatusTimeWindow } from '../lambdas/domain/timestamps';
+import type { StatusTimeWindow } from '../lambdas/domain/timestamps';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { OUTAGE_BACKOFF_MAX_SECONDS, type OutageBackoff } from '../lambdas/domain/outage-backoff';
@@ -16,8 +16,10 @@ import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 import { maskReportPhones } from '../lambdas/report/report-data';
+import { renderReportHtml } from '../lambdas/report/report-html';
 import { sourceFromExecutor, windowsFromQuery } from '../lambdas/report/report-source';
 import { startLocalHttpServer } from './http-server';
+import { dashboardQuery, reportQuery } from './report-query';
 import { LocalQueue } from './local-queue';
 import { applyMigrations } from '../db/migrations';
 import { QueuePoller } from './queue-poller';
@@ -172,17 +174,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     authorizeRead: (headers) => authenticateReader(headers, options.credentials),
     onRouteError: (path, error) => logger.error('report route failed', { path, error }),
     routes: {
-      '/report': async (url) => {
-        const from = new Date(url.searchParams.get('from') ?? Date.now() - 86_400_000);
-        const to = new Date(url.searchParams.get('to') ?? Date.now());
-        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new RequestError(400, 'from and to must be ISO times');
-        const timeZone = url.searchParams.get('timeZone') ?? 'UTC';
-        if (!isTimeZone(timeZone)) throw new RequestError(400, 'timeZone must be an IANA time zone name');
-        // The re-send list's age, as the tool read it from the deployed settings (the cohort setting's range).
-        const { undeliveredAfterMinutes } = cohortWindows(url.searchParams);
-        return maskReportPhones(await reports.report({ from, to, timeZone, undeliveredAfterMinutes }));
-      },
+      // The period as /dashboard reads it; the re-send list's age as the tool read it from the deployed settings.
+      '/report': async (url) =>
+        maskReportPhones(
+          await reports.report({ ...reportQuery(url.searchParams), undeliveredAfterMinutes: cohortWindows(url.searchParams).undeliveredAfterMinutes }),
+        ),
       '/delivery-health': (url) => reports.health(cohortWindows(url.searchParams)),
+    },
+    // The HTML report of `npm run report -- --html`, live: same figures as /report (phones masked), reloading itself.
+    pages: {
+      '/dashboard': async (url) => {
+        const { refreshSeconds, ...period } = dashboardQuery(url.searchParams);
+        return renderReportHtml(maskReportPhones(await reports.report(period)), new Date(), { refreshSeconds });
+      },
     },
   });
 

@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     pipeline.restored.messages + pipeline.restored.deadLetters > 0
       ? `re-queued ${pipeline.restored.messages} queue messages and ${pipeline.restored.deadLetters} dead letters kept by the last shutdown in ${env.SPOOL_FILE}\n`
       : '';
-  process.stdout.write(`listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health\n${restored}`);
+  process.stdout.write(`listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health   live report: ${pipeline.url}/dashboard\n${restored}`);
 
   let closing = false;
   const shutdown = async () => {
@@ -114,8 +114,8 @@ function openServerWarning(url: string, host: string): string {
   return [
     '',
     '!!! WARNING: AUTHENTICATION IS OFF !!!',
-    `No META_APP_SECRET, AISENSY_WEBHOOK_SECRET or WEBHOOK_SHARED_TOKEN is set: POST /webhook, GET /report and`,
-    `GET /delivery-health at ${url} answer ANY caller${loopback ? ' on this machine' : ` that can reach ${host}: other machines included`}.`,
+    `No META_APP_SECRET, AISENSY_WEBHOOK_SECRET or WEBHOOK_SHARED_TOKEN is set: POST /webhook, GET /report,`,
+    `GET /dashboard and GET /delivery-health at ${url} answer ANY caller${loopback ? ' on this machine' : ` that can reach ${host}: other machines included`}.`,
     'To close it, start with a token, e.g.  WEBHOOK_SHARED_TOKEN=$(openssl rand -hex 32) npm start',
     'and send it as the X-Webhook-Token header (seed:demo, report and alerts:check read the same variable).',
     '',

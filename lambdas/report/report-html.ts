@@ -31,6 +31,8 @@ function svg(option: echarts.EChartsOption, width: number, height: number, theme
   return out;
 }
 
+/** Masks a phone number, keeping one the source already masked (the local server's /report answers masked ones). */
+const masked = (phone: string) => (phone.includes('*') ? phone : (maskPhone(phone) ?? ''));
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const seconds = (value: number | null) => (value !== null && value >= 120 ? formatMeasure(value / 60, 'min') : formatMeasure(value, 's'));
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
@@ -177,7 +179,7 @@ function followUps(r: Report): string {
   <li><strong>${n(r.remind.length)}</strong> delivered but unread after ${plural(r.remind_after_hours, 'hour')}: <code>npm run report -- --csv remind</code></li>
 </ul>${
     r.top_recipients.length
-      ? `<h3>Most engaged recipients</h3>${table(['recipient', 'messages', 'read', 'read rate'], r.top_recipients.map((t) => [maskPhone(t.phone_number) ?? '', t.messages, t.read, pct(t.read_rate_percent)]))}`
+      ? `<h3>Most engaged recipients</h3>${table(['recipient', 'messages', 'read', 'read rate'], r.top_recipients.map((t) => [masked(t.phone_number), t.messages, t.read, pct(t.read_rate_percent)]))}`
       : ''
   }</section>`;
 }
@@ -197,21 +199,28 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0; } th, td { bord
 @media print { .chart.dark { display: none !important; } .chart.light { display: block !important; } details { display: none; } body { margin: 0; } figure { break-inside: avoid; } }
 `;
 
+/** How the page is served: a file (the default) or the local server's live GET /dashboard. */
+export interface ReportHtmlOptions {
+  /** The page reloads itself every so many seconds (a meta refresh: no script), and says so. @default no reload */
+  refreshSeconds?: number;
+}
+
 /** The whole page. */
-export function renderReportHtml(r: Report, generatedAt = new Date()): string {
+export function renderReportHtml(r: Report, generatedAt = new Date(), options: ReportHtmlOptions = {}): string {
+  const refresh = options.refreshSeconds;
   const title = `WhatsApp delivery report, ${r.from.slice(0, 16).replace('T', ' ')} to ${r.to.slice(0, 16).replace('T', ' ')} UTC`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+${refresh ? `<meta http-equiv="refresh" content="${Math.round(refresh)}">\n` : ''}<title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <header><h1>WhatsApp delivery report</h1><p class="meta">${escapeHtml(title.replace('WhatsApp delivery report, ', ''))}; generated ${generatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; compared with the ${escapeHtml(
     durationText(Date.parse(r.to) - Date.parse(r.from)),
-  )} before.</p></header>
+  )} before.${refresh ? ` Live: reloads every ${Math.round(refresh)} s.` : ''}</p></header>
 <main>
 ${headline(r)}
 ${funnel(r)}

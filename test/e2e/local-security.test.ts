@@ -55,6 +55,15 @@ describe('npm start with security settings', () => {
       expect((await post(server, '/webhook', { 'x-webhook-token': 'token-new' }, big)).status).toBe(413);
     });
 
+    it('asks a browser for the token on GET /dashboard (Basic challenge) and takes it as the Basic password', async () => {
+      const anonymous = await fetch(`${server.url}/dashboard`);
+      expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([401, expect.stringMatching(/^Basic /)]);
+      const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`me:${password}`).toString('base64')}` });
+      expect((await fetch(`${server.url}/dashboard`, { headers: basic('token-guess') })).status).toBe(401);
+      const page = await fetch(`${server.url}/dashboard`, { headers: basic('token-old') });
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    });
+
     it('never echoes internals in an error', async () => {
       const response = await post(server, '/webhook', { 'x-webhook-token': 'token-new' }, '{"statuses": [');
       expect(response.status).toBe(400);
@@ -90,6 +99,7 @@ describe('npm start with security settings', () => {
     it('refuses a source outside ALLOWED_SOURCE_CIDRS with 403 before the handler runs', async () => {
       const response = await post(server, '/webhook', {});
       expect(response.status).toBe(403);
+      for (const path of ['/report', '/dashboard', '/health']) expect([path, (await fetch(`${server.url}${path}`)).status]).toEqual([path, 403]);
     });
   });
 });

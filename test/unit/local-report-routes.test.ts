@@ -1,6 +1,7 @@
 import { authenticateReader, NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { RequestError } from '../../lambdas/shared/errors';
-import { startLocalHttpServer } from '../../local/http-server';
+import { basicAuthPassword, startLocalHttpServer } from '../../local/http-server';
+import { dashboardQuery, reportQuery } from '../../local/report-query';
 import { maskReportPhones, type Report } from '../../lambdas/report/report-data';
 
 /** The local server's read routes (GET /report, GET /delivery-health): issue 11, item 12. */
@@ -17,6 +18,13 @@ describe('local report routes', () => {
   };
   const credentials = { ...NO_CREDENTIALS, sharedTokens: ['tok-new', 'tok-old'], metaAppSecrets: ['app-secret'] };
 
+  const pages = {
+    '/dashboard': async (url: URL) => {
+      dashboardQuery(url.searchParams);
+      return '<!doctype html><title>dashboard</title>';
+    },
+  };
+
   async function serve(extra: { allowedSourceCidrs?: string[] } = {}) {
     const errors: string[] = [];
     const server = await startLocalHttpServer({
@@ -24,6 +32,7 @@ describe('local report routes', () => {
       webhook: async () => ({ statusCode: 200, body: '{}' }),
       health: () => ({ status: 'ok' }),
       routes,
+      pages,
       authorizeRead: (headers) => authenticateReader(headers, credentials),
       onRouteError: (path, error) => errors.push(`${path} ${JSON.stringify(error)}`),
       ...extra,
@@ -69,12 +78,50 @@ describe('local report routes', () => {
     });
   });
 
+  describe('GET /dashboard: an HTML page for a browser, behind the same token', () => {
+    let server: Awaited<ReturnType<typeof serve>>;
+    beforeAll(async () => (server = await serve()));
+    afterAll(() => server.close());
+    const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
+
+    it('answers 401 with a Basic challenge, so that a browser asks for the token', async () => {
+      for (const headers of [{}, basic('me', 'guess'), { 'x-webhook-token': 'guess' }] as Record<string, string>[]) {
+        const response = await get('/dashboard', headers);
+        expect(response.status).toBe(401);
+        expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+", charset="UTF-8"$/);
+        expect(((await response.json()) as { error: string }).error).toMatch(/X-Webhook-Token.*Basic password/);
+      }
+    });
+
+    it('takes the token as the Basic password (any user name) or in X-Webhook-Token; /report does not take Basic', async () => {
+      for (const headers of [basic('', 'tok-new'), basic('operator', 'tok-old'), { 'x-webhook-token': 'tok-new' }]) {
+        expect((await get('/dashboard', headers)).status).toBe(200);
+      }
+      expect((await get('/report', basic('operator', 'tok-new'))).status).toBe(401);
+    });
+
+    it('is HTML that may load nothing, run no script and is never cached', async () => {
+      const response = await get('/dashboard', basic('me', 'tok-new'));
+      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'unsafe-inline'; img-src data:;/);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(await response.text()).toContain('<title>dashboard</title>');
+    });
+
+    it('answers a bad parameter with a 400 naming it', async () => {
+      const response = await get('/dashboard?refresh=fast', basic('me', 'tok-new'));
+      expect([response.status, await response.json()]).toEqual([400, { error: 'refresh must be a whole number of seconds from 2 to 3600' }]);
+      expect(server.errors).toHaveLength(0);
+    });
+  });
+
   describe('source allow-list', () => {
     let server: Awaited<ReturnType<typeof serve>>;
     beforeAll(async () => (server = await serve({ allowedSourceCidrs: ['203.0.113.0/24'] })));
     afterAll(() => server.close());
 
-    it.each(['/report', '/broken', '/health', '/webhook'])('refuses %s to a source outside the list with 403, even with the token', async (path) => {
+    it.each(['/report', '/dashboard', '/broken', '/health', '/webhook'])('refuses %s to a source outside the list with 403, even with the token', async (path) => {
       const response = await fetch(`${server.url}${path}`, { headers: { 'x-webhook-token': 'tok-new' } });
       expect(response.status).toBe(403);
       expect(server.errors).toHaveLength(0);
@@ -85,6 +132,58 @@ describe('local report routes', () => {
     expect(authenticateReader({}, NO_CREDENTIALS).ok).toBe(true);
     // A signature secret alone gives the routes no token to check: they stay closed and say what is missing.
     expect(authenticateReader({}, { ...NO_CREDENTIALS, metaAppSecrets: ['s'] })).toEqual({ ok: false, reason: expect.stringMatching(/WEBHOOK_SHARED_TOKEN/) });
+  });
+});
+
+describe('the period of GET /report and GET /dashboard', () => {
+  const NOW = new Date('2026-01-31T12:00:00Z');
+  const query = (text: string) => new URLSearchParams(text);
+  const reason = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return [(error as RequestError).statusCode, (error as RequestError).reason];
+    }
+    return 'no error';
+  };
+
+  it('defaults to the 24 hours up to now, in UTC, refreshed every 30 s', () => {
+    expect(dashboardQuery(query(''), NOW)).toEqual({ from: new Date('2026-01-30T12:00:00Z'), to: NOW, timeZone: 'UTC', refreshSeconds: 30 });
+    expect(reportQuery(query('from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&timeZone=Asia/Kolkata'), NOW)).toEqual({
+      from: new Date('2026-01-01T00:00:00Z'),
+      to: new Date('2026-01-02T00:00:00Z'),
+      timeZone: 'Asia/Kolkata',
+    });
+  });
+
+  it.each([
+    ['from=yesterday', 'from must be an ISO time'],
+    ['from=', 'from must be an ISO time'],
+    ['to=2026-13-45', 'to must be an ISO time'],
+    ['from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'from must be before to'],
+    ['timeZone=Mars/Olympus', 'timeZone must be an IANA time zone name'],
+  ])('answers %s with a 400 naming the parameter, never its value', (text, expected) => {
+    for (const parse of [reportQuery, dashboardQuery]) {
+      expect(reason(() => parse(query(text), NOW))).toEqual([400, expect.stringContaining(expected)]);
+      expect(String(reason(() => parse(query(text), NOW)))).not.toMatch(/yesterday|2026-13|Mars/);
+    }
+  });
+
+  it.each([
+    ['refresh=1', 'refresh must be'],
+    ['refresh=3601', 'refresh must be'],
+    ['refresh=1e2', 'refresh must be'],
+    ['since=24h&<script>=1', 'unknown parameter: since, ?script?'],
+  ])('the dashboard answers %s with a 400 naming the parameter', (text, expected) => {
+    expect(reason(() => dashboardQuery(query(text), NOW))).toEqual([400, expect.stringContaining(expected)]);
+  });
+
+  it('reads the password of a Basic Authorization header, whatever the user name', () => {
+    expect(basicAuthPassword(`Basic ${Buffer.from('me:a:b').toString('base64')}`)).toBe('a:b');
+    expect(basicAuthPassword(`basic ${Buffer.from(':tok').toString('base64')}`)).toBe('tok');
+    expect(basicAuthPassword('Bearer tok')).toBeUndefined();
+    expect(basicAuthPassword(`Basic ${Buffer.from('no-colon').toString('base64')}`)).toBeUndefined();
+    expect(basicAuthPassword(undefined)).toBeUndefined();
   });
 });
 

@@ -63,4 +63,16 @@ describe('the HTML report', () => {
     expect(html).not.toContain('<script>alert');
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
   });
+
+  it('keeps a number the source already masked (the local server answers masked ones), instead of masking it twice', () => {
+    const fromServer = renderReportHtml(sampleReport({ top_recipients: [{ phone_number: '+91********10', messages: 3, read: 3, read_rate_percent: 100, avg_read_delay_minutes: 2 }] }));
+    expect(fromServer).toContain('<td>+91********10</td>');
+  });
+
+  it('reloads itself only when served live (GET /dashboard), and says so', () => {
+    expect(html).not.toContain('http-equiv="refresh"');
+    const live = renderReportHtml(report, new Date('2024-06-02T12:05:00Z'), { refreshSeconds: 30 });
+    expect(live).toContain('<meta http-equiv="refresh" content="30">');
+    expect(live).toContain('Live: reloads every 30 s.');
+  });
 });
