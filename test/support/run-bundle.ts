@@ -79,6 +79,5 @@ export async function invokeBundle(bin: string, bundle: string, event: unknown, 
   });
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`no result from the bundle:\n${stdout}`);
-  // biome-ignore lint/suspicious/noExplicitAny: whatever the handler returned, asserted on by each test
   return JSON.parse(line.slice(7)) as { result: any; ms: number };
 }
