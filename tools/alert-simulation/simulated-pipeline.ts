@@ -103,11 +103,20 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
 
   // SQS, as far as the processor and the alarms see it.
   let queue: QueuedMessage[] = [];
+  // The queued messages by id (= receipt handle), for ChangeMessageVisibility: a long outage backs off thousands of
+  // batches a minute while the queue holds every message of a broadcast, and scanning the queue for each was quadratic.
+  const queuedById = new Map<string, QueuedMessage>();
   const deadLetters: QueuedMessage[] = [];
   let serial = 0;
   const statusQueue: StatusQueue = {
     async send(requests) {
-      for (const bodies of requests) for (const body of bodies) queue.push({ id: `m${serial++}`, body, sentAt: now, visibleAt: now, receives: 0 });
+      for (const bodies of requests) {
+        for (const body of bodies) {
+          const message = { id: `m${serial++}`, body, sentAt: now, visibleAt: now, receives: 0 };
+          queue.push(message);
+          queuedById.set(message.id, message);
+        }
+      }
     },
   };
 
@@ -124,10 +133,9 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
   // ChangeMessageVisibility on the simulated queue: the processor's outage backoff (receipt handle = message id).
   const retryQueue: RetryQueue = {
     async delayRetries(delays) {
-      const byId = new Map(delays.map((d) => [d.receiptHandle, d.delaySeconds]));
-      for (const message of queue) {
-        const seconds = byId.get(message.id);
-        if (seconds !== undefined) message.visibleAt = now + seconds * 1000;
+      for (const { receiptHandle, delaySeconds } of delays) {
+        const message = queuedById.get(receiptHandle);
+        if (message) message.visibleAt = now + delaySeconds * 1000;
       }
     },
   };
@@ -160,6 +168,10 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
   let refused = 0;
   let statusesStored = 0;
   const { dimensions: dim } = model;
+  // The API's metrics are put for every webhook: their keys once.
+  const api = Object.fromEntries(
+    (['Count', '4XXError', '5XXError', 'Latency'] as const).map((name) => [name, metricKey('AWS/ApiGateway', name, { ApiName: dim.apiName })]),
+  ) as Record<'Count' | '4XXError' | '5XXError' | 'Latency', string>;
   const visibilityMs = model.queue.visibilityTimeoutSeconds * 1000;
   const timings = { ingest: 0, processor: 0, sweeper: 0, alarms: 0 };
   let mark = performance.now();
@@ -179,10 +191,10 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
       requests++;
       const status = response.statusCode;
       if (status >= 400 && status < 500) refused++;
-      aws('AWS/ApiGateway', 'Count', { ApiName: dim.apiName }, 1);
-      aws('AWS/ApiGateway', '4XXError', { ApiName: dim.apiName }, status >= 400 && status < 500 ? 1 : 0);
-      aws('AWS/ApiGateway', '5XXError', { ApiName: dim.apiName }, status >= 500 ? 1 : 0);
-      aws('AWS/ApiGateway', 'Latency', { ApiName: dim.apiName }, 40);
+      store.put(api.Count, now, 1);
+      store.put(api['4XXError'], now, status >= 400 && status < 500 ? 1 : 0);
+      store.put(api['5XXError'], now, status >= 500 ? 1 : 0);
+      store.put(api.Latency, now, 40);
     }
 
     lap('ingest');
@@ -224,7 +236,10 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
         }
       }
     }
-    if (done.size) queue = queue.filter((m) => !done.has(m));
+    if (done.size) {
+      queue = queue.filter((m) => !done.has(m));
+      for (const message of done) queuedById.delete(message.id);
+    }
 
     lap('processor');
     // 3. The sweeper on its schedule, and the daily summary.

@@ -31,7 +31,9 @@ export function synthesizeStackModel(context: Record<string, unknown> = {}, stac
 
 /** The same, from a loaded configuration (the deployed one, for `alerts:simulate`). */
 export function modelOf(config: TrackerConfig): StackModel {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // CDK's built-in template validation (a WebAssembly rules engine, several CPU seconds per synthesis) is off: its
+  // findings are warnings that `cdk synth` and test/ report; the simulator only reads the template, which is the same.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   const stack = new StatusTrackingStack(app, config.stackName, { config, env: { account: '123456789012', region: 'eu-west-1' } });
   const template = app.synth().getStackByName(stack.stackName).template as Json;
   const resources = template.Resources as Record<string, Json>;
