@@ -5,12 +5,17 @@
 import { Client } from 'pg';
 import { applyMigrations, dryRunMigrations } from '../db/migrations';
 import { startThrowawayPostgres } from '../db/throwaway-postgres';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { ORIGINAL_GUIDE_DDL } from '../testkit/original-guide-table';
-import { parseCli, UsageError } from '../lambdas/shared/cli';
 
 const rows = parseCli(
-  { name: 'bench/adoption', usage: 'npx tsx bench/adoption.ts [rows]   (default 1000000)', options: {}, allowPositionals: true },
+  {
+    name: 'bench/adoption',
+    usage: 'npx tsx bench/adoption.ts [rows]   (default 1000000)',
+    options: {},
+    allowPositionals: true,
+  },
   process.argv.slice(2),
   ({ positionals }) => {
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
@@ -50,7 +55,9 @@ async function main(): Promise<void> {
     t = performance.now();
     await applyMigrations(executor);
     const migrate = (performance.now() - t) / 1000;
-    const { rows: check } = await executor.query<{ n: number }>('select count(*)::int as n from broadcasts_messages where customer_ref is not null');
+    const { rows: check } = await executor.query<{ n: number }>(
+      'select count(*)::int as n from broadcasts_messages where customer_ref is not null',
+    );
     await executor.close();
     process.stdout.write(
       `${rows.toLocaleString('en-US')} guide rows (generated in ${generated.toFixed(1)} s): dry run ${dryRun.toFixed(1)} s, db:migrate ${migrate.toFixed(1)} s; ` +

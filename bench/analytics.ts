@@ -41,9 +41,10 @@ interface PlanNode {
 
 /** The scans of a plan, e.g. "Index Scan broadcasts_messages_sent_at_idx", to show which index a query uses. */
 function scans(node: PlanNode): string[] {
-  const here = /Scan/.test(node['Node Type']) && (node['Index Name'] || node['Relation Name'])
-    ? [`${node['Node Type']}${node['Index Name'] ? ` ${node['Index Name']}` : ` ${node['Relation Name']}`}`]
-    : [];
+  const here =
+    /Scan/.test(node['Node Type']) && (node['Index Name'] || node['Relation Name'])
+      ? [`${node['Node Type']}${node['Index Name'] ? ` ${node['Index Name']}` : ` ${node['Relation Name']}`}`]
+      : [];
   return [...here, ...(node.Plans ?? []).flatMap(scans)].filter((v, i, a) => a.indexOf(v) === i);
 }
 
@@ -85,9 +86,16 @@ export async function benchAnalytics(url: string, messages: number, short: boole
     const queries: AnalyticsFigures['queries'] = {};
     for (const [name, sql] of Object.entries(ANALYTICS_QUERIES)) {
       const ms = median(await sample(times, () => db.query(sql), 1));
-      const { rows } = await db.query<{ 'QUERY PLAN': [{ 'Execution Time': number; Plan: PlanNode }] }>(`explain (analyze, format json) ${sql}`);
+      const { rows } = await db.query<{ 'QUERY PLAN': [{ 'Execution Time': number; Plan: PlanNode }] }>(
+        `explain (analyze, format json) ${sql}`,
+      );
       const explained = rows[0]!['QUERY PLAN'][0];
-      queries[name] = { medianMs: ms, ratioToCount: ms / baselineCountMs, explainMs: explained['Execution Time'], plan: scans(explained.Plan).join(', ') };
+      queries[name] = {
+        medianMs: ms,
+        ratioToCount: ms / baselineCountMs,
+        explainMs: explained['Execution Time'],
+        plan: scans(explained.Plan).join(', '),
+      };
     }
     return { messages, generateSeconds, baselineCountMs, queries };
   } finally {

@@ -32,11 +32,14 @@ export function costPerMillionWebhooks(inputs: CostInputs) {
   const cpuScale = (memoryMb: number) => Math.max(1, 1769 / memoryMb);
   const ingestMs = inputs.ingestHandlerMs * cpuScale(inputs.ingestMemoryMb) + 10;
   const processorInvocations = million / 10;
-  const processorMs = inputs.processorBatchMs * cpuScale(inputs.processorMemoryMb) * 0.5 + inputs.processorBatchMs * 0.5;
+  const processorMs =
+    inputs.processorBatchMs * cpuScale(inputs.processorMemoryMb) * 0.5 + inputs.processorBatchMs * 0.5;
   const gbSeconds = (ms: number, mb: number, count: number) => (ms / 1000) * (mb / 1024) * count;
   const parts = {
     apiGateway: PRICES.apiGatewayRestPerMillion,
-    ingestLambda: PRICES.lambdaRequestsPerMillion + gbSeconds(ingestMs, inputs.ingestMemoryMb, million) * PRICES.lambdaArmPerGbSecond,
+    ingestLambda:
+      PRICES.lambdaRequestsPerMillion +
+      gbSeconds(ingestMs, inputs.ingestMemoryMb, million) * PRICES.lambdaArmPerGbSecond,
     sqs: ((million + 2 * processorInvocations + 0.1 * million) / million) * PRICES.sqsPerMillionRequests,
     processorLambda:
       (processorInvocations / million) * PRICES.lambdaRequestsPerMillion +
@@ -44,5 +47,9 @@ export function costPerMillionWebhooks(inputs: CostInputs) {
     logs: ((million * 700) / 1024 ** 3) * PRICES.logsIngestionPerGb, // ~700 bytes of log lines per webhook
   };
   const total = Object.values(parts).reduce((a, b) => a + b, 0);
-  return { usd: Math.round(total * 100) / 100, parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Math.round(v * 1000) / 1000])), assumed: { ingestBilledMs: Math.round(ingestMs), processorBilledMs: Math.round(processorMs) } };
+  return {
+    usd: Math.round(total * 100) / 100,
+    parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
+    assumed: { ingestBilledMs: Math.round(ingestMs), processorBilledMs: Math.round(processorMs) },
+  };
 }

@@ -1,11 +1,14 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A loopback TCP proxy that holds every chunk for `oneWayMs` in each direction: `2 x oneWayMs` of round trip,
  * roughly what a Lambda sees in front of Supabase. Order is preserved per direction.
  */
-export async function startDelayProxy(targetPort: number, oneWayMs: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function startDelayProxy(
+  targetPort: number,
+  oneWayMs: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const relay = (from: Socket, to: Socket) => {
     from.on('data', (data) => {

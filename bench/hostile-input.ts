@@ -20,14 +20,25 @@ const ingest = createIngestHandler({
   requireAuth: false,
 });
 
-const event = (body: string) => ({ httpMethod: 'POST', headers: {}, body, isBase64Encoded: false, requestContext: { requestId: 'bench' } }) as unknown as APIGatewayProxyEvent;
+const event = (body: string) =>
+  ({
+    httpMethod: 'POST',
+    headers: {},
+    body,
+    isBase64Encoded: false,
+    requestContext: { requestId: 'bench' },
+  }) as unknown as APIGatewayProxyEvent;
 const repeat = (n: number, item: string) => Array(n).fill(item).join(',');
 const keys = (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":0`).join(',');
-const status = (extra = '') => `{"id":"wamid.1","status":"sent","timestamp":"1729670370","recipient_id":"919876543210"${extra}}`;
-const meta = (statuses: string) => `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[${statuses}]}}]}]}`;
+const status = (extra = '') =>
+  `{"id":"wamid.1","status":"sent","timestamp":"1729670370","recipient_id":"919876543210"${extra}}`;
+const meta = (statuses: string) =>
+  `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[${statuses}]}}]}]}`;
 
 const SHAPES: Record<string, string> = {
-  'conversation nested 4,500 levels (item 6)': meta(status(`,"conversation":{"a":${'['.repeat(4_500)}1${']'.repeat(4_500)}}`)),
+  'conversation nested 4,500 levels (item 6)': meta(
+    status(`,"conversation":{"a":${'['.repeat(4_500)}1${']'.repeat(4_500)}}`),
+  ),
   '130,000 Meta statuses (item 7)': meta(repeat(130_000, '0')),
   '300,000 empty items (item 8)': `{"statuses":[${repeat(300_000, '{}')}]}`,
   '300,000 Meta changes': `{"object":"whatsapp_business_account","entry":[{"changes":[${repeat(300_000, '{}')}]}]}`,
@@ -39,7 +50,9 @@ const SHAPES: Record<string, string> = {
   'conversation of 80,000 keys': `{"statuses":[${status(`,"conversation":{${keys(80_000)}}`)}]}`,
   'metadata of 80,000 keys': `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"x","value":{"metadata":{${keys(80_000)}}}}]}]}`,
   '500,000 levels of nesting': `{"statuses":${'['.repeat(500_000)}${']'.repeat(500_000)}}`,
-  '5,000 valid statuses (baseline)': meta(repeat(5_000, status(',"conversation":{"id":"c","origin":{"type":"marketing"}},"pricing":{"billable":true}'))),
+  '5,000 valid statuses (baseline)': meta(
+    repeat(5_000, status(',"conversation":{"id":"c","origin":{"type":"marketing"}},"pricing":{"billable":true}')),
+  ),
 };
 
 async function main(): Promise<void> {
@@ -54,11 +67,21 @@ async function main(): Promise<void> {
       const used = process.cpuUsage(before);
       best = Math.min(best, (used.user + used.system) / 1000);
     }
-    rows.push({ shape, kb: Math.round(body.length / 1024), status, cpuMs: +best.toFixed(1), perHundredKb: +((best * 102_400) / body.length).toFixed(1) });
+    rows.push({
+      shape,
+      kb: Math.round(body.length / 1024),
+      status,
+      cpuMs: +best.toFixed(1),
+      perHundredKb: +((best * 102_400) / body.length).toFixed(1),
+    });
   }
   console.table(rows);
-  const worst = rows.filter((r) => !r.shape.includes('baseline')).reduce((a, b) => (b.perHundredKb > a.perHundredKb ? b : a));
-  console.log(`worst hostile shape: ${worst.shape}, ${worst.perHundredKb} ms of CPU per 100 KB; any status >= 500: ${rows.some((r) => r.status >= 500)}`);
+  const worst = rows
+    .filter((r) => !r.shape.includes('baseline'))
+    .reduce((a, b) => (b.perHundredKb > a.perHundredKb ? b : a));
+  console.log(
+    `worst hostile shape: ${worst.shape}, ${worst.perHundredKb} ms of CPU per 100 KB; any status >= 500: ${rows.some((r) => r.status >= 500)}`,
+  );
 }
 
 void main();

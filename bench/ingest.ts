@@ -1,21 +1,21 @@
-import { OUTAGE_BACKOFF_MAX_SECONDS } from '../lambdas/domain/outage-backoff';
 import { execFile } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createHmac } from 'node:crypto';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { OUTAGE_BACKOFF_MAX_SECONDS } from '../lambdas/domain/outage-backoff';
 import { NO_CREDENTIALS } from '../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { LocalQueue } from '../local/local-queue';
 import { startSqsEndpoint } from '../local/sqs-endpoint';
 import { bundleLambdas } from '../scripts/bundle-lambdas';
-import { aisensyWebhook, flatWebhook, metaStatus, metaWebhook } from '../testkit/webhooks';
-import { startFakeSecretsManager } from '../testkit/fake-secrets-manager';
 import { webhookEvent } from '../testkit/events';
+import { startFakeSecretsManager } from '../testkit/fake-secrets-manager';
+import { aisensyWebhook, flatWebhook, metaStatus, metaWebhook } from '../testkit/webhooks';
 import { median, percentile, sample } from './stats';
 
 const run = promisify(execFile);
@@ -32,7 +32,11 @@ const ROOT = path.resolve(__dirname, '..');
 export async function benchIngest(short: boolean): Promise<IngestFigures> {
   const queue = new LocalQueue({ name: 'bench' });
   const endpoint = await startSqsEndpoint(queue);
-  const client = new SQSClient({ endpoint: endpoint.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const client = new SQSClient({
+    endpoint: endpoint.endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   const ingest = createIngestHandler({
     queue: new SqsStatusQueue(client, endpoint.queueUrl),
     logger: new Logger({ logLevel: 'SILENT' }),
@@ -50,7 +54,9 @@ export async function benchIngest(short: boolean): Promise<IngestFigures> {
   // Baseline: one bare SendMessageBatch of one small message to the same endpoint: the floor of any ingest.
   const baseline = median(
     await sample(small, async () => {
-      await client.send(new SendMessageBatchCommand({ QueueUrl: endpoint.queueUrl, Entries: [{ Id: '0', MessageBody: '{"v":1}' }] }));
+      await client.send(
+        new SendMessageBatchCommand({ QueueUrl: endpoint.queueUrl, Entries: [{ Id: '0', MessageBody: '{"v":1}' }] }),
+      );
       drain();
     }),
   );
@@ -61,7 +67,13 @@ export async function benchIngest(short: boolean): Promise<IngestFigures> {
     ['meta_1', 1, metaWebhook(many(1))],
     ['meta_1000', 1000, metaWebhook(many(1000))],
     ['flat_1', 1, flatWebhook([{ id: 'wamid.f', status: 'sent', timestamp: '1704103200' }])],
-    ['flat_1000', 1000, flatWebhook(Array.from({ length: 1000 }, (_, i) => ({ id: `wamid.f${i}`, status: 'sent', timestamp: '1704103200' })))],
+    [
+      'flat_1000',
+      1000,
+      flatWebhook(
+        Array.from({ length: 1000 }, (_, i) => ({ id: `wamid.f${i}`, status: 'sent', timestamp: '1704103200' })),
+      ),
+    ],
   ];
   const handler: IngestFigures['handler'] = {};
   for (const [name, statuses, body] of cases) {
@@ -71,7 +83,12 @@ export async function benchIngest(short: boolean): Promise<IngestFigures> {
       if (response.statusCode !== 200) throw new Error(`${name}: ${response.statusCode} ${response.body}`);
       drain();
     });
-    handler[name] = { statuses, medianMs: median(times), p99Ms: percentile(times, 99), ratioToSend: median(times) / baseline };
+    handler[name] = {
+      statuses,
+      medianMs: median(times),
+      p99Ms: percentile(times, 99),
+      ratioToSend: median(times) / baseline,
+    };
   }
 
   const built = await bundleLambdas(path.join(ROOT, '.build', 'bench'));
@@ -84,7 +101,9 @@ export async function benchIngest(short: boolean): Promise<IngestFigures> {
   mkdirSync(path.dirname(emptyModule), { recursive: true });
   writeFileSync(emptyModule, 'export const handler = async () => ({ statusCode: 200 });\n');
   const body = JSON.stringify(flatWebhook([{ id: 'wamid.cold', status: 'sent', timestamp: '1704103200' }]));
-  const event = webhookEvent(body, { headers: { 'x-hub-signature-256': `sha256=${createHmac('sha256', 'bench-secret').update(body).digest('hex')}` } });
+  const event = webhookEvent(body, {
+    headers: { 'x-hub-signature-256': `sha256=${createHmac('sha256', 'bench-secret').update(body).digest('hex')}` },
+  });
   const env = {
     PATH: process.env.PATH ?? '',
     AWS_REGION: 'eu-west-1',
@@ -109,7 +128,10 @@ export async function benchIngest(short: boolean): Promise<IngestFigures> {
     if (r && r.statusCode && r.statusCode !== 200) throw new Error(JSON.stringify(r));
     process.stdout.write('\\nINIT ' + (performance.now() - t) + '\\n');`;
   const coldOnce = async (file: string) => {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, file], { env, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, file], {
+      env,
+      timeout: 30_000,
+    });
     return Number(/INIT ([\d.]+)/.exec(stdout)?.[1]);
   };
   const repeat = async (file: string, n: number) => {
@@ -123,7 +145,16 @@ export async function benchIngest(short: boolean): Promise<IngestFigures> {
   const processorCold = await (async () => {
     const out: number[] = [];
     for (let i = 0; i < reps; i++) {
-      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script.replace("JSON.parse(process.env.BENCH_EVENT)", '{ Records: [] }'), built.find((b) => b.name === 'processor')!.file], { env, timeout: 30_000 });
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          script.replace('JSON.parse(process.env.BENCH_EVENT)', '{ Records: [] }'),
+          built.find((b) => b.name === 'processor')!.file,
+        ],
+        { env, timeout: 30_000 },
+      );
       out.push(Number(/INIT ([\d.]+)/.exec(stdout)?.[1]));
     }
     return median(out);

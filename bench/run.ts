@@ -6,15 +6,24 @@
 import { Client } from 'pg';
 import { applyMigrations } from '../db/migrations';
 import { startThrowawayPostgres } from '../db/throwaway-postgres';
+import { parseCli } from '../lambdas/shared/cli';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { benchAnalytics } from './analytics';
 import { costPerMillionWebhooks, PRICES } from './cost';
 import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
 import { benchIngest } from './ingest';
-import { GUIDE_TABLE_SQL, guideLostUpdates, lostAgainst, runCopy, runGuide, runOurs, snapshotOurs, type RunResult } from './write-path';
-import { parseCli } from '../lambdas/shared/cli';
 import { statusWorkload } from './workload';
+import {
+  GUIDE_TABLE_SQL,
+  guideLostUpdates,
+  lostAgainst,
+  type RunResult,
+  runCopy,
+  runGuide,
+  runOurs,
+  snapshotOurs,
+} from './write-path';
 
 // The handlers' EMF lines and the SDK's Node 20 notice would bury the table.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -31,10 +40,19 @@ const say = (text: string) => (JSON_OUTPUT ? process.stderr : process.stdout).wr
 
 const SIZES = SHORT
   ? { updates: 5_000, messages: 2_000, guide: 1_500, delayedGuide: 300, delayedBatch10: 1_000, analytics: 50_000 }
-  : { updates: 100_000, messages: 40_000, guide: 30_000, delayedGuide: 3_000, delayedBatch10: 20_000, analytics: 1_000_000 };
+  : {
+      updates: 100_000,
+      messages: 40_000,
+      guide: 30_000,
+      delayedGuide: 3_000,
+      delayedBatch10: 20_000,
+      analytics: 1_000_000,
+    };
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const row = (cells: (string | number)[], widths: number[]) => cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join('  ');
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const row = (cells: (string | number)[], widths: number[]) =>
+  cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join('  ');
 
 async function main(): Promise<void> {
   say(`bench (${SHORT ? 'short' : 'full'}): node ${process.version}, ${new Date().toISOString()}`);
@@ -54,7 +72,9 @@ async function main(): Promise<void> {
     // 1. Write path ------------------------------------------------------------------------------------------
     const updates = statusWorkload(SIZES.updates, SIZES.messages);
     const guideSet = updates.slice(0, SIZES.guide);
-    say(`\n1. Write path: ${fmt(updates.length)} updates over ${fmt(SIZES.messages)} messages (duplicates, out of order), real PostgreSQL`);
+    say(
+      `\n1. Write path: ${fmt(updates.length)} updates over ${fmt(SIZES.messages)} messages (duplicates, out of order), real PostgreSQL`,
+    );
     const b1000 = await runOurs(url, updates, 1000, 1);
     const expected = await snapshotOurs(url);
     const b100 = await runOurs(url, updates, 100, 1);
@@ -103,7 +123,9 @@ async function main(): Promise<void> {
       batch1000_vs_guide_2ms: d1000.perSecond / dGuide.perSecond,
       copy_vs_batch1000: copy.perSecond / b1000.perSecond,
     };
-    say(`  targets: batch 1000 ${fmt(writeTargets.batch1000_vs_guide_loopback, 1)}x the guide way on loopback (>= 10x), ${fmt(writeTargets.batch1000_vs_guide_2ms, 1)}x with 2 ms (>= 50x); COPY is ${fmt(writeTargets.copy_vs_batch1000, 1)}x ours (<= 10x)`);
+    say(
+      `  targets: batch 1000 ${fmt(writeTargets.batch1000_vs_guide_loopback, 1)}x the guide way on loopback (>= 10x), ${fmt(writeTargets.batch1000_vs_guide_2ms, 1)}x with 2 ms (>= 50x); COPY is ${fmt(writeTargets.copy_vs_batch1000, 1)}x ours (<= 10x)`,
+    );
     Object.assign(out, {
       batch10_per_s: b10.perSecond,
       batch100_per_s: b100.perSecond,
@@ -116,7 +138,13 @@ async function main(): Promise<void> {
       lost_updates_per_status: guideLost4,
       lost_updates_per_status_errors: guide4.errors,
       lost_updates_batch: lost1000x4 + lost100x4,
-      delayed_2ms: { batch10_per_s: d10.perSecond, batch100_per_s: d100.perSecond, batch1000_per_s: d1000.perSecond, per_status_per_s: dGuide.perSecond, per_status_4clients_per_s: dGuide4.perSecond },
+      delayed_2ms: {
+        batch10_per_s: d10.perSecond,
+        batch100_per_s: d100.perSecond,
+        batch1000_per_s: d1000.perSecond,
+        per_status_per_s: dGuide.perSecond,
+        per_status_4clients_per_s: dGuide4.perSecond,
+      },
       write_targets: writeTargets,
     });
 
@@ -124,21 +152,55 @@ async function main(): Promise<void> {
     say('\n2. Ingest handler (real SDK client -> loopback SQS endpoint)');
     const ingest = await benchIngest(SHORT);
     say(row(['webhook', 'statuses', 'median ms', 'p99 ms', 'x bare send'], [34, 10, 12, 14, 12]));
-    say(row(['baseline: one bare SendMessageBatch', 1, fmt(ingest.baselineSendMs, 2), '', '1.0x'], [34, 10, 12, 14, 12]));
+    say(
+      row(['baseline: one bare SendMessageBatch', 1, fmt(ingest.baselineSendMs, 2), '', '1.0x'], [34, 10, 12, 14, 12]),
+    );
     for (const [name, f] of Object.entries(ingest.handler)) {
-      say(row([name, f.statuses, fmt(f.medianMs, 2), fmt(f.p99Ms, 2), `${fmt(f.ratioToSend, 1)}x`], [34, 10, 12, 14, 12]));
+      say(
+        row([name, f.statuses, fmt(f.medianMs, 2), fmt(f.p99Ms, 2), `${fmt(f.ratioToSend, 1)}x`], [34, 10, 12, 14, 12]),
+      );
     }
-    say(`  bundles (minified ESM, AWS SDK external): ${Object.entries(ingest.bundles).map(([n, b]) => `${n} ${fmt(b / 1024, 1)} KiB`).join(', ')} (target: ingest < 250 KiB)`);
-    say(`  cold initialisation (import + first event, fresh process): ingest ${fmt(ingest.coldInit.ingestMs, 1)} ms, processor ${fmt(ingest.coldInit.processorMs, 1)} ms; empty module ${fmt(ingest.coldInit.bareImportMs, 1)} ms (ingest ${fmt(ingest.coldInit.ingestRatio, 1)}x; target < 150 ms)`);
+    say(
+      `  bundles (minified ESM, AWS SDK external): ${Object.entries(ingest.bundles)
+        .map(([n, b]) => `${n} ${fmt(b / 1024, 1)} KiB`)
+        .join(', ')} (target: ingest < 250 KiB)`,
+    );
+    say(
+      `  cold initialisation (import + first event, fresh process): ingest ${fmt(ingest.coldInit.ingestMs, 1)} ms, processor ${fmt(ingest.coldInit.processorMs, 1)} ms; empty module ${fmt(ingest.coldInit.bareImportMs, 1)} ms (ingest ${fmt(ingest.coldInit.ingestRatio, 1)}x; target < 150 ms)`,
+    );
     out.ingest = ingest;
 
     // 3. End to end -------------------------------------------------------------------------------------------
     say('\n3. End to end: autocannon against npm start (1-status webhooks, 50 connections)');
     const e2e = await benchEndToEnd(url, SHORT);
     say(row(['server', 'requests', 'req/s', 'p99 ms', 'x bare HTTP'], [34, 10, 12, 14, 12]));
-    say(row(['baseline: bare Node HTTP server', fmt(e2e.baseline.requests), fmt(e2e.baseline.requestsPerSecond), e2e.baseline.latencyP99Ms, '1.0x'], [34, 10, 12, 14, 12]));
-    say(row(['npm start (PostgreSQL)', fmt(e2e.ours.requests), fmt(e2e.ours.requestsPerSecond), e2e.ours.latencyP99Ms, `${fmt(e2e.ratioToBaseline, 2)}x`], [34, 10, 12, 14, 12]));
-    say(`  stored ${fmt(e2e.stored)} rows for ${fmt(e2e.ours.sent)} webhooks sent (${fmt(e2e.ours.ok)} answered before the clock stopped), ${e2e.ours.non2xx} non-2xx, ${e2e.ours.errors} errors: ${e2e.exact ? 'exact' : 'MISMATCH'}`);
+    say(
+      row(
+        [
+          'baseline: bare Node HTTP server',
+          fmt(e2e.baseline.requests),
+          fmt(e2e.baseline.requestsPerSecond),
+          e2e.baseline.latencyP99Ms,
+          '1.0x',
+        ],
+        [34, 10, 12, 14, 12],
+      ),
+    );
+    say(
+      row(
+        [
+          'npm start (PostgreSQL)',
+          fmt(e2e.ours.requests),
+          fmt(e2e.ours.requestsPerSecond),
+          e2e.ours.latencyP99Ms,
+          `${fmt(e2e.ratioToBaseline, 2)}x`,
+        ],
+        [34, 10, 12, 14, 12],
+      ),
+    );
+    say(
+      `  stored ${fmt(e2e.stored)} rows for ${fmt(e2e.ours.sent)} webhooks sent (${fmt(e2e.ours.ok)} answered before the clock stopped), ${e2e.ours.non2xx} non-2xx, ${e2e.ours.errors} errors: ${e2e.exact ? 'exact' : 'MISMATCH'}`,
+    );
     out.end_to_end = e2e;
 
     // 4. Analytics --------------------------------------------------------------------------------------------
@@ -147,7 +209,9 @@ async function main(): Promise<void> {
     say(row(['query', '', 'median ms', 'EXPLAIN ms', 'x count(*)'], [34, 10, 12, 14, 12]));
     say(row(['baseline: select count(*)', '', fmt(analytics.baselineCountMs, 1), '', '1.0x'], [34, 10, 12, 14, 12]));
     for (const [name, q] of Object.entries(analytics.queries)) {
-      say(`${row([name, '', fmt(q.medianMs, 1), fmt(q.explainMs, 1), `${fmt(q.ratioToCount, 2)}x`], [34, 10, 12, 14, 12])}   ${q.plan}`);
+      say(
+        `${row([name, '', fmt(q.medianMs, 1), fmt(q.explainMs, 1), `${fmt(q.ratioToCount, 2)}x`], [34, 10, 12, 14, 12])}   ${q.plan}`,
+      );
     }
     say(`  (generated in ${fmt(analytics.generateSeconds, 1)} s; target: each query < 100 ms)`);
     out.analytics = analytics;
@@ -159,8 +223,16 @@ async function main(): Promise<void> {
       ingestMemoryMb: 256,
       processorMemoryMb: 512,
     });
-    say(`\n5. Cost per million 1-status webhooks (${PRICES.region} list prices recorded ${PRICES.recordedOn}): $${fmt(cost.usd, 2)}`);
-    say(`  ${Object.entries(cost.parts).map(([k, v]) => `${k} $${v}`).join(', ')}; billed ms assumed: ingest ${cost.assumed.ingestBilledMs}, processor ${cost.assumed.processorBilledMs} per batch of 10`);
+    say(
+      `\n5. Cost per million 1-status webhooks (${PRICES.region} list prices recorded ${PRICES.recordedOn}): $${fmt(cost.usd, 2)}`,
+    );
+    say(
+      `  ${Object.entries(cost.parts)
+        .map(([k, v]) => `${k} $${v}`)
+        .join(
+          ', ',
+        )}; billed ms assumed: ingest ${cost.assumed.ingestBilledMs}, processor ${cost.assumed.processorBilledMs} per batch of 10`,
+    );
     out.cost = { ...cost, prices: PRICES };
   } finally {
     await pg.stop();

@@ -6,7 +6,11 @@ export function percentile(values: number[], p: number): number {
 export const median = (values: number[]) => percentile(values, 50);
 
 /** Runs `fn` `times` times (after `warmup` unmeasured runs) and returns each duration in ms. */
-export async function sample(times: number, fn: () => Promise<unknown>, warmup = Math.min(20, Math.ceil(times / 10))): Promise<number[]> {
+export async function sample(
+  times: number,
+  fn: () => Promise<unknown>,
+  warmup = Math.min(20, Math.ceil(times / 10)),
+): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const out: number[] = [];
   for (let i = 0; i < times; i++) {

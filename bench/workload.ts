@@ -15,15 +15,31 @@ export function statusWorkload(updates: number, messages: number, seed = 42): St
     const id = `wamid.bench${m}`;
     const phone = `+9198${String(10_000_000 + m).slice(-8)}`;
     const sent = BASE + Math.floor(rnd() * 3_600_000);
-    base.push({ message_id: id, status: 'sent', timestamp: new Date(sent).toISOString(), phone_number: phone, campaign: `c${m % 7}` });
+    base.push({
+      message_id: id,
+      status: 'sent',
+      timestamp: new Date(sent).toISOString(),
+      phone_number: phone,
+      campaign: `c${m % 7}`,
+    });
     const r = rnd();
     if (r < 0.03) {
-      base.push({ message_id: id, status: 'failed', timestamp: new Date(sent + 2_000).toISOString(), error: { code: 131026, title: 'Message undeliverable' } });
+      base.push({
+        message_id: id,
+        status: 'failed',
+        timestamp: new Date(sent + 2_000).toISOString(),
+        error: { code: 131026, title: 'Message undeliverable' },
+      });
       continue;
     }
     const delivered = sent + 500 + Math.floor(rnd() * 20_000);
     base.push({ message_id: id, status: 'delivered', timestamp: new Date(delivered).toISOString() });
-    if (rnd() < 0.6) base.push({ message_id: id, status: 'read', timestamp: new Date(delivered + Math.floor(rnd() * 3_600_000)).toISOString() });
+    if (rnd() < 0.6)
+      base.push({
+        message_id: id,
+        status: 'read',
+        timestamp: new Date(delivered + Math.floor(rnd() * 3_600_000)).toISOString(),
+      });
   }
   const all = [...base];
   while (all.length < updates) all.push(base[Math.floor(rnd() * base.length)]!);

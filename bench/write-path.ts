@@ -1,7 +1,7 @@
-import { Client } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { StatusUpdate } from '../lambdas/domain/status-update';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
@@ -41,7 +41,12 @@ async function timed(updates: number, work: () => Promise<number>): Promise<RunR
 }
 
 /** Ours: `clients` connections, each applying its share in batches of `batchSize`. */
-export async function runOurs(url: string, updates: StatusUpdate[], batchSize: number, clients: number): Promise<RunResult> {
+export async function runOurs(
+  url: string,
+  updates: StatusUpdate[],
+  batchSize: number,
+  clients: number,
+): Promise<RunResult> {
   const admin = new Client({ connectionString: url });
   await admin.connect();
   await admin.query('truncate broadcasts_messages');
@@ -83,10 +88,16 @@ export async function runGuide(url: string, updates: StatusUpdate[], clients: nu
           let failed = 0;
           for (const u of share) {
             try {
-              const { rows } = await db.query<{ status: Record<string, string> }>('select status from guide_messages where message_id = $1', [u.message_id]);
+              const { rows } = await db.query<{ status: Record<string, string> }>(
+                'select status from guide_messages where message_id = $1',
+                [u.message_id],
+              );
               if (rows[0]) {
                 const status = { ...rows[0].status, [u.status]: u.timestamp };
-                await db.query('update guide_messages set status = $2, updated_at = now() where message_id = $1', [u.message_id, status]);
+                await db.query('update guide_messages set status = $2, updated_at = now() where message_id = $1', [
+                  u.message_id,
+                  status,
+                ]);
               } else {
                 await db.query('insert into guide_messages (message_id, phone_number, status) values ($1, $2, $3)', [
                   u.message_id,
@@ -116,7 +127,10 @@ export async function runCopy(url: string, updates: StatusUpdate[]): Promise<Run
     await db.query('truncate copy_target');
     return await timed(updates.length, async () => {
       const lines = updates.map((u) => `${u.message_id}\t${u.status}\t${u.timestamp}\t${u.phone_number ?? '\\N'}\n`);
-      await pipeline(Readable.from(chunk(lines, 1000).map((c) => c.join(''))), db.query(copyFrom('copy copy_target (message_id, status, ts, phone_number) from stdin')));
+      await pipeline(
+        Readable.from(chunk(lines, 1000).map((c) => c.join(''))),
+        db.query(copyFrom('copy copy_target (message_id, status, ts, phone_number) from stdin')),
+      );
       return 0;
     });
   } finally {
@@ -150,11 +164,14 @@ export function lostAgainst(expected: Map<string, string>, actual: Map<string, s
 /** The guide's table: messages that miss a stage they received (or the whole row). */
 export async function guideLostUpdates(url: string, updates: StatusUpdate[]): Promise<number> {
   const expected = new Map<string, Set<string>>();
-  for (const u of updates) (expected.get(u.message_id) ?? expected.set(u.message_id, new Set()).get(u.message_id)!).add(u.status);
+  for (const u of updates)
+    (expected.get(u.message_id) ?? expected.set(u.message_id, new Set()).get(u.message_id)!).add(u.status);
   const db = new Client({ connectionString: url });
   await db.connect();
   try {
-    const { rows } = await db.query<{ message_id: string; status: Record<string, string> }>('select message_id, status from guide_messages');
+    const { rows } = await db.query<{ message_id: string; status: Record<string, string> }>(
+      'select message_id, status from guide_messages',
+    );
     const actual = new Map(rows.map((r) => [r.message_id, new Set(Object.keys(r.status))]));
     let lost = 0;
     for (const [id, stages] of expected) {

@@ -18,7 +18,10 @@ try {
 new StatusTrackingStack(app, config.stackName, {
   config,
   // A stage profile that pins account and region deploys there only; the CLI refuses other credentials.
-  env: { account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT, region: config.region ?? process.env.CDK_DEFAULT_REGION },
+  env: {
+    account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT,
+    region: config.region ?? process.env.CDK_DEFAULT_REGION,
+  },
 });
 // The AWS Solutions rules run on every synth; deliberate exceptions are acknowledged in the stack with reasons.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -35,7 +35,10 @@ export interface Migration {
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
   return Promise.all(
-    files.map(async (file) => ({ version: file.replace(/\.sql$/, ''), sql: await readFile(path.join(dir, file), 'utf8') })),
+    files.map(async (file) => ({
+      version: file.replace(/\.sql$/, ''),
+      sql: await readFile(path.join(dir, file), 'utf8'),
+    })),
   );
 }
 
@@ -82,7 +85,9 @@ export async function dryRunMigrations(connectionString: string, dir = MIGRATION
     await client.query('begin');
     const history = await client.query<{ name: string | null }>(`select to_regclass('${HISTORY_TABLE}')::text as name`);
     const done = new Set(
-      history.rows[0]?.name ? (await client.query<{ version: string }>(`select version from ${HISTORY_TABLE}`)).rows.map((r) => r.version) : [],
+      history.rows[0]?.name
+        ? (await client.query<{ version: string }>(`select version from ${HISTORY_TABLE}`)).rows.map((r) => r.version)
+        : [],
     );
     const pending = (await readMigrations(dir)).filter((m) => !done.has(m.version));
     for (const migration of pending) await client.query(migration.sql);

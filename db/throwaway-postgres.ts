@@ -29,7 +29,9 @@ export function findPostgresBin(): string | undefined {
   if (process.env.PG_BIN) candidates.push(process.env.PG_BIN);
   const debianRoot = '/usr/lib/postgresql';
   if (existsSync(debianRoot)) {
-    const versions = readdirSync(debianRoot).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(debianRoot)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => path.join(debianRoot, v, 'bin')));
   }
   return candidates.find((dir) => existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'pg_ctl')));
@@ -41,7 +43,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -68,7 +72,8 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
     '-c max_connections=200',
     ...(options.fast === false ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ].join(' ');
-  const start = () => exec('pg_ctl', ['-D', cluster, '-o', settings, '-l', path.join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);
+  const start = () =>
+    exec('pg_ctl', ['-D', cluster, '-o', settings, '-l', path.join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);
   await start();
 
   return {
@@ -91,7 +96,9 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
 export async function stopThrowawayPostgres(dataDir: string): Promise<void> {
   const bin = findPostgresBin();
   if (!bin) return;
-  await runPostgresTool(bin, 'pg_ctl', ['-D', path.join(dataDir, 'cluster'), '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+  await runPostgresTool(bin, 'pg_ctl', ['-D', path.join(dataDir, 'cluster'), '-m', 'immediate', '-w', 'stop']).catch(
+    () => undefined,
+  );
   await rm(dataDir, { recursive: true, force: true });
 }
 

@@ -1,8 +1,19 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
-import { AlarmSettings, CohortSettings, DEFAULT_ALARMS, envName, settingProblems } from '../lambdas/domain/alert-settings';
+import {
+  AlarmSettings,
+  CohortSettings,
+  DEFAULT_ALARMS,
+  envName,
+  settingProblems,
+} from '../lambdas/domain/alert-settings';
 import { INGEST_TIMEOUT_SECONDS } from '../lambdas/domain/ingest-budget';
-import { OUTAGE_BACKOFF_MAX_SECONDS, outageToleranceSeconds, receivesToOutlast, type OutageBackoff } from '../lambdas/domain/outage-backoff';
+import {
+  OUTAGE_BACKOFF_MAX_SECONDS,
+  type OutageBackoff,
+  outageToleranceSeconds,
+  receivesToOutlast,
+} from '../lambdas/domain/outage-backoff';
 
 export { envName };
 
@@ -17,7 +28,9 @@ const list = z
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, 'must be a CIDR such as 203.0.113.0/24');
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, 'must be a CIDR such as 203.0.113.0/24');
 
 const emails = list.pipe(z.array(z.email()));
 
@@ -34,15 +47,28 @@ const tagMap = z
   .union([
     z.record(z.string(), z.string()),
     // `-c tags=team=payments,costCenter=42` from the command line
-    z.string().transform((text) => Object.fromEntries(text.split(',').filter(Boolean).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]))),
+    z.string().transform((text) =>
+      Object.fromEntries(
+        text
+          .split(',')
+          .filter(Boolean)
+          .map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]),
+      ),
+    ),
   ])
   .pipe(z.record(z.string().min(1).max(128), z.string().max(256)))
-  .refine((tags) => !Object.keys(tags).some((key) => key.toLowerCase().startsWith('aws:')), 'tag keys starting with aws: are reserved by AWS');
+  .refine(
+    (tags) => !Object.keys(tags).some((key) => key.toLowerCase().startsWith('aws:')),
+    'tag keys starting with aws: are reserved by AWS',
+  );
 
 /** Lower-case, so every name derived from it is valid for every AWS service (stack, API, secret path, tag). */
 export const StageName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,19}$/, 'a stage name is up to 20 lower-case letters, digits and hyphens, starting with a letter');
+  .regex(
+    /^[a-z][a-z0-9-]{0,19}$/,
+    'a stage name is up to 20 lower-case letters, digits and hyphens, starting with a letter',
+  );
 
 const ConfigShape = z.object({
   /**
@@ -51,10 +77,19 @@ const ConfigShape = z.object({
    */
   stage: StageName.default('dev'),
   /** The account and region the stage deploys to; unset, whatever the CLI's credentials point at. */
-  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1').optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1')
+    .optional(),
   /** Default: `WhatsAppDeliveryTracker-<stage>`. */
-  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).optional(),
+  stackName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+    .optional(),
   /** Tags on every taggable resource, besides `project` and `stage`. */
   tags: tagMap.default({}),
   /**
@@ -78,7 +113,13 @@ const ConfigShape = z.object({
    * The customer-managed KMS key (key ARN) the two secrets are encrypted with, if not the AWS-managed
    * `aws/secretsmanager`: the functions get kms:Decrypt on it, through Secrets Manager only.
    */
-  secretsKmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias').optional(),
+  secretsKmsKeyArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+      'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias',
+    )
+    .optional(),
   /** `false` deploys a webhook that accepts unauthenticated calls: only ever on purpose. */
   requireWebhookAuth: bool.default(true),
 
@@ -120,7 +161,9 @@ const ConfigShape = z.object({
    * The ingest's Lambda timeout: the backstop under the provider's 5 s, at least the calls' own deadlines (range and
    * default from lambdas/domain/ingest-budget.ts, which documents the budget).
    */
-  ingestTimeoutSeconds: int(INGEST_TIMEOUT_SECONDS.min, INGEST_TIMEOUT_SECONDS.max).default(INGEST_TIMEOUT_SECONDS.default),
+  ingestTimeoutSeconds: int(INGEST_TIMEOUT_SECONDS.min, INGEST_TIMEOUT_SECONDS.max).default(
+    INGEST_TIMEOUT_SECONDS.default,
+  ),
   ingestMemoryMb: int(128, 10_240).default(256),
 
   logRetentionDays: logRetentionDays.default(30),
@@ -130,46 +173,52 @@ const ConfigShape = z.object({
   warningAlarmEmails: emails.default([]),
   summaryEmails: emails.default([]),
   /** Per-alarm overrides, e.g. -c 'alarms={"deliveryRate":{"threshold":85}}'. */
-  alarms: z.union([z.string().transform((v) => JSON.parse(v) as unknown), z.record(z.string(), z.unknown())]).pipe(AlarmSettings).default(AlarmSettings.parse({})),
+  alarms: z
+    .union([z.string().transform((v) => JSON.parse(v) as unknown), z.record(z.string(), z.unknown())])
+    .pipe(AlarmSettings)
+    .default(AlarmSettings.parse({})),
   /** UTC hour of the daily summary. */
   dailySummaryHourUtc: int(0, 23).default(8),
   /** Where alarm descriptions and notifications point for what to do: the runbook's published address. */
-  runbookUrl: z.string().min(1).default('https://github.com/your-org/whatsapp-delivery-tracker/blob/main/docs/runbook.md'),
+  runbookUrl: z
+    .string()
+    .min(1)
+    .default('https://github.com/your-org/whatsapp-delivery-tracker/blob/main/docs/runbook.md'),
   /** The sweeper's interval and the cohort windows (defaults and meaning: lambdas/domain/alert-settings.ts). */
   ...CohortSettings.shape,
 });
 
 export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
-    for (const problem of settingProblems(config, config.alarms)) ctx.addIssue({ code: 'custom', ...problem });
-    const backoff = outageBackoff(config);
-    const tolerance = config.databaseOutageToleranceHours * 3_600;
-    if (config.maxReceiveCount !== undefined && outageToleranceSeconds(config.maxReceiveCount, backoff) < tolerance) {
-      const hours = (outageToleranceSeconds(config.maxReceiveCount, backoff) / 3_600).toFixed(2);
-      ctx.addIssue({
-        code: 'custom',
-        path: ['maxReceiveCount'],
-        message:
-          `${config.maxReceiveCount} receives back off for ${hours} h, less than databaseOutageToleranceHours (${config.databaseOutageToleranceHours}): ` +
-          `a longer outage would dead-letter statuses. Use maxReceiveCount >= ${receivesToOutlast(tolerance, backoff)} ` +
-          `(or leave it unset), or lower databaseOutageToleranceHours`,
-      });
-    }
-    if (config.processorBatchSize > 10 && config.processorBatchingWindowSeconds === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['processorBatchingWindowSeconds'],
-        message: 'SQS needs a batching window of at least 1 s for batches larger than 10',
-      });
-    }
-  })
-  .transform((config) => ({
-    ...config,
-    stackName: config.stackName ?? `WhatsAppDeliveryTracker-${config.stage}`,
-    supabaseSecret: config.supabaseSecret ?? `whatsapp-delivery-tracker/${config.stage}/supabase`,
-    webhookSecret: config.webhookSecret ?? `whatsapp-delivery-tracker/${config.stage}/webhook`,
-    retainData: config.retainData ?? config.stage === 'prod',
-    maxReceiveCount: config.maxReceiveCount ?? receivesToOutlast(config.databaseOutageToleranceHours * 3_600, outageBackoff(config)),
-  }));
+  for (const problem of settingProblems(config, config.alarms)) ctx.addIssue({ code: 'custom', ...problem });
+  const backoff = outageBackoff(config);
+  const tolerance = config.databaseOutageToleranceHours * 3_600;
+  if (config.maxReceiveCount !== undefined && outageToleranceSeconds(config.maxReceiveCount, backoff) < tolerance) {
+    const hours = (outageToleranceSeconds(config.maxReceiveCount, backoff) / 3_600).toFixed(2);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxReceiveCount'],
+      message:
+        `${config.maxReceiveCount} receives back off for ${hours} h, less than databaseOutageToleranceHours (${config.databaseOutageToleranceHours}): ` +
+        `a longer outage would dead-letter statuses. Use maxReceiveCount >= ${receivesToOutlast(tolerance, backoff)} ` +
+        `(or leave it unset), or lower databaseOutageToleranceHours`,
+    });
+  }
+  if (config.processorBatchSize > 10 && config.processorBatchingWindowSeconds === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['processorBatchingWindowSeconds'],
+      message: 'SQS needs a batching window of at least 1 s for batches larger than 10',
+    });
+  }
+}).transform((config) => ({
+  ...config,
+  stackName: config.stackName ?? `WhatsAppDeliveryTracker-${config.stage}`,
+  supabaseSecret: config.supabaseSecret ?? `whatsapp-delivery-tracker/${config.stage}/supabase`,
+  webhookSecret: config.webhookSecret ?? `whatsapp-delivery-tracker/${config.stage}/webhook`,
+  retainData: config.retainData ?? config.stage === 'prod',
+  maxReceiveCount:
+    config.maxReceiveCount ?? receivesToOutlast(config.databaseOutageToleranceHours * 3_600, outageBackoff(config)),
+}));
 export type TrackerConfig = z.infer<typeof TrackerConfig>;
 
 /** The queue's visibility timeout: 6 × the processor's timeout, as AWS recommends for Lambda event sources. */
@@ -214,15 +263,23 @@ export function loadConfig(context: Record<string, unknown>, env: NodeJS.Process
   const profiles = context[STAGES_KEY] ?? {};
   let profile: Record<string, unknown> = {};
   if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)) {
-    problems.push(`context key "${STAGES_KEY}" must map stage names to settings, e.g. {"prod": {"account": "123456789012"}}`);
+    problems.push(
+      `context key "${STAGES_KEY}" must map stage names to settings, e.g. {"prod": {"account": "123456789012"}}`,
+    );
   } else if (typeof stage === 'string' && stage in profiles) {
     const found = (profiles as Record<string, unknown>)[stage];
-    if (typeof found !== 'object' || found === null || Array.isArray(found)) problems.push(`${STAGES_KEY}.${stage} must be an object of settings`);
+    if (typeof found !== 'object' || found === null || Array.isArray(found))
+      problems.push(`${STAGES_KEY}.${stage} must be an object of settings`);
     else profile = found as Record<string, unknown>;
   }
   for (const key of Object.keys(profile)) {
     if (key === 'stage' || !(CONFIG_KEYS as string[]).includes(key)) {
-      problems.push(`${STAGES_KEY}.${String(stage)}.${key} is not a setting${didYouMean(key, CONFIG_KEYS.filter((k) => k !== 'stage'))}`);
+      problems.push(
+        `${STAGES_KEY}.${String(stage)}.${key} is not a setting${didYouMean(
+          key,
+          CONFIG_KEYS.filter((k) => k !== 'stage'),
+        )}`,
+      );
     }
   }
 
@@ -248,7 +305,8 @@ export function loadConfig(context: Record<string, unknown>, env: NodeJS.Process
       const where = `${issue.path.join('.') || key} (${source[key] ?? 'default'})`;
       if (issue.code === 'unrecognized_keys') {
         const valid = validKeysAt(issue.path);
-        for (const unknown of issue.keys) problems.push(`${where}: "${unknown}" is not a setting${didYouMean(unknown, valid)}`);
+        for (const unknown of issue.keys)
+          problems.push(`${where}: "${unknown}" is not a setting${didYouMean(unknown, valid)}`);
       } else problems.push(`${where}: ${issue.message}`);
     }
   }

@@ -1,7 +1,7 @@
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 
 /** Secrets Manager ends every secret's ARN with a hyphen and 6 random characters. */
@@ -50,7 +50,9 @@ export function importSecret(scope: Construct, id: string, secretId: string, opt
   let alsoGrant: ISecret | undefined;
   if (kind === 'name') {
     if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(secretId)) {
-      throw new Error(`${configKey}: "${secretId}" is not a Secrets Manager secret name (letters, digits and /_+=.@- only)`);
+      throw new Error(
+        `${configKey}: "${secretId}" is not a Secrets Manager secret name (letters, digits and /_+=.@- only)`,
+      );
     }
     const partialArn = Stack.of(scope).formatArn({
       service: 'secretsmanager',
@@ -62,7 +64,9 @@ export function importSecret(scope: Construct, id: string, secretId: string, opt
   } else {
     const parts = Arn.split(secretId, ArnFormat.COLON_RESOURCE_NAME);
     if (parts.service !== 'secretsmanager' || parts.resource !== 'secret' || !parts.resourceName) {
-      throw new Error(`${configKey}: "${secretId}" is not a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)`);
+      throw new Error(
+        `${configKey}: "${secretId}" is not a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)`,
+      );
     }
     if (kind === 'partial-arn') {
       secret = Secret.fromSecretAttributes(scope, id, { secretPartialArn: secretId });

@@ -1,14 +1,23 @@
-import { CfnOutput, Duration, RemovalPolicies, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicies,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { outageBackoff, queueVisibilityTimeoutSeconds, type TrackerConfig } from './config';
 import { AlertTopics } from './constructs/alert-topics';
+import { DeadLetteredQueue } from './constructs/dead-lettered-queue';
 import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { StatusProcessor } from './constructs/status-processor';
-import { DeadLetteredQueue } from './constructs/dead-lettered-queue';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi } from './constructs/webhook-api';
 import { WebhookIngest } from './constructs/webhook-ingest';
@@ -38,9 +47,17 @@ export class StatusTrackingStack extends Stack {
     const logRetention = config.logRetentionDays as RetentionDays;
     const processorTimeout = Duration.seconds(config.processorTimeoutSeconds);
 
-    const encryptionKey = config.secretsKmsKeyArn ? Key.fromKeyArn(this, 'SecretsKey', config.secretsKmsKeyArn) : undefined;
-    const supabaseSecret = importSecret(this, 'SupabaseSecret', config.supabaseSecret, { configKey: 'supabaseSecret', encryptionKey });
-    const webhookSecret = importSecret(this, 'WebhookSecret', config.webhookSecret, { configKey: 'webhookSecret', encryptionKey });
+    const encryptionKey = config.secretsKmsKeyArn
+      ? Key.fromKeyArn(this, 'SecretsKey', config.secretsKmsKeyArn)
+      : undefined;
+    const supabaseSecret = importSecret(this, 'SupabaseSecret', config.supabaseSecret, {
+      configKey: 'supabaseSecret',
+      encryptionKey,
+    });
+    const webhookSecret = importSecret(this, 'WebhookSecret', config.webhookSecret, {
+      configKey: 'webhookSecret',
+      encryptionKey,
+    });
 
     this.statusQueue = new DeadLetteredQueue(this, 'StatusQueue', {
       visibilityTimeout: Duration.seconds(queueVisibilityTimeoutSeconds(config)),
@@ -159,23 +176,28 @@ function acknowledgeDesignDecisions(stack: StatusTrackingStack): void {
   Validations.of(api).acknowledge(
     {
       id: 'AwsSolutions-APIG4',
-      reason: 'Providers cannot send IAM or Cognito credentials; the ingest function authenticates every call (HMAC signature or shared token) before anything is queued.',
+      reason:
+        'Providers cannot send IAM or Cognito credentials; the ingest function authenticates every call (HMAC signature or shared token) before anything is queued.',
     },
     {
       id: 'AwsSolutions-COG4',
-      reason: 'No Cognito user pool: callers are WhatsApp providers, authenticated by signature or shared token in the function.',
+      reason:
+        'No Cognito user pool: callers are WhatsApp providers, authenticated by signature or shared token in the function.',
     },
     {
       id: 'AwsSolutions-APIG2',
-      reason: 'Bodies are validated by zod schemas in the ingest function, which answers 400 with a reason per webhook and per item.',
+      reason:
+        'Bodies are validated by zod schemas in the ingest function, which answers 400 with a reason per webhook and per item.',
     },
     {
       id: 'AwsSolutions-APIG3',
-      reason: 'No WAF by default: throttling, the optional source-IP allow-list and signature checks cover the threat; add a WebACL if your account requires one.',
+      reason:
+        'No WAF by default: throttling, the optional source-IP allow-list and signature checks cover the threat; add a WebACL if your account requires one.',
     },
     {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason: 'API Gateway needs its account-level CloudWatch role for access logs; this is the AWS-managed policy for it.',
+      reason:
+        'API Gateway needs its account-level CloudWatch role for access logs; this is the AWS-managed policy for it.',
     },
   );
 }

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { BlockList, isIPv6 } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { RequestError } from '../lambdas/shared/errors';
-import { safeError, type SafeError } from '../lambdas/shared/log-safe';
+import { type SafeError, safeError } from '../lambdas/shared/log-safe';
 import { listen, readBody, replyJson } from './loopback-http';
 
 /** Reading stops here whatever the handler's own limit: a local server must not buffer unbounded bodies. */
@@ -57,7 +57,9 @@ export function sourceAllowList(cidrs: readonly string[]): ((ip: string) => bool
 }
 
 /** The local stand-in for API Gateway: routes, builds proxy events, writes the handler's response back. */
-export async function startLocalHttpServer(options: LocalHttpServerOptions): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function startLocalHttpServer(
+  options: LocalHttpServerOptions,
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const allowed = sourceAllowList(options.allowedSourceCidrs ?? []);
   const server = createServer((req, res) => {
     route(req, res, options, allowed).catch((error: unknown) => {
@@ -84,10 +86,17 @@ async function route(
   if (page) {
     const headers = lowerCaseHeaders(req);
     const basic = basicAuthPassword(headers.authorization);
-    const auth = options.authorizeRead?.(basic === undefined ? headers : { ...headers, 'x-webhook-token': basic }) ?? { ok: true };
+    const auth = options.authorizeRead?.(basic === undefined ? headers : { ...headers, 'x-webhook-token': basic }) ?? {
+      ok: true,
+    };
     if (!auth.ok) {
-      const challenge = { 'www-authenticate': 'Basic realm="WhatsApp delivery tracker: the shared token as password", charset="UTF-8"' };
-      return send(res, { ...jsonResult(401, { error: `${auth.reason} (a browser: the token as the Basic password, any user name)` }), headers: { 'content-type': 'application/json', ...challenge } });
+      const challenge = {
+        'www-authenticate': 'Basic realm="WhatsApp delivery tracker: the shared token as password", charset="UTF-8"',
+      };
+      return send(res, {
+        ...jsonResult(401, { error: `${auth.reason} (a browser: the token as the Basic password, any user name)` }),
+        headers: { 'content-type': 'application/json', ...challenge },
+      });
     }
     try {
       return send(res, { statusCode: 200, headers: PAGE_HEADERS, body: await page(url) });
@@ -108,17 +117,26 @@ async function route(
   if (url.pathname === '/webhook' || url.pathname.startsWith('/webhook/')) {
     const body = await readBody(req, HARD_BODY_LIMIT_BYTES);
     if (body === undefined) {
-      return send(res, { statusCode: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'body too large' }) });
+      return send(res, {
+        statusCode: 413,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: 'body too large' }),
+      });
     }
     return send(res, await options.webhook(toProxyEvent(req, url, body)));
   }
-  return send(res, { statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'not found' }) });
+  return send(res, {
+    statusCode: 404,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ error: 'not found' }),
+  });
 }
 
 /** A read route's or page's failure: a RequestError's fixed reason, anything else a fixed 500 (logged stripped). */
 function routeError(url: URL, error: unknown, options: LocalHttpServerOptions): APIGatewayProxyResult {
   if (error instanceof RequestError) return jsonResult(error.statusCode, { error: error.reason });
-  const report = options.onRouteError ?? ((path, e) => process.stderr.write(`${path} failed: ${e.name}: ${e.message}\n`));
+  const report =
+    options.onRouteError ?? ((path, e) => process.stderr.write(`${path} failed: ${e.name}: ${e.message}\n`));
   report(url.pathname, safeError(error));
   return jsonResult(500, { error: 'internal error' });
 }
@@ -126,7 +144,8 @@ function routeError(url: URL, error: unknown, options: LocalHttpServerOptions): 
 /** A page is self-contained: no script, no request to anywhere (its own origin included), no framing, no cache. */
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
@@ -174,7 +193,8 @@ function jsonResult(statusCode: number, body: unknown): APIGatewayProxyResult {
 
 function lowerCaseHeaders(req: IncomingMessage): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) out[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  for (const [name, value] of Object.entries(req.headers))
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   return out;
 }
 

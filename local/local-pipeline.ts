@@ -1,30 +1,30 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { authenticateReader, type WebhookCredentials } from '../lambdas/domain/webhook-auth';
+import { applyMigrations } from '../db/migrations';
+import { METRICS_NAMESPACE } from '../lambdas/domain/metric-names';
+import { OUTAGE_BACKOFF_MAX_SECONDS, type OutageBackoff } from '../lambdas/domain/outage-backoff';
 import type { StatusTimeWindow } from '../lambdas/domain/timestamps';
+import { authenticateReader, type WebhookCredentials } from '../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
-import { OUTAGE_BACKOFF_MAX_SECONDS, type OutageBackoff } from '../lambdas/domain/outage-backoff';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
+import { maskReportPhones } from '../lambdas/report/report-data';
+import { renderReportHtml } from '../lambdas/report/report-html';
+import { sourceFromExecutor, windowsFromQuery } from '../lambdas/report/report-source';
 import { RequestError } from '../lambdas/shared/errors';
 import { safeError } from '../lambdas/shared/log-safe';
 import { logger, metricsNotices, SERVICE_NAME } from '../lambdas/shared/powertools';
-import { METRICS_NAMESPACE } from '../lambdas/domain/metric-names';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
-import { maskReportPhones } from '../lambdas/report/report-data';
-import { renderReportHtml } from '../lambdas/report/report-html';
-import { sourceFromExecutor, windowsFromQuery } from '../lambdas/report/report-source';
 import { startLocalHttpServer } from './http-server';
-import { dashboardQuery, reportQuery } from './report-query';
 import { LocalQueue } from './local-queue';
-import { applyMigrations } from '../db/migrations';
 import { QueuePoller } from './queue-poller';
 import { countStatuses, readQueueSpool, removeQueueSpool, writeQueueSpool } from './queue-spool';
-import { startSqsEndpoint, type SqsEndpoint } from './sqs-endpoint';
+import { dashboardQuery, reportQuery } from './report-query';
+import { type SqsEndpoint, startSqsEndpoint } from './sqs-endpoint';
 
 export interface LocalPipelineOptions {
   port: number;
@@ -59,7 +59,10 @@ function cohortWindows(params: URLSearchParams) {
     return windowsFromQuery(params);
   } catch (error) {
     if (!(error instanceof z.ZodError)) throw error;
-    throw new RequestError(400, `invalid cohort windows: ${[...new Set(error.issues.map((i) => i.path.join('.') || 'query'))].join(', ')}`);
+    throw new RequestError(
+      400,
+      `invalid cohort windows: ${[...new Set(error.issues.map((i) => i.path.join('.') || 'query'))].join(', ')}`,
+    );
   }
 }
 
@@ -124,7 +127,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   });
 
   // EMF goes to stdout like in Lambda; POWERTOOLS_METRICS_DISABLED (default true locally) silences it.
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger: metricsNotices(logger) });
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICE_NAME,
+    logger: metricsNotices(logger),
+  });
   const ingest = createIngestHandler({
     queue: new SqsStatusQueue(sqsClient, sqs.queueUrl),
     logger,
@@ -146,7 +153,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
     batchSize: options.batchSize,
     concurrency: options.concurrency,
-    onError: (error) => logger.warn('batch failed; its messages return after the visibility timeout', { error: safeError(error) }),
+    onError: (error) =>
+      logger.warn('batch failed; its messages return after the visibility timeout', { error: safeError(error) }),
   });
   poller.start();
 
@@ -157,7 +165,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   let closing = false;
   let ingesting = 0;
   const webhook: typeof ingest = async (event) => {
-    if (closing) return { statusCode: 503, headers: { 'content-type': 'application/json', 'retry-after': '30' }, body: JSON.stringify({ error: 'shutting down' }) };
+    if (closing)
+      return {
+        statusCode: 503,
+        headers: { 'content-type': 'application/json', 'retry-after': '30' },
+        body: JSON.stringify({ error: 'shutting down' }),
+      };
     ingesting++;
     try {
       return await ingest(event);
@@ -177,7 +190,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       // The period as /dashboard reads it; the re-send list's age as the tool read it from the deployed settings.
       '/report': async (url) =>
         maskReportPhones(
-          await reports.report({ ...reportQuery(url.searchParams), undeliveredAfterMinutes: cohortWindows(url.searchParams).undeliveredAfterMinutes }),
+          await reports.report({
+            ...reportQuery(url.searchParams),
+            undeliveredAfterMinutes: cohortWindows(url.searchParams).undeliveredAfterMinutes,
+          }),
         ),
       '/delivery-health': (url) => reports.health(cohortWindows(url.searchParams)),
     },

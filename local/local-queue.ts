@@ -120,11 +120,21 @@ export class LocalQueue implements RetryQueue {
 
   /** Puts a body straight into the DLQ (restoring a spool: dead letters stay dead until a redrive). */
   addDeadLetter(body: string): void {
-    this.dead.push({ messageId: randomUUID(), body, md5: createHash('md5').update(body, 'utf8').digest('hex'), sentAt: this.now(), receiveCount: 0, visibleAt: 0 });
+    this.dead.push({
+      messageId: randomUUID(),
+      body,
+      md5: createHash('md5').update(body, 'utf8').digest('hex'),
+      sentAt: this.now(),
+      receiveCount: 0,
+      visibleAt: 0,
+    });
   }
 
   nextVisibleAt(): number | undefined {
-    return this.messages.reduce<number | undefined>((min, m) => (min === undefined || m.visibleAt < min ? m.visibleAt : min), undefined);
+    return this.messages.reduce<number | undefined>(
+      (min, m) => (min === undefined || m.visibleAt < min ? m.visibleAt : min),
+      undefined,
+    );
   }
 
   stats(now = this.now()): { visible: number; inFlight: number; deadLetters: number } {

@@ -1,41 +1,50 @@
 import { mkdirSync } from 'node:fs';
 import * as z from 'zod';
+import { outageToleranceSeconds, receivesToOutlast } from '../lambdas/domain/outage-backoff';
 import { hasAnyCredential } from '../lambdas/domain/webhook-auth';
 import { readEnv } from '../lambdas/shared/env';
 import { toWebhookCredentials, WebhookSecret } from '../lambdas/shared/secrets';
 import { sourceAllowList } from './http-server';
-import { outageToleranceSeconds, receivesToOutlast } from '../lambdas/domain/outage-backoff';
 import { localOutageBackoff, startLocalPipeline } from './local-pipeline';
 
 /** `npm start`: the whole pipeline on this machine. Every setting has a default; see docs/configuration.md. */
-const LocalEnv = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('127.0.0.1'),
-  DATABASE_URL: z.string().optional(),
-  DATA_DIR: z.string().default('.data/pglite'),
-  // What a shutdown could not store is kept here and re-queued at the next start (local/queue-spool.ts).
-  SPOOL_FILE: z.string().min(1).default('.data/undelivered-statuses.json'),
-  // How long a shutdown keeps trying to store what is queued before it keeps the rest in SPOOL_FILE.
-  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
-  ALLOWED_SOURCE_CIDRS: z
-    .string()
-    .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
-  QUEUE_VISIBILITY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  // Unset: the fewest receives whose outage backoff outlasts DATABASE_OUTAGE_TOLERANCE_HOURS, as in the stack.
-  QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().positive().optional(),
-  DATABASE_OUTAGE_TOLERANCE_HOURS: z.coerce.number().positive().max(72).default(6),
-  PROCESSOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(10),
-  PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  // The same window as the Lambda's (lambdas/shared/env.ts IngestEnv).
-  MAX_STATUS_AGE_DAYS: z.coerce.number().int().positive().default(30),
-  MAX_STATUS_AHEAD_SECONDS: z.coerce.number().int().positive().default(300),
-})
+const LocalEnv = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('127.0.0.1'),
+    DATABASE_URL: z.string().optional(),
+    DATA_DIR: z.string().default('.data/pglite'),
+    // What a shutdown could not store is kept here and re-queued at the next start (local/queue-spool.ts).
+    SPOOL_FILE: z.string().min(1).default('.data/undelivered-statuses.json'),
+    // How long a shutdown keeps trying to store what is queued before it keeps the rest in SPOOL_FILE.
+    SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    ALLOWED_SOURCE_CIDRS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    QUEUE_VISIBILITY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+    // Unset: the fewest receives whose outage backoff outlasts DATABASE_OUTAGE_TOLERANCE_HOURS, as in the stack.
+    QUEUE_MAX_RECEIVE_COUNT: z.coerce.number().int().positive().optional(),
+    DATABASE_OUTAGE_TOLERANCE_HOURS: z.coerce.number().positive().max(72).default(6),
+    PROCESSOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(10),
+    PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    // The same window as the Lambda's (lambdas/shared/env.ts IngestEnv).
+    MAX_STATUS_AGE_DAYS: z.coerce.number().int().positive().default(30),
+    MAX_STATUS_AHEAD_SECONDS: z.coerce.number().int().positive().default(300),
+  })
   .superRefine((env, ctx) => {
     const backoff = localOutageBackoff(env.QUEUE_VISIBILITY_TIMEOUT_MS);
     const tolerance = env.DATABASE_OUTAGE_TOLERANCE_HOURS * 3_600;
-    if (env.QUEUE_MAX_RECEIVE_COUNT !== undefined && outageToleranceSeconds(env.QUEUE_MAX_RECEIVE_COUNT, backoff) < tolerance) {
+    if (
+      env.QUEUE_MAX_RECEIVE_COUNT !== undefined &&
+      outageToleranceSeconds(env.QUEUE_MAX_RECEIVE_COUNT, backoff) < tolerance
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['QUEUE_MAX_RECEIVE_COUNT'],
@@ -46,7 +55,11 @@ const LocalEnv = z.object({
   .transform((env) => ({
     ...env,
     QUEUE_MAX_RECEIVE_COUNT:
-      env.QUEUE_MAX_RECEIVE_COUNT ?? receivesToOutlast(env.DATABASE_OUTAGE_TOLERANCE_HOURS * 3_600, localOutageBackoff(env.QUEUE_VISIBILITY_TIMEOUT_MS)),
+      env.QUEUE_MAX_RECEIVE_COUNT ??
+      receivesToOutlast(
+        env.DATABASE_OUTAGE_TOLERANCE_HOURS * 3_600,
+        localOutageBackoff(env.QUEUE_VISIBILITY_TIMEOUT_MS),
+      ),
   }));
 
 async function main(): Promise<void> {
@@ -70,9 +83,16 @@ async function main(): Promise<void> {
     batchSize: env.PROCESSOR_BATCH_SIZE,
     concurrency: env.PROCESSOR_CONCURRENCY,
     spoolFile: env.SPOOL_FILE,
-    statusTimeWindow: { maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000, maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000 },
+    statusTimeWindow: {
+      maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000,
+      maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000,
+    },
   });
-  const where = env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : env.DATA_DIR === 'memory' ? 'embedded PGlite (in memory)' : `embedded PGlite in ${env.DATA_DIR}`;
+  const where = env.DATABASE_URL
+    ? 'PostgreSQL at DATABASE_URL'
+    : env.DATA_DIR === 'memory'
+      ? 'embedded PGlite (in memory)'
+      : `embedded PGlite in ${env.DATA_DIR}`;
   if (!hasAnyCredential(credentials)) process.stderr.write(openServerWarning(pipeline.url, env.HOST));
   // The first line is read by tests and scripts: keep its shape. One write, so a reader that sees "listening" has the
   // rest of the start report too (two writes to a pipe can arrive in two reads).
@@ -80,13 +100,17 @@ async function main(): Promise<void> {
     pipeline.restored.messages + pipeline.restored.deadLetters > 0
       ? `re-queued ${pipeline.restored.messages} queue messages and ${pipeline.restored.deadLetters} dead letters kept by the last shutdown in ${env.SPOOL_FILE}\n`
       : '';
-  process.stdout.write(`listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health   live report: ${pipeline.url}/dashboard\n${restored}`);
+  process.stdout.write(
+    `listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health   live report: ${pipeline.url}/dashboard\n${restored}`,
+  );
 
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
-    process.stdout.write(`shutting down: webhooks now get 503; storing what is queued (up to ${env.SHUTDOWN_DRAIN_MS} ms)\n`);
+    process.stdout.write(
+      `shutting down: webhooks now get 503; storing what is queued (up to ${env.SHUTDOWN_DRAIN_MS} ms)\n`,
+    );
     const report = await pipeline.shutdown(env.SHUTDOWN_DRAIN_MS);
     // Said every time, so a person reading the terminal knows whether every 200 became a row.
     if (report.unstored.messages === 0) process.stdout.write('shutdown: every accepted status was stored\n');
@@ -97,7 +121,9 @@ async function main(): Promise<void> {
       );
     }
     if (report.deadLetters.messages > 0) {
-      process.stdout.write(`shutdown: ${report.deadLetters.statuses} statuses in ${report.deadLetters.messages} dead letters kept in ${report.spoolFile}\n`);
+      process.stdout.write(
+        `shutdown: ${report.deadLetters.statuses} statuses in ${report.deadLetters.messages} dead letters kept in ${report.spoolFile}\n`,
+      );
     }
     process.exit(0);
   };

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 
@@ -29,7 +29,8 @@ export function writeQueueSpool(file: string, content: Omit<QueueSpool, 'v' | 'w
 export function readQueueSpool(file: string): QueueSpool | undefined {
   if (!existsSync(file)) return undefined;
   const parsed = QueueSpool.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file} is not a queue spool written by npm start: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new Error(`${file} is not a queue spool written by npm start: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
 

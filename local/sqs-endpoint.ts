@@ -123,19 +123,30 @@ export async function startSqsEndpoint(queue: LocalQueue, options: SqsEndpointOp
     if (target === 'SendMessageBatch') {
       const entries = (Array.isArray(input.Entries) ? input.Entries : []) as { Id?: unknown; MessageBody?: unknown }[];
       call.entries = entries.length;
-      if (entries.length === 0) return refuse('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
+      if (entries.length === 0)
+        return refuse('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
       if (entries.length > MAX_ENTRIES) {
-        return refuse('TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_ENTRIES}. You have sent ${entries.length}.`);
+        return refuse(
+          'TooManyEntriesInBatchRequest',
+          `Maximum number of entries per request are ${MAX_ENTRIES}. You have sent ${entries.length}.`,
+        );
       }
       const ids = entries.map((entry) => String(entry.Id ?? ''));
       if (ids.some((id) => !ENTRY_ID.test(id))) {
-        return refuse('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.');
+        return refuse(
+          'InvalidBatchEntryId',
+          'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+        );
       }
-      if (new Set(ids).size !== ids.length) return refuse('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+      if (new Set(ids).size !== ids.length)
+        return refuse('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
       const bodies = entries.map((entry) => (typeof entry.MessageBody === 'string' ? entry.MessageBody : ''));
       const total = bodies.reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0);
       if (total > maxMessageBytes) {
-        return refuse('BatchRequestTooLong', `Batch requests cannot be longer than ${maxMessageBytes} bytes. You have sent ${total} bytes.`);
+        return refuse(
+          'BatchRequestTooLong',
+          `Batch requests cannot be longer than ${maxMessageBytes} bytes. You have sent ${total} bytes.`,
+        );
       }
 
       const successful: { Id: string; MessageId: string; MD5OfMessageBody: string }[] = [];
@@ -145,7 +156,12 @@ export async function startSqsEndpoint(queue: LocalQueue, options: SqsEndpointOp
         const text = bodies[index] as string;
         const fault = entryFault(text) ?? (decide ? decide({ id, body: text, attempt: countSend(text) }) : undefined);
         if (fault) {
-          failed.push({ Id: id, Code: fault.code, SenderFault: fault.senderFault, Message: fault.message ?? fault.code });
+          failed.push({
+            Id: id,
+            Code: fault.code,
+            SenderFault: fault.senderFault,
+            Message: fault.message ?? fault.code,
+          });
           call.failed.push({ id, code: fault.code, senderFault: fault.senderFault });
           return;
         }
@@ -160,7 +176,10 @@ export async function startSqsEndpoint(queue: LocalQueue, options: SqsEndpointOp
       const text = typeof input.MessageBody === 'string' ? input.MessageBody : '';
       call.entries = 1;
       if (Buffer.byteLength(text, 'utf8') > maxMessageBytes) {
-        return refuse('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${maxMessageBytes} bytes.`);
+        return refuse(
+          'InvalidParameterValue',
+          `One or more parameters are invalid. Reason: Message must be shorter than ${maxMessageBytes} bytes.`,
+        );
       }
       const fault = entryFault(text);
       if (fault) return refuse(fault.code, fault.message ?? fault.code);
@@ -170,24 +189,48 @@ export async function startSqsEndpoint(queue: LocalQueue, options: SqsEndpointOp
     }
     if (target === 'ChangeMessageVisibilityBatch') {
       // The processor's outage backoff (lambdas/processor/retry-queue.ts), with SQS's limits.
-      const entries = (Array.isArray(input.Entries) ? input.Entries : []) as { Id?: unknown; ReceiptHandle?: unknown; VisibilityTimeout?: unknown }[];
+      const entries = (Array.isArray(input.Entries) ? input.Entries : []) as {
+        Id?: unknown;
+        ReceiptHandle?: unknown;
+        VisibilityTimeout?: unknown;
+      }[];
       call.entries = entries.length;
-      if (entries.length === 0) return refuse('EmptyBatchRequest', 'There should be at least one ChangeMessageVisibilityBatchRequestEntry in the request.');
-      if (entries.length > 10) return refuse('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
+      if (entries.length === 0)
+        return refuse(
+          'EmptyBatchRequest',
+          'There should be at least one ChangeMessageVisibilityBatchRequestEntry in the request.',
+        );
+      if (entries.length > 10)
+        return refuse(
+          'TooManyEntriesInBatchRequest',
+          `Maximum number of entries per request are 10. You have sent ${entries.length}.`,
+        );
       const successful: { Id: string }[] = [];
       const failed: { Id: string; Code: string; Message: string; SenderFault: boolean }[] = [];
       for (const entry of entries) {
         const id = String(entry.Id);
         const seconds = Number(entry.VisibilityTimeout);
         if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200) {
-          failed.push({ Id: id, Code: 'InvalidParameterValue', Message: 'VisibilityTimeout must be an integer from 0 to 43200', SenderFault: true });
+          failed.push({
+            Id: id,
+            Code: 'InvalidParameterValue',
+            Message: 'VisibilityTimeout must be an integer from 0 to 43200',
+            SenderFault: true,
+          });
           continue;
         }
         try {
-          await queue.delayRetries([{ messageId: id, receiptHandle: String(entry.ReceiptHandle), delaySeconds: seconds }]);
+          await queue.delayRetries([
+            { messageId: id, receiptHandle: String(entry.ReceiptHandle), delaySeconds: seconds },
+          ]);
           successful.push({ Id: id });
         } catch {
-          failed.push({ Id: id, Code: 'ReceiptHandleIsInvalid', Message: 'The input receipt handle is invalid.', SenderFault: true });
+          failed.push({
+            Id: id,
+            Code: 'ReceiptHandleIsInvalid',
+            Message: 'The input receipt handle is invalid.',
+            SenderFault: true,
+          });
         }
       }
       call.failed = failed.map((f) => ({ id: f.Id, code: f.Code, senderFault: f.SenderFault }));
@@ -215,12 +258,18 @@ export async function startSqsEndpoint(queue: LocalQueue, options: SqsEndpointOp
 
 /** What SQS itself says about one message body, whatever the test asked for. */
 function entryFault(body: string): EntryFault | undefined {
-  if (body.length === 0) return { code: 'InvalidParameterValue', senderFault: true, message: 'The request must contain the parameter MessageBody.' };
+  if (body.length === 0)
+    return {
+      code: 'InvalidParameterValue',
+      senderFault: true,
+      message: 'The request must contain the parameter MessageBody.',
+    };
   if (!sqsAcceptsCharacters(body)) {
     return {
       code: 'InvalidMessageContents',
       senderFault: true,
-      message: 'Invalid binary character was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
+      message:
+        'Invalid binary character was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
     };
   }
   return undefined;

@@ -5,8 +5,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { LAMBDA_BUNDLING } from '../lib/constructs/tracker-function';
 import { parseCli } from '../lambdas/shared/cli';
+import { LAMBDA_BUNDLING } from '../lib/constructs/tracker-function';
 
 export const LAMBDA_ENTRIES = {
   ingest: 'lambdas/ingest/handler.ts',
@@ -50,6 +50,9 @@ export async function bundleLambdas(outDir = path.join(ROOT, '.build')): Promise
 if (require.main === module) {
   parseCli({ name: 'bundle', usage: 'npm run bundle (builds .build/<function>/index.mjs)', options: {} });
   bundleLambdas().then((built) => {
-    for (const b of built) process.stdout.write(`${b.name.padEnd(10)} ${(b.bytes / 1024).toFixed(1).padStart(8)} KiB  ${path.relative(ROOT, b.file)}\n`);
+    for (const b of built)
+      process.stdout.write(
+        `${b.name.padEnd(10)} ${(b.bytes / 1024).toFixed(1).padStart(8)} KiB  ${path.relative(ROOT, b.file)}\n`,
+      );
   });
 }

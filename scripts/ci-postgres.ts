@@ -11,7 +11,8 @@ const command = parseCli(
   ({ positionals: [verb, dir, ...rest] }) => {
     if (verb === undefined) throw new UsageError('start or stop DIR is required');
     if (verb !== 'start' && verb !== 'stop') throw new UsageError(`unknown command ${verb}`);
-    if (verb === 'stop' && dir === undefined) throw new UsageError('stop needs the DIR that start printed (THROWAWAY_PG_DIR)');
+    if (verb === 'stop' && dir === undefined)
+      throw new UsageError('stop needs the DIR that start printed (THROWAWAY_PG_DIR)');
     const extra = verb === 'start' ? dir : rest[0];
     if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
     return verb === 'start' ? ({ verb } as const) : ({ verb, dir: dir! } as const);

@@ -5,10 +5,10 @@
  * a transaction that is rolled back, and prints what they would do (e.g. adopting the original guide's table).
  */
 import { mkdirSync } from 'node:fs';
-import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
-import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { applyMigrations, dryRunMigrations, readMigrations } from '../db/migrations';
 import { parseCli } from '../lambdas/shared/cli';
+import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
+import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 
 const { values } = parseCli({
   name: 'db:migrate',

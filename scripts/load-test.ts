@@ -48,7 +48,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         headers: { 'content-type': 'application/json' },
         setupRequest: (request) => {
           const id = `wamid.${options.prefix}${counter++}`;
-          return { ...request, body: JSON.stringify({ statuses: [{ id, status: 'sent', timestamp, recipient_id: '15550001111' }] }) };
+          return {
+            ...request,
+            body: JSON.stringify({ statuses: [{ id, status: 'sent', timestamp, recipient_id: '15550001111' }] }),
+          };
         },
       },
     ],
@@ -68,7 +71,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 if (require.main === module) {
-  parseCli({ name: 'load', usage: 'npm run load (settings from the environment: URL, CONNECTIONS, DURATION seconds)', options: {} });
+  parseCli({
+    name: 'load',
+    usage: 'npm run load (settings from the environment: URL, CONNECTIONS, DURATION seconds)',
+    options: {},
+  });
   const url = process.env.URL ?? 'http://127.0.0.1:3000';
   runLoad({
     url,

@@ -1,5 +1,5 @@
-import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** An API Gateway REST proxy event for POST /webhook, as the deployed ingest function receives it. */
 export function webhookEvent(body: unknown, overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
@@ -15,7 +15,10 @@ export function webhookEvent(body: unknown, overrides: Partial<APIGatewayProxyEv
     stageVariables: null,
     body: typeof body === 'string' ? body : JSON.stringify(body),
     isBase64Encoded: false,
-    requestContext: { requestId: randomUUID(), identity: { sourceIp: '203.0.113.10' } } as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId: randomUUID(),
+      identity: { sourceIp: '203.0.113.10' },
+    } as APIGatewayProxyEvent['requestContext'],
     ...overrides,
   };
 }

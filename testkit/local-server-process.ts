@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,14 @@ export async function startLocalServerProcess(env: Record<string, string>): Prom
   const child: ChildProcess = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
     // A spool of its own unless the test names one: a shutdown must never hand its queue to another test's server.
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'WARN', SPOOL_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'spool-')), 'spool.json'), ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      LOG_LEVEL: 'WARN',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      SPOOL_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'spool-')), 'spool.json'),
+      ...env,
+    },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,7 +64,11 @@ export async function startLocalServerProcess(env: Record<string, string>): Prom
 }
 
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json() };
 }
 

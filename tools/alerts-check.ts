@@ -5,8 +5,8 @@
  */
 import { evaluateHealthAlerts } from '../lambdas/domain/alert-rules';
 import { CLOUDWATCH_ALARMS, healthWindows } from '../lambdas/domain/alert-settings';
-import type { DeliveryHealth } from '../lambdas/store/health-store';
 import { parseCli } from '../lambdas/shared/cli';
+import type { DeliveryHealth } from '../lambdas/store/health-store';
 import { loadDeployedConfig } from './deployed-config';
 import { openReportSource } from './open-report-source';
 
@@ -35,9 +35,13 @@ async function main(): Promise<number> {
   const results = evaluateHealthAlerts(health, config.alarms);
   const critical = results.some((r) => r.fires && r.severity === 'critical');
   if (json) {
-    process.stdout.write(`${JSON.stringify({ health, results, critical, cloudwatch_only: CLOUDWATCH_ONLY }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ health, results, critical, cloudwatch_only: CLOUDWATCH_ONLY }, null, 2)}\n`,
+    );
   } else {
-    process.stdout.write(`Alert check at ${health.computed_at} (source: ${source.describe}; settings: cdk.json and environment)\n\n`);
+    process.stdout.write(
+      `Alert check at ${health.computed_at} (source: ${source.describe}; settings: cdk.json and environment)\n\n`,
+    );
     for (const r of results) {
       const state = !r.enabled ? 'off  ' : r.fires ? 'FIRES' : 'ok   ';
       process.stdout.write(`${state}  ${r.severity.padEnd(8)} ${r.name.padEnd(13)} ${r.reason}\n`);

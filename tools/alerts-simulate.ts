@@ -8,10 +8,16 @@
  * create databases), else a throwaway local PostgreSQL server when its binaries are installed, else PGlite.
  */
 import { findPostgresBin, startThrowawayPostgres } from '../db/throwaway-postgres';
-import { pgliteScratch, postgresScratch, runScenarios, type ScenarioRun, type NewScratchDatabase } from './alert-simulation/run-scenarios';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
+import {
+  type NewScratchDatabase,
+  pgliteScratch,
+  postgresScratch,
+  runScenarios,
+  type ScenarioRun,
+} from './alert-simulation/run-scenarios';
 import { SCENARIOS } from './alert-simulation/scenarios';
 import { modelOf } from './alert-simulation/stack-model';
-import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { loadDeployedConfig } from './deployed-config';
 
 /** The command line: `--scenario` may be given several times (default: every scenario). */
@@ -20,16 +26,27 @@ function parseSimulateArgs(argv: readonly string[] = process.argv.slice(2)) {
     {
       name: 'alerts:simulate',
       usage: 'npm run alerts:simulate -- [--json] [--scenario NAME ...] [--seed N]',
-      options: { json: { type: 'boolean', default: false }, scenario: { type: 'string', multiple: true, default: [] }, seed: { type: 'string', default: '42' } },
+      options: {
+        json: { type: 'boolean', default: false },
+        scenario: { type: 'string', multiple: true, default: [] },
+        seed: { type: 'string', default: '42' },
+      },
     },
     argv,
     ({ values }) => {
       const names = values.scenario;
       const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
-      if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+      if (unknown.length)
+        throw new UsageError(
+          `unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+        );
       const seed = Number(values.seed);
       if (!Number.isInteger(seed)) throw new UsageError('--seed takes an integer');
-      return { scenarios: names.length ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS, seed, json: values.json };
+      return {
+        scenarios: names.length ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS,
+        seed,
+        json: values.json,
+      };
     },
   );
 }
@@ -40,14 +57,23 @@ export function formatRuns(runs: ScenarioRun[]): string {
     r.name,
     r.fired.length ? r.fired.map((f) => `${f.alarm} (${f.severity})`).join(', ') : 'none',
     r.expectations.length
-      ? r.expectations.map((e) => `${e.alarm} ${e.minutes === null ? 'never' : `${e.minutes} min`}${e.withinMinutes === undefined ? '' : ` (target ${e.withinMinutes})`}${e.recovers ? (e.recovered ? ', OK again' : ', not OK again') : ''}`).join('; ')
+      ? r.expectations
+          .map(
+            (e) =>
+              `${e.alarm} ${e.minutes === null ? 'never' : `${e.minutes} min`}${e.withinMinutes === undefined ? '' : ` (target ${e.withinMinutes})`}${e.recovers ? (e.recovered ? ', OK again' : ', not OK again') : ''}`,
+          )
+          .join('; ')
       : 'nothing',
     String(r.falseNotifications.length),
     r.passed ? 'pass' : 'FAIL',
   ]);
   const header = ['scenario', 'notified', 'expected: minutes from onset', 'false', 'result'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

@@ -52,7 +52,12 @@ export function buildDemoWebhooks(messages: number, now: Date, seed = 7): unknow
           cumulative += f.weight;
           return pick < cumulative;
         }) ?? FAILURES[0]!;
-      events.push({ ...base, stage: 'failed', at: sentAt + 1_500, error: { code: failure.code, title: failure.title } });
+      events.push({
+        ...base,
+        stage: 'failed',
+        at: sentAt + 1_500,
+        error: { code: failure.code, title: failure.title },
+      });
       continue;
     }
     if (r < 0.07) continue; // still on its way: the re-send list

@@ -5,9 +5,9 @@
  * reach. Exit code 2 on a usage error.
  */
 import { normalizePhone } from '../lambdas/domain/phone';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { parseCli, UsageError } from '../lambdas/shared/cli';
 
 /** What an erasure here cannot reach, said every time so nobody mistakes it for complete. */
 export const OUT_OF_REACH = [
@@ -33,11 +33,18 @@ const args = parseCli(
 
 async function main(): Promise<number> {
   const url = process.env.DATABASE_URL;
-  const executor = url ? createPostgresExecutor(url, { max: 1 }) : await createPgliteExecutor(process.env.DATA_DIR ?? '.data/pglite');
+  const executor = url
+    ? createPostgresExecutor(url, { max: 1 })
+    : await createPgliteExecutor(process.env.DATA_DIR ?? '.data/pglite');
   try {
-    const { rows } = await executor.query<{ erased: string | number }>('select public.erase_recipient($1, $2) as erased', [args.phone, args.reference ?? null]);
+    const { rows } = await executor.query<{ erased: string | number }>(
+      'select public.erase_recipient($1, $2) as erased',
+      [args.phone, args.reference ?? null],
+    );
     const erased = Number(rows[0]?.erased ?? 0);
-    process.stdout.write(`${erased} message row(s) anonymised in ${url ? 'DATABASE_URL' : 'the embedded database'}; the erasure is recorded in erasure_log (without the number).\n`);
+    process.stdout.write(
+      `${erased} message row(s) anonymised in ${url ? 'DATABASE_URL' : 'the embedded database'}; the erasure is recorded in erasure_log (without the number).\n`,
+    );
     process.stdout.write(`Not reached by this command:\n${OUT_OF_REACH.map((line) => `  - ${line}`).join('\n')}\n`);
     return 0;
   } finally {

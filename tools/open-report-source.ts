@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
+import { Report } from '../lambdas/report/report-data';
+import { type ReportSource, sourceFromExecutor } from '../lambdas/report/report-source';
+import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth } from '../lambdas/store/health-store';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth } from '../lambdas/store/health-store';
-import { Report } from '../lambdas/report/report-data';
-import { sourceFromExecutor, type ReportSource } from '../lambdas/report/report-source';
 
 /** The running `npm start`'s address: LOCAL_URL, else 127.0.0.1 on PORT (default 3000). */
 export function localServerUrl(env: NodeJS.ProcessEnv = process.env): string {
@@ -17,7 +17,9 @@ export function localServerUrl(env: NodeJS.ProcessEnv = process.env): string {
 async function getJson(url: string, token: string | undefined): Promise<unknown> {
   const response = await fetch(url, { headers: token ? { 'x-webhook-token': token } : {} });
   if (response.status === 401) {
-    throw new Error(`${new URL(url).pathname} answered 401: set WEBHOOK_SHARED_TOKEN to the token the server was started with`);
+    throw new Error(
+      `${new URL(url).pathname} answered 401: set WEBHOOK_SHARED_TOKEN to the token the server was started with`,
+    );
   }
   if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
   return response.json();
@@ -45,16 +47,27 @@ export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Pr
     return {
       describe: `the running local server at ${baseUrl}`,
       async report(options) {
-        const query = new URLSearchParams({ from: options.from.toISOString(), to: options.to.toISOString(), timeZone: options.timeZone ?? 'UTC' });
-        if (options.undeliveredAfterMinutes !== undefined) query.set('undeliveredAfterMinutes', String(options.undeliveredAfterMinutes));
+        const query = new URLSearchParams({
+          from: options.from.toISOString(),
+          to: options.to.toISOString(),
+          timeZone: options.timeZone ?? 'UTC',
+        });
+        if (options.undeliveredAfterMinutes !== undefined)
+          query.set('undeliveredAfterMinutes', String(options.undeliveredAfterMinutes));
         return Report.parse(await getJson(`${baseUrl}/report?${query}`, token));
       },
       health: async (windows = DEFAULT_HEALTH_WINDOWS) =>
-        DeliveryHealth.parse(await getJson(`${baseUrl}/delivery-health?${new URLSearchParams(Object.entries(windows).map(([k, v]): [string, string] => [k, String(v)]))}`, token)),
+        DeliveryHealth.parse(
+          await getJson(
+            `${baseUrl}/delivery-health?${new URLSearchParams(Object.entries(windows).map(([k, v]): [string, string] => [k, String(v)]))}`,
+            token,
+          ),
+        ),
       close: async () => undefined,
     };
   }
   const dataDir = env.DATA_DIR ?? '.data/pglite';
-  if (!existsSync(dataDir)) throw new Error(`no database: set DATABASE_URL, run npm start, or create ${dataDir} with npm run db:migrate`);
+  if (!existsSync(dataDir))
+    throw new Error(`no database: set DATABASE_URL, run npm start, or create ${dataDir} with npm run db:migrate`);
   return sourceFromExecutor(await createPgliteExecutor(dataDir), `the embedded database in ${dataDir}`);
 }

@@ -47,7 +47,12 @@ export function providerWebhook(e: ProviderStatus, format: WebhookFormat): unkno
   if (format === 'meta') {
     return {
       object: 'whatsapp_business_account',
-      entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses: [status] } }] }],
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses: [status] } }],
+        },
+      ],
     };
   }
   return { statuses: [status] };

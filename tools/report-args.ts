@@ -1,12 +1,13 @@
 import { isTimeZone } from '../lambdas/domain/timestamps';
-import { parseCliArgs, UsageError, type Cli, type CliOptions } from '../lambdas/shared/cli';
+import { type Cli, type CliOptions, parseCliArgs, UsageError } from '../lambdas/shared/cli';
 
 export { UsageError };
 
 /** `npm run report`'s command line (lambdas/shared/cli.ts parses it; parseReportArgs checks what the values mean). */
 export const REPORT_CLI = {
   name: 'report',
-  usage: 'npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]',
+  usage:
+    'npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]',
   options: {
     since: { type: 'string' },
     from: { type: 'string' },
@@ -44,7 +45,8 @@ export function parseDuration(text: string): number {
 
 function parseTime(flag: string, text: string | undefined): Date {
   const time = text ? new Date(text) : new Date(Number.NaN);
-  if (Number.isNaN(time.getTime())) throw new UsageError(`${flag} expects an ISO date or time, such as 2024-06-01 or 2024-06-01T10:00:00Z`);
+  if (Number.isNaN(time.getTime()))
+    throw new UsageError(`${flag} expects an ISO date or time, such as 2024-06-01 or 2024-06-01T10:00:00Z`);
   return time;
 }
 
@@ -56,16 +58,38 @@ export function parseReportArgs(argv: readonly string[], now = new Date()): Repo
 
 /** What the parsed options mean, or a UsageError. */
 export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
-  const { since, from: fromText, to: toText, by, csv, html: htmlFile, 'time-zone': timeZone, json, 'show-phones': showPhones } = values;
+  const {
+    since,
+    from: fromText,
+    to: toText,
+    by,
+    csv,
+    html: htmlFile,
+    'time-zone': timeZone,
+    json,
+    'show-phones': showPhones,
+  } = values;
   if (since && (fromText || toText)) throw new UsageError('use --since or --from/--to, not both');
   if (by !== undefined && by !== 'campaign') throw new UsageError('--by accepts only "campaign"');
-  if (csv !== undefined && csv !== 'resend' && csv !== 'remind') throw new UsageError('--csv accepts "resend" or "remind"');
-  if ([csv, json || undefined, htmlFile].filter((o) => o !== undefined).length > 1) throw new UsageError('use one of --json, --csv and --html');
-  if (!isTimeZone(timeZone)) throw new UsageError(`--time-zone expects an IANA time zone such as Asia/Kolkata, not "${timeZone}"`);
+  if (csv !== undefined && csv !== 'resend' && csv !== 'remind')
+    throw new UsageError('--csv accepts "resend" or "remind"');
+  if ([csv, json || undefined, htmlFile].filter((o) => o !== undefined).length > 1)
+    throw new UsageError('use one of --json, --csv and --html');
+  if (!isTimeZone(timeZone))
+    throw new UsageError(`--time-zone expects an IANA time zone such as Asia/Kolkata, not "${timeZone}"`);
 
   const to = toText ? parseTime('--to', toText) : now;
   const from = fromText ? parseTime('--from', fromText) : new Date(to.getTime() - parseDuration(since ?? '24h'));
   if (from >= to) throw new UsageError('--from must be before --to');
   const output = htmlFile ? 'html' : csv ? 'csv' : json ? 'json' : 'table';
-  return { from, to, byCampaign: by === 'campaign', output, csvList: csv as ReportArgs['csvList'], htmlFile, timeZone, showPhones };
+  return {
+    from,
+    to,
+    byCampaign: by === 'campaign',
+    output,
+    csvList: csv as ReportArgs['csvList'],
+    htmlFile,
+    timeZone,
+    showPhones,
+  };
 }

@@ -17,7 +17,8 @@ const { url, messages } = parseCli(
   process.argv.slice(2),
   ({ values }) => {
     const count = Number(values.messages);
-    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new UsageError('--messages must be a whole number from 1 to 1,000,000');
+    if (!Number.isInteger(count) || count < 1 || count > 1_000_000)
+      throw new UsageError('--messages must be a whole number from 1 to 1,000,000');
     return { url: values.url ?? localServerUrl(), messages: count };
   },
 );
@@ -35,7 +36,8 @@ async function main(): Promise<number> {
     const answers = await Promise.all(
       webhooks.slice(i, i + inFlight).map(async (body) => {
         const response = await fetch(`${url}/webhook`, { method: 'POST', headers, body: JSON.stringify(body) });
-        if (response.status !== 200) throw new Error(`${url}/webhook answered ${response.status}: ${await response.text()}`);
+        if (response.status !== 200)
+          throw new Error(`${url}/webhook answered ${response.status}: ${await response.text()}`);
         return (await response.json()) as { accepted: number };
       }),
     );
@@ -43,7 +45,9 @@ async function main(): Promise<number> {
     sent += answers.length;
     process.stdout.write(`\r${sent}/${webhooks.length} webhooks sent, ${accepted} statuses accepted`);
   }
-  process.stdout.write(`\nSeeded ${messages} messages (${webhooks.length} webhooks) in ${((Date.now() - started) / 1000).toFixed(1)} s. Now: npm run report -- --by campaign\n`);
+  process.stdout.write(
+    `\nSeeded ${messages} messages (${webhooks.length} webhooks) in ${((Date.now() - started) / 1000).toFixed(1)} s. Now: npm run report -- --by campaign\n`,
+  );
   return 0;
 }
 

@@ -37,7 +37,8 @@ export interface HealthAlert {
  */
 export function evaluateHealthAlerts(h: HealthFigures, alarms: AlarmSettings): HealthAlert[] {
   const judged = (cohort: number, min: number) => cohort >= min;
-  const small = (what: string, cohort: number, min: number) => `${cohort} ${what}: fewer than the ${min} needed to judge`;
+  const small = (what: string, cohort: number, min: number) =>
+    `${cohort} ${what}: fewer than the ${min} needed to judge`;
 
   const rate = alarms.deliveryRate;
   const rateJudged = h.delivery_rate_percent !== null && judged(h.cohort_sent, rate.minCohort);
@@ -101,7 +102,9 @@ export function evaluateHealthAlerts(h: HealthFigures, alarms: AlarmSettings): H
       value: h.failure_rate_percent,
       threshold: alarms.failureSpike.threshold,
       fires: spike !== undefined,
-      reason: spike ? describeFailureSpike(spike) : `failure rate ${h.failure_rate_percent ?? 'n/a'} % of ${h.cohort_sent} messages`,
+      reason: spike
+        ? describeFailureSpike(spike)
+        : `failure rate ${h.failure_rate_percent ?? 'n/a'} % of ${h.cohort_sent} messages`,
     },
   ];
 }
@@ -135,10 +138,13 @@ export function failureSpike(h: HealthFigures, settings: FailureSpikeSettings): 
  * reference); any other code points to Meta's page.
  */
 const NEXT_STEPS: Record<number, string> = {
-  131026: 'Message undeliverable: the number is not on WhatsApp or cannot receive this message. Do not resend; mark the contacts.',
+  131026:
+    'Message undeliverable: the number is not on WhatsApp or cannot receive this message. Do not resend; mark the contacts.',
   131047: 'Re-engagement: more than 24 hours since the customer last replied. Send an approved template instead.',
-  131048: 'Spam rate limit: too many messages were blocked or reported. Slow down and review the template and audience.',
-  131049: 'Meta limited marketing messages to these users for healthy ecosystem engagement. Do not retry at once; resend later or to engaged users.',
+  131048:
+    'Spam rate limit: too many messages were blocked or reported. Slow down and review the template and audience.',
+  131049:
+    'Meta limited marketing messages to these users for healthy ecosystem engagement. Do not retry at once; resend later or to engaged users.',
   131050: 'The user stopped marketing messages from this business. Remove them from marketing lists.',
   131056: 'Pair rate limit: too many messages to the same number. Space out messages to each recipient.',
   130429: 'Throughput limit reached: the broadcast sends faster than the number allows. Lower the send rate.',
@@ -153,7 +159,8 @@ export function nextStep(code: number | null): string {
 }
 
 export function describeFailureSpike(s: FailureSpike): string {
-  const code = s.errorCode === null ? 'no error code' : `error ${s.errorCode}${s.errorTitle ? ` (${s.errorTitle})` : ''}`;
+  const code =
+    s.errorCode === null ? 'no error code' : `error ${s.errorCode}${s.errorTitle ? ` (${s.errorTitle})` : ''}`;
   return `${s.failureRatePercent} % of ${s.cohort} recent messages failed; ${s.errorSharePercent} % of the ${s.failed} failures carry ${code}`;
 }
 

@@ -45,13 +45,21 @@ export type HealthWindows = Omit<CohortSettings, 'sweeperIntervalMinutes'>;
  */
 // Strict objects: a misspelt alarm or setting name is an error (lib/config.ts names the closest valid one), not a
 // setting silently ignored.
-const alarm = (defaults: { threshold: number; periodMinutes: number; evaluationPeriods: number; datapointsToAlarm?: number }) =>
+const alarm = (defaults: {
+  threshold: number;
+  periodMinutes: number;
+  evaluationPeriods: number;
+  datapointsToAlarm?: number;
+}) =>
   z.strictObject({
     enabled: bool.default(true),
     threshold: z.coerce.number().default(defaults.threshold),
     periodMinutes: int(1, 1_440).default(defaults.periodMinutes),
     evaluationPeriods: int(1, 100).default(defaults.evaluationPeriods),
-    datapointsToAlarm: defaults.datapointsToAlarm === undefined ? int(1, 100).optional() : int(1, 100).default(defaults.datapointsToAlarm),
+    datapointsToAlarm:
+      defaults.datapointsToAlarm === undefined
+        ? int(1, 100).optional()
+        : int(1, 100).default(defaults.datapointsToAlarm),
   });
 
 /** How many breaching periods an alarm needs. */
@@ -67,7 +75,11 @@ const minCohort = (fallback: number) => ({ minCohort: int(1, 10_000_000).default
  * alarm's notification cannot do.
  */
 export const FailureSpikeSettings = z
-  .strictObject({ enabled: bool.default(true), threshold: z.coerce.number().min(0).max(100).default(10), ...minCohort(50) })
+  .strictObject({
+    enabled: bool.default(true),
+    threshold: z.coerce.number().min(0).max(100).default(10),
+    ...minCohort(50),
+  })
   .prefault({});
 export type FailureSpikeSettings = z.infer<typeof FailureSpikeSettings>;
 
@@ -84,7 +96,9 @@ export const AlarmSettings = z
     /** Share (%) of recent sends with no delivery and no failure above this (same minimum cohort). */
     undelivered: alarm({ threshold: 20, periodMinutes: 5, evaluationPeriods: 2 }).extend(minCohort(50)).prefault({}),
     /** Share (%) of webhook requests refused (4xx) or of statuses rejected, at or above this. */
-    webhooksRefused: alarm({ threshold: 50, periodMinutes: 5, evaluationPeriods: 2 }).extend({ minRequests: int(1, 1_000_000).default(10) }).prefault({}),
+    webhooksRefused: alarm({ threshold: 50, periodMinutes: 5, evaluationPeriods: 2 })
+      .extend({ minRequests: int(1, 1_000_000).default(10) })
+      .prefault({}),
     /**
      * No webhook request for `evaluationPeriods` periods in a row, after a period of at least `busyRequests`
      * requests within the last `busyLookbackMinutes`: the provider stopped calling while messages were going out.
@@ -106,7 +120,9 @@ export const AlarmSettings = z
     /** Median reported delivery time (s) of the delivery cohort above this, over at least `minCohort` deliveries. */
     deliveryTime: alarm({ threshold: 30, periodMinutes: 5, evaluationPeriods: 3 }).extend(minCohort(50)).prefault({}),
     /** p90 of database call durations (ms) above this. */
-    slowDatabase: alarm({ threshold: 1_000, periodMinutes: 5, evaluationPeriods: 3, datapointsToAlarm: 2 }).prefault({}),
+    slowDatabase: alarm({ threshold: 1_000, periodMinutes: 5, evaluationPeriods: 3, datapointsToAlarm: 2 }).prefault(
+      {},
+    ),
     /** Age (s) of the oldest queued status above this. */
     queueAge: alarm({ threshold: 600, periodMinutes: 5, evaluationPeriods: 1 }).prefault({}),
     /** Throttled Lambda invocations, at least. */
@@ -132,7 +148,12 @@ export const CLOUDWATCH_ALARMS = (Object.keys(DEFAULT_ALARMS) as AlarmName[]).fi
 );
 
 /** Alarms whose figures only the sweeper computes: their period must cover at least one sweeper run. */
-export const SWEEPER_FED_ALARMS = ['deliveryRate', 'undelivered', 'readRate', 'deliveryTime'] as const satisfies readonly AlarmName[];
+export const SWEEPER_FED_ALARMS = [
+  'deliveryRate',
+  'undelivered',
+  'readRate',
+  'deliveryTime',
+] as const satisfies readonly AlarmName[];
 
 /**
  * Combinations that cannot work, each named by its keys. An alarm fed by the sweeper whose period is shorter than
@@ -183,7 +204,10 @@ export function settingProblems(cohorts: CohortSettings, alarms: AlarmSettings):
 }
 
 /** The settings the sweeper function needs, as environment variables (SCREAMING_SNAKE names of the keys). */
-export function sweeperSettingsEnvironment(cohorts: CohortSettings, failureSpike: FailureSpikeSettings): Record<string, string> {
+export function sweeperSettingsEnvironment(
+  cohorts: CohortSettings,
+  failureSpike: FailureSpikeSettings,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of COHORT_KEYS) env[envName(key)] = String(cohorts[key]);
   env.FAILURE_SPIKE_ENABLED = String(failureSpike.enabled);
@@ -193,7 +217,10 @@ export function sweeperSettingsEnvironment(cohorts: CohortSettings, failureSpike
 }
 
 /** Reads what sweeperSettingsEnvironment wrote, with the same schemas, so any value the config accepts is accepted here. */
-export function sweeperSettingsFromEnvironment(env: NodeJS.ProcessEnv): { cohorts: CohortSettings; failureSpike: FailureSpikeSettings } {
+export function sweeperSettingsFromEnvironment(env: NodeJS.ProcessEnv): {
+  cohorts: CohortSettings;
+  failureSpike: FailureSpikeSettings;
+} {
   const raw: Record<string, unknown> = {};
   for (const key of COHORT_KEYS) {
     const value = env[envName(key)];
@@ -207,7 +234,9 @@ export function sweeperSettingsFromEnvironment(env: NodeJS.ProcessEnv): { cohort
   });
   const issues = [
     ...(cohorts.success ? [] : cohorts.error.issues.map((i) => `${envName(String(i.path[0]))}: ${i.message}`)),
-    ...(failureSpike.success ? [] : failureSpike.error.issues.map((i) => `FAILURE_SPIKE_${envName(String(i.path[0]))}: ${i.message}`)),
+    ...(failureSpike.success
+      ? []
+      : failureSpike.error.issues.map((i) => `FAILURE_SPIKE_${envName(String(i.path[0]))}: ${i.message}`)),
   ];
   if (!cohorts.success || !failureSpike.success) throw new Error(`invalid environment: ${issues.join('; ')}`);
   return { cohorts: cohorts.data, failureSpike: failureSpike.data };

@@ -75,6 +75,9 @@ export type FunctionEnvironment<S extends z.ZodType> = EveryKeyAString<z.input<S
 type EveryKeyAString<T> = T extends unknown ? { [K in keyof T]: string } : never;
 
 /** The environment of a function whose handler reads it with `schema` (values are strings, CDK tokens included). */
-export function functionEnvironment<S extends z.ZodType>(_schema: S, environment: FunctionEnvironment<S>): Record<string, string> {
+export function functionEnvironment<S extends z.ZodType>(
+  _schema: S,
+  environment: FunctionEnvironment<S>,
+): Record<string, string> {
   return environment as Record<string, string>;
 }

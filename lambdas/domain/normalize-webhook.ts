@@ -1,7 +1,7 @@
 import type * as z from 'zod';
 import { normalizePhone } from './phone';
-import { STAGES, StatusUpdate, type RejectedItem, type Stage, type StatusError } from './status-update';
-import { toStorableJsonObject, toStorableOptional, toStorableText, type JsonObjectLimits } from './storable-text';
+import { type RejectedItem, STAGES, type Stage, type StatusError, StatusUpdate } from './status-update';
+import { type JsonObjectLimits, toStorableJsonObject, toStorableOptional, toStorableText } from './storable-text';
 import { implausibleTimeReason, parseProviderTimestamp, type StatusTimeWindow } from './timestamps';
 import {
   AISENSY_STATUS_TOPIC,
@@ -268,7 +268,10 @@ function normalizeStatusItems(format: WebhookFormat, items: unknown[], plausible
 }
 
 /** `conversation` or `pricing`: absent, or an object within FREE_FORM_LIMITS with every string made storable. */
-function freeForm(name: string, value: unknown): { ok: true; value?: Record<string, unknown> } | { ok: false; reason: string } {
+function freeForm(
+  name: string,
+  value: unknown,
+): { ok: true; value?: Record<string, unknown> } | { ok: false; reason: string } {
   if (value === null || value === undefined) return { ok: true };
   const result = toStorableJsonObject(value, FREE_FORM_LIMITS);
   return result.ok ? result : { ok: false, reason: `${name} ${result.reason}` };
@@ -287,7 +290,8 @@ function basicShapeProblem(item: unknown): string | undefined {
   const problems: string[] = [];
   if (typeof status.id !== 'string' || status.id.trim() === '') problems.push('id (the message id) is missing');
   if (typeof status.status !== 'string') problems.push('status must be a string');
-  if (typeof status.timestamp !== 'string' && typeof status.timestamp !== 'number') problems.push('timestamp is missing');
+  if (typeof status.timestamp !== 'string' && typeof status.timestamp !== 'number')
+    problems.push('timestamp is missing');
   return problems.length ? problems.join('; ') : undefined;
 }
 
@@ -387,4 +391,3 @@ function aiSensyError(message: AiSensyMessage): StatusError | undefined {
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
-

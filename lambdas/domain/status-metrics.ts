@@ -32,7 +32,8 @@ export function measureChanges(changes: readonly StatusChange[]): ChangeMetrics 
     for (const stage of STAGES) {
       if (changed(stage) && reported(stage)) result.appliedByStage[stage] = (result.appliedByStage[stage] ?? 0) + 1;
     }
-    const seconds = (from: Stage, to: Stage) => (Date.parse(change.status[to] ?? '') - Date.parse(change.status[from] ?? '')) / 1000;
+    const seconds = (from: Stage, to: Stage) =>
+      (Date.parse(change.status[to] ?? '') - Date.parse(change.status[from] ?? '')) / 1000;
     // A sample is taken when either end changed (a real time replacing an inferred one completes a pair); a rare
     // correction to an earlier time can therefore sample a message twice.
     if ((changed('delivered') || changed('sent')) && reported('delivered') && reported('sent')) {
@@ -46,4 +47,3 @@ export function measureChanges(changes: readonly StatusChange[]): ChangeMetrics 
   }
   return result;
 }
-

@@ -34,7 +34,10 @@ export const StatusUpdate = z.object({
   /** UTC ISO-8601 with milliseconds, e.g. `2024-01-01T10:00:00.000Z`. */
   timestamp: z.iso.datetime(),
   /** `+` followed by digits. */
-  phone_number: z.string().regex(/^\+\d{1,20}$/).optional(),
+  phone_number: z
+    .string()
+    .regex(/^\+\d{1,20}$/)
+    .optional(),
   /** AiSensy's `campaign.name` or Meta's `biz_opaque_callback_data`. */
   campaign: z.string().max(512).optional(),
   /** AiSensy's own message id. */

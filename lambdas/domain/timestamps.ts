@@ -24,7 +24,11 @@ export function parseProviderTimestamp(value: unknown): TimestampResult {
   } else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
     // Date.parse rolls impossible fields over (2024-02-30 becomes March 1): check them first.
     if (!isRealDateTime(value)) {
-      return { ok: false, unset: false, reason: `timestamp ${JSON.stringify(value.slice(0, 40))} is not a real date and time` };
+      return {
+        ok: false,
+        unset: false,
+        reason: `timestamp ${JSON.stringify(value.slice(0, 40))} is not a real date and time`,
+      };
     }
     // An ISO string without an offset is read as UTC, never as the host's local time.
     const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
@@ -42,7 +46,14 @@ export function parseProviderTimestamp(value: unknown): TimestampResult {
 function isRealDateTime(value: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(value);
   if (!match) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1).map((field) => Number(field ?? 0)) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1).map((field) => Number(field ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
 }
@@ -65,8 +76,10 @@ export const DEFAULT_STATUS_TIME_WINDOW: StatusTimeWindow = { maxPastMs: 30 * 86
 /** Why `iso` is implausible for a webhook received at `receivedAtMs`, or undefined when it is plausible. */
 export function implausibleTimeReason(iso: string, receivedAtMs: number, window: StatusTimeWindow): string | undefined {
   const time = Date.parse(iso);
-  if (time < receivedAtMs - window.maxPastMs) return `timestamp ${iso} is more than ${describeDuration(window.maxPastMs)} before the webhook was received`;
-  if (time > receivedAtMs + window.maxFutureMs) return `timestamp ${iso} is more than ${describeDuration(window.maxFutureMs)} after the webhook was received`;
+  if (time < receivedAtMs - window.maxPastMs)
+    return `timestamp ${iso} is more than ${describeDuration(window.maxPastMs)} before the webhook was received`;
+  if (time > receivedAtMs + window.maxFutureMs)
+    return `timestamp ${iso} is more than ${describeDuration(window.maxFutureMs)} after the webhook was received`;
   return undefined;
 }
 

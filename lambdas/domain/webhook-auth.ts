@@ -54,11 +54,15 @@ export function authenticateWebhook(request: SignedRequest, credentials: Webhook
     const given = aisensySignature.replace(/^sha256=/i, '').toLowerCase();
     // AiSensy's documentation signs the compact re-serialized JSON, not the raw bytes: accept either.
     const bodies = [request.rawBody, compactJson(request.rawBody)].filter((b): b is Buffer => b !== undefined);
-    const match = credentials.aisensySecrets.some((secret) => bodies.some((body) => safeEqual(given, hmacHex(secret, body))));
+    const match = credentials.aisensySecrets.some((secret) =>
+      bodies.some((body) => safeEqual(given, hmacHex(secret, body))),
+    );
     if (match) return { ok: true, method: 'aisensy-signature' };
   }
 
-  if (presentedTokens(request).some((token) => credentials.sharedTokens.some((expected) => safeEqual(token, expected)))) {
+  if (
+    presentedTokens(request).some((token) => credentials.sharedTokens.some((expected) => safeEqual(token, expected)))
+  ) {
     return { ok: true, method: 'shared-token' };
   }
 
@@ -72,7 +76,9 @@ export function authenticateWebhook(request: SignedRequest, credentials: Webhook
  * absent. A wrong token never matters when another method (a signature) vouches for the request.
  */
 export function presentedTokens(request: Pick<SignedRequest, 'headers' | 'pathToken'>): string[] {
-  return [request.headers['x-webhook-token'], request.pathToken].filter((t): t is string => typeof t === 'string' && t.trim() !== '');
+  return [request.headers['x-webhook-token'], request.pathToken].filter(
+    (t): t is string => typeof t === 'string' && t.trim() !== '',
+  );
 }
 
 /**
@@ -80,9 +86,16 @@ export function presentedTokens(request: Pick<SignedRequest, 'headers' | 'pathTo
  * There is no body to sign, and a path or query token would end up in logs and shell history. With no credential
  * configured at all the local server runs open (and says so at start), like its /webhook.
  */
-export function authenticateReader(headers: Record<string, string | undefined>, credentials: WebhookCredentials): AuthResult {
+export function authenticateReader(
+  headers: Record<string, string | undefined>,
+  credentials: WebhookCredentials,
+): AuthResult {
   if (!hasAnyCredential(credentials)) return { ok: true, method: 'none' };
-  if (presentedTokens({ headers }).some((token) => credentials.sharedTokens.some((expected) => safeEqual(token, expected)))) {
+  if (
+    presentedTokens({ headers }).some((token) =>
+      credentials.sharedTokens.some((expected) => safeEqual(token, expected)),
+    )
+  ) {
     return { ok: true, method: 'shared-token' };
   }
   return {

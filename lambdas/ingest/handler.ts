@@ -1,7 +1,7 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { INGEST_BUDGET } from '../domain/ingest-budget';
 import { withDeadline } from '../shared/deadline';
@@ -19,12 +19,20 @@ const env = readEnv(IngestEnv);
 const budget = INGEST_BUDGET;
 const sqs = new SQSClient({
   maxAttempts: budget.queueAttempts,
-  requestHandler: { connectionTimeout: budget.queueConnectMs, requestTimeout: budget.queueRequestMs, throwOnRequestTimeout: true },
+  requestHandler: {
+    connectionTimeout: budget.queueConnectMs,
+    requestTimeout: budget.queueRequestMs,
+    throwOnRequestTimeout: true,
+  },
 });
 const secrets = new SecretsProvider({
   awsSdkV3Client: new SecretsManagerClient({
     maxAttempts: budget.secretAttempts,
-    requestHandler: { connectionTimeout: budget.secretConnectMs, requestTimeout: budget.secretRequestMs, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: budget.secretConnectMs,
+      requestTimeout: budget.secretRequestMs,
+      throwOnRequestTimeout: true,
+    },
   }),
 });
 
@@ -35,7 +43,10 @@ const ingestWebhook = createIngestHandler({
   maxBodyBytes: env.MAX_BODY_BYTES,
   maxStatusesPerWebhook: env.MAX_STATUSES_PER_WEBHOOK,
   packing: { maxStatusesPerMessage: env.MAX_STATUSES_PER_MESSAGE, maxMessageBytes: env.QUEUE_MAX_MESSAGE_BYTES },
-  statusTimeWindow: { maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000, maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000 },
+  statusTimeWindow: {
+    maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000,
+    maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000,
+  },
   // Cached by Powertools Parameters for a few minutes: rotations apply without a redeploy.
   credentials: () =>
     withDeadline(

@@ -1,10 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { normalizeWebhook, WebhookFormatError, WebhookTooLargeError, type NormalizeOptions } from '../domain/normalize-webhook';
-import { packQueueMessages, type PackingLimits } from '../domain/queue-message';
+import { METRIC } from '../domain/metric-names';
+import {
+  type NormalizeOptions,
+  normalizeWebhook,
+  WebhookFormatError,
+  WebhookTooLargeError,
+} from '../domain/normalize-webhook';
+import { type PackingLimits, packQueueMessages } from '../domain/queue-message';
 import type { StatusTimeWindow } from '../domain/timestamps';
 import {
   authenticateWebhook,
@@ -15,7 +21,6 @@ import {
 import { RequestError, SecretConfigurationError } from '../shared/errors';
 import { safeError } from '../shared/log-safe';
 import type { StatusQueue } from './status-queue';
-import { METRIC } from '../domain/metric-names';
 
 export interface IngestDependencies {
   queue: StatusQueue;
@@ -159,7 +164,8 @@ export function createIngestHandler(deps: IngestDependencies) {
   // function rather than only handler.ts so that every caller (the Lambda handler, the local run, the alert
   // simulator, the tests) publishes the same way. Outside Lambda there is no context: middy stands in an empty object.
   const withMetrics = middy(ingestWebhook).use(logMetrics(metrics));
-  return (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => withMetrics(event, context as Context);
+  return (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> =>
+    withMetrics(event, context as Context);
 
   function refuse(error: unknown): APIGatewayProxyResult {
     if (error instanceof RequestError) {
@@ -173,7 +179,10 @@ export function createIngestHandler(deps: IngestDependencies) {
 }
 
 /** The exact bytes received: base64-decoded when API Gateway says so, bounded by `maxBodyBytes`. */
-export function decodeBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, maxBodyBytes: number): Buffer {
+export function decodeBody(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  maxBodyBytes: number,
+): Buffer {
   if (event.body === null || event.body === undefined || event.body === '') {
     throw new RequestError(400, 'body is empty; expected a JSON webhook');
   }

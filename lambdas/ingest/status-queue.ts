@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type BatchResultErrorEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { type BatchResultErrorEntry, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { withDeadline } from '../shared/deadline';
 
 /** Where the ingest handler puts packed status messages. */
@@ -33,7 +33,11 @@ export class SqsStatusQueue implements StatusQueue {
     };
     if (this.deadlineMs === undefined) return sendAll();
     const deadlineMs = this.deadlineMs;
-    return withDeadline(deadlineMs, sendAll, () => new QueueUnavailableError(`SendMessageBatch did not finish within ${deadlineMs} ms`));
+    return withDeadline(
+      deadlineMs,
+      sendAll,
+      () => new QueueUnavailableError(`SendMessageBatch did not finish within ${deadlineMs} ms`),
+    );
   }
 
   private async sendBatch(bodies: readonly string[], abortSignal?: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { ProcessorEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';

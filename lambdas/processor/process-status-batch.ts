@@ -1,16 +1,16 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { METRIC } from '../domain/metric-names';
+import { type OutageBackoff, outageRetryDelaySeconds } from '../domain/outage-backoff';
 import type { QueueMessage } from '../domain/queue-message';
 import { measureChanges } from '../domain/status-metrics';
 import type { StatusUpdate } from '../domain/status-update';
-import { isDataError, type AppliedChange, type StatusStore } from '../store/status-store';
-import { METRIC } from '../domain/metric-names';
 import { safeError } from '../shared/log-safe';
-import { outageRetryDelaySeconds, type OutageBackoff } from '../domain/outage-backoff';
+import { type AppliedChange, isDataError, type StatusStore } from '../store/status-store';
 import { applyIsolatingDataErrors, type IsolationResult } from './isolate-data-errors';
 import { parseStatusRecord } from './record-body';
 import type { RetryQueue } from './retry-queue';
@@ -90,12 +90,18 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
         delaySeconds: [...new Set(delays.map((d) => d.delaySeconds))],
       });
     } catch (error) {
-      logger.error('the backoff could not be set; the batch returns after the visibility timeout', { error: safeError(error) });
+      logger.error('the backoff could not be set; the batch returns after the visibility timeout', {
+        error: safeError(error),
+      });
     }
   }
 
   /** Applies the updates, bisecting around those the database refuses; returns the ids of the records to fail. */
-  async function applyAndMeasure(recorded: RecordedUpdate[], records: number, correlationIds: string[]): Promise<Set<string>> {
+  async function applyAndMeasure(
+    recorded: RecordedUpdate[],
+    records: number,
+    correlationIds: string[],
+  ): Promise<Set<string>> {
     const store = await deps.store();
     const apply = async (slice: readonly RecordedUpdate[]): Promise<AppliedChange[]> => {
       const started = clock();
@@ -112,7 +118,11 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       // Not the data's fault: Lambda fails the invocation and SQS makes the whole batch visible again.
       metrics.addMetric(METRIC.DatabaseErrors, MetricUnit.Count, 1);
       const safe = safeError(error);
-      logger.error('the batch could not be stored; SQS will deliver it again', { error: safe, records, statuses: recorded.length });
+      logger.error('the batch could not be stored; SQS will deliver it again', {
+        error: safe,
+        records,
+        statuses: recorded.length,
+      });
       throw new BatchNotStoredError(`the batch could not be stored: ${safe.message}`, safe.code);
     }
     const failedRecords = new Set<string>();
@@ -127,13 +137,16 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
         error: safeError(error),
       });
     }
-    if (outcome.unstorable.length) metrics.addMetric(METRIC.DatabaseErrors, MetricUnit.Count, outcome.unstorable.length);
+    if (outcome.unstorable.length)
+      metrics.addMetric(METRIC.DatabaseErrors, MetricUnit.Count, outcome.unstorable.length);
     const changes = outcome.results;
     const updates = recorded.length - outcome.unstorable.length;
     metrics.addMetric(METRIC.StatusesReceived, MetricUnit.Count, updates);
     const measured = measureChanges(changes);
-    for (const seconds of measured.deliveryLatencySeconds) metrics.addMetric(METRIC.DeliveryLatency, MetricUnit.Seconds, seconds);
-    for (const seconds of measured.readLatencySeconds) metrics.addMetric(METRIC.ReadLatency, MetricUnit.Seconds, seconds);
+    for (const seconds of measured.deliveryLatencySeconds)
+      metrics.addMetric(METRIC.DeliveryLatency, MetricUnit.Seconds, seconds);
+    for (const seconds of measured.readLatencySeconds)
+      metrics.addMetric(METRIC.ReadLatency, MetricUnit.Seconds, seconds);
     for (const [stage, count] of Object.entries(measured.appliedByStage)) {
       const single = metrics.singleMetric();
       single.addDimension('Status', stage);
@@ -146,7 +159,9 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       statuses: updates,
       changedMessages: changes.length,
       insertedMessages: changes.filter((c) => c.inserted).length,
-      ...(outcome.unstorable.length ? { unstorableStatuses: outcome.unstorable.length, databaseCalls: outcome.calls } : {}),
+      ...(outcome.unstorable.length
+        ? { unstorableStatuses: outcome.unstorable.length, databaseCalls: outcome.calls }
+        : {}),
     });
     return failedRecords;
   }
@@ -180,17 +195,23 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     // this function concurrently in one process. Sequential: parsing is synchronous, so parallel would gain nothing,
     // and the statuses keep the order of the batch. `throwOnFullBatchFailure: false`: a batch of poison records is
     // answered with all of them in `batchItemFailures`, as SQS expects, not by failing the invocation.
-    const parseOutcome = await processPartialResponse(event, parseRecord, new BatchProcessor(EventType.SQS, { logger }), {
-      context,
-      throwOnFullBatchFailure: false,
-      processInParallel: false,
-    });
+    const parseOutcome = await processPartialResponse(
+      event,
+      parseRecord,
+      new BatchProcessor(EventType.SQS, { logger }),
+      {
+        context,
+        throwOnFullBatchFailure: false,
+        processInParallel: false,
+      },
+    );
     const poisonRecords = parseOutcome.batchItemFailures.length;
 
     const recorded: RecordedUpdate[] = [];
     const correlationIds = new Set<string>();
     for (const { record, message } of parsed) {
-      for (const [index, update] of message.statuses.entries()) recorded.push({ update, recordId: record.messageId, index });
+      for (const [index, update] of message.statuses.entries())
+        recorded.push({ update, recordId: record.messageId, index });
       if (message.correlation_id) correlationIds.add(message.correlation_id);
     }
 
@@ -205,7 +226,10 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       if (poison) metrics.addMetric(METRIC.PoisonRecords, MetricUnit.Count, poison);
     }
     return {
-      batchItemFailures: [...parseOutcome.batchItemFailures, ...[...unstorable].map((itemIdentifier) => ({ itemIdentifier }))],
+      batchItemFailures: [
+        ...parseOutcome.batchItemFailures,
+        ...[...unstorable].map((itemIdentifier) => ({ itemIdentifier })),
+      ],
     };
   }
 

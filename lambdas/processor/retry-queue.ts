@@ -36,13 +36,20 @@ export class SqsRetryQueue implements RetryQueue {
         const { Failed = [] } = await this.client.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: this.queueUrl,
-            Entries: chunk.map((d, index) => ({ Id: String(index), ReceiptHandle: d.receiptHandle, VisibilityTimeout: d.delaySeconds })),
+            Entries: chunk.map((d, index) => ({
+              Id: String(index),
+              ReceiptHandle: d.receiptHandle,
+              VisibilityTimeout: d.delaySeconds,
+            })),
           }),
         );
         return Failed.map((f) => `${chunk[Number(f.Id)]?.messageId}: ${f.Code}`);
       }),
     );
     const failed = failures.flat();
-    if (failed.length) throw new Error(`ChangeMessageVisibilityBatch failed for ${failed.length} of ${delays.length} messages (${failed.slice(0, 3).join(', ')})`);
+    if (failed.length)
+      throw new Error(
+        `ChangeMessageVisibilityBatch failed for ${failed.length} of ${delays.length} messages (${failed.slice(0, 3).join(', ')})`,
+      );
   }
 }

@@ -1,5 +1,5 @@
 import type { DeliverySummary } from '../store/health-store';
-import { formatCount as n, formatMeasure, formatPercent as pct } from './number-format';
+import { formatMeasure, formatCount as n, formatPercent as pct } from './number-format';
 
 /** The UTC calendar day before `now`: [00:00, 24:00). */
 export function previousUtcDay(now: Date): { from: Date; to: Date; label: string } {

@@ -7,7 +7,8 @@ export const formatCount = (value: number) => value.toLocaleString('en-US');
 export const formatPercent = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(1)} %`);
 
 /** A measure with its unit, or n/a: 4.2 s. */
-export const formatMeasure = (value: number | null, unit: string, digits = 1) => (value === null ? 'n/a' : `${value.toFixed(digits)} ${unit}`);
+export const formatMeasure = (value: number | null, unit: string, digits = 1) =>
+  value === null ? 'n/a' : `${value.toFixed(digits)} ${unit}`;
 
 /** A count of a unit, singular or plural: 1 minute, 10 minutes. */
 export const formatQuantity = (count: number, unit: string) => `${formatCount(count)} ${unit}${count === 1 ? '' : 's'}`;

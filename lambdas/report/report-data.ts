@@ -23,10 +23,41 @@ export const Report = z.object({
   by_campaign: z.array(Figures),
   hourly: z.array(z.object({ hour: time, sent: count, delivered: count, read: count, failed: count })),
   best_hours: z.array(z.object({ hour_of_day: count, delivered: count, read: count, read_rate_percent: figure })),
-  top_recipients: z.array(z.object({ phone_number: z.string(), messages: count, read: count, read_rate_percent: figure, avg_read_delay_minutes: figure })),
-  failures: z.array(z.object({ error_code: z.union([z.null(), z.coerce.number()]), error_title: z.string().nullable(), messages: count, share_percent: figure })),
-  resend: z.array(z.object({ message_id: z.string(), phone_number: z.string().nullable(), campaign: z.string().nullable(), sent_at: time, minutes_waiting: figure })),
-  remind: z.array(z.object({ message_id: z.string(), phone_number: z.string().nullable(), campaign: z.string().nullable(), delivered_at: time, hours_unread: figure })),
+  top_recipients: z.array(
+    z.object({
+      phone_number: z.string(),
+      messages: count,
+      read: count,
+      read_rate_percent: figure,
+      avg_read_delay_minutes: figure,
+    }),
+  ),
+  failures: z.array(
+    z.object({
+      error_code: z.union([z.null(), z.coerce.number()]),
+      error_title: z.string().nullable(),
+      messages: count,
+      share_percent: figure,
+    }),
+  ),
+  resend: z.array(
+    z.object({
+      message_id: z.string(),
+      phone_number: z.string().nullable(),
+      campaign: z.string().nullable(),
+      sent_at: time,
+      minutes_waiting: figure,
+    }),
+  ),
+  remind: z.array(
+    z.object({
+      message_id: z.string(),
+      phone_number: z.string().nullable(),
+      campaign: z.string().nullable(),
+      delivered_at: time,
+      hours_unread: figure,
+    }),
+  ),
   /** The ages that decided the two lists (ReportOptions), for the texts that describe them. */
   resend_after_minutes: z.number().int().default(DEFAULT_COHORTS.undeliveredAfterMinutes),
   remind_after_hours: z.number().int().default(24),
@@ -34,9 +65,18 @@ export const Report = z.object({
   previous: Figures,
   /** Read rate by ISO weekday (1 = Monday) and hour in `time_zone`. */
   time_zone: z.string(),
-  heatmap: z.array(z.object({ weekday: count, hour_of_day: count, delivered: count, read: count, read_rate_percent: figure })),
-  delays: z.array(z.object({ kind: z.enum(['delivery', 'read']), bucket_order: count, bucket: z.string(), messages: count })),
-  percentiles: z.object({ delivery_p50_seconds: figure, delivery_p90_seconds: figure, read_p50_minutes: figure, read_p90_minutes: figure }),
+  heatmap: z.array(
+    z.object({ weekday: count, hour_of_day: count, delivered: count, read: count, read_rate_percent: figure }),
+  ),
+  delays: z.array(
+    z.object({ kind: z.enum(['delivery', 'read']), bucket_order: count, bucket: z.string(), messages: count }),
+  ),
+  percentiles: z.object({
+    delivery_p50_seconds: figure,
+    delivery_p90_seconds: figure,
+    read_p50_minutes: figure,
+    read_p90_minutes: figure,
+  }),
 });
 export type Report = z.infer<typeof Report>;
 
@@ -70,21 +110,39 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
   const timeZone = options.timeZone ?? 'UTC';
   const length = options.to.getTime() - options.from.getTime();
   const previousRange = [new Date(options.from.getTime() - length).toISOString(), options.from.toISOString()];
-  const [overall, byCampaign, hourly, best, top, failures, resend, remind, previous, heatmap, delays, percentiles] = await Promise.all([
-    query('select * from public.delivery_report($1, $2, false)', range),
-    query('select * from public.delivery_report($1, $2, true)', range),
-    query('select * from public.hourly_volume($1, $2)', range),
-    query('select * from public.best_send_hours($1, $2, 20)', range),
-    query('select * from public.top_recipients($1, $2, 10)', range),
-    query('select * from public.failures_by_error($1, $2)', range),
-    query(`select * from public.undelivered_messages($1, 24, $2) limit ${limit}`, [followUp.resend_after_minutes, asOf.toISOString()]),
-    query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [followUp.remind_after_hours, asOf.toISOString()]),
-    query('select * from public.delivery_report($1, $2, false)', previousRange),
-    query('select * from public.read_heatmap($1, $2, $3)', [...range, timeZone]),
-    query('select * from public.delay_distribution($1, $2)', range),
-    query('select * from public.delay_percentiles($1, $2)', range),
-  ]);
-  const empty = { campaign: null, total_messages: 0, sent: 0, delivered: 0, read: 0, failed: 0, delivery_rate_percent: null, read_rate_percent: null, avg_delivery_seconds: null, avg_read_delay_minutes: null };
+  const [overall, byCampaign, hourly, best, top, failures, resend, remind, previous, heatmap, delays, percentiles] =
+    await Promise.all([
+      query('select * from public.delivery_report($1, $2, false)', range),
+      query('select * from public.delivery_report($1, $2, true)', range),
+      query('select * from public.hourly_volume($1, $2)', range),
+      query('select * from public.best_send_hours($1, $2, 20)', range),
+      query('select * from public.top_recipients($1, $2, 10)', range),
+      query('select * from public.failures_by_error($1, $2)', range),
+      query(`select * from public.undelivered_messages($1, 24, $2) limit ${limit}`, [
+        followUp.resend_after_minutes,
+        asOf.toISOString(),
+      ]),
+      query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [
+        followUp.remind_after_hours,
+        asOf.toISOString(),
+      ]),
+      query('select * from public.delivery_report($1, $2, false)', previousRange),
+      query('select * from public.read_heatmap($1, $2, $3)', [...range, timeZone]),
+      query('select * from public.delay_distribution($1, $2)', range),
+      query('select * from public.delay_percentiles($1, $2)', range),
+    ]);
+  const empty = {
+    campaign: null,
+    total_messages: 0,
+    sent: 0,
+    delivered: 0,
+    read: 0,
+    failed: 0,
+    delivery_rate_percent: null,
+    read_rate_percent: null,
+    avg_delivery_seconds: null,
+    avg_read_delay_minutes: null,
+  };
   return Report.parse({
     from: options.from,
     to: options.to,
@@ -111,7 +169,10 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
  * (DATABASE_URL, or the embedded database with the server stopped).
  */
 export function maskReportPhones(report: Report): Report {
-  const mask = <T extends { phone_number: string | null }>(row: T): T => ({ ...row, phone_number: maskPhone(row.phone_number ?? undefined) ?? null });
+  const mask = <T extends { phone_number: string | null }>(row: T): T => ({
+    ...row,
+    phone_number: maskPhone(row.phone_number ?? undefined) ?? null,
+  });
   return {
     ...report,
     top_recipients: report.top_recipients.map((row) => ({ ...row, phone_number: maskPhone(row.phone_number) ?? '' })),

@@ -1,7 +1,11 @@
 import { maskPhone } from '../domain/phone';
+import {
+  formatCount as n,
+  formatMeasure as num,
+  formatPercent as pct,
+  formatQuantity as plural,
+} from './number-format';
 import type { Figures, Report } from './report-data';
-import { formatCount as n, formatMeasure as num, formatPercent as pct, formatQuantity as plural } from './number-format';
-
 
 const NUMERIC = /^(n\/a|[-+]?[\d,.]+( ?(%|s|min))?)$/;
 
@@ -9,8 +13,14 @@ const NUMERIC = /^(n\/a|[-+]?[\d,.]+( ?(%|s|min))?)$/;
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = headers.map((_, i) => i > 0 && rows.length > 0 && rows.every((r) => NUMERIC.test(String(r[i] ?? ''))));
-  const line = (r: string[]) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const numeric = headers.map(
+    (_, i) => i > 0 && rows.length > 0 && rows.every((r) => NUMERIC.test(String(r[i] ?? ''))),
+  );
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -26,7 +36,18 @@ const figuresRow = (label: string, f: Figures) => [
   num(f.avg_delivery_seconds, 's'),
   num(f.avg_read_delay_minutes, 'min'),
 ];
-const FIGURE_HEADERS = ['', 'messages', 'sent', 'delivered', 'read', 'failed', 'delivery', 'read rate', 'avg delivery', 'avg read delay'];
+const FIGURE_HEADERS = [
+  '',
+  'messages',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'delivery',
+  'read rate',
+  'avg delivery',
+  'avg read delay',
+];
 
 /** The readable report. Phone numbers are masked unless `showPhones`: a terminal is often shared or recorded. */
 export function formatReport(report: Report, options: { byCampaign?: boolean; showPhones?: boolean } = {}): string {
@@ -39,26 +60,95 @@ export function formatReport(report: Report, options: { byCampaign?: boolean; sh
   out.push('read rate = read / delivered; delivery rate = delivered / sent; times from reported stages only', '');
 
   if (report.failures.length) {
-    out.push('Failures by error code', table(['code', 'title', 'messages', 'share'], report.failures.map((f) => [String(f.error_code ?? '-'), f.error_title ?? '', n(f.messages), pct(f.share_percent)])), '');
+    out.push(
+      'Failures by error code',
+      table(
+        ['code', 'title', 'messages', 'share'],
+        report.failures.map((f) => [
+          String(f.error_code ?? '-'),
+          f.error_title ?? '',
+          n(f.messages),
+          pct(f.share_percent),
+        ]),
+      ),
+      '',
+    );
   }
   if (report.best_hours.length) {
-    out.push('Best hours to send (UTC, by read rate)', table(['hour', 'delivered', 'read', 'read rate'], report.best_hours.slice(0, 5).map((h) => [`${String(h.hour_of_day).padStart(2, '0')}:00`, n(h.delivered), n(h.read), pct(h.read_rate_percent)])), '');
+    out.push(
+      'Best hours to send (UTC, by read rate)',
+      table(
+        ['hour', 'delivered', 'read', 'read rate'],
+        report.best_hours
+          .slice(0, 5)
+          .map((h) => [
+            `${String(h.hour_of_day).padStart(2, '0')}:00`,
+            n(h.delivered),
+            n(h.read),
+            pct(h.read_rate_percent),
+          ]),
+      ),
+      '',
+    );
   }
   if (report.hourly.length) {
-    out.push('Hourly volume', table(['hour', 'sent', 'delivered', 'read', 'failed'], report.hourly.slice(-24).map((h) => [h.hour.slice(0, 13).replace('T', ' ') + ':00', n(h.sent), n(h.delivered), n(h.read), n(h.failed)])), '');
+    out.push(
+      'Hourly volume',
+      table(
+        ['hour', 'sent', 'delivered', 'read', 'failed'],
+        report.hourly
+          .slice(-24)
+          .map((h) => [
+            h.hour.slice(0, 13).replace('T', ' ') + ':00',
+            n(h.sent),
+            n(h.delivered),
+            n(h.read),
+            n(h.failed),
+          ]),
+      ),
+      '',
+    );
   }
   if (report.top_recipients.length) {
-    out.push('Most engaged recipients', table(['phone', 'messages', 'read', 'read rate', 'avg read delay'], report.top_recipients.map((r) => [phone(r.phone_number), n(r.messages), n(r.read), pct(r.read_rate_percent), num(r.avg_read_delay_minutes, 'min')])), '');
+    out.push(
+      'Most engaged recipients',
+      table(
+        ['phone', 'messages', 'read', 'read rate', 'avg read delay'],
+        report.top_recipients.map((r) => [
+          phone(r.phone_number),
+          n(r.messages),
+          n(r.read),
+          pct(r.read_rate_percent),
+          num(r.avg_read_delay_minutes, 'min'),
+        ]),
+      ),
+      '',
+    );
   }
-  out.push(`To re-send (sent, not delivered after ${plural(report.resend_after_minutes, 'minute')}): ${n(report.resend.length)}${report.resend.length ? '  -> npm run report -- --csv resend' : ''}`);
-  out.push(`To remind (delivered, unread after ${plural(report.remind_after_hours, 'hour')}): ${n(report.remind.length)}${report.remind.length ? '  -> npm run report -- --csv remind' : ''}`);
+  out.push(
+    `To re-send (sent, not delivered after ${plural(report.resend_after_minutes, 'minute')}): ${n(report.resend.length)}${report.resend.length ? '  -> npm run report -- --csv resend' : ''}`,
+  );
+  out.push(
+    `To remind (delivered, unread after ${plural(report.remind_after_hours, 'hour')}): ${n(report.remind.length)}${report.remind.length ? '  -> npm run report -- --csv remind' : ''}`,
+  );
   return out.join('\n');
 }
 
 /** For machines: the overall figures at the top level, every section under its name. */
 export function reportJson(report: Report): Record<string, unknown> {
   const { campaign: _campaign, ...overall } = report.overall;
-  return { from: report.from, to: report.to, ...overall, by_campaign: report.by_campaign, hourly: report.hourly, best_hours: report.best_hours, top_recipients: report.top_recipients, failures: report.failures, resend: report.resend, remind: report.remind };
+  return {
+    from: report.from,
+    to: report.to,
+    ...overall,
+    by_campaign: report.by_campaign,
+    hourly: report.hourly,
+    best_hours: report.best_hours,
+    top_recipients: report.top_recipients,
+    failures: report.failures,
+    resend: report.resend,
+    remind: report.remind,
+  };
 }
 
 const csvCell = (v: unknown) => {
@@ -69,6 +159,9 @@ const csvCell = (v: unknown) => {
 /** A follow-up list as CSV (full phone numbers: the point is to contact them). */
 export function followUpCsv(report: Report, list: 'resend' | 'remind'): string {
   const rows = report[list] as Record<string, unknown>[];
-  const headers = list === 'resend' ? ['message_id', 'phone_number', 'campaign', 'sent_at', 'minutes_waiting'] : ['message_id', 'phone_number', 'campaign', 'delivered_at', 'hours_unread'];
+  const headers =
+    list === 'resend'
+      ? ['message_id', 'phone_number', 'campaign', 'sent_at', 'minutes_waiting']
+      : ['message_id', 'phone_number', 'campaign', 'delivered_at', 'hours_unread'];
   return [headers.join(','), ...rows.map((r) => headers.map((h) => csvCell(r[h])).join(','))].join('\n') + '\n';
 }

@@ -1,8 +1,8 @@
 import * as echarts from 'echarts';
 import { nextStep } from '../domain/alert-rules';
 import { maskPhone } from '../domain/phone';
+import { formatMeasure, formatCount as n, formatPercent as pct, formatQuantity as plural } from './number-format';
 import type { Figures, Report } from './report-data';
-import { formatCount as n, formatMeasure, formatPercent as pct, formatQuantity as plural } from './number-format';
 
 /**
  * The report as one self-contained HTML page for the people who send campaigns: headline figures with the change
@@ -33,13 +33,19 @@ function svg(option: echarts.EChartsOption, width: number, height: number, theme
 
 /** Masks a phone number, keeping one the source already masked (the local server's /report answers masked ones). */
 const masked = (phone: string) => (phone.includes('*') ? phone : (maskPhone(phone) ?? ''));
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const seconds = (value: number | null) => (value !== null && value >= 120 ? formatMeasure(value / 60, 'min') : formatMeasure(value, 's'));
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const seconds = (value: number | null) =>
+  value !== null && value >= 120 ? formatMeasure(value / 60, 'min') : formatMeasure(value, 's');
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 /** Cells with fewer delivered messages than this are shown as too thin to judge. */
 export const HEATMAP_MIN_SAMPLE = 20;
 
-const axis = (theme: Theme) => ({ axisLine: { lineStyle: { color: GRID[theme] } }, splitLine: { lineStyle: { color: GRID[theme] } }, axisLabel: { color: TEXT[theme] } });
+const axis = (theme: Theme) => ({
+  axisLine: { lineStyle: { color: GRID[theme] } },
+  splitLine: { lineStyle: { color: GRID[theme] } },
+  axisLabel: { color: TEXT[theme] },
+});
 
 /** A chart in both themes, with its text alternative and its data as a table. */
 function figure(title: string, alt: string, render: (theme: Theme) => string, table: string): string {
@@ -70,7 +76,8 @@ function change(now: number | null, before: number | null, unit: 'pts' | '%'): s
 function headline(r: Report): string {
   const o = r.overall;
   const p = r.previous;
-  const card = (label: string, value: string, delta: string) => `<div class="card"><div class="label">${label}</div><div class="value">${value}</div>${delta}</div>`;
+  const card = (label: string, value: string, delta: string) =>
+    `<div class="card"><div class="label">${label}</div><div class="value">${value}</div>${delta}</div>`;
   return `<section aria-labelledby="h-headline"><h2 id="h-headline">Headline</h2><div class="cards">
   ${card('Messages', n(o.total_messages), change(o.total_messages, p.total_messages, '%'))}
   ${card('Delivery rate', pct(o.delivery_rate_percent), change(o.delivery_rate_percent, p.delivery_rate_percent, 'pts'))}
@@ -90,32 +97,88 @@ function funnel(r: Report): string {
     itemStyle: { color: PALETTE[stage] },
   }));
   const height = 80 + 60 * campaigns.length;
-  const alt = campaigns.map((c, i) => `${names[i]}: ${c.sent} sent, ${c.delivered} delivered, ${c.read} read, ${c.failed} failed`).join('; ');
+  const alt = campaigns
+    .map((c, i) => `${names[i]}: ${c.sent} sent, ${c.delivered} delivered, ${c.read} read, ${c.failed} failed`)
+    .join('; ');
   return figure(
     'Funnel per campaign: sent, delivered, read (failed beside them)',
     alt,
     (theme) =>
-      svg({ legend: { top: 0, textStyle: { color: TEXT[theme] } }, grid: { left: 140, right: 30, top: 40, bottom: 30 }, xAxis: { type: 'value', ...axis(theme) }, yAxis: { type: 'category', data: names, inverse: true, ...axis(theme) }, series }, 860, height, theme),
-    table(['campaign', 'sent', 'delivered', 'read', 'failed', 'delivery rate', 'read rate'], campaigns.map((c, i) => [names[i]!, c.sent, c.delivered, c.read, c.failed, pct(c.delivery_rate_percent), pct(c.read_rate_percent)])),
+      svg(
+        {
+          legend: { top: 0, textStyle: { color: TEXT[theme] } },
+          grid: { left: 140, right: 30, top: 40, bottom: 30 },
+          xAxis: { type: 'value', ...axis(theme) },
+          yAxis: { type: 'category', data: names, inverse: true, ...axis(theme) },
+          series,
+        },
+        860,
+        height,
+        theme,
+      ),
+    table(
+      ['campaign', 'sent', 'delivered', 'read', 'failed', 'delivery rate', 'read rate'],
+      campaigns.map((c, i) => [
+        names[i]!,
+        c.sent,
+        c.delivered,
+        c.read,
+        c.failed,
+        pct(c.delivery_rate_percent),
+        pct(c.read_rate_percent),
+      ]),
+    ),
   );
 }
 
 function hourly(r: Report): string {
   const hours = r.hourly.map((h) => h.hour.slice(0, 13).replace('T', ' ') + ':00');
-  const series = (['sent', 'delivered', 'read', 'failed'] as const).map((stage) => ({ name: stage, type: 'line' as const, showSymbol: false, data: r.hourly.map((h) => h[stage]), itemStyle: { color: PALETTE[stage] }, lineStyle: { color: PALETTE[stage] } }));
-  const peak = r.hourly.reduce((best, h) => (h.sent > (best?.sent ?? -1) ? h : best), undefined as Report['hourly'][number] | undefined);
+  const series = (['sent', 'delivered', 'read', 'failed'] as const).map((stage) => ({
+    name: stage,
+    type: 'line' as const,
+    showSymbol: false,
+    data: r.hourly.map((h) => h[stage]),
+    itemStyle: { color: PALETTE[stage] },
+    lineStyle: { color: PALETTE[stage] },
+  }));
+  const peak = r.hourly.reduce(
+    (best, h) => (h.sent > (best?.sent ?? -1) ? h : best),
+    undefined as Report['hourly'][number] | undefined,
+  );
   return figure(
     'Hourly volume (UTC)',
-    peak ? `${r.hourly.length} hours with messages; the busiest hour was ${peak.hour.slice(0, 13)}:00 UTC with ${peak.sent} sent` : 'No messages in the period',
-    (theme) => svg({ legend: { top: 0, textStyle: { color: TEXT[theme] } }, grid: { left: 60, right: 30, top: 40, bottom: 60 }, xAxis: { type: 'category', data: hours, ...axis(theme) }, yAxis: { type: 'value', ...axis(theme) }, series }, 860, 320, theme),
-    table(['hour (UTC)', 'sent', 'delivered', 'read', 'failed'], r.hourly.map((h, i) => [hours[i]!, h.sent, h.delivered, h.read, h.failed])),
+    peak
+      ? `${r.hourly.length} hours with messages; the busiest hour was ${peak.hour.slice(0, 13)}:00 UTC with ${peak.sent} sent`
+      : 'No messages in the period',
+    (theme) =>
+      svg(
+        {
+          legend: { top: 0, textStyle: { color: TEXT[theme] } },
+          grid: { left: 60, right: 30, top: 40, bottom: 60 },
+          xAxis: { type: 'category', data: hours, ...axis(theme) },
+          yAxis: { type: 'value', ...axis(theme) },
+          series,
+        },
+        860,
+        320,
+        theme,
+      ),
+    table(
+      ['hour (UTC)', 'sent', 'delivered', 'read', 'failed'],
+      r.hourly.map((h, i) => [hours[i]!, h.sent, h.delivered, h.read, h.failed]),
+    ),
   );
 }
 
 function heatmap(r: Report): string {
   const judged = r.heatmap.filter((c) => c.delivered >= HEATMAP_MIN_SAMPLE && c.read_rate_percent !== null);
   const best = [...judged].sort((a, b) => b.read_rate_percent! - a.read_rate_percent!)[0];
-  const data = r.heatmap.map((c) => [c.hour_of_day, c.weekday - 1, c.delivered >= HEATMAP_MIN_SAMPLE ? c.read_rate_percent : '-', c.delivered]);
+  const data = r.heatmap.map((c) => [
+    c.hour_of_day,
+    c.weekday - 1,
+    c.delivered >= HEATMAP_MIN_SAMPLE ? c.read_rate_percent : '-',
+    c.delivered,
+  ]);
   return figure(
     `Read rate by weekday and hour (${r.time_zone}): when to send`,
     best
@@ -125,21 +188,46 @@ function heatmap(r: Report): string {
       svg(
         {
           grid: { left: 60, right: 30, top: 20, bottom: 80 },
-          xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)), name: 'hour', ...axis(theme) },
+          xAxis: {
+            type: 'category',
+            data: Array.from({ length: 24 }, (_, h) => String(h)),
+            name: 'hour',
+            ...axis(theme),
+          },
           yAxis: { type: 'category', data: WEEKDAYS, inverse: true, ...axis(theme) },
-          visualMap: { min: 0, max: 100, calculable: false, text: ['100 % read', '0 %'], orient: 'horizontal', left: 'center', bottom: 0, textStyle: { color: TEXT[theme] }, inRange: { color: ['#f7fbff', '#6baed6', '#08306b'] } },
-          series: [{ type: 'heatmap', data, label: { show: true, formatter: (p) => String((p.data as (number | string)[])[3]), fontSize: 8 } }],
+          visualMap: {
+            min: 0,
+            max: 100,
+            calculable: false,
+            text: ['100 % read', '0 %'],
+            orient: 'horizontal',
+            left: 'center',
+            bottom: 0,
+            textStyle: { color: TEXT[theme] },
+            inRange: { color: ['#f7fbff', '#6baed6', '#08306b'] },
+          },
+          series: [
+            {
+              type: 'heatmap',
+              data,
+              label: { show: true, formatter: (p) => String((p.data as (number | string)[])[3]), fontSize: 8 },
+            },
+          ],
         },
         860,
         320,
         theme,
       ),
-    table(['weekday', `hour (${r.time_zone})`, 'delivered', 'read', 'read rate'], r.heatmap.map((c) => [WEEKDAYS[c.weekday - 1]!, c.hour_of_day, c.delivered, c.read, pct(c.read_rate_percent)])),
+    table(
+      ['weekday', `hour (${r.time_zone})`, 'delivered', 'read', 'read rate'],
+      r.heatmap.map((c) => [WEEKDAYS[c.weekday - 1]!, c.hour_of_day, c.delivered, c.read, pct(c.read_rate_percent)]),
+    ),
   );
 }
 
 function delays(r: Report): string {
-  const of = (kind: 'delivery' | 'read') => r.delays.filter((d) => d.kind === kind).sort((a, b) => a.bucket_order - b.bucket_order);
+  const of = (kind: 'delivery' | 'read') =>
+    r.delays.filter((d) => d.kind === kind).sort((a, b) => a.bucket_order - b.bucket_order);
   const buckets = of('delivery').map((d) => d.bucket);
   const p = r.percentiles;
   return figure(
@@ -153,23 +241,43 @@ function delays(r: Report): string {
           xAxis: { type: 'category', data: buckets, ...axis(theme) },
           yAxis: { type: 'value', ...axis(theme) },
           series: [
-            { name: 'sent -> delivered', type: 'bar', data: of('delivery').map((d) => d.messages), itemStyle: { color: PALETTE.delivered } },
-            { name: 'delivered -> read', type: 'bar', data: of('read').map((d) => d.messages), itemStyle: { color: PALETTE.read } },
+            {
+              name: 'sent -> delivered',
+              type: 'bar',
+              data: of('delivery').map((d) => d.messages),
+              itemStyle: { color: PALETTE.delivered },
+            },
+            {
+              name: 'delivered -> read',
+              type: 'bar',
+              data: of('read').map((d) => d.messages),
+              itemStyle: { color: PALETTE.read },
+            },
           ],
         },
         860,
         300,
         theme,
       ),
-    table(['delay', 'deliveries', 'reads'], buckets.map((b, i) => [b, of('delivery')[i]?.messages ?? 0, of('read')[i]?.messages ?? 0])),
+    table(
+      ['delay', 'deliveries', 'reads'],
+      buckets.map((b, i) => [b, of('delivery')[i]?.messages ?? 0, of('read')[i]?.messages ?? 0]),
+    ),
   );
 }
 
 function failures(r: Report): string {
-  if (r.failures.length === 0) return '<section aria-labelledby="h-failures"><h2 id="h-failures">Failures</h2><p>No failures in the period.</p></section>';
+  if (r.failures.length === 0)
+    return '<section aria-labelledby="h-failures"><h2 id="h-failures">Failures</h2><p>No failures in the period.</p></section>';
   return `<section aria-labelledby="h-failures"><h2 id="h-failures">Failures by error code, and what to do</h2>${table(
     ['error', 'title', 'messages', 'share', 'what to do'],
-    r.failures.map((f) => [f.error_code === null ? '(none)' : String(f.error_code), f.error_title ?? '', f.messages, pct(f.share_percent), nextStep(f.error_code)]),
+    r.failures.map((f) => [
+      f.error_code === null ? '(none)' : String(f.error_code),
+      f.error_title ?? '',
+      f.messages,
+      pct(f.share_percent),
+      nextStep(f.error_code),
+    ]),
   )}</section>`;
 }
 
@@ -179,7 +287,10 @@ function followUps(r: Report): string {
   <li><strong>${n(r.remind.length)}</strong> delivered but unread after ${plural(r.remind_after_hours, 'hour')}: <code>npm run report -- --csv remind</code></li>
 </ul>${
     r.top_recipients.length
-      ? `<h3>Most engaged recipients</h3>${table(['recipient', 'messages', 'read', 'read rate'], r.top_recipients.map((t) => [masked(t.phone_number), t.messages, t.read, pct(t.read_rate_percent)]))}`
+      ? `<h3>Most engaged recipients</h3>${table(
+          ['recipient', 'messages', 'read', 'read rate'],
+          r.top_recipients.map((t) => [masked(t.phone_number), t.messages, t.read, pct(t.read_rate_percent)]),
+        )}`
       : ''
   }</section>`;
 }

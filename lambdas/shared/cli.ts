@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /**
  * The one argument parser of the operator CLIs (tools/, scripts/, bench/: it lives here, the leaf all three may
@@ -49,12 +49,17 @@ function usageMessage(error: Error): string {
  * Parses `argv` (strict) or throws a UsageError naming the offending option. Pure: for tests and for parsers that
  * check the values further (tools/report-args.ts).
  */
-export function parseCliArgs<const O extends CliOptions>(argv: readonly string[], options: O, config: { allowPositionals?: boolean } = {}) {
+export function parseCliArgs<const O extends CliOptions>(
+  argv: readonly string[],
+  options: O,
+  config: { allowPositionals?: boolean } = {},
+) {
   try {
     return parseArgs({ args: [...argv], options, strict: true, allowPositionals: config.allowPositionals ?? false });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError(usageMessage(error as Error));
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+      throw new UsageError(usageMessage(error as Error));
     throw error;
   }
 }

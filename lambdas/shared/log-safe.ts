@@ -25,7 +25,8 @@ export function maskPhoneLike(text: string): string {
 
 /** The loggable part of any thrown value (see the file's comment). */
 export function safeError(error: unknown): SafeError {
-  if (!(error instanceof Error)) return { name: 'NonError', message: maskPhoneLike(String(error).slice(0, MAX_MESSAGE_CHARS)) };
+  if (!(error instanceof Error))
+    return { name: 'NonError', message: maskPhoneLike(String(error).slice(0, MAX_MESSAGE_CHARS)) };
   const code = (error as { code?: unknown }).code;
   return {
     name: error.name,

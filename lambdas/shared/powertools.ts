@@ -12,7 +12,11 @@ export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVI
  * POWERTOOLS_METRICS_DISABLED=true silences the EMF output (the local run does).
  */
 export const logger = new Logger({ serviceName: SERVICE_NAME });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger: metricsNotices(logger) });
+export const metrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: SERVICE_NAME,
+  logger: metricsNotices(logger),
+});
 
 /** What Metrics' documented `logger` option takes. */
 type MetricsNoticeLogger = NonNullable<NonNullable<ConstructorParameters<typeof Metrics>[0]>['logger']>;
@@ -32,6 +36,6 @@ export function metricsNotices(log: Logger): MetricsNoticeLogger {
   };
 }
 
-const isEmptyFlush = (message: unknown) => typeof message === 'string' && message.startsWith('No application metrics to publish');
+const isEmptyFlush = (message: unknown) =>
+  typeof message === 'string' && message.startsWith('No application metrics to publish');
 const notice = (content: unknown[]): [string] => [content.map(String).join(' ')];
-

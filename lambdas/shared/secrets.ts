@@ -56,10 +56,15 @@ export function secretProblems(error: z.ZodError): string {
  * names the secret and the bad keys, never a value. `provider` lets a caller bring its own SDK client (the ingest
  * gives it timeouts: lambdas/domain/ingest-budget.ts); @default Powertools' shared provider.
  */
-export async function readJsonSecret<T extends z.ZodType>(schema: T, secretId: string, provider?: SecretsProvider): Promise<z.infer<T>> {
+export async function readJsonSecret<T extends z.ZodType>(
+  schema: T,
+  secretId: string,
+  provider?: SecretsProvider,
+): Promise<z.infer<T>> {
   const options = { transform: 'json', maxAge: SECRET_CACHE_SECONDS } as const;
   const value = provider ? await provider.get(secretId, options) : await getSecret(secretId, options);
   const result = schema.safeParse(value);
-  if (!result.success) throw new SecretConfigurationError(`secret ${secretId} is malformed: ${secretProblems(result.error)}`);
+  if (!result.success)
+    throw new SecretConfigurationError(`secret ${secretId} is malformed: ${secretProblems(result.error)}`);
   return result.data;
 }

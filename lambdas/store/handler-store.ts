@@ -1,5 +1,5 @@
-import { SupabaseTrackerStore } from './supabase-tracker-store';
 import { readJsonSecret, SupabaseSecret } from '../shared/secrets';
+import { SupabaseTrackerStore } from './supabase-tracker-store';
 
 /** Where the Supabase credentials come from: a Secrets Manager id (deployed), or the values themselves (elsewhere). */
 export type SupabaseCredentialsSource = { SUPABASE_SECRET_ID: string } | SupabaseSecret;
@@ -11,8 +11,12 @@ export type SupabaseCredentialsSource = { SUPABASE_SECRET_ID: string } | Supabas
 export function lazySupabaseStore(source: SupabaseCredentialsSource): () => Promise<SupabaseTrackerStore> {
   let store: Promise<SupabaseTrackerStore> | undefined;
   const create = async () => {
-    const credentials = 'SUPABASE_SECRET_ID' in source ? await readJsonSecret(SupabaseSecret, source.SUPABASE_SECRET_ID) : source;
-    return new SupabaseTrackerStore({ url: credentials.SUPABASE_URL, serviceRoleKey: credentials.SUPABASE_SERVICE_ROLE_KEY });
+    const credentials =
+      'SUPABASE_SECRET_ID' in source ? await readJsonSecret(SupabaseSecret, source.SUPABASE_SECRET_ID) : source;
+    return new SupabaseTrackerStore({
+      url: credentials.SUPABASE_URL,
+      serviceRoleKey: credentials.SUPABASE_SERVICE_ROLE_KEY,
+    });
   };
   return () => {
     store ??= create().catch((error: unknown) => {

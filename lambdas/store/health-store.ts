@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_COHORTS, healthWindows, type HealthWindows } from '../domain/alert-settings';
+import { DEFAULT_COHORTS, type HealthWindows, healthWindows } from '../domain/alert-settings';
 import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
 
 export type { HealthWindows };

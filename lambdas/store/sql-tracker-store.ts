@@ -1,5 +1,5 @@
 import type { StatusUpdate } from '../domain/status-update';
-import { DeliveryHealth, DeliverySummary, healthArguments, type HealthStore, type HealthWindows } from './health-store';
+import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { SqlExecutor } from './sql-executor';
 import { APPLY_STATUS_UPDATES_SQL, type AppliedChange, type StatusStore } from './status-store';
 
@@ -21,12 +21,18 @@ export class SqlTrackerStore implements StatusStore, HealthStore {
 
   async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {
     const args = Object.values(healthArguments(windows, asOf));
-    const { rows } = await this.executor.query('select * from public.delivery_health($1, $2, $3, $4, $5, $6, $7)', args);
+    const { rows } = await this.executor.query(
+      'select * from public.delivery_health($1, $2, $3, $4, $5, $6, $7)',
+      args,
+    );
     return DeliveryHealth.parse(rows[0]);
   }
 
   async deliverySummary(from: Date, to: Date): Promise<DeliverySummary> {
-    const { rows } = await this.executor.query('select * from public.delivery_summary($1, $2)', [from.toISOString(), to.toISOString()]);
+    const { rows } = await this.executor.query('select * from public.delivery_summary($1, $2)', [
+      from.toISOString(),
+      to.toISOString(),
+    ]);
     return DeliverySummary.parse(rows[0]);
   }
 

@@ -1,7 +1,7 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import type { StatusUpdate } from '../domain/status-update';
-import { DeliveryHealth, DeliverySummary, healthArguments, type HealthStore, type HealthWindows } from './health-store';
+import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { AppliedChange, StatusStore } from './status-store';
 
 export interface SupabaseStoreOptions {

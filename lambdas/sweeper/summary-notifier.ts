@@ -14,6 +14,8 @@ export class SnsSummaryNotifier implements SummaryNotifier {
 
   async publish(subject: string, message: string): Promise<void> {
     // SNS limits subjects to 100 characters.
-    await this.client.send(new PublishCommand({ TopicArn: this.topicArn, Subject: subject.slice(0, 100), Message: message }));
+    await this.client.send(
+      new PublishCommand({ TopicArn: this.topicArn, Subject: subject.slice(0, 100), Message: message }),
+    );
   }
 }

@@ -1,15 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { failureSpike, formatFailureSpike } from '../domain/alert-rules';
-import { healthWindows, type CohortSettings, type FailureSpikeSettings } from '../domain/alert-settings';
+import { type CohortSettings, type FailureSpikeSettings, healthWindows } from '../domain/alert-settings';
+import { METRIC } from '../domain/metric-names';
 import { formatDailySummary, previousUtcDay } from '../report/daily-summary';
 import type { DeliveryHealth, HealthStore } from '../store/health-store';
 import type { SummaryNotifier } from './summary-notifier';
-import { METRIC } from '../domain/metric-names';
 
 /** The schedule's input: `{"kind": "health"}` every few minutes, `{"kind": "daily-summary"}` once a day. */
 export const SweeperEvent = z.looseObject({ kind: z.enum(['health', 'daily-summary']).default('health') });
@@ -126,5 +126,6 @@ export function createSweeper(deps: SweeperDependencies) {
   // DatabaseErrors when the database cannot be reached). It wraps this function rather than only handler.ts so that
   // the alert simulator and the tests publish the same way. Outside Lambda, middy stands in an empty context.
   const withMetrics = middy(sweep).use(logMetrics(metrics));
-  return (event: unknown, context?: Context): Promise<DeliveryHealth | { summarySent: boolean }> => withMetrics(event, context as Context);
+  return (event: unknown, context?: Context): Promise<DeliveryHealth | { summarySent: boolean }> =>
+    withMetrics(event, context as Context);
 }

@@ -1,6 +1,6 @@
+import { Validations } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -25,7 +25,8 @@ export class AlertTopics extends Construct {
       for (const email of props.emails?.[severity] ?? []) topic.addSubscription(new EmailSubscription(email));
       Validations.of(topic).acknowledge({
         id: 'AwsSolutions-SNS2',
-        reason: 'Alarm notifications carry no personal data; CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, and a customer key costs more than the data warrants.',
+        reason:
+          'Alarm notifications carry no personal data; CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, and a customer key costs more than the data warrants.',
       });
       return topic;
     };

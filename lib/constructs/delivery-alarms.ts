@@ -6,17 +6,17 @@ import {
   AlarmState,
   ComparisonOperator,
   CompositeAlarm,
-  MathExpression,
-  TreatMissingData,
   type IAlarm,
   type IMetric,
+  MathExpression,
   type Metric,
+  TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { datapointsToAlarm, type AlarmSettings, type CloudWatchAlarmName } from '../../lambdas/domain/alert-settings';
+import { type AlarmSettings, type CloudWatchAlarmName, datapointsToAlarm } from '../../lambdas/domain/alert-settings';
 import type { AlertTopics, Severity } from './alert-topics';
 import type { TrackerMetrics } from './tracker-metrics';
 
@@ -86,7 +86,8 @@ export class DeliveryAlarms extends Construct {
     super(scope, id);
     const { api, ingest, processor, sweeper, queue, deadLetterQueue, settings, metrics: m } = props;
     const sum = (metric: Metric, period: Duration) => metric.with({ statistic: 'Sum', period });
-    const avg = (name: Parameters<TrackerMetrics['metric']>[0], period: Duration) => m.metric(name, { statistic: 'Average', period });
+    const avg = (name: Parameters<TrackerMetrics['metric']>[0], period: Duration) =>
+      m.metric(name, { statistic: 'Average', period });
     const math = (expression: string, usingMetrics: Record<string, IMetric>, label: string, period: Duration) =>
       new MathExpression({ expression, usingMetrics, label, period });
 
@@ -100,7 +101,12 @@ export class DeliveryAlarms extends Construct {
         ],
         anchor: RUNBOOK_ANCHORS.deliveryRate,
         metric: (p) =>
-          math(`IF(FILL(cohort, 0) >= ${settings.deliveryRate.minCohort}, FILL(rate, 100), 100)`, { cohort: avg('CohortSent', p), rate: avg('DeliveryRate', p) }, 'delivery rate (judged cohorts)', p),
+          math(
+            `IF(FILL(cohort, 0) >= ${settings.deliveryRate.minCohort}, FILL(rate, 100), 100)`,
+            { cohort: avg('CohortSent', p), rate: avg('DeliveryRate', p) },
+            'delivery rate (judged cohorts)',
+            p,
+          ),
         comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
@@ -113,7 +119,12 @@ export class DeliveryAlarms extends Construct {
         ],
         anchor: RUNBOOK_ANCHORS.undelivered,
         metric: (p) =>
-          math(`IF(FILL(cohort, 0) >= ${settings.undelivered.minCohort}, FILL(share, 0), 0)`, { cohort: avg('UndeliveredCohort', p), share: avg('UndeliveredPercent', p) }, 'undelivered % (judged cohorts)', p),
+          math(
+            `IF(FILL(cohort, 0) >= ${settings.undelivered.minCohort}, FILL(share, 0), 0)`,
+            { cohort: avg('UndeliveredCohort', p), share: avg('UndeliveredPercent', p) },
+            'undelivered % (judged cohorts)',
+            p,
+          ),
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
@@ -127,10 +138,18 @@ export class DeliveryAlarms extends Construct {
         anchor: RUNBOOK_ANCHORS.webhooksRefused,
         metric: (p) => {
           const min = settings.webhooksRefused.minRequests;
-          const refused = math(`IF(FILL(requests, 0) >= ${min}, 100 * FILL(clientErrors, 0) / FILL(requests, 1), 0)`, { requests: sum(api.metricCount(), p), clientErrors: sum(api.metricClientError(), p) }, 'refused requests %', p);
+          const refused = math(
+            `IF(FILL(requests, 0) >= ${min}, 100 * FILL(clientErrors, 0) / FILL(requests, 1), 0)`,
+            { requests: sum(api.metricCount(), p), clientErrors: sum(api.metricClientError(), p) },
+            'refused requests %',
+            p,
+          );
           const rejected = math(
             `IF(FILL(accepted, 0) + FILL(rejectedItems, 0) >= ${min}, 100 * FILL(rejectedItems, 0) / (FILL(accepted, 0) + FILL(rejectedItems, 1)), 0)`,
-            { accepted: m.metric('StatusesAccepted', { statistic: 'Sum', period: p }), rejectedItems: m.metric('ItemsRejected', { statistic: 'Sum', period: p }) },
+            {
+              accepted: m.metric('StatusesAccepted', { statistic: 'Sum', period: p }),
+              rejectedItems: m.metric('ItemsRejected', { statistic: 'Sum', period: p }),
+            },
             'rejected statuses %',
             p,
           );
@@ -141,14 +160,23 @@ export class DeliveryAlarms extends Construct {
       },
       databaseErrors: {
         severity: 'critical',
-        meaning: 'Calls to the database fail (processor batches or sweeper runs): statuses wait in the queue and the figures stop.',
+        meaning:
+          'Calls to the database fail (processor batches or sweeper runs): statuses wait in the queue and the figures stop.',
         checks: [
           'Supabase dashboard: project paused, over its connection limit, or down? Processor logs: the error code.',
           'Queue depth and dead letters on the dashboard; after the fix: npm run dlq:redrive if dead letters appeared.',
         ],
         anchor: RUNBOOK_ANCHORS.databaseErrors,
         metric: (p) =>
-          math('FILL(databaseErrors, 0) + FILL(processorErrors, 0)', { databaseErrors: m.metric('DatabaseErrors', { statistic: 'Sum', period: p }), processorErrors: sum(processor.metricErrors(), p) }, 'database errors', p),
+          math(
+            'FILL(databaseErrors, 0) + FILL(processorErrors, 0)',
+            {
+              databaseErrors: m.metric('DatabaseErrors', { statistic: 'Sum', period: p }),
+              processorErrors: sum(processor.metricErrors(), p),
+            },
+            'database errors',
+            p,
+          ),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
@@ -166,13 +194,20 @@ export class DeliveryAlarms extends Construct {
       },
       webhookErrors: {
         severity: 'critical',
-        meaning: 'The webhook answered 5xx or the ingest function failed, in consecutive periods: providers retry, then give up.',
+        meaning:
+          'The webhook answered 5xx or the ingest function failed, in consecutive periods: providers retry, then give up.',
         checks: [
           'Ingest logs: "could not queue the statuses" (SQS) or "unexpected ingest failure".',
           'SQS and Lambda health in the AWS Health Dashboard; ingest throttles on the dashboard.',
         ],
         anchor: RUNBOOK_ANCHORS.webhookErrors,
-        metric: (p) => math('FILL(api5xx, 0) + FILL(ingestErrors, 0)', { api5xx: sum(api.metricServerError(), p), ingestErrors: sum(ingest.metricErrors(), p) }, 'webhook errors', p),
+        metric: (p) =>
+          math(
+            'FILL(api5xx, 0) + FILL(ingestErrors, 0)',
+            { api5xx: sum(api.metricServerError(), p), ingestErrors: sum(ingest.metricErrors(), p) },
+            'webhook errors',
+            p,
+          ),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
@@ -191,27 +226,46 @@ export class DeliveryAlarms extends Construct {
       readRate: {
         severity: 'warning',
         meaning: `Fewer than ${settings.readRate.threshold} % of delivered messages of the read cohort were read: content, audience or timing.`,
-        checks: ['npm run report -- --since 2d --by campaign: which campaign reads poorly.', 'Template quality rating in WhatsApp Manager.'],
+        checks: [
+          'npm run report -- --since 2d --by campaign: which campaign reads poorly.',
+          'Template quality rating in WhatsApp Manager.',
+        ],
         anchor: RUNBOOK_ANCHORS.readRate,
         metric: (p) =>
-          math(`IF(FILL(cohort, 0) >= ${settings.readRate.minCohort}, FILL(rate, 100), 100)`, { cohort: avg('ReadCohortDelivered', p), rate: avg('ReadRate', p) }, 'read rate (judged cohorts)', p),
+          math(
+            `IF(FILL(cohort, 0) >= ${settings.readRate.minCohort}, FILL(rate, 100), 100)`,
+            { cohort: avg('ReadCohortDelivered', p), rate: avg('ReadRate', p) },
+            'read rate (judged cohorts)',
+            p,
+          ),
         comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       deliveryTime: {
         severity: 'warning',
         meaning: `The median time from sent to delivered is above ${settings.deliveryTime.threshold} s: WhatsApp or the provider is slow.`,
-        checks: ['Latency widget on the dashboard (p50/p90 per status).', "Meta's WhatsApp status page; the provider's status page."],
+        checks: [
+          'Latency widget on the dashboard (p50/p90 per status).',
+          "Meta's WhatsApp status page; the provider's status page.",
+        ],
         anchor: RUNBOOK_ANCHORS.deliveryTime,
         metric: (p) =>
-          math(`IF(FILL(samples, 0) >= ${settings.deliveryTime.minCohort}, FILL(median, 0), 0)`, { samples: avg('DeliveryTimeSamples', p), median: avg('MedianDeliveryTime', p) }, 'median delivery s (judged cohorts)', p),
+          math(
+            `IF(FILL(samples, 0) >= ${settings.deliveryTime.minCohort}, FILL(median, 0), 0)`,
+            { samples: avg('DeliveryTimeSamples', p), median: avg('MedianDeliveryTime', p) },
+            'median delivery s (judged cohorts)',
+            p,
+          ),
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
       slowDatabase: {
         severity: 'warning',
         meaning: 'Database calls are slow (p90): the queue may fall behind.',
-        checks: ['Supabase dashboard: CPU, connections, slow queries.', 'Queue age on the dashboard; processor duration.'],
+        checks: [
+          'Supabase dashboard: CPU, connections, slow queries.',
+          'Queue age on the dashboard; processor duration.',
+        ],
         anchor: RUNBOOK_ANCHORS.slowDatabase,
         metric: (p) => m.metric('DatabaseCallDuration', { statistic: 'p90', period: p }),
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -220,7 +274,10 @@ export class DeliveryAlarms extends Construct {
       queueAge: {
         severity: 'warning',
         meaning: 'The oldest queued status has waited too long: the processor is behind or failing.',
-        checks: ['Processor errors and throttles on the dashboard; processor logs.', 'Database health (databaseErrors, slowDatabase).'],
+        checks: [
+          'Processor errors and throttles on the dashboard; processor logs.',
+          'Database health (databaseErrors, slowDatabase).',
+        ],
         anchor: RUNBOOK_ANCHORS.queueAge,
         metric: (p) => queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: p }),
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -229,12 +286,19 @@ export class DeliveryAlarms extends Construct {
       throttles: {
         severity: 'warning',
         meaning: 'Lambda throttled invocations (ingest, processor or sweeper).',
-        checks: ['Lambda console: account concurrency and the functions\' reserved concurrency.', 'Service Quotas: request a higher concurrency quota.'],
+        checks: [
+          "Lambda console: account concurrency and the functions' reserved concurrency.",
+          'Service Quotas: request a higher concurrency quota.',
+        ],
         anchor: RUNBOOK_ANCHORS.throttles,
         metric: (p) =>
           math(
             'FILL(ingestThrottles, 0) + FILL(processorThrottles, 0) + FILL(sweeperThrottles, 0)',
-            { ingestThrottles: sum(ingest.metricThrottles(), p), processorThrottles: sum(processor.metricThrottles(), p), sweeperThrottles: sum(sweeper.metricThrottles(), p) },
+            {
+              ingestThrottles: sum(ingest.metricThrottles(), p),
+              processorThrottles: sum(processor.metricThrottles(), p),
+              sweeperThrottles: sum(sweeper.metricThrottles(), p),
+            },
             'throttles',
             p,
           ),
@@ -244,7 +308,10 @@ export class DeliveryAlarms extends Construct {
       apiLatency: {
         severity: 'warning',
         meaning: 'The webhook answers slowly (p99): providers give up after 5 s and retry or drop the status.',
-        checks: ['Ingest duration and cold starts (logs: INIT_START); SQS latency.', 'Secrets Manager throttling in the ingest logs.'],
+        checks: [
+          'Ingest duration and cold starts (logs: INIT_START); SQS latency.',
+          'Secrets Manager throttling in the ingest logs.',
+        ],
         anchor: RUNBOOK_ANCHORS.apiLatency,
         metric: (p) => api.metricLatency({ statistic: 'p99', period: p }),
         comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -253,7 +320,10 @@ export class DeliveryAlarms extends Construct {
       dailySummary: {
         severity: 'warning',
         meaning: 'The daily summary could not be computed or sent.',
-        checks: ['Sweeper logs around the summary hour (output SweeperLogGroupName).', 'SNS topic policy and the info topic subscriptions.'],
+        checks: [
+          'Sweeper logs around the summary hour (output SweeperLogGroupName).',
+          'SNS topic policy and the info topic subscriptions.',
+        ],
         anchor: RUNBOOK_ANCHORS.dailySummary,
         metric: (p) => m.metric('DailySummaryFailures', { statistic: 'Sum', period: p }),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -261,8 +331,11 @@ export class DeliveryAlarms extends Construct {
       },
       webhookAbsent: {
         severity: 'warning',
-        meaning: `No webhook request at all for ${settings.webhookAbsent.periodMinutes * settings.webhookAbsent.evaluationPeriods / 60} hours: the provider stopped calling, or the webhook URL is not configured.`,
-        checks: ['Provider dashboard: webhook URL and its delivery log.', 'API Gateway access logs (output ApiAccessLogGroupName).'],
+        meaning: `No webhook request at all for ${(settings.webhookAbsent.periodMinutes * settings.webhookAbsent.evaluationPeriods) / 60} hours: the provider stopped calling, or the webhook URL is not configured.`,
+        checks: [
+          'Provider dashboard: webhook URL and its delivery log.',
+          'API Gateway access logs (output ApiAccessLogGroupName).',
+        ],
         anchor: RUNBOOK_ANCHORS.webhookAbsent,
         metric: (p) => sum(api.metricCount(), p),
         comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -272,7 +345,10 @@ export class DeliveryAlarms extends Construct {
 
     const describe = (spec: Pick<AlarmSpec, 'severity' | 'meaning' | 'checks' | 'anchor'>) =>
       `[${spec.severity}] ${spec.meaning} Check 1: ${spec.checks[0]} Check 2: ${spec.checks[1]} Runbook: ${props.runbookUrl}#${spec.anchor}`;
-    const notify = (alarm: IAlarm & { addAlarmAction(...a: SnsAction[]): void; addOkAction(...a: SnsAction[]): void }, severity: AlarmSpec['severity']) => {
+    const notify = (
+      alarm: IAlarm & { addAlarmAction(...a: SnsAction[]): void; addOkAction(...a: SnsAction[]): void },
+      severity: AlarmSpec['severity'],
+    ) => {
       const action = new SnsAction(props.topics[severity]);
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
@@ -324,11 +400,14 @@ export class DeliveryAlarms extends Construct {
           meaning: `No webhook request for ${silence.periodMinutes * silence.evaluationPeriods} minutes right after busy sending: the provider stopped calling (or cannot reach the API).`,
           checks: [
             'Provider dashboard: webhook URL, its delivery log and status page.',
-            'API Gateway access logs (output ApiAccessLogGroupName) and the API\'s 4XX/5XX on the dashboard.',
+            "API Gateway access logs (output ApiAccessLogGroupName) and the API's 4XX/5XX on the dashboard.",
           ],
           anchor: RUNBOOK_ANCHORS.webhookSilence,
         }),
-        alarmRule: AlarmRule.allOf(AlarmRule.fromAlarm(quiet, AlarmState.ALARM), AlarmRule.fromAlarm(busy, AlarmState.ALARM)),
+        alarmRule: AlarmRule.allOf(
+          AlarmRule.fromAlarm(quiet, AlarmState.ALARM),
+          AlarmRule.fromAlarm(busy, AlarmState.ALARM),
+        ),
       });
       notify(composite, 'critical');
       this.alarms.webhookSilence = composite;

@@ -4,10 +4,10 @@ import {
   AlarmStatusWidget,
   Dashboard,
   GraphWidget,
+  type IAlarm,
   MathExpression,
   SingleValueWidget,
   TextWidget,
-  type IAlarm,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -38,7 +38,8 @@ export class DeliveryDashboard extends Construct {
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(24) });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: '## WhatsApp delivery\nRates come from the sweeper (cohorts: docs/alarms.md); throughput and latency from the processor. What to do for each alarm: docs/runbook.md.',
+        markdown:
+          '## WhatsApp delivery\nRates come from the sweeper (cohorts: docs/alarms.md); throughput and latency from the processor. What to do for each alarm: docs/runbook.md.',
         width: 24,
         height: 2,
       }),
@@ -60,7 +61,10 @@ export class DeliveryDashboard extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Delivery and read rate (%)',
-        left: [trackerMetric('DeliveryRate', { statistic: 'Average' }), trackerMetric('ReadRate', { statistic: 'Average' })],
+        left: [
+          trackerMetric('DeliveryRate', { statistic: 'Average' }),
+          trackerMetric('ReadRate', { statistic: 'Average' }),
+        ],
         leftYAxis: { min: 0, max: 100 },
         width: 12,
       }),
@@ -78,7 +82,14 @@ export class DeliveryDashboard extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Statuses applied, by status',
-        left: STAGES.map((stage) => trackerMetric('StatusesApplied', { statistic: 'Sum', dimensions: { Status: stage }, label: stage, period: fiveMinutes })),
+        left: STAGES.map((stage) =>
+          trackerMetric('StatusesApplied', {
+            statistic: 'Sum',
+            dimensions: { Status: stage },
+            label: stage,
+            period: fiveMinutes,
+          }),
+        ),
         stacked: true,
         width: 12,
       }),

@@ -6,7 +6,11 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { sweeperSettingsEnvironment, type CohortSettings, type FailureSpikeSettings } from '../../lambdas/domain/alert-settings';
+import {
+  type CohortSettings,
+  type FailureSpikeSettings,
+  sweeperSettingsEnvironment,
+} from '../../lambdas/domain/alert-settings';
 import { functionEnvironment, SweeperEnv } from '../../lambdas/domain/function-environment';
 import { TrackerFunction } from './tracker-function';
 
@@ -37,7 +41,8 @@ export class DeliverySweeper extends Construct {
     const interval = props.cohorts.sweeperIntervalMinutes;
     this.function = new TrackerFunction(this, 'Function', {
       entry: 'lambdas/sweeper/handler.ts',
-      description: 'Computes delivery health from Supabase and publishes it as metrics; notifies failure spikes; sends the daily summary',
+      description:
+        'Computes delivery health from Supabase and publishes it as metrics; notifies failure spikes; sends the daily summary',
       memorySize: 256,
       timeout: Duration.seconds(60),
       logRetention: props.logRetention,
@@ -59,12 +64,19 @@ export class DeliverySweeper extends Construct {
     this.healthRule = new Rule(this, 'HealthSchedule', {
       description: 'Delivery health figures for the alarms',
       schedule: Schedule.rate(Duration.minutes(interval)),
-      targets: [new LambdaFunction(this.function, { event: RuleTargetInput.fromObject({ kind: 'health' }), retryAttempts: 0 })],
+      targets: [
+        new LambdaFunction(this.function, { event: RuleTargetInput.fromObject({ kind: 'health' }), retryAttempts: 0 }),
+      ],
     });
     this.summaryRule = new Rule(this, 'DailySummarySchedule', {
       description: "Yesterday's delivery summary to the info topic",
       schedule: Schedule.cron({ minute: '0', hour: String(props.dailySummaryHourUtc ?? 8) }),
-      targets: [new LambdaFunction(this.function, { event: RuleTargetInput.fromObject({ kind: 'daily-summary' }), retryAttempts: 2 })],
+      targets: [
+        new LambdaFunction(this.function, {
+          event: RuleTargetInput.fromObject({ kind: 'daily-summary' }),
+          retryAttempts: 2,
+        }),
+      ],
     });
   }
 }

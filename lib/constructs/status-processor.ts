@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { OutageBackoff } from '../../lambdas/domain/outage-backoff';
 import { functionEnvironment, ProcessorEnv } from '../../lambdas/domain/function-environment';
+import type { OutageBackoff } from '../../lambdas/domain/outage-backoff';
 import { TrackerFunction } from './tracker-function';
 
 export interface StatusProcessorProps {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { RemovalPolicy, Stack, Validations, type Duration } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -22,7 +22,8 @@ export const LAMBDA_BUNDLING = {
   format: OutputFormat.ESM,
   mainFields: ['module', 'main'],
   // Some bundled CommonJS dependencies `require` Node built-ins; ESM has no `require` of its own.
-  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  banner:
+    "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   // The Lambda runtime ships the AWS SDK v3: leaving it out keeps bundles small and cold starts short.
   externalModules: ['@aws-sdk/*'],
 } as const;
@@ -70,7 +71,11 @@ export class TrackerFunction extends NodejsFunction {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },
-      bundling: { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields], externalModules: [...LAMBDA_BUNDLING.externalModules] },
+      bundling: {
+        ...LAMBDA_BUNDLING,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
+      },
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -84,4 +89,3 @@ export class TrackerFunction extends NodejsFunction {
     }
   }
 }
-

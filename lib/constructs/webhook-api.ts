@@ -38,7 +38,10 @@ export class WebhookApi extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
-    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     const cidrs = props.allowedSourceCidrs ?? [];
     this.api = new RestApi(this, 'Api', {
@@ -83,7 +86,8 @@ export class WebhookApi extends Construct {
     this.webhookUrl = this.api.urlForPath('/webhook');
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG6',
-      reason: 'Execution logging is off on purpose: it can record full request paths, which may carry the shared webhook token. Access logging (JSON, resource template only) is on.',
+      reason:
+        'Execution logging is off on purpose: it can record full request paths, which may carry the shared webhook token. Access logging (JSON, resource template only) is on.',
     });
   }
 }

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { functionEnvironment, IngestEnv } from '../../lambdas/domain/function-environment';
 import { TrackerFunction } from './tracker-function';

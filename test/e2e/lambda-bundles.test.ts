@@ -1,17 +1,17 @@
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
-import { LAMBDA_RUNTIME } from '../../lib/constructs/tracker-function';
-import { bundleLambdas, type BuiltLambda } from '../../scripts/bundle-lambdas';
-import { LocalQueue } from '../../local/local-queue';
-import { startSqsEndpoint, type SqsEndpoint } from '../../local/sqs-endpoint';
 import { QueueMessage } from '../../lambdas/domain/queue-message';
-import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { LAMBDA_RUNTIME } from '../../lib/constructs/tracker-function';
+import { LocalQueue } from '../../local/local-queue';
+import { type SqsEndpoint, startSqsEndpoint } from '../../local/sqs-endpoint';
+import { type BuiltLambda, bundleLambdas } from '../../scripts/bundle-lambdas';
 import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
 import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
-import { startPostgrestRpcServer, type PostgrestRpcServer } from '../support/postgrest-rpc-server';
+import { flatWebhook } from '../../testkit/webhooks';
+import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { type PostgrestRpcServer, startPostgrestRpcServer } from '../support/postgrest-rpc-server';
 import { invokeBundle, nodeBinaries } from '../support/run-bundle';
 import { readRow } from '../support/status-rows';
-import { flatWebhook } from '../../testkit/webhooks';
 
 /**
  * The deployable artefacts themselves: each Lambda bundled with the stack's esbuild options, loaded in a fresh
@@ -48,11 +48,24 @@ describe('Lambda bundles', () => {
 
   describe.each(nodeBinaries())('on $label', ({ bin, label }) => {
     it('ingest: verifies the signature with the secret from Secrets Manager and queues the statuses', async () => {
-      const body = JSON.stringify(flatWebhook([{ id: `wamid.bundle-${label}`, status: 'delivered', timestamp: '1704103200', recipient_id: '15551234567' }]));
+      const body = JSON.stringify(
+        flatWebhook([
+          { id: `wamid.bundle-${label}`, status: 'delivered', timestamp: '1704103200', recipient_id: '15551234567' },
+        ]),
+      );
       const signature = `sha256=${createHmac('sha256', 'meta-app-secret').update(body).digest('hex')}`;
-      const env = { QUEUE_URL: sqs.queueUrl, WEBHOOK_SECRET_ID: 'tracker/webhook', AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint };
+      const env = {
+        QUEUE_URL: sqs.queueUrl,
+        WEBHOOK_SECRET_ID: 'tracker/webhook',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      };
 
-      const signed = await invokeBundle(bin, bundles.ingest!.file, webhookEvent(body, { headers: { 'X-Hub-Signature-256': signature } }), env);
+      const signed = await invokeBundle(
+        bin,
+        bundles.ingest!.file,
+        webhookEvent(body, { headers: { 'X-Hub-Signature-256': signature } }),
+        env,
+      );
       const unsigned = await invokeBundle(bin, bundles.ingest!.file, webhookEvent(body), env);
 
       expect(signed.result).toMatchObject({ statusCode: 200, body: JSON.stringify({ accepted: 1, rejected: [] }) });
@@ -62,15 +75,23 @@ describe('Lambda bundles', () => {
     });
 
     it('processor: reads the Supabase secret and applies the batch through supabase-js', async () => {
-      const message = JSON.stringify({ v: 1, statuses: [{ message_id: `wamid.proc-${label}`, status: 'read', timestamp: '2024-01-01T10:00:00.000Z' }] });
-      const { result } = await invokeBundle(bin, bundles.processor!.file, sqsEvent(sqsRecord(message), sqsRecord('garbage', 'poison')), {
-        SUPABASE_SECRET_ID: 'tracker/supabase',
-        POWERTOOLS_TRACE_ENABLED: 'false',
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        QUEUE_URL: sqs.queueUrl,
-        OUTAGE_BACKOFF_BASE_SECONDS: '180',
-        OUTAGE_BACKOFF_MAX_SECONDS: '3600',
+      const message = JSON.stringify({
+        v: 1,
+        statuses: [{ message_id: `wamid.proc-${label}`, status: 'read', timestamp: '2024-01-01T10:00:00.000Z' }],
       });
+      const { result } = await invokeBundle(
+        bin,
+        bundles.processor!.file,
+        sqsEvent(sqsRecord(message), sqsRecord('garbage', 'poison')),
+        {
+          SUPABASE_SECRET_ID: 'tracker/supabase',
+          POWERTOOLS_TRACE_ENABLED: 'false',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+          QUEUE_URL: sqs.queueUrl,
+          OUTAGE_BACKOFF_BASE_SECONDS: '180',
+          OUTAGE_BACKOFF_MAX_SECONDS: '3600',
+        },
+      );
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
       expect(await readRow(db.executor, `wamid.proc-${label}`)).toMatchObject({ current_status: 'read' });
     });
@@ -78,11 +99,16 @@ describe('Lambda bundles', () => {
 
   describe.each(nodeBinaries())('sweeper on $label', ({ bin }) => {
     it('computes the health figures through supabase-js rpc', async () => {
-      const { result } = await invokeBundle(bin, bundles.sweeper!.file, { kind: 'health' }, {
-        SUPABASE_SECRET_ID: 'tracker/supabase',
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        POWERTOOLS_TRACE_ENABLED: 'false',
-      });
+      const { result } = await invokeBundle(
+        bin,
+        bundles.sweeper!.file,
+        { kind: 'health' },
+        {
+          SUPABASE_SECRET_ID: 'tracker/supabase',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+          POWERTOOLS_TRACE_ENABLED: 'false',
+        },
+      );
       expect(result).toMatchObject({ cohort_sent: expect.any(Number), undelivered_count: expect.any(Number) });
     });
   });

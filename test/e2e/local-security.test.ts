@@ -1,11 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { startLocalServerProcess, type LocalServerProcess } from '../../testkit/local-server-process';
+import { type LocalServerProcess, startLocalServerProcess } from '../../testkit/local-server-process';
 
 /** The protections configured the way a user would locally: environment variables of `npm start`. */
 describe('npm start with security settings', () => {
   const body = JSON.stringify({ statuses: [{ id: 'wamid.sec1', status: 'sent', timestamp: '1704103200' }] });
   const post = (server: LocalServerProcess, path: string, headers: Record<string, string>, data = body) =>
-    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: data });
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: data,
+    });
 
   describe('signatures, tokens, handshake, limits', () => {
     let server: LocalServerProcess;
@@ -45,20 +49,35 @@ describe('npm start with security settings', () => {
     });
 
     it("answers Meta's verification handshake", async () => {
-      const ok = await fetch(`${server.url}/webhook?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444`);
+      const ok = await fetch(
+        `${server.url}/webhook?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444`,
+      );
       expect([ok.status, await ok.text()]).toEqual([200, '1158201444']);
-      expect((await fetch(`${server.url}/webhook?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`)).status).toBe(403);
+      expect(
+        (await fetch(`${server.url}/webhook?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`)).status,
+      ).toBe(403);
     });
 
     it('refuses a body over MAX_BODY_BYTES with 413', async () => {
-      const big = JSON.stringify({ statuses: Array.from({ length: 100 }, (_, i) => ({ id: `wamid.${i}`, status: 'sent', timestamp: '1704103200' })) });
+      const big = JSON.stringify({
+        statuses: Array.from({ length: 100 }, (_, i) => ({
+          id: `wamid.${i}`,
+          status: 'sent',
+          timestamp: '1704103200',
+        })),
+      });
       expect((await post(server, '/webhook', { 'x-webhook-token': 'token-new' }, big)).status).toBe(413);
     });
 
     it('asks a browser for the token on GET /dashboard (Basic challenge) and takes it as the Basic password', async () => {
       const anonymous = await fetch(`${server.url}/dashboard`);
-      expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([401, expect.stringMatching(/^Basic /)]);
-      const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`me:${password}`).toString('base64')}` });
+      expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([
+        401,
+        expect.stringMatching(/^Basic /),
+      ]);
+      const basic = (password: string) => ({
+        authorization: `Basic ${Buffer.from(`me:${password}`).toString('base64')}`,
+      });
       expect((await fetch(`${server.url}/dashboard`, { headers: basic('token-guess') })).status).toBe(401);
       const page = await fetch(`${server.url}/dashboard`, { headers: basic('token-old') });
       expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
@@ -72,14 +91,18 @@ describe('npm start with security settings', () => {
   });
 
   describe('credentials that would silently turn authentication off', () => {
-    it.each(['WEBHOOK_SHARED_TOKEN', 'META_APP_SECRET_PREVIOUS'])('refuses to start with a blank %s, naming it', async (key) => {
-      // A server that started anyway is stopped, so a regression fails here without leaving a process behind.
-      const started = startLocalServerProcess({ DATA_DIR: 'memory', [key]: ' ' }).then(async (server) => {
-        await server.stop();
-        return 'started';
-      });
-      await expect(started).rejects.toThrow(new RegExp(`${key}: is blank`));
-    }, 60_000);
+    it.each(['WEBHOOK_SHARED_TOKEN', 'META_APP_SECRET_PREVIOUS'])(
+      'refuses to start with a blank %s, naming it',
+      async (key) => {
+        // A server that started anyway is stopped, so a regression fails here without leaving a process behind.
+        const started = startLocalServerProcess({ DATA_DIR: 'memory', [key]: ' ' }).then(async (server) => {
+          await server.stop();
+          return 'started';
+        });
+        await expect(started).rejects.toThrow(new RegExp(`${key}: is blank`));
+      },
+      60_000,
+    );
   });
 
   describe('source allow-list', () => {
@@ -91,7 +114,8 @@ describe('npm start with security settings', () => {
 
     it('warns loudly that it runs open, and says how to close it', async () => {
       // stderr and stdout are separate pipes: the warning may arrive just after the "listening" line.
-      for (let i = 0; i < 50 && !/AUTHENTICATION IS OFF/.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && !/AUTHENTICATION IS OFF/.test(server.output()); i++)
+        await new Promise((r) => setTimeout(r, 100));
       expect(server.output()).toMatch(/AUTHENTICATION IS OFF/);
       expect(server.output()).toMatch(/WEBHOOK_SHARED_TOKEN=\$\(openssl rand -hex 32\) npm start/);
     });
@@ -99,7 +123,8 @@ describe('npm start with security settings', () => {
     it('refuses a source outside ALLOWED_SOURCE_CIDRS with 403 before the handler runs', async () => {
       const response = await post(server, '/webhook', {});
       expect(response.status).toBe(403);
-      for (const path of ['/report', '/dashboard', '/health']) expect([path, (await fetch(`${server.url}${path}`)).status]).toEqual([path, 403]);
+      for (const path of ['/report', '/dashboard', '/health'])
+        expect([path, (await fetch(`${server.url}${path}`)).status]).toEqual([path, 403]);
     });
   });
 });

@@ -3,11 +3,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
+import {
+  type LocalServerProcess,
+  postJson,
+  startLocalServerProcess,
+  waitUntilDrained,
+} from '../../testkit/local-server-process';
 import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook } from '../../testkit/webhooks';
-import { GUIDE_BATCH_OF_THREE, GUIDE_READ_BEFORE_DELIVERED, GUIDE_SENT_DELIVERED_READ } from '../fixtures/guide-examples';
+import {
+  GUIDE_BATCH_OF_THREE,
+  GUIDE_READ_BEFORE_DELIVERED,
+  GUIDE_SENT_DELIVERED_READ,
+} from '../fixtures/guide-examples';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { postJson, startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../../testkit/local-server-process';
-import { readRows, type MessageRow } from '../support/status-rows';
+import { type MessageRow, readRows } from '../support/status-rows';
 
 /**
  * `npm start` over HTTP: the real ingest handler, the real AWS SDK against the local SQS endpoint, the local queue
@@ -34,9 +43,19 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
       const response = await postJson(`${server.url}/webhook`, body);
       expect(response.status).toBe(200);
     }
-    const big = await postJson(`${server.url}/webhook`, metaWebhook(Array.from({ length: 1000 }, (_, i) => metaStatus({ id: `wamid.bulk${i}`, status: i % 2 ? 'read' : 'delivered' }))));
+    const big = await postJson(
+      `${server.url}/webhook`,
+      metaWebhook(
+        Array.from({ length: 1000 }, (_, i) =>
+          metaStatus({ id: `wamid.bulk${i}`, status: i % 2 ? 'read' : 'delivered' }),
+        ),
+      ),
+    );
     expect(big).toEqual({ status: 200, body: { accepted: 1000, rejected: [] } });
-    const aisensy = await postJson(`${server.url}/webhook`, aisensyWebhook(aisensyMessage({ messageId: 'wamid.aisensy1', status: 'READ', read_at: 1729670400000 })));
+    const aisensy = await postJson(
+      `${server.url}/webhook`,
+      aisensyWebhook(aisensyMessage({ messageId: 'wamid.aisensy1', status: 'READ', read_at: 1729670400000 })),
+    );
     expect(aisensy.body).toEqual({ accepted: 3, rejected: [] });
 
     await waitUntilDrained(server.url);
@@ -62,13 +81,21 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
   const row = (id: string) => rows.find((r) => r.message_id === id);
 
   it('answers /health with the database it uses and an empty queue', () => {
-    expect(health).toEqual({ status: 'ok', database: db ? 'postgres' : 'pglite', queue: { visible: 0, inFlight: 0, deadLetters: 0 } });
+    expect(health).toEqual({
+      status: 'ok',
+      database: db ? 'postgres' : 'pglite',
+      queue: { visible: 0, inFlight: 0, deadLetters: 0 },
+    });
   });
 
   it('records sent, then delivered, then read', () => {
     expect(row('wamid.test123')).toMatchObject({
       phone_number: '+1234567890',
-      status: { sent: '2024-01-01T10:00:00.000Z', delivered: '2024-01-01T10:00:05.000Z', read: '2024-01-01T10:01:00.000Z' },
+      status: {
+        sent: '2024-01-01T10:00:00.000Z',
+        delivered: '2024-01-01T10:00:05.000Z',
+        read: '2024-01-01T10:01:00.000Z',
+      },
       inferred_stages: [],
       current_status: 'read',
     });
@@ -76,13 +103,21 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
 
   it('records a read that arrived before its delivered, with the real delivered time', () => {
     expect(row('wamid.test456')).toMatchObject({
-      status: { sent: '2024-01-01T10:01:30.000Z', delivered: '2024-01-01T10:01:30.000Z', read: '2024-01-01T10:01:40.000Z' },
+      status: {
+        sent: '2024-01-01T10:01:30.000Z',
+        delivered: '2024-01-01T10:01:30.000Z',
+        read: '2024-01-01T10:01:40.000Z',
+      },
       inferred_stages: ['sent'],
     });
   });
 
   it('records each message of the batch of three', () => {
-    expect(['wamid.batch1', 'wamid.batch2', 'wamid.batch3'].map((id) => row(id)?.current_status)).toEqual(['sent', 'delivered', 'read']);
+    expect(['wamid.batch1', 'wamid.batch2', 'wamid.batch3'].map((id) => row(id)?.current_status)).toEqual([
+      'sent',
+      'delivered',
+      'read',
+    ]);
   });
 
   it('stores every status of the 1,000-status webhook', () => {
@@ -92,6 +127,10 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
   });
 
   it('applies every stage time of an AiSensy notification and keeps its campaign', () => {
-    expect(row('wamid.aisensy1')).toMatchObject({ current_status: 'read', campaign: 'diwali_offer_2024', inferred_stages: [] });
+    expect(row('wamid.aisensy1')).toMatchObject({
+      current_status: 'read',
+      campaign: 'diwali_offer_2024',
+      inferred_stages: [],
+    });
   });
 });

@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../db/throwaway-postgres';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { startLocalPipeline } from '../../local/local-pipeline';
 import { QueueSpool } from '../../local/queue-spool';
-import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../db/throwaway-postgres';
 import { postJson, startLocalServerProcess, waitUntilDrained } from '../../testkit/local-server-process';
 
 /**
@@ -15,7 +15,9 @@ import { postJson, startLocalServerProcess, waitUntilDrained } from '../../testk
  */
 const describeWithServer = findPostgresBin() ? describe : describe.skip;
 
-const webhook = (id: string) => ({ statuses: [{ id, status: 'delivered', timestamp: '1704103205', recipient_id: '15550001111' }] });
+const webhook = (id: string) => ({
+  statuses: [{ id, status: 'delivered', timestamp: '1704103205', recipient_id: '15550001111' }],
+});
 
 describeWithServer('npm start shutting down while the database is down', () => {
   let pg: ThrowawayPostgres;
@@ -25,7 +27,10 @@ describeWithServer('npm start shutting down while the database is down', () => {
     const client = new Client({ connectionString: pg.url });
     await client.connect();
     try {
-      const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from broadcasts_messages where message_id like $1`, [`${prefix}%`]);
+      const { rows } = await client.query<{ n: number }>(
+        `select count(*)::int as n from broadcasts_messages where message_id like $1`,
+        [`${prefix}%`],
+      );
       return rows[0]?.n ?? 0;
     } finally {
       await client.end();
@@ -39,23 +44,33 @@ describeWithServer('npm start shutting down while the database is down', () => {
   afterAll(() => pg?.stop());
 
   it('keeps the 50 accepted statuses it could not store, says so, and stores them at the next start', async () => {
-    const env = { DATABASE_URL: pg.url, SPOOL_FILE: spoolFile, SHUTDOWN_DRAIN_MS: '2000', QUEUE_VISIBILITY_TIMEOUT_MS: '200' };
+    const env = {
+      DATABASE_URL: pg.url,
+      SPOOL_FILE: spoolFile,
+      SHUTDOWN_DRAIN_MS: '2000',
+      QUEUE_VISIBILITY_TIMEOUT_MS: '200',
+    };
     const first = await startLocalServerProcess(env);
     await pg.pause();
     try {
-      for (let i = 0; i < 50; i++) expect((await postJson(`${first.url}/webhook`, webhook(`wamid.shutdown-${i}`))).status).toBe(200);
+      for (let i = 0; i < 50; i++)
+        expect((await postJson(`${first.url}/webhook`, webhook(`wamid.shutdown-${i}`))).status).toBe(200);
     } finally {
       await first.stop();
     }
 
-    expect(first.output()).toContain(`shutdown: 50 accepted statuses (50 queue messages) could not be stored; kept in ${spoolFile}, re-queued at the next npm start`);
+    expect(first.output()).toContain(
+      `shutdown: 50 accepted statuses (50 queue messages) could not be stored; kept in ${spoolFile}, re-queued at the next npm start`,
+    );
     const spool = QueueSpool.parse(JSON.parse(readFileSync(spoolFile, 'utf8')));
     expect(spool.queued).toHaveLength(50);
 
     await pg.resume();
     const second = await startLocalServerProcess(env);
     try {
-      expect(second.output()).toContain(`re-queued 50 queue messages and 0 dead letters kept by the last shutdown in ${spoolFile}`);
+      expect(second.output()).toContain(
+        `re-queued 50 queue messages and 0 dead letters kept by the last shutdown in ${spoolFile}`,
+      );
       expect(existsSync(spoolFile)).toBe(false);
       await waitUntilDrained(second.url);
       expect(await stored('wamid.shutdown-')).toBe(50);
@@ -87,7 +102,10 @@ describeWithServer('npm start shutting down while the database is down', () => {
       const shutdown = pipeline.shutdown(5_000);
       const late = await postJson(`${pipeline.url}/webhook`, webhook('wamid.late'));
       expect(late).toEqual({ status: 503, body: { error: 'shutting down' } });
-      expect(await shutdown).toEqual({ unstored: { messages: 1, statuses: 1 }, deadLetters: { messages: 0, statuses: 0 } });
+      expect(await shutdown).toEqual({
+        unstored: { messages: 1, statuses: 1 },
+        deadLetters: { messages: 0, statuses: 0 },
+      });
     } finally {
       await pg.resume();
     }

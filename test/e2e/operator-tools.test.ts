@@ -1,6 +1,6 @@
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
+import { type LocalServerProcess, startLocalServerProcess, waitUntilDrained } from '../../testkit/local-server-process';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../../testkit/local-server-process';
 import { npmRun } from '../support/npm-run';
 
 describe('seed:demo, then report, against npm start', () => {
@@ -28,7 +28,11 @@ describe('seed:demo, then report, against npm start', () => {
     expect(report.avg_delivery_seconds).toBeGreaterThan(0);
     expect(report.avg_read_delay_minutes).toBeGreaterThan(0);
     expect(report.failures.length).toBeGreaterThan(0);
-    expect(report.by_campaign.map((c: { campaign: string }) => c.campaign).sort()).toEqual(['diwali_offer', 'order_updates', 'winback_nov']);
+    expect(report.by_campaign.map((c: { campaign: string }) => c.campaign).sort()).toEqual([
+      'diwali_offer',
+      'order_updates',
+      'winback_nov',
+    ]);
   });
 
   it('answers the report routes only with the token, and masks every phone number', async () => {
@@ -38,8 +42,13 @@ describe('seed:demo, then report, against npm start', () => {
     }
     const response = await fetch(`${server.url}/report`, { headers: { 'x-webhook-token': TOKEN } });
     expect(response.status).toBe(200);
-    const report = (await response.json()) as { top_recipients: { phone_number: string }[]; resend: { phone_number: string }[] };
-    const phones = [...report.top_recipients, ...report.resend].map((row: { phone_number: string }) => row.phone_number);
+    const report = (await response.json()) as {
+      top_recipients: { phone_number: string }[];
+      resend: { phone_number: string }[];
+    };
+    const phones = [...report.top_recipients, ...report.resend].map(
+      (row: { phone_number: string }) => row.phone_number,
+    );
     expect(phones.length).toBeGreaterThan(0);
     for (const phone of phones) expect(phone).toMatch(/^\+\d{2}\*+\d{2}$/);
     // The CSV list read through the server carries masked numbers too.
@@ -90,7 +99,13 @@ describe('seed:demo, then report, against npm start', () => {
     const result = JSON.parse(stdout);
     expect(result.health.cohort_sent).toBeGreaterThanOrEqual(50); // large enough to be judged
     expect(result.health.undelivered_count).toBeGreaterThan(0); // phones that are off, as in every real broadcast
-    expect(result.results.map((r: { name: string }) => r.name)).toEqual(['deliveryRate', 'undelivered', 'readRate', 'deliveryTime', 'failureSpike']);
+    expect(result.results.map((r: { name: string }) => r.name)).toEqual([
+      'deliveryRate',
+      'undelivered',
+      'readRate',
+      'deliveryTime',
+      'failureSpike',
+    ]);
     expect(result.results.filter((r: { fires: boolean }) => r.fires)).toEqual([]);
     expect(result.critical).toBe(false);
     expect(code).toBe(0);
@@ -118,24 +133,37 @@ describe('seed:demo, then report, against npm start', () => {
 
   it('does not judge a handful of messages: 12 stuck ones are too few to page anyone', async () => {
     const sent = new Date(Date.now() - 30 * 60_000).toISOString();
-    await new SqlTrackerStore(db.executor).applyStatusUpdates(Array.from({ length: 12 }, (_, i) => ({ message_id: `few${i}`, status: 'sent' as const, timestamp: sent })));
+    await new SqlTrackerStore(db.executor).applyStatusUpdates(
+      Array.from({ length: 12 }, (_, i) => ({ message_id: `few${i}`, status: 'sent' as const, timestamp: sent })),
+    );
     const { code, stdout } = await npmRun('alerts:check', [], { DATABASE_URL: db.url ?? '' });
-    expect(stdout).toMatch(/ok\s+critical\s+deliveryRate\s+12 messages in the delivery cohort: fewer than the 50 needed to judge/);
+    expect(stdout).toMatch(
+      /ok\s+critical\s+deliveryRate\s+12 messages in the delivery cohort: fewer than the 50 needed to judge/,
+    );
     expect(code).toBe(0);
   });
 
   it('exits 2 and says why when a critical alert fires', async () => {
     const sent = new Date(Date.now() - 30 * 60_000).toISOString();
-    await new SqlTrackerStore(db.executor).applyStatusUpdates(Array.from({ length: 60 }, (_, i) => ({ message_id: `stuck${i}`, status: 'sent' as const, timestamp: sent })));
+    await new SqlTrackerStore(db.executor).applyStatusUpdates(
+      Array.from({ length: 60 }, (_, i) => ({ message_id: `stuck${i}`, status: 'sent' as const, timestamp: sent })),
+    );
     const { code, stdout } = await npmRun('alerts:check', [], { DATABASE_URL: db.url ?? '' });
     expect(code).toBe(2);
-    expect(stdout).toMatch(/FIRES\s+critical\s+undelivered\s+72 of 72 recent messages \(100 %\) have neither a delivery nor a failure/);
+    expect(stdout).toMatch(
+      /FIRES\s+critical\s+undelivered\s+72 of 72 recent messages \(100 %\) have neither a delivery nor a failure/,
+    );
     expect(stdout).toMatch(/FIRES\s+critical\s+deliveryRate\s+delivery rate 0 % of 72 messages/);
   });
 
   it('uses the settings the stack deploys: an environment override moves the threshold', async () => {
-    const { code, stdout } = await npmRun('alerts:check', [], { DATABASE_URL: db.url ?? '', ALARMS: JSON.stringify({ deliveryRate: { minCohort: 1000 }, undelivered: { enabled: false } }) });
-    expect(stdout).toMatch(/ok\s+critical\s+deliveryRate\s+72 messages in the delivery cohort: fewer than the 1000 needed to judge/);
+    const { code, stdout } = await npmRun('alerts:check', [], {
+      DATABASE_URL: db.url ?? '',
+      ALARMS: JSON.stringify({ deliveryRate: { minCohort: 1000 }, undelivered: { enabled: false } }),
+    });
+    expect(stdout).toMatch(
+      /ok\s+critical\s+deliveryRate\s+72 messages in the delivery cohort: fewer than the 1000 needed to judge/,
+    );
     expect(stdout).toMatch(/off\s+critical\s+undelivered/);
     expect(code).toBe(0);
   });

@@ -1,5 +1,5 @@
 import { secretIdKind } from '../../lib/secret-reference';
-import { statementsOf, synthStack, type Statement } from '../support/cdk';
+import { type Statement, statementsOf, synthStack } from '../support/cdk';
 
 /**
  * Which secrets the functions may read, decided the way IAM decides: the synthesized policy's resources matched
@@ -22,7 +22,12 @@ function resolve(value: unknown): string {
 
 const resourcesOf = (statement: Statement) => [statement.Resource].flat().map(resolve);
 const iamMatches = (pattern: string, arn: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\/]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(arn);
 
 /** The resources a role may call GetSecretValue on, and whether it may read the secret with ARN `arn`. */
 function secretAccess(context: Record<string, unknown>, rolePrefix: string) {
@@ -94,7 +99,11 @@ describe('secret ids: a name, a partial ARN or a complete ARN', () => {
   });
 
   it.each([
-    ['an ARN of another service', 'arn:aws:s3:::bucket/prod-supabase', /supabaseSecret: .* is not a Secrets Manager secret ARN/],
+    [
+      'an ARN of another service',
+      'arn:aws:s3:::bucket/prod-supabase',
+      /supabaseSecret: .* is not a Secrets Manager secret ARN/,
+    ],
     ['a name with a space', 'prod supabase', /supabaseSecret: .* is not a Secrets Manager secret name/],
   ])('refuses %s, naming the key', (_what, id, message) => {
     expect(() => synthStack({ supabaseSecret: id })).toThrow(message);
@@ -103,7 +112,8 @@ describe('secret ids: a name, a partial ARN or a complete ARN', () => {
 
 describe('secrets encrypted with a customer-managed KMS key (secretsKmsKeyArn)', () => {
   const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-  const decryptStatements = (statements: Statement[]) => statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+  const decryptStatements = (statements: Statement[]) =>
+    statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
 
   it.each([['IngestFunctionServiceRole'], ['ProcessorFunctionServiceRole'], ['SweeperFunctionServiceRole']])(
     'lets %s decrypt with the key only through Secrets Manager in the stack region',
@@ -127,6 +137,8 @@ describe('secrets encrypted with a customer-managed KMS key (secretsKmsKeyArn)',
   });
 
   it('refuses a key alias or anything but a key ARN, naming the key', () => {
-    expect(() => synthStack({ secretsKmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/secrets` })).toThrow(/secretsKmsKeyArn/);
+    expect(() => synthStack({ secretsKmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/secrets` })).toThrow(
+      /secretsKmsKeyArn/,
+    );
   });
 });

@@ -28,7 +28,14 @@ describe('StatusTrackingStack', () => {
       const format = new Capture();
       template.hasResourceProperties('AWS::ApiGateway::Stage', {
         StageName: 'dev',
-        MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DataTraceEnabled: false, LoggingLevel: 'OFF' })]),
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({
+            ThrottlingRateLimit: 1000,
+            ThrottlingBurstLimit: 2000,
+            DataTraceEnabled: false,
+            LoggingLevel: 'OFF',
+          }),
+        ]),
         AccessLogSetting: { DestinationArn: Match.anyValue(), Format: format },
       });
       expect(format.asString()).toContain('$context.resourcePath');
@@ -94,12 +101,18 @@ describe('StatusTrackingStack', () => {
         VisibilityTimeout: 180,
         RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 11 },
       });
-      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1_209_600,
+      });
     });
 
     it('sets the visibility timeout to at least 6 x the processor timeout', () => {
       const processorTimeout = new Capture();
-      template.hasResourceProperties('AWS::Lambda::Function', { Timeout: processorTimeout, Environment: { Variables: Match.objectLike({ SUPABASE_SECRET_ID: Match.anyValue() }) } });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Timeout: processorTimeout,
+        Environment: { Variables: Match.objectLike({ SUPABASE_SECRET_ID: Match.anyValue() }) },
+      });
       const queue = Object.values(template.findResources('AWS::SQS::Queue')).find((q) => q.Properties.RedrivePolicy);
       expect(queue?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * processorTimeout.asNumber());
     });
@@ -109,7 +122,11 @@ describe('StatusTrackingStack', () => {
       expect(policies).toHaveLength(2);
       for (const policy of policies) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
-          expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          expect.objectContaining({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         );
       }
     });
@@ -138,7 +155,10 @@ describe('StatusTrackingStack', () => {
         'xray:PutTelemetryRecords',
         'xray:PutTraceSegments',
       ]);
-      expect(statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat())).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+      expect(statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat())).toEqual([
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]);
       const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
       expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/dev/supabase-??????');
       expect(JSON.stringify(secret?.Resource)).not.toContain('webhook');
@@ -148,7 +168,10 @@ describe('StatusTrackingStack', () => {
       const statements = statementsOf(template, 'ProcessorFunctionServiceRole');
       const visibility = statements.filter((s) => [s.Action].flat().includes('sqs:ChangeMessageVisibility'));
       expect(visibility.length).toBeGreaterThan(0);
-      for (const statement of visibility) expect(statement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^StatusQueue[0-9A-F]{8}$/), 'Arn'] });
+      for (const statement of visibility)
+        expect(statement.Resource).toEqual({
+          'Fn::GetAtt': [expect.stringMatching(/^StatusQueue[0-9A-F]{8}$/), 'Arn'],
+        });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({
@@ -182,12 +205,26 @@ describe('StatusTrackingStack', () => {
   it('outputs the webhook URL, queue and DLQ URLs and ARNs, function names and the log groups the runbook names', () => {
     const outputs = Object.keys(template.findOutputs('*'));
     expect(outputs).toEqual(
-      expect.arrayContaining(['DeadLetterQueueArn', 'DeadLetterQueueUrl', 'IngestFunctionName', 'ProcessorFunctionName', 'QueueArn', 'QueueUrl', 'WebhookUrl']),
+      expect.arrayContaining([
+        'DeadLetterQueueArn',
+        'DeadLetterQueueUrl',
+        'IngestFunctionName',
+        'ProcessorFunctionName',
+        'QueueArn',
+        'QueueUrl',
+        'WebhookUrl',
+      ]),
     );
     // Each log group output is the log group the function or the API stage really writes to.
     const ref = (output: string) => template.findOutputs(output)[output]?.Value.Ref as string;
-    for (const [output, owner] of [['IngestLogGroupName', 'IngestFunction'], ['ProcessorLogGroupName', 'ProcessorFunction'], ['SweeperLogGroupName', 'SweeperFunction']]) {
-      const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(owner!) && !id.includes('LogGroup'))!;
+    for (const [output, owner] of [
+      ['IngestLogGroupName', 'IngestFunction'],
+      ['ProcessorLogGroupName', 'ProcessorFunction'],
+      ['SweeperLogGroupName', 'SweeperFunction'],
+    ]) {
+      const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+        ([id]) => id.startsWith(owner!) && !id.includes('LogGroup'),
+      )!;
       expect(fn[1].Properties.LoggingConfig.LogGroup).toEqual({ Ref: ref(output!) });
     }
     const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!;
@@ -208,10 +245,21 @@ describe('StatusTrackingStack', () => {
       apiBurstLimit: 400,
       requireWebhookAuth: 'false',
     }).template;
-    custom.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.objectLike({ maxReceiveCount: 10 }) });
-    custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, MaximumBatchingWindowInSeconds: 5, ScalingConfig: { MaximumConcurrency: 3 } });
-    custom.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 })]) });
-    custom.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ REQUIRE_WEBHOOK_AUTH: 'false' }) } });
+    custom.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 360,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 10 }),
+    });
+    custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 5,
+      ScalingConfig: { MaximumConcurrency: 3 },
+    });
+    custom.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 })]),
+    });
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ REQUIRE_WEBHOOK_AUTH: 'false' }) },
+    });
   });
 });
 
@@ -235,7 +283,12 @@ describe('cdk-nag AwsSolutionsChecks', () => {
 
 describe('loadConfig', () => {
   it('uses the defaults with nothing set', () => {
-    expect(loadConfig({}, {})).toMatchObject({ maxReceiveCount: 11, databaseOutageToleranceHours: 6, requireWebhookAuth: true, allowedSourceCidrs: [] });
+    expect(loadConfig({}, {})).toMatchObject({
+      maxReceiveCount: 11,
+      databaseOutageToleranceHours: 6,
+      requireWebhookAuth: true,
+      allowedSourceCidrs: [],
+    });
   });
 
   it('derives maxReceiveCount from the outage tolerance and the visibility timeout when it is unset', () => {
@@ -268,6 +321,8 @@ describe('loadConfig', () => {
   });
 
   it('names the environment variable when the bad value came from there', () => {
-    expect(() => loadConfig({}, { PROCESSOR_MAX_CONCURRENCY: '1' })).toThrow(/processorMaxConcurrency \(environment variable PROCESSOR_MAX_CONCURRENCY\)/);
+    expect(() => loadConfig({}, { PROCESSOR_MAX_CONCURRENCY: '1' })).toThrow(
+      /processorMaxConcurrency \(environment variable PROCESSOR_MAX_CONCURRENCY\)/,
+    );
   });
 });

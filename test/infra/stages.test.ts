@@ -10,7 +10,10 @@ import { StatusTrackingStack } from '../../lib/status-tracking-stack';
 function synthStage(context: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
   const config = loadConfig(context, env);
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new StatusTrackingStack(app, config.stackName, { config, env: { account: config.account ?? '123456789012', region: config.region ?? 'eu-west-1' } });
+  const stack = new StatusTrackingStack(app, config.stackName, {
+    config,
+    env: { account: config.account ?? '123456789012', region: config.region ?? 'eu-west-1' },
+  });
   return { config, stack, template: Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> } };
 }
 interface Resource {
@@ -24,7 +27,8 @@ interface Resource {
  * Every name a template gives literally (the rest CloudFormation generates from the stack's name): resources' names
  * and display names, the API's stage, the functions' service dimension (their metrics and logs), the secrets' paths.
  */
-const NAME_KEYS = /^(Name|RestApiName|StageName|FunctionName|QueueName|TopicName|DisplayName|AlarmName|DashboardName|LogGroupName|RoleName|POWERTOOLS_SERVICE_NAME)$/;
+const NAME_KEYS =
+  /^(Name|RestApiName|StageName|FunctionName|QueueName|TopicName|DisplayName|AlarmName|DashboardName|LogGroupName|RoleName|POWERTOOLS_SERVICE_NAME)$/;
 function namesIn(template: { Resources: Record<string, Resource> }): Set<string> {
   const names = new Set<string>();
   const visit = (value: unknown, key: string) => {
@@ -54,7 +58,12 @@ describe('stages', () => {
   const stages = {
     stages: {
       dev: { account: '111111111111', region: 'eu-west-1' },
-      prod: { account: '222222222222', region: 'ap-south-1', processorMaxConcurrency: 20, criticalAlarmEmails: ['oncall@example.com'] },
+      prod: {
+        account: '222222222222',
+        region: 'ap-south-1',
+        processorMaxConcurrency: 20,
+        criticalAlarmEmails: ['oncall@example.com'],
+      },
     },
   };
 
@@ -66,7 +75,14 @@ describe('stages', () => {
     const devNames = namesIn(dev.template);
     const prodNames = namesIn(prod.template);
     // What is compared: the API's name, the functions' service dimension (metrics, logs), the secrets' paths...
-    for (const name of ['WhatsAppDeliveryTracker-dev-webhooks', 'WhatsAppDeliveryTracker-dev', 'dev', 'WhatsApp delivery (dev): critical', 'whatsapp-delivery-tracker/dev/supabase', 'whatsapp-delivery-tracker/dev/webhook']) {
+    for (const name of [
+      'WhatsAppDeliveryTracker-dev-webhooks',
+      'WhatsAppDeliveryTracker-dev',
+      'dev',
+      'WhatsApp delivery (dev): critical',
+      'whatsapp-delivery-tracker/dev/supabase',
+      'whatsapp-delivery-tracker/dev/webhook',
+    ]) {
       expect(devNames).toContain(name);
     }
     expect([...devNames].filter((name) => prodNames.has(name))).toEqual([]);
@@ -74,7 +90,12 @@ describe('stages', () => {
 
   it('applies the stage profile: account, region and settings', () => {
     const prod = synthStage({ ...stages, stage: 'prod', processorMaxConcurrency: 5 });
-    expect(prod.config).toMatchObject({ account: '222222222222', region: 'ap-south-1', processorMaxConcurrency: 20, criticalAlarmEmails: ['oncall@example.com'] });
+    expect(prod.config).toMatchObject({
+      account: '222222222222',
+      region: 'ap-south-1',
+      processorMaxConcurrency: 20,
+      criticalAlarmEmails: ['oncall@example.com'],
+    });
     expect(prod.stack.account).toBe('222222222222');
     expect(prod.stack.region).toBe('ap-south-1');
     const mapping = Object.values(prod.template.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
@@ -85,12 +106,20 @@ describe('stages', () => {
     const context = { ...stages, stage: 'prod', processorMaxConcurrency: 7, processorBatchSize: 50 };
     expect(loadConfig(context, {})).toMatchObject({ processorMaxConcurrency: 20, processorBatchSize: 50 });
     expect(loadConfig(context, { PROCESSOR_MAX_CONCURRENCY: '9' })).toMatchObject({ processorMaxConcurrency: 9 });
-    expect(loadConfig(context, { STAGE: 'dev' })).toMatchObject({ stage: 'dev', processorMaxConcurrency: 7, account: '111111111111' });
+    expect(loadConfig(context, { STAGE: 'dev' })).toMatchObject({
+      stage: 'dev',
+      processorMaxConcurrency: 7,
+      account: '111111111111',
+    });
   });
 
   it('accepts any stage name without a profile, and derives every name from it', () => {
     const preview = synthStage({ stage: 'pr-123' });
-    expect(preview.config).toMatchObject({ stackName: 'WhatsAppDeliveryTracker-pr-123', supabaseSecret: 'whatsapp-delivery-tracker/pr-123/supabase', retainData: false });
+    expect(preview.config).toMatchObject({
+      stackName: 'WhatsAppDeliveryTracker-pr-123',
+      supabaseSecret: 'whatsapp-delivery-tracker/pr-123/supabase',
+      retainData: false,
+    });
     expect(() => loadConfig({ stage: 'Prod_1' }, {})).toThrow(/stage.*lower-case letters/);
   });
 
@@ -99,11 +128,29 @@ describe('stages', () => {
     const taggable = Object.values(template.Resources).filter((r) => r.Properties && 'Tags' in r.Properties);
     // The resource types that take tags in CloudFormation, each of which this stack creates.
     const types = new Set(taggable.map((r) => r.Type));
-    for (const type of ['AWS::Lambda::Function', 'AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::Logs::LogGroup', 'AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Stage', 'AWS::IAM::Role', 'AWS::CloudWatch::Alarm']) {
+    for (const type of [
+      'AWS::Lambda::Function',
+      'AWS::SQS::Queue',
+      'AWS::SNS::Topic',
+      'AWS::Logs::LogGroup',
+      'AWS::ApiGateway::RestApi',
+      'AWS::ApiGateway::Stage',
+      'AWS::IAM::Role',
+      'AWS::CloudWatch::Alarm',
+    ]) {
       expect(types).toContain(type);
     }
-    for (const resource of taggable) expect(tagsOf(resource)).toMatchObject({ project: 'whatsapp-delivery-tracker', stage: 'prod', team: 'payments', costCenter: '42' });
-    expect(loadConfig({ tags: 'team=payments, costCenter=42' }, {}).tags).toEqual({ team: 'payments', costCenter: '42' });
+    for (const resource of taggable)
+      expect(tagsOf(resource)).toMatchObject({
+        project: 'whatsapp-delivery-tracker',
+        stage: 'prod',
+        team: 'payments',
+        costCenter: '42',
+      });
+    expect(loadConfig({ tags: 'team=payments, costCenter=42' }, {}).tags).toEqual({
+      team: 'payments',
+      costCenter: '42',
+    });
     expect(() => loadConfig({ tags: { 'aws:owner': 'x' } }, {})).toThrow(/reserved by AWS/);
   });
 
@@ -133,28 +180,49 @@ describe('config refuses what it does not know', () => {
   };
 
   it('names the closest key for a misspelt context key, profile key, alarm or alarm setting', () => {
-    expect(fails({ processorMaxConcurency: 3 })).toMatch(/context key "processorMaxConcurency" is not a setting \(did you mean "processorMaxConcurrency"\?\)/);
-    expect(fails({ stage: 'prod', stages: { prod: { logRetentionDay: 30 } } })).toMatch(/stages\.prod\.logRetentionDay is not a setting \(did you mean "logRetentionDays"\?\)/);
-    expect(fails({ alarms: { deliveryRat: { threshold: 70 } } })).toMatch(/"deliveryRat" is not a setting \(did you mean "deliveryRate"\?\)/);
-    expect(fails({ alarms: '{"deliveryRate":{"treshold":70}}' })).toMatch(/alarms\.deliveryRate .*"treshold" is not a setting \(did you mean "threshold"\?\)/);
+    expect(fails({ processorMaxConcurency: 3 })).toMatch(
+      /context key "processorMaxConcurency" is not a setting \(did you mean "processorMaxConcurrency"\?\)/,
+    );
+    expect(fails({ stage: 'prod', stages: { prod: { logRetentionDay: 30 } } })).toMatch(
+      /stages\.prod\.logRetentionDay is not a setting \(did you mean "logRetentionDays"\?\)/,
+    );
+    expect(fails({ alarms: { deliveryRat: { threshold: 70 } } })).toMatch(
+      /"deliveryRat" is not a setting \(did you mean "deliveryRate"\?\)/,
+    );
+    expect(fails({ alarms: '{"deliveryRate":{"treshold":70}}' })).toMatch(
+      /alarms\.deliveryRate .*"treshold" is not a setting \(did you mean "threshold"\?\)/,
+    );
     expect(fails({ somethingElseEntirely: 1 })).toMatch(/"somethingElseEntirely" is not a setting$/);
   });
 
   it('leaves the CDK its own keys: feature flags, CLI keys, cached lookups', () => {
     expect(() =>
-      loadConfig({ '@aws-cdk/core:checkSecretUsage': true, 'aws:cdk:bundling-stacks': [], 'availability-zones:account=1:region=eu-west-1': ['a'], 'acknowledged-issue-numbers': [1] }, {}),
+      loadConfig(
+        {
+          '@aws-cdk/core:checkSecretUsage': true,
+          'aws:cdk:bundling-stacks': [],
+          'availability-zones:account=1:region=eu-west-1': ['a'],
+          'acknowledged-issue-numbers': [1],
+        },
+        {},
+      ),
     ).not.toThrow();
   });
 
   it('accepts only the log retentions CloudWatch accepts', () => {
-    expect(fails({ logRetentionDays: 45 })).toMatch(/logRetentionDays .*CloudWatch Logs accepts only 1, 3, 5, 7, 14, 30/);
-    for (const days of LOG_RETENTION_DAYS) expect(loadConfig({ logRetentionDays: days }, {}).logRetentionDays).toBe(days);
+    expect(fails({ logRetentionDays: 45 })).toMatch(
+      /logRetentionDays .*CloudWatch Logs accepts only 1, 3, 5, 7, 14, 30/,
+    );
+    for (const days of LOG_RETENTION_DAYS)
+      expect(loadConfig({ logRetentionDays: days }, {}).logRetentionDays).toBe(days);
     expect(LOG_RETENTION_DAYS).toEqual(expect.arrayContaining([1, 30, 365, 3653]));
     expect(LOG_RETENTION_DAYS).not.toContain(45);
   });
 
   it('refuses a stages entry that is not a map of settings, and a malformed account', () => {
     expect(fails({ stages: ['prod'] })).toMatch(/"stages" must map stage names to settings/);
-    expect(fails({ stage: 'prod', stages: { prod: { account: '1234' } } })).toMatch(/account \(stages\.prod\.account\): must be a 12-digit AWS account id/);
+    expect(fails({ stage: 'prod', stages: { prod: { account: '1234' } } })).toMatch(
+      /account \(stages\.prod\.account\): must be a 12-digit AWS account id/,
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
-import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { applyMigrations, dryRunMigrations } from '../../db/migrations';
+import type { SqlExecutor } from '../../lambdas/store/sql-executor';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { ORIGINAL_GUIDE_DDL } from '../../testkit/original-guide-table';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
@@ -34,10 +34,12 @@ describe.each(availableEngines())('adopting the original guide table on %s', (en
   afterAll(() => db.drop());
 
   const row = async (messageId: string) =>
-    (await db.executor.query<Record<string, unknown>>(
-      `select id::int, message_id, phone_number, status, created_at, customer_ref, current_status, inferred_stages from broadcasts_messages where message_id = $1`,
-      [messageId],
-    )).rows[0];
+    (
+      await db.executor.query<Record<string, unknown>>(
+        `select id::int, message_id, phone_number, status, created_at, customer_ref, current_status, inferred_stages from broadcasts_messages where message_id = $1`,
+        [messageId],
+      )
+    ).rows[0];
 
   it('keeps every row with its id, created_at and the user column, and reads the guide status the same way', async () => {
     const { rows } = await db.executor.query<{ n: number }>('select count(*)::int as n from broadcasts_messages');
@@ -46,15 +48,33 @@ describe.each(availableEngines())('adopting the original guide table on %s', (en
       id: 7,
       phone_number: '+919800000001',
       customer_ref: 'c-7',
-      status: { sent: '2024-01-01T10:00:00.000Z', delivered: '2024-01-01T10:00:05.000Z', read: '2024-01-01T10:01:00.000Z' },
+      status: {
+        sent: '2024-01-01T10:00:00.000Z',
+        delivered: '2024-01-01T10:00:05.000Z',
+        read: '2024-01-01T10:01:00.000Z',
+      },
       current_status: 'read',
       inferred_stages: [],
     });
     expect(new Date((await row('wamid.full'))!.created_at as string).toISOString()).toBe('2024-01-01T10:00:01.000Z');
     // A delivered without its sent: the tracker infers the sent time, as for any webhook.
-    expect(await row('wamid.partial')).toMatchObject({ id: 8, status: { sent: '2024-01-01T11:00:05.000Z', delivered: '2024-01-01T11:00:05.000Z' }, inferred_stages: ['sent'] });
-    expect(await row('wamid.failed')).toMatchObject({ id: 9, current_status: 'failed', status: { sent: '2024-01-01T12:00:00.000Z', failed: '2024-01-01T12:00:02.000Z' } });
-    expect(await row('wamid.presend')).toMatchObject({ id: 12, phone_number: '+919800000004', customer_ref: 'c-12', status: {}, current_status: 'unknown' });
+    expect(await row('wamid.partial')).toMatchObject({
+      id: 8,
+      status: { sent: '2024-01-01T11:00:05.000Z', delivered: '2024-01-01T11:00:05.000Z' },
+      inferred_stages: ['sent'],
+    });
+    expect(await row('wamid.failed')).toMatchObject({
+      id: 9,
+      current_status: 'failed',
+      status: { sent: '2024-01-01T12:00:00.000Z', failed: '2024-01-01T12:00:02.000Z' },
+    });
+    expect(await row('wamid.presend')).toMatchObject({
+      id: 12,
+      phone_number: '+919800000004',
+      customer_ref: 'c-12',
+      status: {},
+      current_status: 'unknown',
+    });
     // Values that are not times (an impossible date among them) are left out, not guessed.
     expect(await row('wamid.broken')).toMatchObject({ id: 13, status: {} });
   });
@@ -83,7 +103,9 @@ describe.each(availableEngines())('adopting the original guide table on %s', (en
   });
 
   it('leaves nothing behind and changes nothing when migrated again', async () => {
-    const { rows } = await db.executor.query<{ name: string | null }>(`select to_regclass('public.broadcasts_messages_before_adoption')::text as name`);
+    const { rows } = await db.executor.query<{ name: string | null }>(
+      `select to_regclass('public.broadcasts_messages_before_adoption')::text as name`,
+    );
     expect(rows[0]!.name).toBeNull();
     expect(await applyMigrations(db.executor)).toEqual([]);
   });
@@ -100,11 +122,15 @@ describe.each(availableEngines())("the guide's local-time bug on %s", (engine) =
     const db = await createTestDatabase(engine, {
       beforeMigrations: async (executor) => {
         await executor.exec(ORIGINAL_GUIDE_DDL);
-        await executor.exec(`insert into broadcasts_messages (message_id, status, created_at) values ${rows.join(',')}`);
+        await executor.exec(
+          `insert into broadcasts_messages (message_id, status, created_at) values ${rows.join(',')}`,
+        );
       },
     });
     try {
-      const { rows: adopted } = await db.executor.query<{ sent_at: Date; created_at: Date }>(`select sent_at, created_at from broadcasts_messages where message_id = 'wamid.ist3'`);
+      const { rows: adopted } = await db.executor.query<{ sent_at: Date; created_at: Date }>(
+        `select sent_at, created_at from broadcasts_messages where message_id = 'wamid.ist3'`,
+      );
       expect(new Date(adopted[0]!.sent_at).getTime() - new Date(adopted[0]!.created_at).getTime()).toBe(-1_000);
     } finally {
       await db.drop();
@@ -130,7 +156,9 @@ describe.each(availableEngines())("the guide's local-time bug on %s", (engine) =
     try {
       const plan = await dryRunMigrations(target.toString());
       expect(plan.pending[0]).toBe('0000_set_aside_original_guide_table');
-      expect(plan.notices).toContain("adoption: 5 rows of the original guide's table imported with 1 column(s) of your own");
+      expect(plan.notices).toContain(
+        "adoption: 5 rows of the original guide's table imported with 1 column(s) of your own",
+      );
       expect(plan.notices.some((n) => /2 status values were not times/.test(n))).toBe(true);
       // Nothing changed: still the guide's table, its plain status column and its rows.
       const { rows } = await executor!.query<{ generated: string; n: number }>(

@@ -56,7 +56,12 @@ describe.each(availableEngines())('apply_status_updates on %s', (engine) => {
     const duplicate = await store.applyStatusUpdates([update('m1', 'sent', 3)]);
 
     expect(earlier).toEqual([
-      expect.objectContaining({ message_id: 'm1', inserted: false, previous_status: { sent: at(5) }, status: { sent: at(3) } }),
+      expect.objectContaining({
+        message_id: 'm1',
+        inserted: false,
+        previous_status: { sent: at(5) },
+        status: { sent: at(3) },
+      }),
     ]);
     expect(later).toEqual([]);
     expect(duplicate).toEqual([]);
@@ -66,7 +71,11 @@ describe.each(availableEngines())('apply_status_updates on %s', (engine) => {
   it('moves updated_at only when something changed', async () => {
     await store.applyStatusUpdates([update('m1', 'sent', 0)]);
     const stamp = async () =>
-      (await db.executor.query<{ u: string }>(`select updated_at::text as u from broadcasts_messages where message_id = 'm1'`)).rows[0]?.u;
+      (
+        await db.executor.query<{ u: string }>(
+          `select updated_at::text as u from broadcasts_messages where message_id = 'm1'`,
+        )
+      ).rows[0]?.u;
     const first = await stamp();
     await new Promise((r) => setTimeout(r, 20));
     await store.applyStatusUpdates([update('m1', 'sent', 0), update('m1', 'sent', 7)]);
@@ -88,7 +97,10 @@ describe.each(availableEngines())('apply_status_updates on %s', (engine) => {
   });
 
   it('shows delivered as the current status of a message both delivered and failed, keeping the failure', async () => {
-    await store.applyStatusUpdates([update('m1', 'delivered', 2), update('m1', 'failed', 4, { error: { code: 131049 } })]);
+    await store.applyStatusUpdates([
+      update('m1', 'delivered', 2),
+      update('m1', 'failed', 4, { error: { code: 131049 } }),
+    ]);
     expect(await readRow(db.executor, 'm1')).toMatchObject({
       status: { sent: at(2), delivered: at(2), failed: at(4) },
       current_status: 'delivered',

@@ -1,8 +1,8 @@
+import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
-import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { chunk } from '../../testkit/lists';
+import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { shuffled } from '../support/generators';
 import { at, readRows } from '../support/status-rows';
 
@@ -60,7 +60,10 @@ describeOnRealPostgres('concurrent writers on real PostgreSQL', () => {
     const expected = await readRows(db.executor);
     expect(expected).toHaveLength(150);
 
-    const stores = Array.from({ length: WORKERS }, () => new SqlTrackerStore(createPostgresExecutor(db.url ?? '', { max: 1 })));
+    const stores = Array.from(
+      { length: WORKERS },
+      () => new SqlTrackerStore(createPostgresExecutor(db.url ?? '', { max: 1 })),
+    );
     try {
       for (let round = 1; round <= 5; round++) {
         await db.executor.exec('truncate public.broadcasts_messages');

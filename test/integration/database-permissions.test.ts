@@ -12,7 +12,10 @@ const OUTSIDERS = ['anon', 'authenticated'] as const;
 
 /** The functions the stack calls, with arguments that make each one run (not just resolve). */
 const STACK_CALLS: [name: string, sql: string][] = [
-  ['apply_status_updates', `select * from public.apply_status_updates('[{"message_id":"wamid.perm","status":"read","timestamp":"2024-01-01T10:00:00.000Z","phone_number":"+919876543210"}]'::jsonb)`],
+  [
+    'apply_status_updates',
+    `select * from public.apply_status_updates('[{"message_id":"wamid.perm","status":"read","timestamp":"2024-01-01T10:00:00.000Z","phone_number":"+919876543210"}]'::jsonb)`,
+  ],
   ['delivery_health', `select * from public.delivery_health('2024-01-01T12:00:00Z', 30, 5, 24, 180, 10, 60)`],
   ['delivery_summary', `select * from public.delivery_summary('2024-01-01', '2024-01-02')`],
   ['delivery_report', `select * from public.delivery_report('2024-01-01', '2024-01-02', true)`],
@@ -103,22 +106,33 @@ describe.each(availableEngines())('grants and row level security (%s)', (engine)
     expect(rows.map((r) => r.grant)).toEqual([]);
   });
 
-  it.each(OUTSIDERS)('refuses %s reading or writing the table and calling what the stack calls (42501)', async (role) => {
-    expect(await refusal(role, 'select count(*) from public.broadcasts_messages')).toBe('42501');
-    expect(await refusal(role, `insert into public.broadcasts_messages (message_id) values ('wamid.forged')`)).toBe('42501');
-    for (const [, sql] of STACK_CALLS) expect([sql, await refusal(role, sql)]).toEqual([sql, '42501']);
-  });
+  it.each(OUTSIDERS)(
+    'refuses %s reading or writing the table and calling what the stack calls (42501)',
+    async (role) => {
+      expect(await refusal(role, 'select count(*) from public.broadcasts_messages')).toBe('42501');
+      expect(await refusal(role, `insert into public.broadcasts_messages (message_id) values ('wamid.forged')`)).toBe(
+        '42501',
+      );
+      for (const [, sql] of STACK_CALLS) expect([sql, await refusal(role, sql)]).toEqual([sql, '42501']);
+    },
+  );
 
   it('keeps rows hidden from anon by row level security even if the table were granted to it by mistake', async () => {
-    await db.executor.query(`select * from public.apply_status_updates('[{"message_id":"wamid.rls","status":"sent","timestamp":"2024-01-01T09:00:00.000Z"}]'::jsonb)`);
+    await db.executor.query(
+      `select * from public.apply_status_updates('[{"message_id":"wamid.rls","status":"sent","timestamp":"2024-01-01T09:00:00.000Z"}]'::jsonb)`,
+    );
     const { rows } = await db.executor.query<{ relrowsecurity: boolean }>(
       `select relrowsecurity from pg_class where oid = 'public.broadcasts_messages'::regclass`,
     );
     expect(rows[0]?.relrowsecurity).toBe(true);
     await db.executor.exec('grant select, insert on public.broadcasts_messages to anon');
     try {
-      expect(await asRole<{ n: number }>('anon', 'select count(*)::int as n from public.broadcasts_messages')).toEqual([{ n: 0 }]);
-      expect(await refusal('anon', `insert into public.broadcasts_messages (message_id) values ('wamid.forged')`)).toBe('42501');
+      expect(await asRole<{ n: number }>('anon', 'select count(*)::int as n from public.broadcasts_messages')).toEqual([
+        { n: 0 },
+      ]);
+      expect(await refusal('anon', `insert into public.broadcasts_messages (message_id) values ('wamid.forged')`)).toBe(
+        '42501',
+      );
     } finally {
       await db.executor.exec('revoke select, insert on public.broadcasts_messages from anon');
     }
@@ -133,7 +147,10 @@ describe.each(availableEngines())('grants and row level security (%s)', (engine)
       `select message_id, current_status from public.broadcasts_messages where message_id = 'wamid.perm'`,
     );
     expect(stored).toEqual([{ message_id: 'wamid.perm', current_status: 'read' }]);
-    const report = await asRole<{ total_messages: string }>('service_role', `select * from public.delivery_summary('2024-01-01', '2024-01-02')`);
+    const report = await asRole<{ total_messages: string }>(
+      'service_role',
+      `select * from public.delivery_summary('2024-01-01', '2024-01-02')`,
+    );
     expect(Number(report[0]?.total_messages)).toBeGreaterThanOrEqual(1);
   });
 });

@@ -17,12 +17,15 @@ describeOnRealPostgres('npm run db:migrate', () => {
   });
   afterAll(() => db.drop());
 
-  const migrate = () => run('npm', ['run', '--silent', 'db:migrate'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url ?? '' } });
+  const migrate = () =>
+    run('npm', ['run', '--silent', 'db:migrate'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url ?? '' } });
   const schema = async () =>
-    (await db.executor.query<{ d: string }>(
-      `select string_agg(table_name || '.' || column_name || ':' || data_type, ',' order by table_name, column_name) as d
+    (
+      await db.executor.query<{ d: string }>(
+        `select string_agg(table_name || '.' || column_name || ':' || data_type, ',' order by table_name, column_name) as d
          from information_schema.columns where table_schema = 'public'`,
-    )).rows[0]?.d;
+      )
+    ).rows[0]?.d;
 
   it('applies every migration once, then changes nothing when run again', async () => {
     const first = await migrate();
@@ -34,7 +37,9 @@ describeOnRealPostgres('npm run db:migrate', () => {
     const second = await migrate();
     expect(second.stdout).toMatch(/up to date/);
     expect(await schema()).toBe(after);
-    const { rows } = await db.executor.query<{ n: number }>('select count(*)::int as n from delivery_tracker_migrations');
+    const { rows } = await db.executor.query<{ n: number }>(
+      'select count(*)::int as n from delivery_tracker_migrations',
+    );
     expect(rows[0]?.n).toBe((await readMigrations()).length);
   });
 

@@ -1,8 +1,8 @@
-import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
-import type { SummaryNotifier } from '../../lambdas/sweeper/summary-notifier';
 import { CohortSettings, DEFAULT_ALARMS, healthWindows } from '../../lambdas/domain/alert-settings';
-import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
+import type { SummaryNotifier } from '../../lambdas/sweeper/summary-notifier';
+import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 
@@ -18,25 +18,38 @@ const COHORTS = CohortSettings.parse({
 });
 const WINDOWS = healthWindows(COHORTS);
 const sweeperSettings = { cohorts: COHORTS, failureSpike: DEFAULT_ALARMS.failureSpike };
-const u = (message_id: string, status: StatusUpdate['status'], timestamp: string): StatusUpdate => ({ message_id, status, timestamp });
+const u = (message_id: string, status: StatusUpdate['status'], timestamp: string): StatusUpdate => ({
+  message_id,
+  status,
+  timestamp,
+});
 
 /**
  * A data set whose expected figures are worked out by hand below (delivery cohort = sent in [10:50, 11:50),
  * read cohort = sent in [May 31 11:00, June 1 11:00), undelivered = sent in [May 31 12:00, 11:50)).
  */
 const DATA: StatusUpdate[] = [
-  u('m1', 'sent', '2024-06-01T11:00:00.000Z'), u('m1', 'delivered', '2024-06-01T11:00:05.000Z'), // delivered, 5 s
-  u('m2', 'sent', '2024-06-01T11:10:00.000Z'), u('m2', 'delivered', '2024-06-01T11:10:15.000Z'), // delivered, 15 s
-  u('m3', 'sent', '2024-06-01T11:20:00.000Z'), u('m3', 'read', '2024-06-01T11:30:00.000Z'), // delivered inferred: no sample
-  u('m4', 'sent', '2024-06-01T11:30:00.000Z'), { ...u('m4', 'failed', '2024-06-01T11:31:00.000Z'), error: { code: 131049, title: 'ecosystem' } }, // failed
+  u('m1', 'sent', '2024-06-01T11:00:00.000Z'),
+  u('m1', 'delivered', '2024-06-01T11:00:05.000Z'), // delivered, 5 s
+  u('m2', 'sent', '2024-06-01T11:10:00.000Z'),
+  u('m2', 'delivered', '2024-06-01T11:10:15.000Z'), // delivered, 15 s
+  u('m3', 'sent', '2024-06-01T11:20:00.000Z'),
+  u('m3', 'read', '2024-06-01T11:30:00.000Z'), // delivered inferred: no sample
+  u('m4', 'sent', '2024-06-01T11:30:00.000Z'),
+  { ...u('m4', 'failed', '2024-06-01T11:31:00.000Z'), error: { code: 131049, title: 'ecosystem' } }, // failed
   u('m5', 'sent', '2024-06-01T11:40:00.000Z'), // waiting 20 min: undelivered
   u('m6', 'sent', '2024-06-01T11:55:00.000Z'), // 5 min old: neither in the cohort nor undelivered
   u('m7', 'sent', '2024-06-01T10:40:00.000Z'), // before the cohort, waiting 80 min: undelivered
   u('m8', 'sent', '2024-05-31T10:00:00.000Z'), // 26 h old: beyond the undelivered look-back
-  u('r1', 'sent', '2024-05-31T12:00:00.000Z'), u('r1', 'delivered', '2024-05-31T12:00:10.000Z'), u('r1', 'read', '2024-05-31T13:00:00.000Z'),
-  u('r2', 'sent', '2024-05-31T18:00:00.000Z'), u('r2', 'delivered', '2024-05-31T18:00:05.000Z'),
-  u('r3', 'sent', '2024-06-01T08:00:00.000Z'), u('r3', 'played', '2024-06-01T08:05:00.000Z'),
-  u('r4', 'sent', '2024-06-01T09:00:00.000Z'), u('r4', 'delivered', '2024-06-01T09:00:01.000Z'),
+  u('r1', 'sent', '2024-05-31T12:00:00.000Z'),
+  u('r1', 'delivered', '2024-05-31T12:00:10.000Z'),
+  u('r1', 'read', '2024-05-31T13:00:00.000Z'),
+  u('r2', 'sent', '2024-05-31T18:00:00.000Z'),
+  u('r2', 'delivered', '2024-05-31T18:00:05.000Z'),
+  u('r3', 'sent', '2024-06-01T08:00:00.000Z'),
+  u('r3', 'played', '2024-06-01T08:05:00.000Z'),
+  u('r4', 'sent', '2024-06-01T09:00:00.000Z'),
+  u('r4', 'delivered', '2024-06-01T09:00:01.000Z'),
 ];
 
 describe.each(availableEngines())('delivery health figures on %s', (engine) => {
@@ -101,30 +114,67 @@ describe.each(availableEngines())('delivery health figures on %s', (engine) => {
   it('reports no rate (not 0 %) when nothing was sent', async () => {
     const quiet = await store.deliveryHealth(WINDOWS, new Date('2030-01-01T00:00:00Z'));
     expect(quiet).toMatchObject({
-      cohort_sent: 0, delivery_rate_percent: null, failure_rate_percent: null, read_rate_percent: null, avg_delivery_seconds: null,
-      median_delivery_seconds: null, top_error_code: null, top_error_count: 0, undelivered_count: 0, undelivered_percent: null,
+      cohort_sent: 0,
+      delivery_rate_percent: null,
+      failure_rate_percent: null,
+      read_rate_percent: null,
+      avg_delivery_seconds: null,
+      median_delivery_seconds: null,
+      top_error_code: null,
+      top_error_count: 0,
+      undelivered_count: 0,
+      undelivered_percent: null,
     });
   });
 
-  it("sums up a day: May 31 holds m8, r1 and r2", async () => {
+  it('sums up a day: May 31 holds m8, r1 and r2', async () => {
     const summary = await store.deliverySummary(new Date('2024-05-31T00:00:00Z'), new Date('2024-06-01T00:00:00Z'));
-    expect(summary).toMatchObject({ total_messages: 3, sent: 3, delivered: 2, read: 1, failed: 0, delivery_rate_percent: 66.67, read_rate_percent: 50, avg_delivery_seconds: 7.5 });
+    expect(summary).toMatchObject({
+      total_messages: 3,
+      sent: 3,
+      delivered: 2,
+      read: 1,
+      failed: 0,
+      delivery_rate_percent: 66.67,
+      read_rate_percent: 50,
+      avg_delivery_seconds: 7.5,
+    });
   });
 
   it('sums up a day without messages as zeros, with no rates', async () => {
     const summary = await store.deliverySummary(new Date('2030-01-01T00:00:00Z'), new Date('2030-01-02T00:00:00Z'));
     expect(summary).toEqual({
-      window_start: '2030-01-01T00:00:00.000Z', window_end: '2030-01-02T00:00:00.000Z', total_messages: 0, sent: 0, delivered: 0,
-      read: 0, failed: 0, delivery_rate_percent: null, read_rate_percent: null, avg_delivery_seconds: null,
+      window_start: '2030-01-01T00:00:00.000Z',
+      window_end: '2030-01-02T00:00:00.000Z',
+      total_messages: 0,
+      sent: 0,
+      delivered: 0,
+      read: 0,
+      failed: 0,
+      delivery_rate_percent: null,
+      read_rate_percent: null,
+      avg_delivery_seconds: null,
     });
   });
 
   it('the sweeper publishes the figures as metrics, leaving out figures without data', async () => {
     const capture = capturingMetrics();
     try {
-      const sweep = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), ...sweeperSettings, now: () => AS_OF });
+      const sweep = createSweeper({
+        store: () => store,
+        metrics: capture.metrics,
+        logger: silentLogger(),
+        ...sweeperSettings,
+        now: () => AS_OF,
+      });
       await sweep({ kind: 'health' });
-      const quiet = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), ...sweeperSettings, now: () => new Date('2030-01-01T00:00:00Z') });
+      const quiet = createSweeper({
+        store: () => store,
+        metrics: capture.metrics,
+        logger: silentLogger(),
+        ...sweeperSettings,
+        now: () => new Date('2030-01-01T00:00:00Z'),
+      });
       await quiet({});
       const values = (name: string) => capture.values(name).map((v) => v.value);
       expect(values('SweeperRuns')).toEqual([1, 1]);
@@ -150,7 +200,14 @@ describe.each(availableEngines())('delivery health figures on %s', (engine) => {
     const notifier: SummaryNotifier = { publish: async (subject, message) => void sent.push({ subject, message }) };
     const capture = capturingMetrics();
     try {
-      const sweep = createSweeper({ store: () => store, metrics: capture.metrics, logger: silentLogger(), ...sweeperSettings, notifier, now: () => new Date('2024-06-01T08:00:00Z') });
+      const sweep = createSweeper({
+        store: () => store,
+        metrics: capture.metrics,
+        logger: silentLogger(),
+        ...sweeperSettings,
+        notifier,
+        now: () => new Date('2024-06-01T08:00:00Z'),
+      });
       await sweep({ kind: 'daily-summary' });
     } finally {
       capture.restore();

@@ -9,9 +9,23 @@ const at = (minute: number) => new Date(Date.UTC(2026, 2, 2, 10, minute)).toISOS
 const person = '+919876543210';
 const other = '+919800000001';
 const DATA: StatusUpdate[] = [
-  { message_id: 'wamid.HBgMOTE5ODc2NTQzMjEwFQIA1', status: 'sent', timestamp: at(0), phone_number: person, campaign: 'diwali', conversation: { id: 'conv-1' }, pricing: { category: 'marketing' } },
+  {
+    message_id: 'wamid.HBgMOTE5ODc2NTQzMjEwFQIA1',
+    status: 'sent',
+    timestamp: at(0),
+    phone_number: person,
+    campaign: 'diwali',
+    conversation: { id: 'conv-1' },
+    pricing: { category: 'marketing' },
+  },
   { message_id: 'wamid.HBgMOTE5ODc2NTQzMjEwFQIA1', status: 'delivered', timestamp: at(1) },
-  { message_id: 'wamid.HBgMOTE5ODc2NTQzMjEwFQIA2', status: 'failed', timestamp: at(2), phone_number: person, error: { code: 131026, title: 'Message undeliverable', details: 'the number +919876543210 is not on WhatsApp' } },
+  {
+    message_id: 'wamid.HBgMOTE5ODc2NTQzMjEwFQIA2',
+    status: 'failed',
+    timestamp: at(2),
+    phone_number: person,
+    error: { code: 131026, title: 'Message undeliverable', details: 'the number +919876543210 is not on WhatsApp' },
+  },
   { message_id: 'wamid.other', status: 'sent', timestamp: at(3), phone_number: other, campaign: 'diwali' },
 ];
 
@@ -23,36 +37,53 @@ describe.each(availableEngines())('erase_recipient on %s', (engine) => {
   });
   afterAll(() => db.drop());
 
-  const summary = async () => (await new SqlTrackerStore(db.executor).deliverySummary(new Date(at(-60)), new Date(at(60))));
+  const summary = async () =>
+    await new SqlTrackerStore(db.executor).deliverySummary(new Date(at(-60)), new Date(at(60)));
 
   it("anonymises the person's rows, keeps the figures, leaves others alone, records the erasure without the number, and is idempotent", async () => {
     const before = await summary();
-    const { rows } = await db.executor.query<{ n: string | number }>(`select public.erase_recipient($1, 'ticket-42') as n`, [person]);
+    const { rows } = await db.executor.query<{ n: string | number }>(
+      `select public.erase_recipient($1, 'ticket-42') as n`,
+      [person],
+    );
     expect(Number(rows[0]!.n)).toBe(2);
 
     const { rows: erased } = await db.executor.query<Record<string, unknown>>(
       `select message_id, phone_number, provider_message_id, conversation, pricing, failure, campaign, current_status from broadcasts_messages where message_id like 'erased:%' order by message_id`,
     );
     expect(erased).toHaveLength(2);
-    for (const row of erased) expect(row).toMatchObject({ phone_number: null, provider_message_id: null, conversation: null, pricing: null });
+    for (const row of erased)
+      expect(row).toMatchObject({ phone_number: null, provider_message_id: null, conversation: null, pricing: null });
     expect(erased.map((r) => r.current_status).sort()).toEqual(['delivered', 'failed']);
-    expect(erased.find((r) => r.current_status === 'failed')!.failure).toEqual({ code: 131026, title: 'Message undeliverable' });
+    expect(erased.find((r) => r.current_status === 'failed')!.failure).toEqual({
+      code: 131026,
+      title: 'Message undeliverable',
+    });
     expect(JSON.stringify(erased)).not.toMatch(/9876543210|HBgMOTE5ODc2NTQzMjEw/);
     // The figures of the period are the same.
     expect(await summary()).toEqual(before);
     // The other recipient is untouched.
-    const { rows: kept } = await db.executor.query('select phone_number from broadcasts_messages where message_id = $1', ['wamid.other']);
+    const { rows: kept } = await db.executor.query(
+      'select phone_number from broadcasts_messages where message_id = $1',
+      ['wamid.other'],
+    );
     expect(kept).toEqual([{ phone_number: other }]);
     // The log says an erasure happened, not for whom.
-    const { rows: log } = await db.executor.query<Record<string, unknown>>('select rows_erased::int as rows_erased, reference from erasure_log');
+    const { rows: log } = await db.executor.query<Record<string, unknown>>(
+      'select rows_erased::int as rows_erased, reference from erasure_log',
+    );
     expect(log).toEqual([{ rows_erased: 2, reference: 'ticket-42' }]);
     // Again: nothing left to erase.
-    const { rows: again } = await db.executor.query<{ n: string | number }>(`select public.erase_recipient($1) as n`, [person]);
+    const { rows: again } = await db.executor.query<{ n: string | number }>(`select public.erase_recipient($1) as n`, [
+      person,
+    ]);
     expect(Number(again[0]!.n)).toBe(0);
   });
 
   it('refuses a number that is not + and digits (nothing could match it)', async () => {
-    await expect(db.executor.query(`select public.erase_recipient('98765 43210')`)).rejects.toThrow(/phone must be \+ and digits/);
+    await expect(db.executor.query(`select public.erase_recipient('98765 43210')`)).rejects.toThrow(
+      /phone must be \+ and digits/,
+    );
   });
 });
 
@@ -65,13 +96,19 @@ describe.each(availableEngines())('erase_recipient on %s', (engine) => {
   afterAll(() => db.drop());
 
   it('takes the number as a provider writes it, says what it changed and what it cannot reach', async () => {
-    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'erase', '--', '--phone', '91 98765-43210', '--reference', 'T-1'], {
-      cwd: path.resolve(__dirname, '..', '..'),
-      env: { ...process.env, DATABASE_URL: db.url },
-    });
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'erase', '--', '--phone', '91 98765-43210', '--reference', 'T-1'],
+      {
+        cwd: path.resolve(__dirname, '..', '..'),
+        env: { ...process.env, DATABASE_URL: db.url },
+      },
+    );
     expect(stdout).toMatch(/^2 message row\(s\) anonymised in DATABASE_URL/);
     expect(stdout).toMatch(/Not reached by this command:\n {2}- Supabase's backups/);
-    const { rows } = await db.executor.query('select count(*)::int as n from broadcasts_messages where phone_number is null');
+    const { rows } = await db.executor.query(
+      'select count(*)::int as n from broadcasts_messages where phone_number is null',
+    );
     expect(rows).toEqual([{ n: 2 }]);
   });
 });

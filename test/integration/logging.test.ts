@@ -1,15 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
-import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
-import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
-import { quietMetrics } from '../support/powertools';
 import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook } from '../../testkit/webhooks';
+import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { quietMetrics } from '../support/powertools';
 
 /** Structured JSON logs, read from stdout: correlation from webhook to row, and no phone number or secret. */
 describe('logs', () => {
@@ -28,29 +28,53 @@ describe('logs', () => {
       return true;
     };
     // Powertools writes INFO and DEBUG to stdout, WARN and ERROR to stderr.
-    const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
+    const spies = [
+      jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+      jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+    ];
     try {
-      const ingest = createIngestHandler({ queue, logger, metrics: quietMetrics(), maxBodyBytes: 1e6, credentials: () => ({ ...NO_CREDENTIALS, sharedTokens: ['s3cret-token-value'] }), requireAuth: true });
-      const event = webhookEvent(metaWebhook([metaStatus(), metaStatus({ status: 'bogus' })]), { headers: { 'x-webhook-token': 's3cret-token-value' } });
+      const ingest = createIngestHandler({
+        queue,
+        logger,
+        metrics: quietMetrics(),
+        maxBodyBytes: 1e6,
+        credentials: () => ({ ...NO_CREDENTIALS, sharedTokens: ['s3cret-token-value'] }),
+        requireAuth: true,
+      });
+      const event = webhookEvent(metaWebhook([metaStatus(), metaStatus({ status: 'bogus' })]), {
+        headers: { 'x-webhook-token': 's3cret-token-value' },
+      });
       event.requestContext.requestId = 'req-correlation-42';
       await ingest(event);
       await ingest(webhookEvent(aisensyWebhook(aisensyMessage()), { headers: { 'x-webhook-token': 'wrong-guess' } }));
-      const process = createStatusBatchProcessor({ store: () => new SqlTrackerStore(db.executor), logger, metrics: quietMetrics() });
+      const process = createStatusBatchProcessor({
+        store: () => new SqlTrackerStore(db.executor),
+        logger,
+        metrics: quietMetrics(),
+      });
       await process(sqsEvent(...queued.map((body) => sqsRecord(body))));
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
-    lines = raw.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    lines = raw
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   });
   afterAll(() => db.drop());
 
   it('writes structured JSON lines', () => {
-    expect(lines.map((l) => l.message)).toEqual(expect.arrayContaining(['webhook accepted', 'webhook items rejected', 'webhook refused', 'batch applied']));
+    expect(lines.map((l) => l.message)).toEqual(
+      expect.arrayContaining(['webhook accepted', 'webhook items rejected', 'webhook refused', 'batch applied']),
+    );
     expect(lines.every((l) => typeof l.level === 'string' && typeof l.message === 'string')).toBe(true);
   });
 
   it('carries the webhook request id through the queue to the processor', () => {
-    expect(lines.find((l) => l.message === 'batch applied')).toMatchObject({ correlationIds: ['req-correlation-42'], statuses: 1 });
+    expect(lines.find((l) => l.message === 'batch applied')).toMatchObject({
+      correlationIds: ['req-correlation-42'],
+      statuses: 1,
+    });
   });
 
   it('never writes a phone number or a secret', () => {
@@ -68,7 +92,10 @@ async function captureOutput(act: () => Promise<unknown>): Promise<string> {
     raw += String(chunk);
     return true;
   };
-  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
   try {
     await act().catch(() => undefined);
   } finally {
@@ -91,8 +118,19 @@ describe.each(availableEngines())('logs when the database refuses a status (%s)'
   });
   afterAll(() => db.drop());
 
-  const poison: StatusUpdate = { message_id: 'wamid.poison', status: 'sent', timestamp: '2024-01-01T10:00:00.000Z', phone_number: PHONE, campaign: 'offer \u0000' };
-  const valid: StatusUpdate = { message_id: 'wamid.valid', status: 'sent', timestamp: '2024-01-01T10:00:00.000Z', phone_number: PHONE };
+  const poison: StatusUpdate = {
+    message_id: 'wamid.poison',
+    status: 'sent',
+    timestamp: '2024-01-01T10:00:00.000Z',
+    phone_number: PHONE,
+    campaign: 'offer \u0000',
+  };
+  const valid: StatusUpdate = {
+    message_id: 'wamid.valid',
+    status: 'sent',
+    timestamp: '2024-01-01T10:00:00.000Z',
+    phone_number: PHONE,
+  };
 
   it('the database error itself quotes the phone number (what the logs must not repeat)', async () => {
     const error = await new SqlTrackerStore(db.executor).applyStatusUpdates([poison]).then(
@@ -105,10 +143,21 @@ describe.each(availableEngines())('logs when the database refuses a status (%s)'
 
   it('names the refused status and the SQLSTATE, and never writes the phone number', async () => {
     const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
-    const process = createStatusBatchProcessor({ store: () => new SqlTrackerStore(db.executor), logger, metrics: quietMetrics() });
-    const raw = await captureOutput(() => process(sqsEvent(sqsRecord(JSON.stringify({ v: 1, statuses: [valid, poison] }), 'sqs-poison'))));
-    const lines = raw.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.find((l) => l.message === 'a status update cannot be stored; its queue message fails alone')).toMatchObject({
+    const process = createStatusBatchProcessor({
+      store: () => new SqlTrackerStore(db.executor),
+      logger,
+      metrics: quietMetrics(),
+    });
+    const raw = await captureOutput(() =>
+      process(sqsEvent(sqsRecord(JSON.stringify({ v: 1, statuses: [valid, poison] }), 'sqs-poison'))),
+    );
+    const lines = raw
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      lines.find((l) => l.message === 'a status update cannot be stored; its queue message fails alone'),
+    ).toMatchObject({
       sqsMessageId: 'sqs-poison',
       statusIndex: 1,
       messageId: 'wamid.poison',
@@ -121,11 +170,24 @@ describe.each(availableEngines())('logs when the database refuses a status (%s)'
 describe('logs whatever else fails', () => {
   it('an unreachable database: the thrown error and the log line hold no phone number', async () => {
     const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
-    const store = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+    const store = new SqlTrackerStore(
+      createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }),
+    );
     const process = createStatusBatchProcessor({ store: () => store, logger, metrics: quietMetrics() });
     let thrown: unknown;
     const raw = await captureOutput(async () => {
-      thrown = await process(sqsEvent(sqsRecord(JSON.stringify({ v: 1, statuses: [{ message_id: 'm', status: 'sent', timestamp: '2024-01-01T10:00:00.000Z', phone_number: PHONE }] })))).catch((e: unknown) => e);
+      thrown = await process(
+        sqsEvent(
+          sqsRecord(
+            JSON.stringify({
+              v: 1,
+              statuses: [
+                { message_id: 'm', status: 'sent', timestamp: '2024-01-01T10:00:00.000Z', phone_number: PHONE },
+              ],
+            }),
+          ),
+        ),
+      ).catch((e: unknown) => e);
     });
     await store.close();
     expect(raw).toContain('the batch could not be stored');
@@ -138,10 +200,21 @@ describe('logs whatever else fails', () => {
     const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
     const failing: StatusQueue = {
       send: async () => {
-        throw Object.assign(new Error(`refused body {"phone_number":"${PHONE}"}`), { detail: PHONE, cause: new Error(PHONE), code: 'InvalidMessageContents' });
+        throw Object.assign(new Error(`refused body {"phone_number":"${PHONE}"}`), {
+          detail: PHONE,
+          cause: new Error(PHONE),
+          code: 'InvalidMessageContents',
+        });
       },
     };
-    const ingest = createIngestHandler({ queue: failing, logger, metrics: quietMetrics(), maxBodyBytes: 1e6, credentials: () => NO_CREDENTIALS, requireAuth: false });
+    const ingest = createIngestHandler({
+      queue: failing,
+      logger,
+      metrics: quietMetrics(),
+      maxBodyBytes: 1e6,
+      credentials: () => NO_CREDENTIALS,
+      requireAuth: false,
+    });
     let status = 0;
     const raw = await captureOutput(async () => {
       status = (await ingest(webhookEvent(metaWebhook([metaStatus()])))).statusCode;

@@ -15,16 +15,14 @@ describe.each(availableEngines())('merge properties on %s', (engine) => {
   afterAll(() => db.drop());
 
   it('gives the same rows for any permutation, duplication and batching of a set of updates', async () => {
-    const scenario = fc
-      .array(statusUpdateArbitrary(), { minLength: 1, maxLength: 25 })
-      .chain((updates) =>
-        fc.record({
-          updates: fc.constant(updates),
-          order: fc.shuffledSubarray(updates, { minLength: updates.length, maxLength: updates.length }),
-          duplicates: fc.array(fc.constantFrom(...updates), { maxLength: 10 }),
-          batchSizes: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 10 }),
-        }),
-      );
+    const scenario = fc.array(statusUpdateArbitrary(), { minLength: 1, maxLength: 25 }).chain((updates) =>
+      fc.record({
+        updates: fc.constant(updates),
+        order: fc.shuffledSubarray(updates, { minLength: updates.length, maxLength: updates.length }),
+        duplicates: fc.array(fc.constantFrom(...updates), { maxLength: 10 }),
+        batchSizes: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 10 }),
+      }),
+    );
 
     await fc.assert(
       fc.asyncProperty(scenario, async ({ updates, order, duplicates, batchSizes }) => {

@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
 import type { RetryDelay, RetryQueue } from '../../lambdas/processor/retry-queue';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
-import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { sqsEvent, sqsRecord } from '../../testkit/events';
+import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { quietMetrics } from '../support/powertools';
 import { at, readRows, update } from '../support/status-rows';
 
@@ -18,7 +18,10 @@ function recordingRetries(): RetryQueue & { asked: RetryDelay[][] } {
   const asked: RetryDelay[][] = [];
   return { asked, delayRetries: async (delays) => void asked.push([...delays]) };
 }
-const received = (record: ReturnType<typeof sqsRecord>, count: number) => ({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(count) } });
+const received = (record: ReturnType<typeof sqsRecord>, count: number) => ({
+  ...record,
+  attributes: { ...record.attributes, ApproximateReceiveCount: String(count) },
+});
 
 describe.each(availableEngines())('processor handler on %s', (engine) => {
   let db: TestDatabase;
@@ -34,7 +37,10 @@ describe.each(availableEngines())('processor handler on %s', (engine) => {
 
   it('applies every record of a batch and reports no failure', async () => {
     const response = await process(
-      sqsEvent(sqsRecord(body(update('m1', 'sent', 0), update('m2', 'sent', 1))), sqsRecord(body(update('m1', 'read', 9)))),
+      sqsEvent(
+        sqsRecord(body(update('m1', 'sent', 0), update('m2', 'sent', 1))),
+        sqsRecord(body(update('m1', 'read', 9))),
+      ),
     );
     expect(response).toEqual({ batchItemFailures: [] });
     expect((await readRows(db.executor)).map((r) => [r.message_id, r.current_status])).toEqual([
@@ -62,8 +68,18 @@ describe.each(availableEngines())('processor handler on %s', (engine) => {
   it('does not back off for a status the database refuses for its own data: that record fails alone, at once', async () => {
     const retries = recordingRetries();
     const store = new SqlTrackerStore(db.executor);
-    const withRetries = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics(), outageRetries: { queue: retries, backoff } });
-    const response = await withRetries(sqsEvent(sqsRecord(body(update('m1', 'sent', 0, { campaign: 'bad \u0000' })), 'bad'), sqsRecord(body(update('m2', 'sent', 0)), 'good')));
+    const withRetries = createStatusBatchProcessor({
+      store: () => store,
+      logger: silent,
+      metrics: quietMetrics(),
+      outageRetries: { queue: retries, backoff },
+    });
+    const response = await withRetries(
+      sqsEvent(
+        sqsRecord(body(update('m1', 'sent', 0, { campaign: 'bad \u0000' })), 'bad'),
+        sqsRecord(body(update('m2', 'sent', 0)), 'good'),
+      ),
+    );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
     expect(retries.asked).toEqual([]);
   });
@@ -76,16 +92,25 @@ describe.each(availableEngines())('processor handler on %s', (engine) => {
 
 describe('processor handler when the database is down', () => {
   it('throws, so SQS returns the whole batch to the queue', async () => {
-    const store = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+    const store = new SqlTrackerStore(
+      createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }),
+    );
     const process = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics() });
     await expect(process(sqsEvent(sqsRecord(body(update('m1', 'sent', 0)))))).rejects.toThrow();
     await store.close();
   });
 
   it('first hides each status message for a wait doubling with its receive count; a poison record keeps the plain timeout', async () => {
-    const store = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+    const store = new SqlTrackerStore(
+      createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }),
+    );
     const retries = recordingRetries();
-    const process = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics(), outageRetries: { queue: retries, backoff } });
+    const process = createStatusBatchProcessor({
+      store: () => store,
+      logger: silent,
+      metrics: quietMetrics(),
+      outageRetries: { queue: retries, backoff },
+    });
     const event = sqsEvent(
       received(sqsRecord(body(update('m1', 'sent', 0)), 'first'), 1),
       received(sqsRecord(body(update('m2', 'sent', 0)), 'third'), 3),
@@ -104,9 +129,16 @@ describe('processor handler when the database is down', () => {
   });
 
   it('still throws (the batch returns after the plain timeout) when the backoff itself cannot be set', async () => {
-    const store = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
+    const store = new SqlTrackerStore(
+      createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }),
+    );
     const broken: RetryQueue = { delayRetries: async () => Promise.reject(new Error('SQS unavailable')) };
-    const process = createStatusBatchProcessor({ store: () => store, logger: silent, metrics: quietMetrics(), outageRetries: { queue: broken, backoff } });
+    const process = createStatusBatchProcessor({
+      store: () => store,
+      logger: silent,
+      metrics: quietMetrics(),
+      outageRetries: { queue: broken, backoff },
+    });
     await expect(process(sqsEvent(sqsRecord(body(update('m1', 'sent', 0)))))).rejects.toThrow(/could not be stored/);
     await store.close();
   });

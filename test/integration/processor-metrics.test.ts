@@ -1,9 +1,9 @@
+import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
-import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { createTestDatabase, type TestDatabase } from '../support/databases';
 import { sqsEvent, sqsRecord } from '../../testkit/events';
+import { createTestDatabase, type TestDatabase } from '../support/databases';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 import { update } from '../support/status-rows';
 
@@ -22,7 +22,11 @@ describe('processor metrics (EMF)', () => {
   it('publishes applied statuses by kind, latencies without inferred times, DB duration; a retry adds no applied status', async () => {
     const capture = capturingMetrics();
     try {
-      const process = createStatusBatchProcessor({ store: () => store, logger: silentLogger(), metrics: capture.metrics });
+      const process = createStatusBatchProcessor({
+        store: () => store,
+        logger: silentLogger(),
+        metrics: capture.metrics,
+      });
       const batch = sqsEvent(
         sqsRecord(body(update('m1', 'sent', 0), update('m1', 'delivered', 4), update('m2', 'read', 20))),
         sqsRecord('poison', 'p1'),
@@ -51,8 +55,14 @@ describe('processor metrics (EMF)', () => {
     const capture = capturingMetrics();
     try {
       // A real PostgreSQL connection to a port where nothing listens, not a stub.
-      const unreachable = new SqlTrackerStore(createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }));
-      const process = createStatusBatchProcessor({ store: () => unreachable, logger: silentLogger(), metrics: capture.metrics });
+      const unreachable = new SqlTrackerStore(
+        createPostgresExecutor('postgres://postgres@127.0.0.1:9/none', { connectionTimeoutMillis: 2000 }),
+      );
+      const process = createStatusBatchProcessor({
+        store: () => unreachable,
+        logger: silentLogger(),
+        metrics: capture.metrics,
+      });
       await expect(process(sqsEvent(sqsRecord(body(update('m9', 'sent', 0)))))).rejects.toThrow(/ECONNREFUSED/);
       expect(capture.values('DatabaseErrors').map((v) => v.value)).toEqual([1]);
       expect(capture.values('DatabaseCallDuration')).toHaveLength(1);

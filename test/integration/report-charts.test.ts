@@ -1,19 +1,29 @@
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { buildReport } from '../../lambdas/report/report-data';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 
-const u = (message_id: string, status: StatusUpdate['status'], timestamp: string): StatusUpdate => ({ message_id, status, timestamp });
+const u = (message_id: string, status: StatusUpdate['status'], timestamp: string): StatusUpdate => ({
+  message_id,
+  status,
+  timestamp,
+});
 /**
  * Worked out by hand. Monday 2 March 2026; India is UTC+5:30, so 20:00 UTC on Monday is 01:30 on Tuesday there.
  *   a: sent 10:00, delivered +3 s, read +2 min        b: sent 10:00, delivered +40 s (no read)
  *   c: sent 20:00, delivered +3 h, read +30 min       d: read only (delivered inferred: no delay sample)
  */
 const DATA: StatusUpdate[] = [
-  u('a', 'sent', '2026-03-02T10:00:00.000Z'), u('a', 'delivered', '2026-03-02T10:00:03.000Z'), u('a', 'read', '2026-03-02T10:02:03.000Z'),
-  u('b', 'sent', '2026-03-02T10:00:00.000Z'), u('b', 'delivered', '2026-03-02T10:00:40.000Z'),
-  u('c', 'sent', '2026-03-02T20:00:00.000Z'), u('c', 'delivered', '2026-03-02T23:00:00.000Z'), u('c', 'read', '2026-03-02T23:30:00.000Z'),
-  u('d', 'sent', '2026-03-02T10:30:00.000Z'), u('d', 'read', '2026-03-02T10:31:00.000Z'),
+  u('a', 'sent', '2026-03-02T10:00:00.000Z'),
+  u('a', 'delivered', '2026-03-02T10:00:03.000Z'),
+  u('a', 'read', '2026-03-02T10:02:03.000Z'),
+  u('b', 'sent', '2026-03-02T10:00:00.000Z'),
+  u('b', 'delivered', '2026-03-02T10:00:40.000Z'),
+  u('c', 'sent', '2026-03-02T20:00:00.000Z'),
+  u('c', 'delivered', '2026-03-02T23:00:00.000Z'),
+  u('c', 'read', '2026-03-02T23:30:00.000Z'),
+  u('d', 'sent', '2026-03-02T10:30:00.000Z'),
+  u('d', 'read', '2026-03-02T10:31:00.000Z'),
 ];
 
 describe.each(availableEngines())('report chart figures on %s', (engine) => {
@@ -45,7 +55,8 @@ describe.each(availableEngines())('report chart figures on %s', (engine) => {
 
   it('delays per bucket, reported times only, and their percentiles', async () => {
     const r = await report('UTC');
-    const count = (kind: string, bucket: string) => r.delays.find((d) => d.kind === kind && d.bucket === bucket)?.messages;
+    const count = (kind: string, bucket: string) =>
+      r.delays.find((d) => d.kind === kind && d.bucket === bucket)?.messages;
     expect(r.delays).toHaveLength(16);
     expect(count('delivery', '< 5 s')).toBe(1); // a
     expect(count('delivery', '30 s-2 min')).toBe(1); // b
@@ -55,7 +66,12 @@ describe.each(availableEngines())('report chart figures on %s', (engine) => {
     expect(count('read', '2-10 min')).toBe(1); // a, exactly 2 min: the upper bucket
     expect(count('read', '10-60 min')).toBe(1); // c
     // p90 by linear interpolation over 3 s, 40 s, 10,800 s: 40 + 0.8 x (10,800 - 40) = 8,648
-    expect(r.percentiles).toEqual({ delivery_p50_seconds: 40, delivery_p90_seconds: 8_648, read_p50_minutes: 16, read_p90_minutes: 27.2 });
+    expect(r.percentiles).toEqual({
+      delivery_p50_seconds: 40,
+      delivery_p90_seconds: 8_648,
+      read_p50_minutes: 16,
+      read_p90_minutes: 27.2,
+    });
   });
 
   it('compares with the period of the same length before', async () => {

@@ -1,6 +1,6 @@
 import { StoreError, SupabaseTrackerStore } from '../../lambdas/store/supabase-tracker-store';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
-import { startPostgrestRpcServer, type PostgrestRpcServer } from '../support/postgrest-rpc-server';
+import { type PostgrestRpcServer, startPostgrestRpcServer } from '../support/postgrest-rpc-server';
 import { at, readRow, update } from '../support/status-rows';
 
 const SERVICE_ROLE_KEY = 'test-service-role-key';
@@ -22,7 +22,10 @@ describe.each(availableEngines())('SupabaseTrackerStore over PostgREST RPC on %s
   });
 
   it('applies a batch through rpc("apply_status_updates") with the service-role key', async () => {
-    const changes = await store.applyStatusUpdates([update('m1', 'sent', 0), update('m1', 'read', 9, { phone_number: '+15551234567' })]);
+    const changes = await store.applyStatusUpdates([
+      update('m1', 'sent', 0),
+      update('m1', 'read', 9, { phone_number: '+15551234567' }),
+    ]);
 
     expect(changes).toEqual([
       {

@@ -1,15 +1,15 @@
-import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
+import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { isDataError } from '../../lambdas/store/status-store';
-import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
+import { metaStatus, metaWebhook } from '../../testkit/webhooks';
+import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { quietMetrics, silentLogger } from '../support/powertools';
 import { readRow, readRows, update } from '../support/status-rows';
-import { metaStatus, metaWebhook } from '../../testkit/webhooks';
 
 /**
  * Issue 11, item 1: one status with `\u0000` or a lone surrogate passed validation, got 200, then PostgreSQL's jsonb
@@ -17,7 +17,8 @@ import { metaStatus, metaWebhook } from '../../testkit/webhooks';
  * Measured: 100 accepted, 0 stored. Both ends are tested here, on every engine the run has.
  */
 const body = (...statuses: StatusUpdate[]) => JSON.stringify({ v: 1, correlation_id: 'req-1', statuses });
-const hundred = (prefix: string) => Array.from({ length: 100 }, (_, i) => update(`${prefix}${String(i).padStart(3, '0')}`, 'sent', i % 50));
+const hundred = (prefix: string) =>
+  Array.from({ length: 100 }, (_, i) => update(`${prefix}${String(i).padStart(3, '0')}`, 'sent', i % 50));
 
 describe.each(availableEngines())('unstorable data on %s', (engine) => {
   let db: TestDatabase;
@@ -35,10 +36,20 @@ describe.each(availableEngines())('unstorable data on %s', (engine) => {
     // Arrange: the issue's case, through the real ingest handler and the real processor.
     const queued: string[] = [];
     const queue: StatusQueue = { send: async (requests) => void queued.push(...requests.flat()) };
-    const ingest = createIngestHandler({ queue, logger: silentLogger(), metrics: quietMetrics(), maxBodyBytes: 1e6, credentials: () => NO_CREDENTIALS, requireAuth: false });
+    const ingest = createIngestHandler({
+      queue,
+      logger: silentLogger(),
+      metrics: quietMetrics(),
+      maxBodyBytes: 1e6,
+      credentials: () => NO_CREDENTIALS,
+      requireAuth: false,
+    });
     const statuses = Array.from({ length: 100 }, (_, i) => metaStatus({ id: `wamid.${String(i).padStart(3, '0')}` }));
     statuses[10] = metaStatus({ id: 'wamid.010', biz_opaque_callback_data: 'diwali \u0000 offer \ud83d' });
-    statuses[20] = metaStatus({ id: 'wamid.020', conversation: { id: 'c\u0000', origin: { type: '\udc00x', 'k\u0000': '\uffff' } } });
+    statuses[20] = metaStatus({
+      id: 'wamid.020',
+      conversation: { id: 'c\u0000', origin: { type: '\udc00x', 'k\u0000': '\uffff' } },
+    });
     statuses[30] = metaStatus({ id: 'wamid.030', pricing: { category: 'marketing \ud83d\ude00 \ud83d' } });
     // Act
     const response = await ingest(webhookEvent(metaWebhook(statuses)));
@@ -48,7 +59,10 @@ describe.each(availableEngines())('unstorable data on %s', (engine) => {
     expect(result.batchItemFailures).toEqual([]);
     expect(await readRows(db.executor)).toHaveLength(100);
     expect((await readRow(db.executor, 'wamid.010'))?.campaign).toBe('diwali \ufffd offer \ufffd');
-    expect((await readRow(db.executor, 'wamid.020'))?.conversation).toEqual({ id: 'c\ufffd', origin: { type: '\ufffdx', 'k\ufffd': '\uffff' } });
+    expect((await readRow(db.executor, 'wamid.020'))?.conversation).toEqual({
+      id: 'c\ufffd',
+      origin: { type: '\ufffdx', 'k\ufffd': '\uffff' },
+    });
     expect((await readRow(db.executor, 'wamid.030'))?.pricing).toEqual({ category: 'marketing 😀 \ufffd' });
   });
 
@@ -57,7 +71,9 @@ describe.each(availableEngines())('unstorable data on %s', (engine) => {
     const poisoned = hundred('a');
     poisoned[42] = update('a042', 'sent', 1, { campaign: 'bad \u0000 campaign', phone_number: '+919876543210' });
     // Act
-    const result = await process(sqsEvent(sqsRecord(body(...poisoned), 'poisoned'), sqsRecord(body(...hundred('b')), 'clean')));
+    const result = await process(
+      sqsEvent(sqsRecord(body(...poisoned), 'poisoned'), sqsRecord(body(...hundred('b')), 'clean')),
+    );
     // Assert
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'poisoned' }]);
     const ids = (await readRows(db.executor)).map((r) => r.message_id);
@@ -72,7 +88,13 @@ describe.each(availableEngines())('unstorable data on %s', (engine) => {
     const second = hundred('d');
     second[50] = update('d050', 'delivered', 0, { pricing: { note: 'x\u0000' } });
 
-    const result = await process(sqsEvent(sqsRecord(body(...first), 'first'), sqsRecord(body(...hundred('e')), 'third'), sqsRecord(body(...second), 'second')));
+    const result = await process(
+      sqsEvent(
+        sqsRecord(body(...first), 'first'),
+        sqsRecord(body(...hundred('e')), 'third'),
+        sqsRecord(body(...second), 'second'),
+      ),
+    );
 
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['first', 'second']);
     const ids = (await readRows(db.executor)).map((r) => r.message_id);

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
+import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../db/throwaway-postgres';
 import { outageToleranceSeconds, receivesToOutlast } from '../../lambdas/domain/outage-backoff';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
-import { localOutageBackoff, startLocalPipeline, type LocalPipeline } from '../../local/local-pipeline';
-import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../../db/throwaway-postgres';
+import { type LocalPipeline, localOutageBackoff, startLocalPipeline } from '../../local/local-pipeline';
 import { postJson } from '../../testkit/local-server-process';
 
 /**
@@ -19,7 +19,9 @@ const TOLERANCE_HOURS = 6;
 const backoff = localOutageBackoff(VISIBILITY_MS);
 const maxReceiveCount = receivesToOutlast(TOLERANCE_HOURS * 3_600, backoff);
 
-const webhook = (ids: string[]) => ({ statuses: ids.map((id) => ({ id, status: 'delivered', timestamp: '1704103205', recipient_id: '15550001111' })) });
+const webhook = (ids: string[]) => ({
+  statuses: ids.map((id) => ({ id, status: 'delivered', timestamp: '1704103205', recipient_id: '15550001111' })),
+});
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `wamid.${prefix}${i}`);
 
 describeWithServer('database outage (real PostgreSQL stopped and started, simulated time)', () => {
@@ -31,7 +33,10 @@ describeWithServer('database outage (real PostgreSQL stopped and started, simula
     const client = new Client({ connectionString: pg.url });
     await client.connect();
     try {
-      const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from broadcasts_messages where message_id like $1`, [`wamid.${prefix}%`]);
+      const { rows } = await client.query<{ n: number }>(
+        `select count(*)::int as n from broadcasts_messages where message_id like $1`,
+        [`wamid.${prefix}%`],
+      );
       return rows[0]?.n ?? 0;
     } finally {
       await client.end();
@@ -81,7 +86,8 @@ describeWithServer('database outage (real PostgreSQL stopped and started, simula
     for (let minute = 0; minute < 10; minute++) await tick();
     expect(pipeline.queue.stats().deadLetters).toBe(0);
     await pg.resume();
-    for (let minute = 0; minute < 30 && pipeline.queue.stats().inFlight + pipeline.queue.stats().visible > 0; minute++) await tick();
+    for (let minute = 0; minute < 30 && pipeline.queue.stats().inFlight + pipeline.queue.stats().visible > 0; minute++)
+      await tick();
     expect(await storedCount('short')).toBe(100);
   }, 120_000);
 
@@ -112,9 +118,14 @@ describeWithServer('database outage (real PostgreSQL stopped and started, simula
       await tick();
       minutesToStoreAll++;
     }
-    expect({ stored: await storedCount('long'), deadLetters: pipeline.queue.stats().deadLetters }).toEqual({ stored: accepted, deadLetters: 1 });
+    expect({ stored: await storedCount('long'), deadLetters: pipeline.queue.stats().deadLetters }).toEqual({
+      stored: accepted,
+      deadLetters: 1,
+    });
     // The longest wait between two receives is an hour: nothing waits longer once the database is back.
     expect(minutesToStoreAll).toBeLessThanOrEqual(61);
-    process.stdout.write(`outage 6 h: ${accepted} statuses accepted, 0 dead-lettered; the bad record dead-lettered after ${poisonDeadAfterMinutes} min; all stored ${minutesToStoreAll} min after the database returned\n`);
+    process.stdout.write(
+      `outage 6 h: ${accepted} statuses accepted, 0 dead-lettered; the bad record dead-lettered after ${poisonDeadAfterMinutes} min; all stored ${minutesToStoreAll} min after the database returned\n`,
+    );
   }, 300_000);
 });

@@ -1,6 +1,6 @@
-import { runLoad, type LoadResult } from '../../scripts/load-test';
+import { type LoadResult, runLoad } from '../../scripts/load-test';
+import { type LocalServerProcess, startLocalServerProcess, waitUntilDrained } from '../../testkit/local-server-process';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { startLocalServerProcess, waitUntilDrained, type LocalServerProcess } from '../../testkit/local-server-process';
 
 /**
  * A short load (CI) against `npm start` on real PostgreSQL: many connections, every webhook a new message; the
@@ -16,7 +16,11 @@ describeOnRealPostgres('load against npm start', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('postgres');
-    server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '', PROCESSOR_CONCURRENCY: '4', PROCESSOR_BATCH_SIZE: '10' });
+    server = await startLocalServerProcess({
+      DATABASE_URL: db.url ?? '',
+      PROCESSOR_CONCURRENCY: '4',
+      PROCESSOR_BATCH_SIZE: '10',
+    });
     result = await runLoad({ url: server.url, connections: 50, amount: REQUESTS, prefix: 'load' });
     await waitUntilDrained(server.url, 60_000);
     process.stdout.write(
@@ -34,7 +38,9 @@ describeOnRealPostgres('load against npm start', () => {
   });
 
   it('stores exactly one row per accepted webhook', async () => {
-    const { rows } = await db.executor.query<{ n: number }>(`select count(*)::int as n from broadcasts_messages where message_id like 'wamid.load%'`);
+    const { rows } = await db.executor.query<{ n: number }>(
+      `select count(*)::int as n from broadcasts_messages where message_id like 'wamid.load%'`,
+    );
     expect(rows[0]?.n).toBe(result.ok);
   });
 });

@@ -1,10 +1,10 @@
-import { startLocalPipeline, type LocalPipeline } from '../../local/local-pipeline';
 import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
-import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
+import { type LocalPipeline, startLocalPipeline } from '../../local/local-pipeline';
 import { chunk } from '../../testkit/lists';
-import { shuffled } from '../support/generators';
 import { postJson } from '../../testkit/local-server-process';
+import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
+import { shuffled } from '../support/generators';
 import { readRows } from '../support/status-rows';
 
 const describeOnRealPostgres = hasRealPostgres() ? describe : describe.skip;

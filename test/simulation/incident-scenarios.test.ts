@@ -17,20 +17,31 @@ describe('alert scenarios: incidents and quiet times', () => {
     const run = runs.find((r) => r.name === name)!;
     expect(summary(run)).toEqual({
       ...summary(run),
-      expected: run.expectations.map((e) => ({ alarm: e.alarm, minutes: expect.any(Number), within: e.withinMinutes ?? null, recovered: e.recovers ? true : e.recovered, met: true })),
+      expected: run.expectations.map((e) => ({
+        alarm: e.alarm,
+        minutes: expect.any(Number),
+        within: e.withinMinutes ?? null,
+        recovered: e.recovers ? true : e.recovered,
+        met: true,
+      })),
       falseNotifications: [],
     });
     expect(run.passed).toBe(true);
   });
 
   it('quiet times page nobody: a quiet day with one undelivered message, a provider that stops at night', () => {
-    for (const name of ['quiet-day', 'provider-stops-at-night']) expect(runs.find((r) => r.name === name)!.fired).toEqual([]);
+    for (const name of ['quiet-day', 'provider-stops-at-night'])
+      expect(runs.find((r) => r.name === name)!.fired).toEqual([]);
   });
 
   it('a database outage of 30 minutes or 6 hours dead-letters nothing and stores the statuses afterwards', () => {
     for (const name of ['database-down', 'database-down-6h']) {
       const run = runs.find((r) => r.name === name)!;
-      expect({ name, deadLettered: run.deadLettered, deadLettersAlarm: run.fired.some((f) => f.alarm === 'deadLetters') }).toEqual({ name, deadLettered: 0, deadLettersAlarm: false });
+      expect({
+        name,
+        deadLettered: run.deadLettered,
+        deadLettersAlarm: run.fired.some((f) => f.alarm === 'deadLetters'),
+      }).toEqual({ name, deadLettered: 0, deadLettersAlarm: false });
       expect(run.statusesStored).toBeGreaterThan(0);
     }
   });

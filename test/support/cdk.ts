@@ -7,10 +7,17 @@ import { StatusTrackingStack } from '../../lib/status-tracking-stack';
  * The real stack from the given context keys. Bundling is skipped here (it is exercised by `cdk synth` in CI);
  * everything else is what a deployment synthesizes.
  */
-export function synthStack(context: Record<string, unknown> = {}): { template: Template; stack: StatusTrackingStack; config: TrackerConfig } {
+export function synthStack(context: Record<string, unknown> = {}): {
+  template: Template;
+  stack: StatusTrackingStack;
+  config: TrackerConfig;
+} {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const config = loadConfig(context, {});
-  const stack = new StatusTrackingStack(app, 'Tracker', { config, env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = new StatusTrackingStack(app, 'Tracker', {
+    config,
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
   return { template: Template.fromStack(stack), stack, config };
 }
 
@@ -28,4 +35,5 @@ export function statementsOf(template: Template, rolePrefix: string): Statement[
 }
 
 /** Every action of the statements, sorted. */
-export const actionsOf = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => [s.Action].flat()).sort();
+export const actionsOf = (statements: { Action: string | string[] }[]) =>
+  statements.flatMap((s) => [s.Action].flat()).sort();

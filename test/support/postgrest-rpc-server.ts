@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { listen, readBody, replyJson } from '../../local/loopback-http';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
+import { listen, readBody, replyJson } from '../../local/loopback-http';
 
 /**
  * A loopback HTTP server that serves PostgREST's RPC contract (`POST /rest/v1/rpc/<function>` with the named
@@ -23,14 +23,22 @@ function httpStatusFor(code: string | undefined): number {
   return 500;
 }
 
-export async function startPostgrestRpcServer(executor: SqlExecutor, serviceRoleKey: string): Promise<PostgrestRpcServer> {
+export async function startPostgrestRpcServer(
+  executor: SqlExecutor,
+  serviceRoleKey: string,
+): Promise<PostgrestRpcServer> {
   const requests: PostgrestRpcServer['requests'] = [];
   const server: Server = createServer(async (req, res) => {
     const reply = (status: number, body: unknown) => replyJson(res, status, body, 'application/json; charset=utf-8');
     const url = new URL(req.url ?? '/', 'http://localhost');
-    requests.push({ path: url.pathname, apikey: req.headers.apikey as string, authorization: req.headers.authorization });
+    requests.push({
+      path: url.pathname,
+      apikey: req.headers.apikey as string,
+      authorization: req.headers.authorization,
+    });
     const match = /^\/rest\/v1\/rpc\/([a-z_][a-z0-9_]*)$/.exec(url.pathname);
-    if (req.method !== 'POST' || !match) return reply(404, { code: 'PGRST202', message: 'not found', details: null, hint: null });
+    if (req.method !== 'POST' || !match)
+      return reply(404, { code: 'PGRST202', message: 'not found', details: null, hint: null });
     if (req.headers.apikey !== serviceRoleKey || req.headers.authorization !== `Bearer ${serviceRoleKey}`) {
       return reply(401, { code: 'PGRST301', message: 'JWT invalid', details: null, hint: null });
     }
@@ -42,17 +50,25 @@ export async function startPostgrestRpcServer(executor: SqlExecutor, serviceRole
       return reply(400, { code: 'PGRST102', message: 'Empty or invalid json', details: null, hint: null });
     }
     const names = Object.keys(args);
-    if (names.some((n) => !/^[a-z_][a-z0-9_]*$/.test(n))) return reply(400, { code: 'PGRST102', message: 'bad argument name' });
+    if (names.some((n) => !/^[a-z_][a-z0-9_]*$/.test(n)))
+      return reply(400, { code: 'PGRST102', message: 'bad argument name' });
     // PostgREST passes named arguments typed by the function's signature: here untyped parameters, which
     // Postgres resolves against the signature the same way (JSON for objects and arrays, text for the rest).
     const call = `select * from public.${match[1]}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')})`;
-    const values = names.map((n) => (typeof args[n] === 'object' && args[n] !== null ? JSON.stringify(args[n]) : String(args[n])));
+    const values = names.map((n) =>
+      typeof args[n] === 'object' && args[n] !== null ? JSON.stringify(args[n]) : String(args[n]),
+    );
     try {
       const { rows } = await executor.query(call, values);
       return reply(200, rows);
     } catch (error) {
       const e = error as { code?: string; message: string; detail?: string; hint?: string };
-      return reply(httpStatusFor(e.code), { code: e.code ?? 'PGRST000', message: e.message, details: e.detail ?? null, hint: e.hint ?? null });
+      return reply(httpStatusFor(e.code), {
+        code: e.code ?? 'PGRST000',
+        message: e.message,
+        details: e.detail ?? null,
+        hint: e.hint ?? null,
+      });
     }
   });
   const { url, close } = await listen(server);

@@ -9,7 +9,9 @@ export const quietMetrics = () => new Metrics({ namespace: 'Test', serviceName: 
 
 /** One EMF document as Powertools writes it to stdout. */
 export interface EmfDocument {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 

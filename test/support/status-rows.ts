@@ -31,6 +31,11 @@ export async function readRow(executor: SqlExecutor, messageId: string): Promise
 
 export const at = (second: number) => new Date(Date.UTC(2024, 0, 1, 10, 0, second)).toISOString();
 
-export function update(message_id: string, status: StatusUpdate['status'], second: number, extra: Partial<StatusUpdate> = {}): StatusUpdate {
+export function update(
+  message_id: string,
+  status: StatusUpdate['status'],
+  second: number,
+  extra: Partial<StatusUpdate> = {},
+): StatusUpdate {
   return { message_id, status, timestamp: at(second), ...extra };
 }

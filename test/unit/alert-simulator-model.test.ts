@@ -1,9 +1,15 @@
 import * as fc from 'fast-check';
 import { evaluateHealthAlerts } from '../../lambdas/domain/alert-rules';
 import { DEFAULT_ALARMS } from '../../lambdas/domain/alert-settings';
-import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import type { DeliveryHealth, HealthStore } from '../../lambdas/store/health-store';
-import { AlarmEvaluator, MetricStore, metricKey, readAlarms, type MetricAlarm } from '../../tools/alert-simulation/cloudwatch';
+import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
+import {
+  AlarmEvaluator,
+  type MetricAlarm,
+  MetricStore,
+  metricKey,
+  readAlarms,
+} from '../../tools/alert-simulation/cloudwatch';
 import { CapturingMetrics, ingestEmf } from '../../tools/alert-simulation/emf-capture';
 import { evaluateExpression, parseExpression } from '../../tools/alert-simulation/metric-math';
 import { synthesizeStackModel } from '../../tools/alert-simulation/stack-model';
@@ -12,7 +18,8 @@ import { silentLogger } from '../support/powertools';
 const MINUTE = 60_000;
 
 describe('metric math as CloudWatch evaluates it', () => {
-  const evaluate = (expression: string, values: Record<string, number | undefined>) => evaluateExpression(parseExpression(expression), (id) => values[id]);
+  const evaluate = (expression: string, values: Record<string, number | undefined>) =>
+    evaluateExpression(parseExpression(expression), (id) => values[id]);
 
   it.each([
     ['FILL(a, 0) + FILL(b, 0)', { a: 2, b: undefined }, 2],
@@ -30,7 +37,9 @@ describe('metric math as CloudWatch evaluates it', () => {
   });
 
   it('refuses what it does not model, naming the expression', () => {
-    expect(() => parseExpression('ANOMALY_DETECTION_BAND(m, 2)')).toThrow(/ANOMALY_DETECTION_BAND\/2 is not supported.*ANOMALY/);
+    expect(() => parseExpression('ANOMALY_DETECTION_BAND(m, 2)')).toThrow(
+      /ANOMALY_DETECTION_BAND\/2 is not supported.*ANOMALY/,
+    );
     expect(() => parseExpression('a +')).toThrow(/expected more/);
   });
 });
@@ -62,24 +71,58 @@ describe('alarm evaluation: periods, M of N and missing data', () => {
   it('needs DatapointsToAlarm breaching periods: one error pages nobody, errors in two periods do', () => {
     expect(run(alarm({}), [[3, 1]], 20)).toEqual([]);
     // errors at minutes 3 and 8: two rolling 5-minute periods breach at the end of minute 8
-    expect(run(alarm({}), [[3, 1], [8, 1]], 20)).toEqual(['ALARM@9', 'OK@14']);
+    expect(
+      run(
+        alarm({}),
+        [
+          [3, 1],
+          [8, 1],
+        ],
+        20,
+      ),
+    ).toEqual(['ALARM@9', 'OK@14']);
   });
 
   it('treats missing data as the alarm says: breaching pages on silence, notBreaching does not', () => {
-    const silence = alarm({ comparison: 'LessThanThreshold', missing: 'breaching', evaluationPeriods: 3, datapointsToAlarm: 3 });
-    expect(run(silence, [[0, 5], [1, 5]], 20)).toEqual(['ALARM@17']);
+    const silence = alarm({
+      comparison: 'LessThanThreshold',
+      missing: 'breaching',
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
+    expect(
+      run(
+        silence,
+        [
+          [0, 5],
+          [1, 5],
+        ],
+        20,
+      ),
+    ).toEqual(['ALARM@17']);
     expect(run(alarm({ comparison: 'LessThanThreshold' }), [[0, 5]], 20)).toEqual([]);
   });
 
   it('computes percentiles over every sample of the period', () => {
-    const p90 = alarm({ queries: [{ id: 'm', key: 'k', stat: 'p90', returnData: true }], threshold: 1_000, comparison: 'GreaterThanThreshold', evaluationPeriods: 1, datapointsToAlarm: 1 });
+    const p90 = alarm({
+      queries: [{ id: 'm', key: 'k', stat: 'p90', returnData: true }],
+      threshold: 1_000,
+      comparison: 'GreaterThanThreshold',
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+    });
     const fast = Array.from({ length: 9 }, (_, i): [number, number] => [2, 20 + i]);
     expect(run(p90, [...fast, [2, 5_000]], 4)).toEqual([]);
     expect(run(p90, [...fast, [2, 5_000], [2, 5_000]], 4)).toEqual(['ALARM@3']);
   });
 
   it('counts periods before the simulation as healthy history', () => {
-    const silence = alarm({ comparison: 'LessThanThreshold', missing: 'breaching', evaluationPeriods: 3, datapointsToAlarm: 3 });
+    const silence = alarm({
+      comparison: 'LessThanThreshold',
+      missing: 'breaching',
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
     const store = new MetricStore();
     const evaluator = new AlarmEvaluator([silence], store, 10 * MINUTE);
     for (let m = 11; m <= 24; m++) evaluator.evaluate(m * MINUTE);
@@ -92,11 +135,19 @@ describe('alarm evaluation: periods, M of N and missing data', () => {
 describe('alerts:check and the CloudWatch alarms judge the same figures the same way', () => {
   const model = synthesizeStackModel();
   const databaseSide = ['deliveryRate', 'undelivered', 'readRate', 'deliveryTime'] as const;
-  const alarms = databaseSide.map((name) => model.alarms.find((a): a is MetricAlarm => a.kind === 'metric' && a.name === name)!);
+  const alarms = databaseSide.map(
+    (name) => model.alarms.find((a): a is MetricAlarm => a.kind === 'metric' && a.name === name)!,
+  );
 
   // Sizes and rates anywhere, and often exactly at the minimum cohorts and thresholds, where a < for a <= hides.
   const size = (min: number) => fc.oneof(fc.integer({ min: 0, max: 4 * min }), fc.constantFrom(min - 1, min, min + 1));
-  const percent = (threshold: number) => fc.option(fc.oneof(fc.integer({ min: 0, max: 10_000 }).map((v) => v / 100), fc.constantFrom(threshold - 0.01, threshold, threshold + 0.01)));
+  const percent = (threshold: number) =>
+    fc.option(
+      fc.oneof(
+        fc.integer({ min: 0, max: 10_000 }).map((v) => v / 100),
+        fc.constantFrom(threshold - 0.01, threshold, threshold + 0.01),
+      ),
+    );
   const health = fc.record({
     cohort_sent: size(DEFAULT_ALARMS.deliveryRate.minCohort),
     read_cohort_delivered: size(DEFAULT_ALARMS.readRate.minCohort),
@@ -126,7 +177,12 @@ describe('alerts:check and the CloudWatch alarms judge the same figures the same
         };
         // The real sweeper publishes the figures; the template's alarms read them.
         const store = new MetricStore();
-        const healthStore: HealthStore = { deliveryHealth: async () => h, deliverySummary: async () => { throw new Error('unused'); } };
+        const healthStore: HealthStore = {
+          deliveryHealth: async () => h,
+          deliverySummary: async () => {
+            throw new Error('unused');
+          },
+        };
         const sweep = createSweeper({
           store: () => healthStore,
           metrics: new CapturingMetrics(model.serviceNames.sweeper, (emf) => ingestEmf(store, emf, 2 * MINUTE)),
@@ -139,8 +195,12 @@ describe('alerts:check and the CloudWatch alarms judge the same figures the same
         const rules = evaluateHealthAlerts(h, DEFAULT_ALARMS);
         for (const alarm of alarms) {
           const value = evaluator.datapoint(alarm, 5 * MINUTE);
-          const breaches = alarm.comparison === 'LessThanThreshold' ? value! < alarm.threshold : value! > alarm.threshold;
-          expect({ alarm: alarm.name, breaches }).toEqual({ alarm: alarm.name, breaches: rules.find((r) => r.name === alarm.name)!.fires });
+          const breaches =
+            alarm.comparison === 'LessThanThreshold' ? value! < alarm.threshold : value! > alarm.threshold;
+          expect({ alarm: alarm.name, breaches }).toEqual({
+            alarm: alarm.name,
+            breaches: rules.find((r) => r.name === alarm.name)!.fires,
+          });
         }
       }),
       { numRuns: 300 },
@@ -153,7 +213,11 @@ describe('metric isolation', () => {
   const watched = (stackName: string) => {
     const model = synthesizeStackModel({}, stackName);
     return new Set(
-      model.alarms.flatMap((a) => (a.kind === 'metric' ? a.queries.flatMap((q) => (q.key ? [q.key.replace(/ref:/g, `ref:${stackName}/`)] : [])) : [])),
+      model.alarms.flatMap((a) =>
+        a.kind === 'metric'
+          ? a.queries.flatMap((q) => (q.key ? [q.key.replace(/ref:/g, `ref:${stackName}/`)] : []))
+          : [],
+      ),
     );
   };
 
@@ -168,10 +232,19 @@ describe('metric isolation', () => {
 
   it("each function publishes its custom metrics under the `service` its stack's alarms watch (real EMF, env from the template)", () => {
     const model = synthesizeStackModel({}, 'TrackerDev');
-    const watchedCustom = new Set(model.alarms.flatMap((a) => (a.kind === 'metric' ? a.queries.flatMap((q) => (q.key?.startsWith('WhatsAppDeliveryTracker|') ? [q.key] : [])) : [])));
+    const watchedCustom = new Set(
+      model.alarms.flatMap((a) =>
+        a.kind === 'metric'
+          ? a.queries.flatMap((q) => (q.key?.startsWith('WhatsAppDeliveryTracker|') ? [q.key] : []))
+          : [],
+      ),
+    );
     expect(watchedCustom.size).toBeGreaterThan(5);
     for (const role of ['ingest', 'processor', 'sweeper'] as const) {
-      const previous = { service: process.env.POWERTOOLS_SERVICE_NAME, disabled: process.env.POWERTOOLS_METRICS_DISABLED };
+      const previous = {
+        service: process.env.POWERTOOLS_SERVICE_NAME,
+        disabled: process.env.POWERTOOLS_METRICS_DISABLED,
+      };
       const lines: string[] = [];
       const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
         lines.push(String(chunk));
@@ -182,7 +255,8 @@ describe('metric isolation', () => {
         process.env.POWERTOOLS_SERVICE_NAME = model.serviceNames[role];
         process.env.POWERTOOLS_METRICS_DISABLED = 'false';
         jest.isolateModules(() => {
-          const { metrics } = require('../../lambdas/shared/powertools') as typeof import('../../lambdas/shared/powertools');
+          const { metrics } =
+            require('../../lambdas/shared/powertools') as typeof import('../../lambdas/shared/powertools');
           metrics.addMetric('DatabaseErrors', 'Count', 1);
           metrics.publishStoredMetrics();
         });
@@ -192,7 +266,11 @@ describe('metric isolation', () => {
         process.env.POWERTOOLS_METRICS_DISABLED = previous.disabled;
       }
       const store = new MetricStore();
-      for (const line of lines.join('').split('\n').filter((l) => l.includes('"_aws"'))) ingestEmf(store, JSON.parse(line), 0);
+      for (const line of lines
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes('"_aws"')))
+        ingestEmf(store, JSON.parse(line), 0);
       expect(store.keys()).toEqual([metricKey('WhatsAppDeliveryTracker', 'DatabaseErrors', { service: 'TrackerDev' })]);
       expect(watchedCustom.has(store.keys()[0]!)).toBe(true);
     }
@@ -203,7 +281,9 @@ describe('the alarms are read from the synthesized template', () => {
   it('reads every alarm and the composite rule, and refuses a rule it cannot model', () => {
     const model = synthesizeStackModel();
     expect(model.alarms.filter((a) => a.kind === 'composite').map((a) => a.name)).toEqual(['webhookSilence']);
-    const template = JSON.parse(JSON.stringify(model.template)) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const template = JSON.parse(JSON.stringify(model.template)) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
     const composite = Object.values(template.Resources).find((r) => r.Type === 'AWS::CloudWatch::CompositeAlarm')!;
     composite.Properties.AlarmRule = 'ALARM(arn:aws:cloudwatch:elsewhere) AT_LEAST(2)';
     expect(() => readAlarms(template)).toThrow(/not modelled/);

@@ -6,7 +6,12 @@ import { dirname, join, relative, resolve } from 'node:path';
  * heading whose GitHub anchor is that fragment (or an explicit `<a id>`). External links are not fetched.
  */
 const root = join(__dirname, '..', '..');
-const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docs = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** The text outside fenced code blocks, with inline code spans kept (headings use them) but never read as links. */
 function prose(markdown: string): string[] {
@@ -75,14 +80,17 @@ function problem(link: Link): string | undefined {
   const file = pathPart === '' ? link.from : relative(root, resolve(root, dirname(link.from), decodeURI(pathPart)));
   if (!existsSync(join(root, file))) return `${file} does not exist`;
   if (fragment === undefined || fragment === '') return undefined;
-  if (!file.endsWith('.md') || statSync(join(root, file)).isDirectory()) return `#${fragment} on a file that is not Markdown`;
+  if (!file.endsWith('.md') || statSync(join(root, file)).isDirectory())
+    return `#${fragment} on a file that is not Markdown`;
   return anchors(file).has(decodeURIComponent(fragment)) ? undefined : `${file} has no heading #${fragment}`;
 }
 
 describe('documentation links', () => {
   it('computes anchors as GitHub does', () => {
     expect(slug('`npm start` stopped while the database is down')).toBe('npm-start-stopped-while-the-database-is-down');
-    expect(slug('4. Decide who is told, then bootstrap and deploy')).toBe('4-decide-who-is-told-then-bootstrap-and-deploy');
+    expect(slug('4. Decide who is told, then bootstrap and deploy')).toBe(
+      '4-decide-who-is-told-then-bootstrap-and-deploy',
+    );
     expect(slug('The 5-second deadline')).toBe('the-5-second-deadline');
     expect(slug('Design: pipeline, payload formats')).toBe('design-pipeline-payload-formats');
   });
@@ -103,7 +111,13 @@ describe('documentation links', () => {
   it.each(docs)('every repository path %s names in code exists', (file) => {
     const missing = readFileSync(join(root, file), 'utf8')
       .split('\n')
-      .flatMap((line, i) => [...line.matchAll(/`((?:lambdas|lib|local|tools|scripts|bench|db|testkit|test|supabase|bin|docs|\.ci)\/[^`\s*<>{}|]+)`/g)].map((m) => ({ line: i + 1, path: m[1]! })))
+      .flatMap((line, i) =>
+        [
+          ...line.matchAll(
+            /`((?:lambdas|lib|local|tools|scripts|bench|db|testkit|test|supabase|bin|docs|\.ci)\/[^`\s*<>{}|]+)`/g,
+          ),
+        ].map((m) => ({ line: i + 1, path: m[1]! })),
+      )
       .map(({ line, path }) => ({ line, path: path.replace(/[/:,.]+$/, '').split(/[#:]/)[0]! }))
       .filter(({ path }) => !existsSync(join(root, path)))
       .map(({ line, path }) => `${file}:${line}: ${path}`);

@@ -1,7 +1,13 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
-import { INGEST_BUDGET, INGEST_TIMEOUT_SECONDS, PROVIDER_DEADLINE_MS, SDK_FIRST_RETRY_DELAY_MS, worstCaseIngestMs } from '../../lambdas/domain/ingest-budget';
+import {
+  INGEST_BUDGET,
+  INGEST_TIMEOUT_SECONDS,
+  PROVIDER_DEADLINE_MS,
+  SDK_FIRST_RETRY_DELAY_MS,
+  worstCaseIngestMs,
+} from '../../lambdas/domain/ingest-budget';
 import { loadConfig } from '../../lib/config';
 import { webhookEvent } from '../../testkit/events';
 import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
@@ -17,16 +23,31 @@ describe('ingest time budget', () => {
   });
 
   it.each([
-    ['Secrets Manager', INGEST_BUDGET.secretAttempts, INGEST_BUDGET.secretConnectMs + INGEST_BUDGET.secretRequestMs, INGEST_BUDGET.secretReadMs],
-    ['SQS', INGEST_BUDGET.queueAttempts, INGEST_BUDGET.queueConnectMs + INGEST_BUDGET.queueRequestMs, INGEST_BUDGET.queueSendMs],
-  ])("%s: the client's attempts and its first backoff fit inside the call's deadline", (_name, attempts, perAttemptMs, deadlineMs) => {
-    expect(attempts).toBeGreaterThanOrEqual(2); // one blip is retried
-    expect(attempts * perAttemptMs + (attempts - 1) * SDK_FIRST_RETRY_DELAY_MS).toBeLessThanOrEqual(deadlineMs);
-  });
+    [
+      'Secrets Manager',
+      INGEST_BUDGET.secretAttempts,
+      INGEST_BUDGET.secretConnectMs + INGEST_BUDGET.secretRequestMs,
+      INGEST_BUDGET.secretReadMs,
+    ],
+    [
+      'SQS',
+      INGEST_BUDGET.queueAttempts,
+      INGEST_BUDGET.queueConnectMs + INGEST_BUDGET.queueRequestMs,
+      INGEST_BUDGET.queueSendMs,
+    ],
+  ])(
+    "%s: the client's attempts and its first backoff fit inside the call's deadline",
+    (_name, attempts, perAttemptMs, deadlineMs) => {
+      expect(attempts).toBeGreaterThanOrEqual(2); // one blip is retried
+      expect(attempts * perAttemptMs + (attempts - 1) * SDK_FIRST_RETRY_DELAY_MS).toBeLessThanOrEqual(deadlineMs);
+    },
+  );
 
   it("bounds the Lambda timeout between the calls' deadlines and the provider's deadline", () => {
     const config = loadConfig({}, {});
-    expect(config.ingestTimeoutSeconds * 1000).toBeGreaterThanOrEqual(INGEST_BUDGET.secretReadMs + INGEST_BUDGET.queueSendMs);
+    expect(config.ingestTimeoutSeconds * 1000).toBeGreaterThanOrEqual(
+      INGEST_BUDGET.secretReadMs + INGEST_BUDGET.queueSendMs,
+    );
     expect(config.ingestTimeoutSeconds * 1000).toBeLessThan(PROVIDER_DEADLINE_MS);
     expect(config.ingestTimeoutSeconds).toBe(INGEST_TIMEOUT_SECONDS.default);
     expect(() => loadConfig({}, { INGEST_TIMEOUT_SECONDS: '6' })).toThrow(/ingestTimeoutSeconds/);
@@ -89,7 +110,10 @@ const context = {
 /** The handler's answer and how long it took, or 'no answer' if it had none after twice the provider's deadline. */
 async function timed(handler: LambdaHandler, token: string) {
   const started = performance.now();
-  const event = webhookEvent({ statuses: [{ id: 'wamid.budget', status: 'sent', timestamp: String(Math.floor(Date.now() / 1000)) }] }, { headers: { 'x-webhook-token': token } });
+  const event = webhookEvent(
+    { statuses: [{ id: 'wamid.budget', status: 'sent', timestamp: String(Math.floor(Date.now() / 1000)) }] },
+    { headers: { 'x-webhook-token': token } },
+  );
   let guard: NodeJS.Timeout | undefined;
   const answer = await Promise.race([
     handler(event, context),
@@ -132,7 +156,10 @@ describe('the ingest Lambda against endpoints that hang', () => {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: hanging.endpoint,
     });
     const { answer, ms } = await timed(handler, 'tok-budget');
-    expect(answer).toMatchObject({ statusCode: 503, body: JSON.stringify({ error: 'webhook authentication is unavailable; retry later' }) });
+    expect(answer).toMatchObject({
+      statusCode: 503,
+      body: JSON.stringify({ error: 'webhook authentication is unavailable; retry later' }),
+    });
     expect(ms).toBeLessThan(INGEST_BUDGET.secretReadMs + SLACK_MS);
     expect(hanging.requests()).toBeGreaterThanOrEqual(1);
     expect(hanging.requests()).toBeLessThanOrEqual(INGEST_BUDGET.secretAttempts);
@@ -147,7 +174,10 @@ describe('the ingest Lambda against endpoints that hang', () => {
     });
     for (let i = 0; i < 2; i++) {
       const { answer, ms } = await timed(handler, 'tok-budget');
-      expect(answer).toMatchObject({ statusCode: 503, body: JSON.stringify({ error: 'the status queue is unavailable; retry later' }) });
+      expect(answer).toMatchObject({
+        statusCode: 503,
+        body: JSON.stringify({ error: 'the status queue is unavailable; retry later' }),
+      });
       expect(ms).toBeLessThan(INGEST_BUDGET.secretReadMs + INGEST_BUDGET.queueSendMs + SLACK_MS);
     }
     // Each attempt timed out and the SDK retried within the deadline: every attempt reached the endpoint.

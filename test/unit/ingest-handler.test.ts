@@ -5,10 +5,10 @@ import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../../lambdas/ingest/status-queue';
 import { LocalQueue } from '../../local/local-queue';
-import { startSqsEndpoint, type SqsEndpoint } from '../../local/sqs-endpoint';
+import { type SqsEndpoint, startSqsEndpoint } from '../../local/sqs-endpoint';
 import { webhookEvent } from '../../testkit/events';
+import { aisensyWebhook, flatWebhook, metaStatus, metaWebhook } from '../../testkit/webhooks';
 import { quietMetrics } from '../support/powertools';
-import { aisensyWebhook, metaStatus, metaWebhook, flatWebhook } from '../../testkit/webhooks';
 
 /** The real SDK client and SqsStatusQueue, talking SQS's JSON protocol to a loopback endpoint. */
 describe('ingest handler', () => {
@@ -20,7 +20,12 @@ describe('ingest handler', () => {
   beforeEach(async () => {
     queue = new LocalQueue({ name: 'status-updates' });
     endpoint = await startSqsEndpoint(queue);
-    client = new SQSClient({ endpoint: endpoint.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    client = new SQSClient({
+      endpoint: endpoint.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
     ingest = createIngestHandler({
       queue: new SqsStatusQueue(client, endpoint.queueUrl),
       logger: new Logger({ logLevel: 'SILENT' }),
@@ -39,7 +44,9 @@ describe('ingest handler', () => {
     queue.receive(1000).flatMap((record) => QueueMessage.parse(JSON.parse(record.body)).statuses);
 
   it('queues the statuses of a Meta webhook and answers 200 with the count', async () => {
-    const response = await ingest(webhookEvent(metaWebhook([metaStatus({ id: 'wamid.1' }), metaStatus({ id: 'wamid.2', status: 'read' })])));
+    const response = await ingest(
+      webhookEvent(metaWebhook([metaStatus({ id: 'wamid.1' }), metaStatus({ id: 'wamid.2', status: 'read' })])),
+    );
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ accepted: 2, rejected: [] });
     expect(queuedStatuses().map((s) => [s.message_id, s.status])).toEqual([
@@ -60,17 +67,28 @@ describe('ingest handler', () => {
 
   it('answers 200 and lists rejected items while queuing the valid ones', async () => {
     const response = await ingest(
-      webhookEvent(flatWebhook([{ id: 'wamid.ok', status: 'sent', timestamp: '1704103200' }, { id: 'wamid.x', status: 'exploded', timestamp: '1' }])),
+      webhookEvent(
+        flatWebhook([
+          { id: 'wamid.ok', status: 'sent', timestamp: '1704103200' },
+          { id: 'wamid.x', status: 'exploded', timestamp: '1' },
+        ]),
+      ),
     );
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toEqual({ accepted: 1, rejected: [{ index: 1, reason: 'unknown status "exploded"' }] });
+    expect(JSON.parse(response.body)).toEqual({
+      accepted: 1,
+      rejected: [{ index: 1, reason: 'unknown status "exploded"' }],
+    });
     expect(queuedStatuses()).toHaveLength(1);
   });
 
   it('acknowledges an AiSensy topic without statuses with 200 and queues nothing', async () => {
     const response = await ingest(webhookEvent(aisensyWebhook(undefined, { topic: 'contact.created' })));
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ accepted: 0, ignored: expect.stringMatching(/contact\.created/) });
+    expect(JSON.parse(response.body)).toMatchObject({
+      accepted: 0,
+      ignored: expect.stringMatching(/contact\.created/),
+    });
     expect(queue.stats().visible).toBe(0);
   });
 
@@ -94,7 +112,11 @@ describe('ingest handler', () => {
       credentials: () => NO_CREDENTIALS,
       requireAuth: false,
     });
-    const response = await small(webhookEvent(flatWebhook(Array.from({ length: 10 }, () => ({ id: 'w', status: 'sent', timestamp: '1704103200' })))));
+    const response = await small(
+      webhookEvent(
+        flatWebhook(Array.from({ length: 10 }, () => ({ id: 'w', status: 'sent', timestamp: '1704103200' }))),
+      ),
+    );
     expect(response.statusCode).toBe(413);
     expect(queue.stats().visible).toBe(0);
   });
@@ -129,7 +151,9 @@ describe('ingest handler', () => {
   });
 
   it('decodes a base64 body when API Gateway says so', async () => {
-    const body = Buffer.from(JSON.stringify(flatWebhook([{ id: 'wamid.b64', status: 'sent', timestamp: '1704103200' }]))).toString('base64');
+    const body = Buffer.from(
+      JSON.stringify(flatWebhook([{ id: 'wamid.b64', status: 'sent', timestamp: '1704103200' }])),
+    ).toString('base64');
     const response = await ingest(webhookEvent(body, { isBase64Encoded: true }));
     expect(JSON.parse(response.body)).toMatchObject({ accepted: 1 });
     expect(queuedStatuses()[0]?.message_id).toBe('wamid.b64');
@@ -137,7 +161,9 @@ describe('ingest handler', () => {
 
   it('answers 503 when the queue is unavailable, so the provider retries, and never leaks internals', async () => {
     endpoint.setUnavailable(true);
-    const response = await ingest(webhookEvent(flatWebhook([{ id: 'wamid.1', status: 'sent', timestamp: '1704103200' }])));
+    const response = await ingest(
+      webhookEvent(flatWebhook([{ id: 'wamid.1', status: 'sent', timestamp: '1704103200' }])),
+    );
     expect(response.statusCode).toBe(503);
     expect(response.body).not.toMatch(/127\.0\.0\.1|stack|Error:/);
     endpoint.setUnavailable(false);
@@ -147,7 +173,11 @@ describe('ingest handler', () => {
   describe('when SQS reports entries in Failed', () => {
     // 1,000 small statuses pack into 10 messages of 100, sent as one SendMessageBatch of 10 entries (~150 KB).
     const fullBatch = () =>
-      metaWebhook(Array.from({ length: 1000 }, (_, i) => metaStatus({ id: `wamid.${i}`, conversation: undefined, pricing: undefined })));
+      metaWebhook(
+        Array.from({ length: 1000 }, (_, i) =>
+          metaStatus({ id: `wamid.${i}`, conversation: undefined, pricing: undefined }),
+        ),
+      );
     const batchCalls = () => endpoint.calls.filter((c) => c.target === 'SendMessageBatch');
     const internalError = { code: 'InternalError', senderFault: false };
 
@@ -180,7 +210,7 @@ describe('ingest handler', () => {
       expect(queuedStatuses()).toHaveLength(900);
     });
 
-    it('does not resend an entry SQS refuses as the sender\'s fault, answers 503 and logs the code', async () => {
+    it("does not resend an entry SQS refuses as the sender's fault, answers 503 and logs the code", async () => {
       const logger = new Logger({ logLevel: 'SILENT' });
       const logged = jest.spyOn(logger, 'error');
       const strict = createIngestHandler({
@@ -191,17 +221,21 @@ describe('ingest handler', () => {
         credentials: () => NO_CREDENTIALS,
         requireAuth: false,
       });
-      endpoint.failEntries(({ id }) => (id === '0' ? { code: 'InvalidMessageContents', senderFault: true } : undefined));
+      endpoint.failEntries(({ id }) =>
+        id === '0' ? { code: 'InvalidMessageContents', senderFault: true } : undefined,
+      );
       const response = await strict(webhookEvent(fullBatch()));
       expect(response.statusCode).toBe(503);
       expect(batchCalls()).toHaveLength(1);
       expect(logged).toHaveBeenCalledWith(
         expect.stringMatching(/could not queue/),
-        expect.objectContaining({ error: expect.objectContaining({ message: expect.stringMatching(/InvalidMessageContents/) }) }),
+        expect.objectContaining({
+          error: expect.objectContaining({ message: expect.stringMatching(/InvalidMessageContents/) }),
+        }),
       );
     });
 
-    it('answers 503 while SQS answers 503, then 200 for the provider\'s retry once SQS is back', async () => {
+    it("answers 503 while SQS answers 503, then 200 for the provider's retry once SQS is back", async () => {
       endpoint.setUnavailable(true, 503);
       const event = webhookEvent(fullBatch());
       expect((await ingest(event)).statusCode).toBe(503);
@@ -214,7 +248,9 @@ describe('ingest handler', () => {
 
     it('queues a status whose strings hold U+FFFE and U+FFFF (characters SQS refuses raw) and gives them back unchanged', async () => {
       const campaign = 'diwali\ufffe_offer\uffff';
-      const response = await ingest(webhookEvent(metaWebhook([metaStatus({ id: 'wamid.nc', biz_opaque_callback_data: campaign })])));
+      const response = await ingest(
+        webhookEvent(metaWebhook([metaStatus({ id: 'wamid.nc', biz_opaque_callback_data: campaign })])),
+      );
       expect(response.statusCode).toBe(200);
       expect(endpoint.calls.flatMap((c) => c.failed)).toEqual([]);
       expect(queuedStatuses()).toEqual([expect.objectContaining({ message_id: 'wamid.nc', campaign })]);

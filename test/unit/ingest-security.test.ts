@@ -8,8 +8,8 @@ import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { readJsonSecret, toWebhookCredentials, WebhookSecret } from '../../lambdas/shared/secrets';
 import { webhookEvent } from '../../testkit/events';
 import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
-import { quietMetrics } from '../support/powertools';
 import { flatWebhook } from '../../testkit/webhooks';
+import { quietMetrics } from '../support/powertools';
 
 /** A queue that records what it was given: these tests are about what reaches it. */
 class RecordingQueue implements StatusQueue {
@@ -22,7 +22,11 @@ class RecordingQueue implements StatusQueue {
 const body = JSON.stringify(flatWebhook([{ id: 'wamid.1', status: 'sent', timestamp: '1704103200' }]));
 const sign = (secret: string, data: string) => `sha256=${createHmac('sha256', secret).update(data).digest('hex')}`;
 
-function setup(credentials: WebhookCredentials, requireAuth = true, extra: { maxBodyBytes?: number; maxStatusesPerWebhook?: number } = {}) {
+function setup(
+  credentials: WebhookCredentials,
+  requireAuth = true,
+  extra: { maxBodyBytes?: number; maxStatusesPerWebhook?: number } = {},
+) {
   const queue = new RecordingQueue();
   const ingest = createIngestHandler({
     queue,
@@ -48,7 +52,10 @@ describe('ingest handler security', () => {
 
   it('checks the signature over the base64-decoded body when API Gateway encoded it', async () => {
     const { queue, ingest } = setup(meta);
-    const event = webhookEvent(Buffer.from(body).toString('base64'), { isBase64Encoded: true, headers: { 'x-hub-signature-256': sign('s3cr3t', body) } });
+    const event = webhookEvent(Buffer.from(body).toString('base64'), {
+      isBase64Encoded: true,
+      headers: { 'x-hub-signature-256': sign('s3cr3t', body) },
+    });
     expect((await ingest(event)).statusCode).toBe(200);
     expect(queue.requests).toHaveLength(1);
   });
@@ -86,10 +93,26 @@ describe('ingest handler security', () => {
   it('answers the verification handshake as plain text, 403 on a wrong token', async () => {
     const { ingest } = setup(meta);
     const ok = await ingest(
-      webhookEvent('', { httpMethod: 'GET', queryStringParameters: { 'hub.mode': 'subscribe', 'hub.verify_token': 'verify-me', 'hub.challenge': 'CHALLENGE_ACCEPTED' } }),
+      webhookEvent('', {
+        httpMethod: 'GET',
+        queryStringParameters: {
+          'hub.mode': 'subscribe',
+          'hub.verify_token': 'verify-me',
+          'hub.challenge': 'CHALLENGE_ACCEPTED',
+        },
+      }),
     );
-    expect(ok).toMatchObject({ statusCode: 200, body: 'CHALLENGE_ACCEPTED', headers: { 'content-type': 'text/plain' } });
-    const bad = await ingest(webhookEvent('', { httpMethod: 'GET', queryStringParameters: { 'hub.mode': 'subscribe', 'hub.verify_token': 'nope', 'hub.challenge': 'x' } }));
+    expect(ok).toMatchObject({
+      statusCode: 200,
+      body: 'CHALLENGE_ACCEPTED',
+      headers: { 'content-type': 'text/plain' },
+    });
+    const bad = await ingest(
+      webhookEvent('', {
+        httpMethod: 'GET',
+        queryStringParameters: { 'hub.mode': 'subscribe', 'hub.verify_token': 'nope', 'hub.challenge': 'x' },
+      }),
+    );
     expect(bad.statusCode).toBe(403);
   });
 
@@ -129,7 +152,12 @@ describe('ingest handler security', () => {
     // The secret is read the way the Lambda reads it: Powertools Parameters and the real SDK, from a loopback endpoint.
     async function fromSecret(value: Record<string, unknown>) {
       const secrets = await startFakeSecretsManager({ 'tracker/webhook': value });
-      const client = new SecretsManagerClient({ endpoint: secrets.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+      const client = new SecretsManagerClient({
+        endpoint: secrets.endpoint,
+        region: 'local',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        maxAttempts: 1,
+      });
       const provider = new SecretsProvider({ awsSdkV3Client: client });
       const logger = new Logger({ logLevel: 'SILENT' });
       const errors = jest.spyOn(logger, 'error');
@@ -150,9 +178,21 @@ describe('ingest handler security', () => {
     }
 
     it.each([
-      ['an empty META_APP_SECRET beside a valid token', { META_APP_SECRET: '', WEBHOOK_SHARED_TOKEN: 'tok-123' }, 'META_APP_SECRET'],
-      ['a whitespace WEBHOOK_SHARED_TOKEN_PREVIOUS', { WEBHOOK_SHARED_TOKEN: 'tok-123', WEBHOOK_SHARED_TOKEN_PREVIOUS: '   ' }, 'WEBHOOK_SHARED_TOKEN_PREVIOUS'],
-      ['a numeric AISENSY_WEBHOOK_SECRET', { AISENSY_WEBHOOK_SECRET: 12345, WEBHOOK_SHARED_TOKEN: 'tok-123' }, 'AISENSY_WEBHOOK_SECRET'],
+      [
+        'an empty META_APP_SECRET beside a valid token',
+        { META_APP_SECRET: '', WEBHOOK_SHARED_TOKEN: 'tok-123' },
+        'META_APP_SECRET',
+      ],
+      [
+        'a whitespace WEBHOOK_SHARED_TOKEN_PREVIOUS',
+        { WEBHOOK_SHARED_TOKEN: 'tok-123', WEBHOOK_SHARED_TOKEN_PREVIOUS: '   ' },
+        'WEBHOOK_SHARED_TOKEN_PREVIOUS',
+      ],
+      [
+        'a numeric AISENSY_WEBHOOK_SECRET',
+        { AISENSY_WEBHOOK_SECRET: 12345, WEBHOOK_SHARED_TOKEN: 'tok-123' },
+        'AISENSY_WEBHOOK_SECRET',
+      ],
       ['a blank WEBHOOK_SHARED_TOKEN as the only credential', { WEBHOOK_SHARED_TOKEN: '' }, 'WEBHOOK_SHARED_TOKEN'],
       ['a null WEBHOOK_SHARED_TOKEN as the only credential', { WEBHOOK_SHARED_TOKEN: null }, 'WEBHOOK_SHARED_TOKEN'],
     ])('%s: 503 even with a valid token, nothing queued, the key named in the log', async (_name, value, key) => {
@@ -188,11 +228,16 @@ describe('ingest handler security', () => {
       metrics: quietMetrics(),
       maxBodyBytes: 1000,
       credentials: () => {
-        throw new Error('ResourceNotFoundException: secret arn:aws:secretsmanager:eu-west-1:123:secret:x at /var/task/index.mjs:1:2');
+        throw new Error(
+          'ResourceNotFoundException: secret arn:aws:secretsmanager:eu-west-1:123:secret:x at /var/task/index.mjs:1:2',
+        );
       },
       requireAuth: true,
     });
     const response = await ingest(webhookEvent(body));
-    expect(response).toMatchObject({ statusCode: 503, body: JSON.stringify({ error: 'webhook authentication is unavailable; retry later' }) });
+    expect(response).toMatchObject({
+      statusCode: 503,
+      body: JSON.stringify({ error: 'webhook authentication is unavailable; retry later' }),
+    });
   });
 });

@@ -23,7 +23,11 @@ describe('applyIsolatingDataErrors', () => {
       fc.asyncProperty(fc.integer({ min: 1, max: 1000 }), fc.array(fc.nat(), { maxLength: 5 }), async (n, picks) => {
         const bad = new Set(picks.map((p) => p % n));
         const { stored, apply } = fakeStore(bad);
-        const outcome = await applyIsolatingDataErrors(Array.from({ length: n }, (_, i) => i), apply, isData);
+        const outcome = await applyIsolatingDataErrors(
+          Array.from({ length: n }, (_, i) => i),
+          apply,
+          isData,
+        );
         expect(stored.sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i).filter((i) => !bad.has(i)));
         expect(outcome.unstorable.map((u) => u.item).sort((a, b) => a - b)).toEqual([...bad].sort((a, b) => a - b));
         expect(outcome.results).toHaveLength(n - bad.size);

@@ -10,7 +10,15 @@ import ts from 'typescript';
  */
 const ROOT = path.join(__dirname, '..', '..');
 
-const LAMBDA_LAYERS = ['lambdas/domain', 'lambdas/shared', 'lambdas/store', 'lambdas/report', 'lambdas/ingest', 'lambdas/processor', 'lambdas/sweeper'];
+const LAMBDA_LAYERS = [
+  'lambdas/domain',
+  'lambdas/shared',
+  'lambdas/store',
+  'lambdas/report',
+  'lambdas/ingest',
+  'lambdas/processor',
+  'lambdas/sweeper',
+];
 
 /** Folder -> the folders its files may import (its own always included). The longest matching folder decides. */
 const ALLOWED: Record<string, string[]> = {
@@ -60,7 +68,11 @@ const layerOf = (file: string) => FOLDERS.find((f) => file === f || file.startsW
 function sourceFiles(): string[] {
   const tops = [...new Set(FOLDERS.map((f) => f.split('/')[0]!))].filter((top) => existsSync(path.join(ROOT, top)));
   return tops
-    .flatMap((top) => (readdirSync(path.join(ROOT, top), { recursive: true }) as string[]).map((f) => `${top}/${f.split(path.sep).join('/')}`))
+    .flatMap((top) =>
+      (readdirSync(path.join(ROOT, top), { recursive: true }) as string[]).map(
+        (f) => `${top}/${f.split(path.sep).join('/')}`,
+      ),
+    )
     .filter((f) => f.endsWith('.ts') && !f.includes('node_modules/'))
     .sort();
 }
@@ -97,7 +109,8 @@ function layerViolations(files: readonly string[], read: (file: string) => Impor
     }
     for (const { specifier, target } of read(file)) {
       if (target === undefined) {
-        if (FORBIDDEN_PACKAGES[layer]?.test(specifier)) found.push(`${file}: imports '${specifier}' (${layer} may not load this package)`);
+        if (FORBIDDEN_PACKAGES[layer]?.test(specifier))
+          found.push(`${file}: imports '${specifier}' (${layer} may not load this package)`);
         continue;
       }
       if (target === 'test' || target.startsWith('test/')) {
@@ -120,7 +133,12 @@ function layerViolations(files: readonly string[], read: (file: string) => Impor
 /** Import cycles among the checked files, each as `a -> b -> ... -> a` (type-only imports count too). */
 function importCycles(files: readonly string[], read: (file: string) => Import[] = importsOf): string[] {
   const known = new Set(files.map((f) => f.replace(/\.ts$/, '')));
-  const edges = new Map(files.map((f) => [f.replace(/\.ts$/, ''), read(f).flatMap((i) => (i.target && known.has(i.target) ? [i.target] : []))]));
+  const edges = new Map(
+    files.map((f) => [
+      f.replace(/\.ts$/, ''),
+      read(f).flatMap((i) => (i.target && known.has(i.target) ? [i.target] : [])),
+    ]),
+  );
   const cycles: string[] = [];
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
@@ -160,15 +178,26 @@ describe('layers', () => {
       (imports[file] ?? []).map((specifier) => ({
         from: file,
         specifier,
-        target: specifier.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)) : undefined,
+        target: specifier.startsWith('.')
+          ? path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier))
+          : undefined,
       }));
     const read = fake({
       'lambdas/domain/a.ts': ['../store/health-store', 'zod'],
-      'lib/constructs/b.ts': ['../../lambdas/shared/powertools', '@aws-lambda-powertools/logger', '../../lambdas/domain/metric-names'],
+      'lib/constructs/b.ts': [
+        '../../lambdas/shared/powertools',
+        '@aws-lambda-powertools/logger',
+        '../../lambdas/domain/metric-names',
+      ],
       'bench/c.ts': ['../test/fixtures/webhooks', '../testkit/webhooks'],
       'lambdas/processor/d.ts': ['../ingest/status-queue'],
     });
-    expect(layerViolations(['lambdas/domain/a.ts', 'lib/constructs/b.ts', 'bench/c.ts', 'lambdas/processor/d.ts', 'lambdas/new/e.ts'], read)).toEqual([
+    expect(
+      layerViolations(
+        ['lambdas/domain/a.ts', 'lib/constructs/b.ts', 'bench/c.ts', 'lambdas/processor/d.ts', 'lambdas/new/e.ts'],
+        read,
+      ),
+    ).toEqual([
       "lambdas/domain/a.ts: imports '../store/health-store' (lambdas/domain -> lambdas/store)",
       "lib/constructs/b.ts: imports '../../lambdas/shared/powertools' (lib -> lambdas/shared)",
       "lib/constructs/b.ts: imports '@aws-lambda-powertools/logger' (lib may not load this package)",
@@ -176,6 +205,8 @@ describe('layers', () => {
       "lambdas/processor/d.ts: imports '../ingest/status-queue' (lambdas/processor -> lambdas/ingest)",
       'lambdas/new/e.ts: in no layer (add its folder to ALLOWED in test/unit/layers.test.ts and to docs/layout.md)',
     ]);
-    expect(importCycles(['local/a.ts', 'local/b.ts'], fake({ 'local/a.ts': ['./b'], 'local/b.ts': ['./a'] }))).toEqual(['local/a -> local/b -> local/a']);
+    expect(importCycles(['local/a.ts', 'local/b.ts'], fake({ 'local/a.ts': ['./b'], 'local/b.ts': ['./a'] }))).toEqual([
+      'local/a -> local/b -> local/a',
+    ]);
   });
 });

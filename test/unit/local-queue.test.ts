@@ -44,7 +44,11 @@ describe('QueuePoller: the event source mapping, locally', () => {
         throwOnce = false;
         throw new Error('database down');
       }
-      return { batchItemFailures: event.Records.filter((r) => r.body === 'b' && r.attributes.ApproximateReceiveCount === '1').map((r) => ({ itemIdentifier: r.messageId })) };
+      return {
+        batchItemFailures: event.Records.filter(
+          (r) => r.body === 'b' && r.attributes.ApproximateReceiveCount === '1',
+        ).map((r) => ({ itemIdentifier: r.messageId })),
+      };
     };
     const poller = new QueuePoller(queue, handler, { batchSize: 10, batchingWindowMs: 0, concurrency: 1 });
     poller.start();

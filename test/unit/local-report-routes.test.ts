@@ -1,12 +1,13 @@
 import { authenticateReader, NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
+import { maskReportPhones, type Report } from '../../lambdas/report/report-data';
 import { RequestError } from '../../lambdas/shared/errors';
 import { basicAuthPassword, startLocalHttpServer } from '../../local/http-server';
 import { dashboardQuery, reportQuery } from '../../local/report-query';
-import { maskReportPhones, type Report } from '../../lambdas/report/report-data';
 
 /** The local server's read routes (GET /report, GET /delivery-health): issue 11, item 12. */
 describe('local report routes', () => {
-  const dbError = 'invalid input syntax for type json: Token "\\u0000" is invalid. CONTEXT: JSON data, line 1: {"phone_number":"+919876543210"';
+  const dbError =
+    'invalid input syntax for type json: Token "\\u0000" is invalid. CONTEXT: JSON data, line 1: {"phone_number":"+919876543210"';
   const routes = {
     '/report': async () => ({ ok: true }),
     '/broken': async () => {
@@ -82,7 +83,9 @@ describe('local report routes', () => {
     let server: Awaited<ReturnType<typeof serve>>;
     beforeAll(async () => (server = await serve()));
     afterAll(() => server.close());
-    const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const basic = (user: string, password: string) => ({
+      authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    });
     const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
 
     it('answers 401 with a Basic challenge, so that a browser asks for the token', async () => {
@@ -104,14 +107,19 @@ describe('local report routes', () => {
     it('is HTML that may load nothing, run no script and is never cached', async () => {
       const response = await get('/dashboard', basic('me', 'tok-new'));
       expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'unsafe-inline'; img-src data:;/);
+      expect(response.headers.get('content-security-policy')).toMatch(
+        /^default-src 'none'; style-src 'unsafe-inline'; img-src data:;/,
+      );
       expect(response.headers.get('cache-control')).toBe('no-store');
       expect(await response.text()).toContain('<title>dashboard</title>');
     });
 
     it('answers a bad parameter with a 400 naming it', async () => {
       const response = await get('/dashboard?refresh=fast', basic('me', 'tok-new'));
-      expect([response.status, await response.json()]).toEqual([400, { error: 'refresh must be a whole number of seconds from 2 to 3600' }]);
+      expect([response.status, await response.json()]).toEqual([
+        400,
+        { error: 'refresh must be a whole number of seconds from 2 to 3600' },
+      ]);
       expect(server.errors).toHaveLength(0);
     });
   });
@@ -121,17 +129,23 @@ describe('local report routes', () => {
     beforeAll(async () => (server = await serve({ allowedSourceCidrs: ['203.0.113.0/24'] })));
     afterAll(() => server.close());
 
-    it.each(['/report', '/dashboard', '/broken', '/health', '/webhook'])('refuses %s to a source outside the list with 403, even with the token', async (path) => {
-      const response = await fetch(`${server.url}${path}`, { headers: { 'x-webhook-token': 'tok-new' } });
-      expect(response.status).toBe(403);
-      expect(server.errors).toHaveLength(0);
-    });
+    it.each(['/report', '/dashboard', '/broken', '/health', '/webhook'])(
+      'refuses %s to a source outside the list with 403, even with the token',
+      async (path) => {
+        const response = await fetch(`${server.url}${path}`, { headers: { 'x-webhook-token': 'tok-new' } });
+        expect(response.status).toBe(403);
+        expect(server.errors).toHaveLength(0);
+      },
+    );
   });
 
   it('runs open only when no credential is configured at all', () => {
     expect(authenticateReader({}, NO_CREDENTIALS).ok).toBe(true);
     // A signature secret alone gives the routes no token to check: they stay closed and say what is missing.
-    expect(authenticateReader({}, { ...NO_CREDENTIALS, metaAppSecrets: ['s'] })).toEqual({ ok: false, reason: expect.stringMatching(/WEBHOOK_SHARED_TOKEN/) });
+    expect(authenticateReader({}, { ...NO_CREDENTIALS, metaAppSecrets: ['s'] })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/WEBHOOK_SHARED_TOKEN/),
+    });
   });
 });
 
@@ -148,7 +162,12 @@ describe('the period of GET /report and GET /dashboard', () => {
   };
 
   it('defaults to the 24 hours up to now, in UTC, refreshed every 30 s', () => {
-    expect(dashboardQuery(query(''), NOW)).toEqual({ from: new Date('2026-01-30T12:00:00Z'), to: NOW, timeZone: 'UTC', refreshSeconds: 30 });
+    expect(dashboardQuery(query(''), NOW)).toEqual({
+      from: new Date('2026-01-30T12:00:00Z'),
+      to: NOW,
+      timeZone: 'UTC',
+      refreshSeconds: 30,
+    });
     expect(reportQuery(query('from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&timeZone=Asia/Kolkata'), NOW)).toEqual({
       from: new Date('2026-01-01T00:00:00Z'),
       to: new Date('2026-01-02T00:00:00Z'),
@@ -190,9 +209,27 @@ describe('the period of GET /report and GET /dashboard', () => {
 describe('maskReportPhones', () => {
   it('masks every phone number of the report and keeps everything else', () => {
     const report = {
-      top_recipients: [{ phone_number: '+919876543210', messages: 3, read: 2, read_rate_percent: 66.7, avg_read_delay_minutes: 1 }],
-      resend: [{ message_id: 'wamid.1', phone_number: '+14155550123', campaign: 'c', sent_at: '2026-01-01T00:00:00.000Z', minutes_waiting: 12 }],
-      remind: [{ message_id: 'wamid.2', phone_number: null, campaign: null, delivered_at: '2026-01-01T00:00:00.000Z', hours_unread: 30 }],
+      top_recipients: [
+        { phone_number: '+919876543210', messages: 3, read: 2, read_rate_percent: 66.7, avg_read_delay_minutes: 1 },
+      ],
+      resend: [
+        {
+          message_id: 'wamid.1',
+          phone_number: '+14155550123',
+          campaign: 'c',
+          sent_at: '2026-01-01T00:00:00.000Z',
+          minutes_waiting: 12,
+        },
+      ],
+      remind: [
+        {
+          message_id: 'wamid.2',
+          phone_number: null,
+          campaign: null,
+          delivered_at: '2026-01-01T00:00:00.000Z',
+          hours_unread: 30,
+        },
+      ],
       by_campaign: [],
     } as unknown as Report;
     const masked = maskReportPhones(report);

@@ -3,7 +3,10 @@ import { maskPhoneLike, safeError } from '../../lambdas/shared/log-safe';
 describe('maskPhoneLike', () => {
   it.each([
     ['+919876543210', '+91********10'],
-    ['JSON data, line 1: ...phone_number":"+919876543210","campaign"', 'JSON data, line 1: ...phone_number":"+91********10","campaign"'],
+    [
+      'JSON data, line 1: ...phone_number":"+919876543210","campaign"',
+      'JSON data, line 1: ...phone_number":"+91********10","campaign"',
+    ],
     ['call +91 98765 43210 now', 'call +91********10 now'],
     ['919876543210', '91********10'],
   ])('masks %p', (text, expected) => {

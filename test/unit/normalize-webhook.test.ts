@@ -44,10 +44,14 @@ describe('normalizeWebhook: Meta Cloud API envelope', () => {
   });
 
   it('takes every status of every change of every entry, indexing items in document order', () => {
-    const body = metaWebhook([metaStatus({ id: 'wamid.A' }), metaStatus({ id: 'wamid.B', status: 'bogus' })], [
-      metaStatus({ id: 'wamid.C', status: 'read' }),
-    ]);
-    (body.entry as unknown[]).push({ id: '2', changes: [{ field: 'messages', value: { statuses: [metaStatus({ id: 'wamid.D' })] } }] });
+    const body = metaWebhook(
+      [metaStatus({ id: 'wamid.A' }), metaStatus({ id: 'wamid.B', status: 'bogus' })],
+      [metaStatus({ id: 'wamid.C', status: 'read' })],
+    );
+    (body.entry as unknown[]).push({
+      id: '2',
+      changes: [{ field: 'messages', value: { statuses: [metaStatus({ id: 'wamid.D' })] } }],
+    });
     const result = normalizeWebhook(body);
     expect(result.updates.map((u) => u.message_id)).toEqual(['wamid.A', 'wamid.C', 'wamid.D']);
     expect(result.rejected).toEqual([{ index: 1, reason: 'unknown status "bogus"' }]);
@@ -56,7 +60,9 @@ describe('normalizeWebhook: Meta Cloud API envelope', () => {
   it('accepts played, a missing recipient_id (username users) and the campaign in biz_opaque_callback_data', () => {
     const { recipient_id: _r, ...withoutRecipient } = metaStatus({ status: 'played' });
     const result = normalizeWebhook(
-      metaWebhook([{ ...withoutRecipient, recipient_user_id: 'US.13491208655302741918', biz_opaque_callback_data: 'spring_sale' }]),
+      metaWebhook([
+        { ...withoutRecipient, recipient_user_id: 'US.13491208655302741918', biz_opaque_callback_data: 'spring_sale' },
+      ]),
     );
     expect(result.rejected).toEqual([]);
     expect(result.updates[0]).toMatchObject({ status: 'played', campaign: 'spring_sale' });
@@ -66,7 +72,17 @@ describe('normalizeWebhook: Meta Cloud API envelope', () => {
   it('acknowledges inbound messages and account errors without queuing anything', () => {
     const body = {
       object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', messages: [{ id: 'wamid.in', type: 'text' }] } }] }],
+      entry: [
+        {
+          id: '1',
+          changes: [
+            {
+              field: 'messages',
+              value: { messaging_product: 'whatsapp', messages: [{ id: 'wamid.in', type: 'text' }] },
+            },
+          ],
+        },
+      ],
     };
     const result = normalizeWebhook(body);
     expect(result.updates).toEqual([]);
@@ -108,7 +124,14 @@ describe('normalizeWebhook: AiSensy Project Webhook', () => {
 
   it('reads times in seconds and as strings', () => {
     const result = normalizeWebhook(
-      aisensyWebhook(aisensyMessage({ status: 'READ', sent_at: String(T0_SECONDS - 3), delivered_at: T0_SECONDS, read_at: `${T0_SECONDS + 60}000` })),
+      aisensyWebhook(
+        aisensyMessage({
+          status: 'READ',
+          sent_at: String(T0_SECONDS - 3),
+          delivered_at: T0_SECONDS,
+          read_at: `${T0_SECONDS + 60}000`,
+        }),
+      ),
     );
     expect(result.updates.map((u) => [u.status, u.timestamp])).toEqual([
       ['sent', isoAt(T0_SECONDS - 3)],
@@ -129,15 +152,21 @@ describe('normalizeWebhook: AiSensy Project Webhook', () => {
       ),
     );
     const failed = result.updates.find((u) => u.status === 'failed');
-    expect(failed).toMatchObject({ timestamp: isoAt(T0_SECONDS + 2), error: { code: 131026, title: 'Message undeliverable' } });
+    expect(failed).toMatchObject({
+      timestamp: isoAt(T0_SECONDS + 2),
+      error: { code: 131026, title: 'Message undeliverable' },
+    });
     expect(result.updates.find((u) => u.status === 'sent')).not.toHaveProperty('error');
   });
 
-  it.each([[{}], [{ code: null }], [null]])('treats failureResponse %p on a success as no failure', (failureResponse) => {
-    const result = normalizeWebhook(aisensyWebhook(aisensyMessage({ failureResponse })));
-    expect(result.updates.every((u) => u.error === undefined)).toBe(true);
-    expect(result.rejected).toEqual([]);
-  });
+  it.each([[{}], [{ code: null }], [null]])(
+    'treats failureResponse %p on a success as no failure',
+    (failureResponse) => {
+      const result = normalizeWebhook(aisensyWebhook(aisensyMessage({ failureResponse })));
+      expect(result.updates.every((u) => u.error === undefined)).toBe(true);
+      expect(result.rejected).toEqual([]);
+    },
+  );
 
   it("uses the notification's time when the status's own time is missing", () => {
     const result = normalizeWebhook(aisensyWebhook(aisensyMessage({ status: 'READ', read_at: null })));
@@ -158,7 +187,9 @@ describe('normalizeWebhook: AiSensy Project Webhook', () => {
   });
 
   it('rejects an unknown status that carries no stage time', () => {
-    const result = normalizeWebhook(aisensyWebhook(aisensyMessage({ status: 'ENQUEUED', sent_at: 0, delivered_at: 0 })));
+    const result = normalizeWebhook(
+      aisensyWebhook(aisensyMessage({ status: 'ENQUEUED', sent_at: 0, delivered_at: 0 })),
+    );
     expect(result.rejected).toEqual([{ index: 0, reason: 'unknown status "ENQUEUED"' }]);
   });
 });

@@ -1,10 +1,17 @@
-import { outageRetryDelaySeconds, outageToleranceSeconds, receivesToOutlast, type OutageBackoff } from '../../lambdas/domain/outage-backoff';
+import {
+  type OutageBackoff,
+  outageRetryDelaySeconds,
+  outageToleranceSeconds,
+  receivesToOutlast,
+} from '../../lambdas/domain/outage-backoff';
 
 const deployed: OutageBackoff = { baseSeconds: 180, maxSeconds: 3_600 };
 
 describe('outage backoff', () => {
   it('doubles the wait from the visibility timeout after each failed receive, up to the cap', () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => outageRetryDelaySeconds(n, deployed))).toEqual([180, 360, 720, 1_440, 2_880, 3_600, 3_600, 3_600]);
+    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => outageRetryDelaySeconds(n, deployed))).toEqual([
+      180, 360, 720, 1_440, 2_880, 3_600, 3_600, 3_600,
+    ]);
   });
 
   it('never asks SQS for more than 12 hours, whatever the cap or the count', () => {

@@ -1,19 +1,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { DEFAULT_ALARMS, DEFAULT_COHORTS } from '../../lambdas/domain/alert-settings';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
+import { NO_CREDENTIALS } from '../../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
-import { parseStatusRecord, PoisonRecordError } from '../../lambdas/processor/record-body';
+import { PoisonRecordError, parseStatusRecord } from '../../lambdas/processor/record-body';
 import type { RetryDelay } from '../../lambdas/processor/retry-queue';
 import { metricsNotices } from '../../lambdas/shared/powertools';
 import type { AppliedChange, StatusStore } from '../../lambdas/store/status-store';
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
+import { metaStatus, metaWebhook } from '../../testkit/webhooks';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 import { update } from '../support/status-rows';
-import { metaStatus, metaWebhook } from '../../testkit/webhooks';
 
 const body = (...statuses: StatusUpdate[]) => JSON.stringify({ v: 1, correlation_id: 'req-1', statuses });
 
@@ -25,8 +25,17 @@ function recordingStore(options: { refuse?: string[]; down?: boolean } = {}): St
     async applyStatusUpdates(updates) {
       calls.push(updates.map((u) => u.message_id));
       if (options.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-      if (updates.some((u) => options.refuse?.includes(u.message_id))) throw Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' });
-      return updates.map((u): AppliedChange => ({ message_id: u.message_id, inserted: true, previous_status: null, status: { [u.status]: u.timestamp }, inferred_stages: [] }));
+      if (updates.some((u) => options.refuse?.includes(u.message_id)))
+        throw Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' });
+      return updates.map(
+        (u): AppliedChange => ({
+          message_id: u.message_id,
+          inserted: true,
+          previous_status: null,
+          status: { [u.status]: u.timestamp },
+          inferred_stages: [],
+        }),
+      );
     },
     close: async () => undefined,
   };
@@ -35,7 +44,11 @@ function recordingStore(options: { refuse?: string[]; down?: boolean } = {}): St
 describe('processor on Powertools batch (processPartialResponse + one bulk write)', () => {
   it('reports a malformed body as a batch item failure and stores its neighbours in ONE call', async () => {
     const store = recordingStore();
-    const process = createStatusBatchProcessor({ store: () => store, logger: silentLogger(), metrics: new Metrics({ logger: silentLogger() }) });
+    const process = createStatusBatchProcessor({
+      store: () => store,
+      logger: silentLogger(),
+      metrics: new Metrics({ logger: silentLogger() }),
+    });
     const response = await process(
       sqsEvent(
         sqsRecord(body(update('m1', 'sent', 0), update('m2', 'sent', 1)), 'good-1'),
@@ -44,15 +57,26 @@ describe('processor on Powertools batch (processPartialResponse + one bulk write
         sqsRecord(body(update('m3', 'read', 2)), 'good-2'),
       ),
     );
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'truncated' }, { itemIdentifier: 'future-version' }] });
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'truncated' }, { itemIdentifier: 'future-version' }],
+    });
     expect(store.calls).toEqual([['m1', 'm2', 'm3']]);
   });
 
   it('adds the records the database refuses, by message id, after the parse failures; the rest stay stored', async () => {
     const store = recordingStore({ refuse: ['bad'] });
-    const process = createStatusBatchProcessor({ store: () => store, logger: silentLogger(), metrics: new Metrics({ logger: silentLogger() }) });
+    const process = createStatusBatchProcessor({
+      store: () => store,
+      logger: silentLogger(),
+      metrics: new Metrics({ logger: silentLogger() }),
+    });
     const response = await process(
-      sqsEvent(sqsRecord(body(update('m1', 'sent', 0)), 'r1'), sqsRecord(body(update('bad', 'sent', 0)), 'r2'), sqsRecord('garbage', 'r3'), sqsRecord(body(update('m4', 'sent', 0)), 'r4')),
+      sqsEvent(
+        sqsRecord(body(update('m1', 'sent', 0)), 'r1'),
+        sqsRecord(body(update('bad', 'sent', 0)), 'r2'),
+        sqsRecord('garbage', 'r3'),
+        sqsRecord(body(update('m4', 'sent', 0)), 'r4'),
+      ),
     );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'r3' }, { itemIdentifier: 'r2' }] });
     // One call for the batch, then the bisection: [m1, bad] -> [m1] stored, [bad] refused alone; [m4] stored.
@@ -63,7 +87,11 @@ describe('processor on Powertools batch (processPartialResponse + one bulk write
 
   it('answers a batch of nothing but poison records with all of them, without throwing and without a database call', async () => {
     const store = recordingStore();
-    const process = createStatusBatchProcessor({ store: () => store, logger: silentLogger(), metrics: new Metrics({ logger: silentLogger() }) });
+    const process = createStatusBatchProcessor({
+      store: () => store,
+      logger: silentLogger(),
+      metrics: new Metrics({ logger: silentLogger() }),
+    });
     const response = await process(sqsEvent(sqsRecord('', 'p1'), sqsRecord('null', 'p2')));
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'p1' }, { itemIdentifier: 'p2' }]);
     expect(store.calls).toEqual([]);
@@ -71,7 +99,11 @@ describe('processor on Powertools batch (processPartialResponse + one bulk write
 
   it('keeps concurrent invocations apart (the local run and the simulator call it concurrently)', async () => {
     const store = recordingStore();
-    const process = createStatusBatchProcessor({ store: () => store, logger: silentLogger(), metrics: new Metrics({ logger: silentLogger() }) });
+    const process = createStatusBatchProcessor({
+      store: () => store,
+      logger: silentLogger(),
+      metrics: new Metrics({ logger: silentLogger() }),
+    });
     const [a, b] = await Promise.all([
       process(sqsEvent(sqsRecord(body(update('a1', 'sent', 0)), 'a-ok'), sqsRecord('x', 'a-bad'))),
       process(sqsEvent(sqsRecord('y', 'b-bad'), sqsRecord(body(update('b1', 'sent', 0)), 'b-ok'))),
@@ -87,9 +119,14 @@ describe('processor on Powertools batch (processPartialResponse + one bulk write
       store: () => recordingStore({ down: true }),
       logger: silentLogger(),
       metrics: new Metrics({ logger: silentLogger() }),
-      outageRetries: { queue: { delayRetries: async (d) => void asked.push([...d]) }, backoff: { baseSeconds: 60, maxSeconds: 600 } },
+      outageRetries: {
+        queue: { delayRetries: async (d) => void asked.push([...d]) },
+        backoff: { baseSeconds: 60, maxSeconds: 600 },
+      },
     });
-    await expect(process(sqsEvent(sqsRecord(body(update('m1', 'sent', 0)), 'ok'), sqsRecord('not json', 'poison')))).rejects.toThrow(/could not be stored/);
+    await expect(
+      process(sqsEvent(sqsRecord(body(update('m1', 'sent', 0)), 'ok'), sqsRecord('not json', 'poison'))),
+    ).rejects.toThrow(/could not be stored/);
     expect(asked).toEqual([[{ messageId: 'ok', receiptHandle: 'rh-ok', delaySeconds: 60 }]]);
   });
 });
@@ -106,7 +143,11 @@ describe('the SQS record body schema', () => {
   });
 
   it('reads a queue message', () => {
-    expect(parseStatusRecord({ body: body(update('m1', 'sent', 0)) })).toMatchObject({ v: 1, correlation_id: 'req-1', statuses: [{ message_id: 'm1' }] });
+    expect(parseStatusRecord({ body: body(update('m1', 'sent', 0)) })).toMatchObject({
+      v: 1,
+      correlation_id: 'req-1',
+      statuses: [{ message_id: 'm1' }],
+    });
   });
 });
 
@@ -121,13 +162,21 @@ describe('metrics published by logMetrics, once per invocation', () => {
     const capture = capturingMetrics();
     try {
       const flushes = flushesOf(capture.metrics);
-      const ok = createStatusBatchProcessor({ store: () => recordingStore(), logger: silentLogger(), metrics: capture.metrics });
+      const ok = createStatusBatchProcessor({
+        store: () => recordingStore(),
+        logger: silentLogger(),
+        metrics: capture.metrics,
+      });
       await ok(sqsEvent(sqsRecord(body(update('m1', 'sent', 0))), sqsRecord('poison')));
       expect(flushes).toHaveBeenCalledTimes(1);
       expect(capture.values('StatusesReceived').map((v) => v.value)).toEqual([1]);
       expect(capture.values('PoisonRecords').map((v) => v.value)).toEqual([1]);
 
-      const down = createStatusBatchProcessor({ store: () => recordingStore({ down: true }), logger: silentLogger(), metrics: capture.metrics });
+      const down = createStatusBatchProcessor({
+        store: () => recordingStore({ down: true }),
+        logger: silentLogger(),
+        metrics: capture.metrics,
+      });
       await expect(down(sqsEvent(sqsRecord(body(update('m2', 'sent', 0)))))).rejects.toThrow(/could not be stored/);
       expect(flushes).toHaveBeenCalledTimes(2);
       expect(capture.values('DatabaseErrors').map((v) => v.value)).toEqual([1]);
@@ -169,7 +218,14 @@ describe('metrics published by logMetrics, once per invocation', () => {
     const capture = capturingMetrics();
     try {
       const flushes = flushesOf(capture.metrics);
-      const ingest = createIngestHandler({ queue: { send: async () => undefined }, logger: silentLogger(), metrics: capture.metrics, maxBodyBytes: 1e6, credentials: () => NO_CREDENTIALS, requireAuth: false });
+      const ingest = createIngestHandler({
+        queue: { send: async () => undefined },
+        logger: silentLogger(),
+        metrics: capture.metrics,
+        maxBodyBytes: 1e6,
+        credentials: () => NO_CREDENTIALS,
+        requireAuth: false,
+      });
       expect((await ingest(webhookEvent(metaWebhook([metaStatus()])))).statusCode).toBe(200);
       expect(flushes).toHaveBeenCalledTimes(1);
       expect(capture.documents).toHaveLength(1);

@@ -11,7 +11,10 @@ const updates = (n: number): StatusUpdate[] =>
 
 describe('packQueueMessages', () => {
   it('packs 1,000 statuses into requests of at most 10 messages within the size limits, losing none', () => {
-    const requests = packQueueMessages(updates(1000), 'req-1', { maxStatusesPerMessage: 100, maxMessageBytes: 262_144 });
+    const requests = packQueueMessages(updates(1000), 'req-1', {
+      maxStatusesPerMessage: 100,
+      maxMessageBytes: 262_144,
+    });
     const bodies = requests.flat();
     expect(requests.every((r) => r.length <= SQS_MAX_ENTRIES_PER_BATCH)).toBe(true);
     expect(requests.every((r) => r.reduce((sum, b) => sum + Buffer.byteLength(b), 0) <= 262_144)).toBe(true);
@@ -31,7 +34,10 @@ describe('packQueueMessages', () => {
 
   it('counts the escaped size of characters SQS refuses raw (U+FFFE: 3 bytes raw, 6 escaped), staying within the limit', () => {
     const noncharacters = updates(40).map((u) => ({ ...u, campaign: '\ufffe\uffff'.repeat(20) }));
-    const requests = packQueueMessages(noncharacters, undefined, { maxStatusesPerMessage: 100, maxMessageBytes: 2_000 });
+    const requests = packQueueMessages(noncharacters, undefined, {
+      maxStatusesPerMessage: 100,
+      maxMessageBytes: 2_000,
+    });
     for (const request of requests) {
       expect(request.reduce((sum, b) => sum + Buffer.byteLength(b), 0)).toBeLessThanOrEqual(2_000);
       for (const body of request) expect(body).not.toMatch(/[\ufffe\uffff]/);

@@ -1,31 +1,60 @@
-import { sampleReport } from '../fixtures/report';
-import { parseDuration, parseReportArgs, UsageError } from '../../tools/report-args';
 import { followUpCsv, formatReport, reportJson } from '../../lambdas/report/report-format';
 import { renderReportHtml } from '../../lambdas/report/report-html';
+import { parseDuration, parseReportArgs, UsageError } from '../../tools/report-args';
+import { sampleReport } from '../fixtures/report';
 
 const NOW = new Date('2024-06-02T12:00:00Z');
 
 describe('report arguments', () => {
   it('defaults to the last 24 hours as a table', () => {
-    expect(parseReportArgs([], NOW)).toEqual({ from: new Date('2024-06-01T12:00:00Z'), to: NOW, byCampaign: false, output: 'table', csvList: undefined, htmlFile: undefined, timeZone: 'UTC', showPhones: false });
+    expect(parseReportArgs([], NOW)).toEqual({
+      from: new Date('2024-06-01T12:00:00Z'),
+      to: NOW,
+      byCampaign: false,
+      output: 'table',
+      csvList: undefined,
+      htmlFile: undefined,
+      timeZone: 'UTC',
+      showPhones: false,
+    });
   });
   it('reads --html FILE and --time-zone, and refuses a zone that does not exist', () => {
-    expect(parseReportArgs(['--html', 'r.html', '--time-zone', 'Asia/Kolkata'], NOW)).toMatchObject({ output: 'html', htmlFile: 'r.html', timeZone: 'Asia/Kolkata' });
+    expect(parseReportArgs(['--html', 'r.html', '--time-zone', 'Asia/Kolkata'], NOW)).toMatchObject({
+      output: 'html',
+      htmlFile: 'r.html',
+      timeZone: 'Asia/Kolkata',
+    });
     expect(() => parseReportArgs(['--time-zone', 'Mars/Olympus'], NOW)).toThrow(/IANA time zone/);
     expect(() => parseReportArgs(['--html', 'r.html', '--json'], NOW)).toThrow(/one of --json, --csv and --html/);
   });
-  it.each([['90m', 5_400_000], ['24h', 86_400_000], ['7d', 604_800_000]])('reads --since %s', (text, ms) => {
+  it.each([
+    ['90m', 5_400_000],
+    ['24h', 86_400_000],
+    ['7d', 604_800_000],
+  ])('reads --since %s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
   it('reads --from/--to, --by campaign, --json and --csv', () => {
-    expect(parseReportArgs(['--from', '2024-06-01', '--to', '2024-06-02', '--by', 'campaign', '--json'], NOW)).toMatchObject({
-      from: new Date('2024-06-01T00:00:00Z'), to: new Date('2024-06-02T00:00:00Z'), byCampaign: true, output: 'json',
+    expect(
+      parseReportArgs(['--from', '2024-06-01', '--to', '2024-06-02', '--by', 'campaign', '--json'], NOW),
+    ).toMatchObject({
+      from: new Date('2024-06-01T00:00:00Z'),
+      to: new Date('2024-06-02T00:00:00Z'),
+      byCampaign: true,
+      output: 'json',
     });
     expect(parseReportArgs(['--csv', 'remind'], NOW)).toMatchObject({ output: 'csv', csvList: 'remind' });
   });
   it.each([
-    [['--since', 'yesterday']], [['--since', '24h', '--from', '2024-06-01']], [['--by', 'phone']], [['--csv', 'all']],
-    [['--from', 'soon']], [['--from', '2024-06-02', '--to', '2024-06-01']], [['--json', '--csv', 'resend']], [['--verbose']], [['--since']],
+    [['--since', 'yesterday']],
+    [['--since', '24h', '--from', '2024-06-01']],
+    [['--by', 'phone']],
+    [['--csv', 'all']],
+    [['--from', 'soon']],
+    [['--from', '2024-06-02', '--to', '2024-06-01']],
+    [['--json', '--csv', 'resend']],
+    [['--verbose']],
+    [['--since']],
   ])('refuses %p with a usage error', (argv) => {
     expect(() => parseReportArgs(argv, NOW)).toThrow(UsageError);
   });
@@ -42,7 +71,13 @@ describe('report output', () => {
     expect(text).not.toContain('+919876543210');
   });
   it('puts the headline figures at the top level of the JSON', () => {
-    expect(reportJson(report)).toMatchObject({ total_messages: 1200, delivery_rate_percent: 91.67, read_rate_percent: 63.64, avg_delivery_seconds: 3.2, avg_read_delay_minutes: 21.5 });
+    expect(reportJson(report)).toMatchObject({
+      total_messages: 1200,
+      delivery_rate_percent: 91.67,
+      read_rate_percent: 63.64,
+      avg_delivery_seconds: 3.2,
+      avg_read_delay_minutes: 21.5,
+    });
   });
   it('describes the follow-up lists by the ages that decided them, in text and HTML', () => {
     expect(formatReport(report)).toContain('To re-send (sent, not delivered after 10 minutes): 1');
@@ -53,6 +88,8 @@ describe('report output', () => {
     expect(renderReportHtml(changed)).toContain('delivered but unread after 1 hour:');
   });
   it('writes follow-up lists as CSV with quoting', () => {
-    expect(followUpCsv(report, 'resend')).toBe('message_id,phone_number,campaign,sent_at,minutes_waiting\nwamid.1,+919876543210,"a,b",2024-06-02T11:00:00.000Z,60\n');
+    expect(followUpCsv(report, 'resend')).toBe(
+      'message_id,phone_number,campaign,sent_at,minutes_waiting\nwamid.1,+919876543210,"a,b",2024-06-02T11:00:00.000Z,60\n',
+    );
   });
 });

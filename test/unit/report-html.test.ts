@@ -5,7 +5,14 @@ describe('the HTML report', () => {
   const report = sampleReport({
     by_campaign: [
       { ...sampleReport().overall, campaign: 'diwali' },
-      { ...sampleReport().overall, campaign: '<script>alert("x")</script>', sent: 10, delivered: 9, read: 1, failed: 1 },
+      {
+        ...sampleReport().overall,
+        campaign: '<script>alert("x")</script>',
+        sent: 10,
+        delivered: 9,
+        read: 1,
+        failed: 1,
+      },
     ],
     hourly: [
       { hour: '2024-06-01T12:00:00.000Z', sent: 600, delivered: 560, read: 300, failed: 20 },
@@ -65,7 +72,13 @@ describe('the HTML report', () => {
   });
 
   it('keeps a number the source already masked (the local server answers masked ones), instead of masking it twice', () => {
-    const fromServer = renderReportHtml(sampleReport({ top_recipients: [{ phone_number: '+91********10', messages: 3, read: 3, read_rate_percent: 100, avg_read_delay_minutes: 2 }] }));
+    const fromServer = renderReportHtml(
+      sampleReport({
+        top_recipients: [
+          { phone_number: '+91********10', messages: 3, read: 3, read_rate_percent: 100, avg_read_delay_minutes: 2 },
+        ],
+      }),
+    );
     expect(fromServer).toContain('<td>+91********10</td>');
   });
 

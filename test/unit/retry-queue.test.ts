@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsRetryQueue } from '../../lambdas/processor/retry-queue';
 import { LocalQueue } from '../../local/local-queue';
-import { startSqsEndpoint, type SqsEndpoint } from '../../local/sqs-endpoint';
+import { type SqsEndpoint, startSqsEndpoint } from '../../local/sqs-endpoint';
 
 /** The processor's SQS adapter for the outage backoff, through the real SDK against the loopback SQS endpoint. */
 describe('SqsRetryQueue (ChangeMessageVisibilityBatch)', () => {
@@ -14,7 +14,12 @@ describe('SqsRetryQueue (ChangeMessageVisibilityBatch)', () => {
     now = 1_000_000;
     queue = new LocalQueue({ name: 'status-updates', visibilityTimeoutMs: 180_000, now: () => now });
     endpoint = await startSqsEndpoint(queue);
-    client = new SQSClient({ endpoint: endpoint.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    client = new SQSClient({
+      endpoint: endpoint.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
   });
   afterEach(async () => {
     client.destroy();
@@ -24,9 +29,17 @@ describe('SqsRetryQueue (ChangeMessageVisibilityBatch)', () => {
   it('hides every message for its own delay, 10 entries per call', async () => {
     for (let i = 0; i < 12; i++) queue.send(`m${i}`);
     const records = queue.receive(12);
-    await new SqsRetryQueue(client, endpoint.queueUrl).delayRetries(records.map((r, i) => ({ messageId: r.messageId, receiptHandle: r.receiptHandle, delaySeconds: i < 6 ? 360 : 3_600 })));
+    await new SqsRetryQueue(client, endpoint.queueUrl).delayRetries(
+      records.map((r, i) => ({
+        messageId: r.messageId,
+        receiptHandle: r.receiptHandle,
+        delaySeconds: i < 6 ? 360 : 3_600,
+      })),
+    );
 
-    expect(endpoint.calls.filter((c) => c.target === 'ChangeMessageVisibilityBatch').map((c) => c.entries)).toEqual([10, 2]);
+    expect(endpoint.calls.filter((c) => c.target === 'ChangeMessageVisibilityBatch').map((c) => c.entries)).toEqual([
+      10, 2,
+    ]);
     now += 359_000;
     expect(queue.receive(12)).toHaveLength(0);
     now += 1_000;
@@ -48,6 +61,8 @@ describe('SqsRetryQueue (ChangeMessageVisibilityBatch)', () => {
         { messageId: kept!.messageId, receiptHandle: kept!.receiptHandle, delaySeconds: 720 },
         { messageId: gone!.messageId, receiptHandle: gone!.receiptHandle, delaySeconds: 720 },
       ]),
-    ).rejects.toThrow(`ChangeMessageVisibilityBatch failed for 1 of 2 messages (${gone!.messageId}: ReceiptHandleIsInvalid)`);
+    ).rejects.toThrow(
+      `ChangeMessageVisibilityBatch failed for 1 of 2 messages (${gone!.messageId}: ReceiptHandleIsInvalid)`,
+    );
   });
 });

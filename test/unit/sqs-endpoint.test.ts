@@ -4,17 +4,17 @@ import {
   EmptyBatchRequest,
   InvalidBatchEntryId,
   SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
   SendMessageCommand,
   SQSClient,
   SQSServiceException,
   TooManyEntriesInBatchRequest,
-  type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import * as fc from 'fast-check';
 import { packQueueMessages, QueueMessage } from '../../lambdas/domain/queue-message';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { LocalQueue } from '../../local/local-queue';
-import { startSqsEndpoint, type SqsEndpoint } from '../../local/sqs-endpoint';
+import { type SqsEndpoint, startSqsEndpoint } from '../../local/sqs-endpoint';
 
 /**
  * The loopback SQS endpoint is the oracle of the ingest tests, so it must refuse what SQS refuses: these drive it
@@ -28,7 +28,12 @@ describe('loopback SQS endpoint', () => {
   beforeEach(async () => {
     queue = new LocalQueue({ name: 'status-updates' });
     endpoint = await startSqsEndpoint(queue);
-    client = new SQSClient({ endpoint: endpoint.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    client = new SQSClient({
+      endpoint: endpoint.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
   });
   afterEach(async () => {
     client.destroy();
@@ -48,22 +53,34 @@ describe('loopback SQS endpoint', () => {
   });
 
   it('refuses duplicate entry ids and ids SQS does not accept', async () => {
-    await expect(batch([{ Id: 'a', MessageBody: 'x' }, { Id: 'a', MessageBody: 'y' }])).rejects.toBeInstanceOf(BatchEntryIdsNotDistinct);
+    await expect(
+      batch([
+        { Id: 'a', MessageBody: 'x' },
+        { Id: 'a', MessageBody: 'y' },
+      ]),
+    ).rejects.toBeInstanceOf(BatchEntryIdsNotDistinct);
     await expect(batch([{ Id: 'a:b', MessageBody: 'x' }])).rejects.toBeInstanceOf(InvalidBatchEntryId);
     await expect(batch([{ Id: 'x'.repeat(81), MessageBody: 'x' }])).rejects.toBeInstanceOf(InvalidBatchEntryId);
     expect(queue.stats().visible).toBe(0);
   });
 
   it('takes a batch whose bodies total exactly 256 KiB and refuses one byte more', async () => {
-    const exact = [{ Id: 'a', MessageBody: 'x'.repeat(131_072) }, { Id: 'b', MessageBody: 'é'.repeat(65_536) }];
+    const exact = [
+      { Id: 'a', MessageBody: 'x'.repeat(131_072) },
+      { Id: 'b', MessageBody: 'é'.repeat(65_536) },
+    ];
     await expect(batch(exact)).resolves.toMatchObject({ Failed: [] });
-    const over = [{ Id: 'a', MessageBody: 'x'.repeat(131_073) }, { Id: 'b', MessageBody: 'é'.repeat(65_536) }];
+    const over = [
+      { Id: 'a', MessageBody: 'x'.repeat(131_073) },
+      { Id: 'b', MessageBody: 'é'.repeat(65_536) },
+    ];
     await expect(batch(over)).rejects.toBeInstanceOf(BatchRequestTooLong);
     expect(queue.stats().visible).toBe(2);
   });
 
   it('takes one message of 256 KiB and refuses one byte more', async () => {
-    const send = (body: string) => client.send(new SendMessageCommand({ QueueUrl: endpoint.queueUrl, MessageBody: body }));
+    const send = (body: string) =>
+      client.send(new SendMessageCommand({ QueueUrl: endpoint.queueUrl, MessageBody: body }));
     await expect(send('x'.repeat(262_144))).resolves.toMatchObject({ MessageId: expect.any(String) });
     const refused = await send('x'.repeat(262_145)).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(SQSServiceException);
@@ -80,18 +97,20 @@ describe('loopback SQS endpoint', () => {
     ['U+FFFF', '\uffff'],
     ['a lone high surrogate (a truncated emoji)', '\ud83d'],
     ['a lone low surrogate', '\ude00'],
-  ])('fails an entry holding %s alone, as the sender\'s fault, and queues its neighbours', async (_name, char) => {
+  ])("fails an entry holding %s alone, as the sender's fault, and queues its neighbours", async (_name, char) => {
     const result = await batch([
       { Id: 'ok1', MessageBody: 'fine' },
       { Id: 'bad', MessageBody: `status ${char} here` },
       { Id: 'ok2', MessageBody: 'fine too' },
     ]);
-    expect(result.Failed).toEqual([expect.objectContaining({ Id: 'bad', Code: 'InvalidMessageContents', SenderFault: true })]);
+    expect(result.Failed).toEqual([
+      expect.objectContaining({ Id: 'bad', Code: 'InvalidMessageContents', SenderFault: true }),
+    ]);
     expect(result.Successful?.map((s) => s.Id)).toEqual(['ok1', 'ok2']);
     expect(queue.receive(10).map((r) => r.body)).toEqual(['fine', 'fine too']);
   });
 
-  it('accepts every character in SQS\'s set, at the edges of each range', async () => {
+  it("accepts every character in SQS's set, at the edges of each range", async () => {
     const body = '\t\n\r \ud7ff\ue000\ufffd\u{10000}\u{1F600}\u{10FFFF}';
     const result = await batch([{ Id: 'a', MessageBody: body }]);
     expect(result.Failed).toEqual([]);
@@ -99,7 +118,9 @@ describe('loopback SQS endpoint', () => {
   });
 
   it('fails entries on demand and whole calls with 503', async () => {
-    endpoint.failEntries(({ id, attempt }) => (id === '1' && attempt === 1 ? { code: 'InternalError', senderFault: false } : undefined));
+    endpoint.failEntries(({ id, attempt }) =>
+      id === '1' && attempt === 1 ? { code: 'InternalError', senderFault: false } : undefined,
+    );
     const first = await batch(entries(3));
     expect(first.Failed).toEqual([expect.objectContaining({ Id: '1', Code: 'InternalError', SenderFault: false })]);
     const again = await batch([{ Id: '1', MessageBody: 'body 1' }]);
@@ -119,8 +140,22 @@ describe('loopback SQS endpoint', () => {
 
   it('takes every request packQueueMessages makes, whatever characters the statuses hold, and gives them back unchanged', async () => {
     // Strings from the whole of Unicode, lone surrogates and the characters SQS refuses included.
-    const tricky = fc.constantFrom('\u0000', '\u0007', '\u000b', '\ufffe', '\uffff', '\ud83d', '\ude00', '\u{1F600}', '\\', '"', 'é');
-    const text = fc.array(fc.oneof(tricky, fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 12 }).map((parts) => parts.join(''));
+    const tricky = fc.constantFrom(
+      '\u0000',
+      '\u0007',
+      '\u000b',
+      '\ufffe',
+      '\uffff',
+      '\ud83d',
+      '\ude00',
+      '\u{1F600}',
+      '\\',
+      '"',
+      'é',
+    );
+    const text = fc
+      .array(fc.oneof(tricky, fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 12 })
+      .map((parts) => parts.join(''));
     const update = fc.record({ campaign: text, title: text, conversationId: text }).map(
       ({ campaign, title, conversationId }): StatusUpdate => ({
         message_id: 'wamid.1',

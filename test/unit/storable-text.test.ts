@@ -33,13 +33,21 @@ describe('toStorableText', () => {
 
   it('leaves nothing PostgreSQL or SQS refuses, changes only what it must, and is idempotent', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.oneof(fc.constantFrom('\u0000', '\ud83d', '\ude00', '\ufffe', '\uffff'), fc.string({ unit: 'binary', maxLength: 2 })) }), (text) => {
-        const storable = toStorableText(text);
-        expect(hasUnstorable(storable)).toBe(false);
-        expect(storable).toHaveLength(text.length);
-        expect(toStorableText(storable)).toBe(storable);
-        if (!hasUnstorable(text)) expect(storable).toBe(text);
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.oneof(
+            fc.constantFrom('\u0000', '\ud83d', '\ude00', '\ufffe', '\uffff'),
+            fc.string({ unit: 'binary', maxLength: 2 }),
+          ),
+        }),
+        (text) => {
+          const storable = toStorableText(text);
+          expect(hasUnstorable(storable)).toBe(false);
+          expect(storable).toHaveLength(text.length);
+          expect(toStorableText(storable)).toBe(storable);
+          if (!hasUnstorable(text)) expect(storable).toBe(text);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -1,5 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { authenticateWebhook, NO_CREDENTIALS, verificationChallenge, type WebhookCredentials } from '../../lambdas/domain/webhook-auth';
+import {
+  authenticateWebhook,
+  NO_CREDENTIALS,
+  verificationChallenge,
+  type WebhookCredentials,
+} from '../../lambdas/domain/webhook-auth';
 
 const body = Buffer.from('{"object": "whatsapp_business_account",  "entry": []}');
 const sign = (secret: string, data: Buffer | string) => createHmac('sha256', secret).update(data).digest('hex');
@@ -18,7 +23,10 @@ describe('authenticateWebhook', () => {
   it.each([
     ['a missing signature', {}],
     ['a signature with another secret', { 'x-hub-signature-256': `sha256=${sign('someone-else', body)}` }],
-    ['a signature of the compact re-serialization (Meta signs raw bytes)', { 'x-hub-signature-256': `sha256=${sign('app-secret-new', JSON.stringify(JSON.parse(body.toString())))}` }],
+    [
+      'a signature of the compact re-serialization (Meta signs raw bytes)',
+      { 'x-hub-signature-256': `sha256=${sign('app-secret-new', JSON.stringify(JSON.parse(body.toString())))}` },
+    ],
     ['a truncated signature', { 'x-hub-signature-256': `sha256=${sign('app-secret-new', body).slice(0, 20)}` }],
   ])('refuses %s', (_name, headers) => {
     expect(authenticateWebhook({ headers, rawBody: body }, meta)).toEqual({ ok: false, reason: expect.any(String) });
@@ -27,9 +35,16 @@ describe('authenticateWebhook', () => {
   it('accepts an AiSensy signature over the raw body or over the compact re-serialized JSON', () => {
     const aisensy = creds({ aisensySecrets: ['ais-secret'] });
     const compact = JSON.stringify(JSON.parse(body.toString()));
-    expect(authenticateWebhook({ headers: { 'x-aisensy-signature': sign('ais-secret', body) }, rawBody: body }, aisensy).ok).toBe(true);
-    expect(authenticateWebhook({ headers: { 'x-aisensy-signature': sign('ais-secret', compact) }, rawBody: body }, aisensy).ok).toBe(true);
-    expect(authenticateWebhook({ headers: { 'x-aisensy-signature': sign('other', compact) }, rawBody: body }, aisensy).ok).toBe(false);
+    expect(
+      authenticateWebhook({ headers: { 'x-aisensy-signature': sign('ais-secret', body) }, rawBody: body }, aisensy).ok,
+    ).toBe(true);
+    expect(
+      authenticateWebhook({ headers: { 'x-aisensy-signature': sign('ais-secret', compact) }, rawBody: body }, aisensy)
+        .ok,
+    ).toBe(true);
+    expect(
+      authenticateWebhook({ headers: { 'x-aisensy-signature': sign('other', compact) }, rawBody: body }, aisensy).ok,
+    ).toBe(false);
   });
 
   it('accepts a shared token from the header or the path, and both tokens during a rotation', () => {
@@ -49,7 +64,10 @@ describe('authenticateWebhook', () => {
       ['a correct header beside a stale path token', { 'x-webhook-token': 'token-1' }, 'token-0'],
       ['a correct header beside an empty path token', { 'x-webhook-token': 'token-2' }, ''],
     ])('accepts %s', (_name, headers, pathToken) => {
-      expect(authenticateWebhook({ headers, rawBody: body, pathToken }, shared)).toEqual({ ok: true, method: 'shared-token' });
+      expect(authenticateWebhook({ headers, rawBody: body, pathToken }, shared)).toEqual({
+        ok: true,
+        method: 'shared-token',
+      });
     });
     it.each([
       ['two wrong tokens', { 'x-webhook-token': 'token-0' }, 'token-9'],
@@ -60,7 +78,10 @@ describe('authenticateWebhook', () => {
     it('lets a valid signature through whatever wrong token is also presented', () => {
       const both = creds({ metaAppSecrets: ['app-secret-new'], sharedTokens: ['token-1'] });
       const headers = { 'x-hub-signature-256': `sha256=${sign('app-secret-new', body)}`, 'x-webhook-token': 'stale' };
-      expect(authenticateWebhook({ headers, rawBody: body, pathToken: 'also-stale' }, both)).toEqual({ ok: true, method: 'meta-signature' });
+      expect(authenticateWebhook({ headers, rawBody: body, pathToken: 'also-stale' }, both)).toEqual({
+        ok: true,
+        method: 'meta-signature',
+      });
     });
   });
 
@@ -72,7 +93,12 @@ describe('authenticateWebhook', () => {
 describe('verificationChallenge (Meta handshake)', () => {
   const withToken = creds({ verifyToken: 'verify-me' });
   it('returns the challenge when mode and token match', () => {
-    expect(verificationChallenge({ 'hub.mode': 'subscribe', 'hub.verify_token': 'verify-me', 'hub.challenge': '1158201444' }, withToken)).toBe('1158201444');
+    expect(
+      verificationChallenge(
+        { 'hub.mode': 'subscribe', 'hub.verify_token': 'verify-me', 'hub.challenge': '1158201444' },
+        withToken,
+      ),
+    ).toBe('1158201444');
   });
   it.each([
     [{ 'hub.mode': 'subscribe', 'hub.verify_token': 'wrong', 'hub.challenge': '1' }],
@@ -83,6 +109,8 @@ describe('verificationChallenge (Meta handshake)', () => {
     expect(verificationChallenge(query, withToken)).toBeUndefined();
   });
   it('refuses everything when no verify token is configured', () => {
-    expect(verificationChallenge({ 'hub.mode': 'subscribe', 'hub.verify_token': '', 'hub.challenge': '1' }, NO_CREDENTIALS)).toBeUndefined();
+    expect(
+      verificationChallenge({ 'hub.mode': 'subscribe', 'hub.verify_token': '', 'hub.challenge': '1' }, NO_CREDENTIALS),
+    ).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { evaluateExpression, parseExpression, type Datapoint, type Expression } from './metric-math';
+import { type Datapoint, type Expression, evaluateExpression, parseExpression } from './metric-math';
 
 /**
  * A small model of CloudWatch for the alert simulator: a metric store with one-minute resolution, and the alarms
@@ -72,11 +72,16 @@ export class MetricStore {
     }
     if (count === 0) return undefined;
     switch (stat) {
-      case 'Sum': return sum;
-      case 'SampleCount': return count;
-      case 'Average': return sum / count;
-      case 'Minimum': return min;
-      case 'Maximum': return max;
+      case 'Sum':
+        return sum;
+      case 'SampleCount':
+        return count;
+      case 'Average':
+        return sum / count;
+      case 'Minimum':
+        return min;
+      case 'Maximum':
+        return max;
     }
     if (percentile) {
       values.sort((a, b) => a - b);
@@ -98,7 +103,9 @@ export function dimensionValue(value: unknown): string {
 }
 
 const dimensionsOf = (dims: unknown): Record<string, string> =>
-  Object.fromEntries(((dims as { Name: string; Value: unknown }[] | undefined) ?? []).map((d) => [d.Name, dimensionValue(d.Value)]));
+  Object.fromEntries(
+    ((dims as { Name: string; Value: unknown }[] | undefined) ?? []).map((d) => [d.Name, dimensionValue(d.Value)]),
+  );
 
 interface MetricQuery {
   id: string;
@@ -172,14 +179,23 @@ export function readAlarms(template: Json): AlarmDefinition[] {
           if (stat) {
             queries.push({
               id: String(q.Id),
-              key: metricKey(String(stat.Metric.Namespace), String(stat.Metric.MetricName), dimensionsOf(stat.Metric.Dimensions)),
+              key: metricKey(
+                String(stat.Metric.Namespace),
+                String(stat.Metric.MetricName),
+                dimensionsOf(stat.Metric.Dimensions),
+              ),
               stat: stat.Stat,
               periodMs: stat.Period * 1000,
               returnData: q.ReturnData !== false,
             });
             periodMs = stat.Period * 1000;
           } else {
-            queries.push({ id: String(q.Id), expression: parseExpression(String(q.Expression)), returnData: q.ReturnData !== false, periodMs: Number(q.Period ?? 0) * 1000 || undefined });
+            queries.push({
+              id: String(q.Id),
+              expression: parseExpression(String(q.Expression)),
+              returnData: q.ReturnData !== false,
+              periodMs: Number(q.Period ?? 0) * 1000 || undefined,
+            });
           }
         }
       } else {
@@ -317,8 +333,11 @@ export class AlarmEvaluator {
 
   /** Evaluates at `end` (ms, a minute boundary). */
   evaluate(end: number): void {
-    for (const alarm of this.alarms) if (alarm.kind === 'metric') this.transition(alarm, this.metricState(alarm, end), end);
-    for (const alarm of this.alarms) if (alarm.kind === 'composite') this.transition(alarm, alarm.rule((id) => this.stateOf(id)) ? 'ALARM' : 'OK', end);
+    for (const alarm of this.alarms)
+      if (alarm.kind === 'metric') this.transition(alarm, this.metricState(alarm, end), end);
+    for (const alarm of this.alarms)
+      if (alarm.kind === 'composite')
+        this.transition(alarm, alarm.rule((id) => this.stateOf(id)) ? 'ALARM' : 'OK', end);
   }
 
   /** The value an alarm compares with its threshold for the period ending at `end`. */
@@ -358,7 +377,8 @@ export class AlarmEvaluator {
       present++;
       if (breaches(alarm.comparison, value, alarm.threshold)) breaching++;
     }
-    if (present === 0 && (alarm.missing === 'ignore' || alarm.missing === 'missing')) return this.stateOf(alarm.logicalId);
+    if (present === 0 && (alarm.missing === 'ignore' || alarm.missing === 'missing'))
+      return this.stateOf(alarm.logicalId);
     return breaching >= alarm.datapointsToAlarm ? 'ALARM' : 'OK';
   }
 
@@ -366,17 +386,27 @@ export class AlarmEvaluator {
     if (this.stateOf(alarm.logicalId) === next) return;
     this.state.set(alarm.logicalId, next);
     if (alarm.severity !== 'none') {
-      this.notifications.push({ at, alarm: alarm.name, severity: alarm.severity, state: next, description: alarm.description });
+      this.notifications.push({
+        at,
+        alarm: alarm.name,
+        severity: alarm.severity,
+        state: next,
+        description: alarm.description,
+      });
     }
   }
 }
 
 function breaches(comparison: string, value: number, threshold: number): boolean {
   switch (comparison) {
-    case 'GreaterThanThreshold': return value > threshold;
-    case 'GreaterThanOrEqualToThreshold': return value >= threshold;
-    case 'LessThanThreshold': return value < threshold;
-    case 'LessThanOrEqualToThreshold': return value <= threshold;
+    case 'GreaterThanThreshold':
+      return value > threshold;
+    case 'GreaterThanOrEqualToThreshold':
+      return value >= threshold;
+    case 'LessThanThreshold':
+      return value < threshold;
+    case 'LessThanOrEqualToThreshold':
+      return value <= threshold;
   }
   throw new Error(`comparison ${comparison} is not modelled`);
 }

@@ -1,6 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../../lambdas/domain/metric-names';
-import { metricKey, type MetricStore } from './cloudwatch';
+import { type MetricStore, metricKey } from './cloudwatch';
 
 /** Captures the EMF documents the real handlers publish, as CloudWatch would ingest them, at simulated times. */
 export class CapturingMetrics extends Metrics {
@@ -30,14 +30,16 @@ export class CapturingMetrics extends Metrics {
 
 /** EMF -> samples in the store: one stream per metric and dimension set, as CloudWatch extracts them. */
 export function ingestEmf(store: MetricStore, emf: Record<string, unknown>, at: number): void {
-  const directive = (emf._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }).CloudWatchMetrics;
+  const directive = (
+    emf._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }
+  ).CloudWatchMetrics;
   for (const block of directive) {
     for (const dimensionSet of block.Dimensions) {
       const dims = Object.fromEntries(dimensionSet.map((d) => [d, String(emf[d])]));
       for (const metric of block.Metrics) {
-        for (const value of [emf[metric.Name]].flat() as number[]) store.put(metricKey(block.Namespace, metric.Name, dims), at, value);
+        for (const value of [emf[metric.Name]].flat() as number[])
+          store.put(metricKey(block.Namespace, metric.Name, dims), at, value);
       }
     }
   }
 }
-

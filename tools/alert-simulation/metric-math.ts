@@ -32,7 +32,13 @@ function tokenize(expression: string): string[] {
 }
 
 /** Operator precedence, lowest first. */
-const LEVELS = [['OR', '||'], ['AND', '&&'], ['==', '!=', '>', '>=', '<', '<='], ['+', '-'], ['*', '/']];
+const LEVELS = [
+  ['OR', '||'],
+  ['AND', '&&'],
+  ['==', '!=', '>', '>=', '<', '<='],
+  ['+', '-'],
+  ['*', '/'],
+];
 
 export function parseExpression(expression: string): Node {
   const tokens = tokenize(expression);
@@ -116,18 +122,30 @@ export function evaluateExpression(node: Node, lookup: (id: string) => Datapoint
       const r = evaluateExpression(node.right, lookup);
       if (l === undefined || r === undefined) return undefined;
       switch (node.op) {
-        case '+': return l + r;
-        case '-': return l - r;
-        case '*': return l * r;
-        case '/': return r === 0 ? undefined : l / r;
-        case '>': return Number(l > r);
-        case '>=': return Number(l >= r);
-        case '<': return Number(l < r);
-        case '<=': return Number(l <= r);
-        case '==': return Number(l === r);
-        case '!=': return Number(l !== r);
-        case 'AND': return Number(l !== 0 && r !== 0);
-        case 'OR': return Number(l !== 0 || r !== 0);
+        case '+':
+          return l + r;
+        case '-':
+          return l - r;
+        case '*':
+          return l * r;
+        case '/':
+          return r === 0 ? undefined : l / r;
+        case '>':
+          return Number(l > r);
+        case '>=':
+          return Number(l >= r);
+        case '<':
+          return Number(l < r);
+        case '<=':
+          return Number(l <= r);
+        case '==':
+          return Number(l === r);
+        case '!=':
+          return Number(l !== r);
+        case 'AND':
+          return Number(l !== 0 && r !== 0);
+        case 'OR':
+          return Number(l !== 0 || r !== 0);
       }
       throw new Error(`metric math: operator ${node.op}`);
     }

@@ -1,13 +1,16 @@
 import { createScratchDatabase, createScratchPglite, type ScratchDatabase } from '../../db/scratch-database';
 import { judge, SCENARIOS, type Scenario, type ScenarioOutcome } from './scenarios';
 import { simulatePipeline } from './simulated-pipeline';
-import { synthesizeStackModel, type StackModel } from './stack-model';
+import { type StackModel, synthesizeStackModel } from './stack-model';
 
 /** A fresh, migrated database for one scenario, and how to get rid of it. */
 export type NewScratchDatabase = () => Promise<ScratchDatabase>;
 
 /** Scratch databases on a PostgreSQL server (one `create database` each), from a URL of a role that may create them. */
-export const postgresScratch = (adminUrl: string): NewScratchDatabase => () => createScratchDatabase(adminUrl, { poolSize: 2 });
+export const postgresScratch =
+  (adminUrl: string): NewScratchDatabase =>
+  () =>
+    createScratchDatabase(adminUrl, { poolSize: 2 });
 
 /** Scratch databases in memory (PGlite): no server needed, several times slower on the long scenarios. */
 export const pgliteScratch: NewScratchDatabase = () => createScratchPglite();

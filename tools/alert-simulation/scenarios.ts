@@ -1,7 +1,7 @@
 import { seededRandom } from '../random';
 import type { Notification } from './cloudwatch';
 import type { Faults } from './simulated-pipeline';
-import { delayDeliveries, ERRORS, holdArrivals, TrafficGenerator, type StatusEvent } from './traffic';
+import { delayDeliveries, ERRORS, holdArrivals, type StatusEvent, TrafficGenerator } from './traffic';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -55,7 +55,8 @@ function broadcastDay(generator: TrafficGenerator, provider: 'meta' | 'aisensy' 
 export const SCENARIOS: Scenario[] = [
   {
     name: 'normal-week',
-    description: 'Seven business days: 3-5 broadcasts a day of 500-50,000 recipients, transactional messages, quiet nights',
+    description:
+      'Seven business days: 3-5 broadcasts a day of 500-50,000 recipients, transactional messages, quiet nights',
     setup: (seed) => {
       const generator = new TrafficGenerator(seed);
       const events = Array.from({ length: 7 }, (_, day) => generator.businessDay(at(day, 0), `day${day + 1}`)).flat();
@@ -68,7 +69,11 @@ export const SCENARIOS: Scenario[] = [
     description: 'A few transactional messages an hour all day, one never delivered',
     setup: (seed) => {
       const generator = new TrafficGenerator(seed);
-      return { events: generator.trickle({ perHour: 4, from: at(0, 0), to: at(1, 0), undelivered: [37] }), start: at(0, 0), end: at(1, 0) };
+      return {
+        events: generator.trickle({ perHour: 4, from: at(0, 0), to: at(1, 0), undelivered: [37] }),
+        start: at(0, 0),
+        end: at(1, 0),
+      };
     },
     expect: [],
     quick: true,
@@ -86,10 +91,17 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'webhooks-refused',
-    description: 'The webhook secret is rotated on one side only: every webhook is refused (401) while a broadcast runs',
+    description:
+      'The webhook secret is rotated on one side only: every webhook is refused (401) while a broadcast runs',
     setup: (seed) => {
       const generator = new TrafficGenerator(seed);
-      return { events: broadcastDay(generator, 'aisensy'), faults: { refusedFrom: at(0, 10, 3) }, start: at(0, 6), end: at(0, 12), onset: at(0, 10, 3) };
+      return {
+        events: broadcastDay(generator, 'aisensy'),
+        faults: { refusedFrom: at(0, 10, 3) },
+        start: at(0, 6),
+        end: at(0, 12),
+        onset: at(0, 10, 3),
+      };
     },
     expect: [{ alarm: 'webhooksRefused', severity: 'critical', withinMinutes: 15 }],
     allowed: ['undelivered', 'deliveryRate'],
@@ -128,7 +140,13 @@ export const SCENARIOS: Scenario[] = [
     description: 'The database refuses connections for 30 minutes during a broadcast',
     setup: (seed) => {
       const generator = new TrafficGenerator(seed);
-      return { events: broadcastDay(generator), faults: { databaseDown: [{ from: at(0, 10, 5), to: at(0, 10, 35) }] }, start: at(0, 6), end: at(0, 14), onset: at(0, 10, 5) };
+      return {
+        events: broadcastDay(generator),
+        faults: { databaseDown: [{ from: at(0, 10, 5), to: at(0, 10, 35) }] },
+        start: at(0, 6),
+        end: at(0, 14),
+        onset: at(0, 10, 5),
+      };
     },
     expect: [{ alarm: 'databaseErrors', severity: 'critical', withinMinutes: 10, recovers: true }],
     // The statuses wait in the queue, backing off, and are all stored once the database is back: nothing is
@@ -140,7 +158,13 @@ export const SCENARIOS: Scenario[] = [
     description: 'The database refuses connections for 6 hours from 5 minutes into a broadcast; traffic continues',
     setup: (seed) => {
       const generator = new TrafficGenerator(seed);
-      return { events: broadcastDay(generator), faults: { databaseDown: [{ from: at(0, 10, 5), to: at(0, 16, 5) }] }, start: at(0, 6), end: at(0, 20), onset: at(0, 10, 5) };
+      return {
+        events: broadcastDay(generator),
+        faults: { databaseDown: [{ from: at(0, 10, 5), to: at(0, 16, 5) }] },
+        start: at(0, 6),
+        end: at(0, 20),
+        onset: at(0, 10, 5),
+      };
     },
     expect: [{ alarm: 'databaseErrors', severity: 'critical', withinMinutes: 10, recovers: true }],
     // No deadLetters: a 6-hour outage costs delay only (databaseOutageToleranceHours). The statuses are late, so
@@ -152,7 +176,13 @@ export const SCENARIOS: Scenario[] = [
     description: 'Every database call takes 2 s for an hour during a broadcast',
     setup: (seed) => {
       const generator = new TrafficGenerator(seed);
-      return { events: broadcastDay(generator), faults: { databaseSlow: { from: at(0, 10, 5), to: at(0, 11, 5), ms: 2_000 } }, start: at(0, 6), end: at(0, 14), onset: at(0, 10, 5) };
+      return {
+        events: broadcastDay(generator),
+        faults: { databaseSlow: { from: at(0, 10, 5), to: at(0, 11, 5), ms: 2_000 } },
+        start: at(0, 6),
+        end: at(0, 14),
+        onset: at(0, 10, 5),
+      };
     },
     expect: [{ alarm: 'slowDatabase', severity: 'warning', withinMinutes: 15, recovers: true }],
     allowed: ['queueAge'],
@@ -164,7 +194,13 @@ export const SCENARIOS: Scenario[] = [
       const generator = new TrafficGenerator(seed);
       const events = [
         ...generator.trickle({ perHour: 20, from: at(0, 0), to: at(1, 0) }),
-        ...generator.broadcast({ campaign: 'cold_list', start: at(0, 4), recipients: 20_000, provider: 'aisensy', readShareOfReceiptsOn: 0.5 }),
+        ...generator.broadcast({
+          campaign: 'cold_list',
+          start: at(0, 4),
+          recipients: 20_000,
+          provider: 'aisensy',
+          readShareOfReceiptsOn: 0.5,
+        }),
       ];
       return { events, start: at(0, 0), end: at(1, 0), onset: at(0, 4) };
     },
@@ -177,7 +213,14 @@ export const SCENARIOS: Scenario[] = [
       const generator = new TrafficGenerator(seed);
       const events = [
         ...generator.trickle({ perHour: 20, from: at(0, 0), to: at(0, 18) }),
-        ...generator.broadcast({ campaign: 'promo', start: at(0, 10), recipients: 20_000, provider: 'meta', failureShare: 0.2, failureError: ERRORS.ecosystem }),
+        ...generator.broadcast({
+          campaign: 'promo',
+          start: at(0, 10),
+          recipients: 20_000,
+          provider: 'meta',
+          failureShare: 0.2,
+          failureError: ERRORS.ecosystem,
+        }),
       ];
       return { events, start: at(0, 6), end: at(0, 13), onset: at(0, 10) };
     },
@@ -189,7 +232,13 @@ export const SCENARIOS: Scenario[] = [
     description: "The sweeper's schedule stops at noon",
     setup: (seed) => {
       const generator = new TrafficGenerator(seed);
-      return { events: broadcastDay(generator), faults: { sweeperStoppedFrom: at(0, 12) }, start: at(0, 6), end: at(0, 14), onset: at(0, 12) };
+      return {
+        events: broadcastDay(generator),
+        faults: { sweeperStoppedFrom: at(0, 12) },
+        start: at(0, 6),
+        end: at(0, 14),
+        onset: at(0, 12),
+      };
     },
     expect: [{ alarm: 'sweeperNotRunning', severity: 'critical', withinMinutes: 15 }],
   },
@@ -222,7 +271,9 @@ export function judge(scenario: Scenario, setup: ScenarioSetup, notifications: N
   }
   const onset = setup.onset ?? setup.start;
   const expectations = scenario.expect.map((e): ExpectationOutcome => {
-    const first = alarms.find((n) => n.alarm === e.alarm && n.at >= onset && (!e.mentions || n.description.includes(e.mentions)));
+    const first = alarms.find(
+      (n) => n.alarm === e.alarm && n.at >= onset && (!e.mentions || n.description.includes(e.mentions)),
+    );
     const minutes = first ? Math.round((first.at - onset) / MINUTE) : null;
     const last = notifications.filter((n) => n.alarm === e.alarm).at(-1);
     const recovered = e.alarm === 'failureSpike' || last?.state === 'OK';

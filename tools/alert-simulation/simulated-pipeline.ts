@@ -1,19 +1,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { StatusUpdate } from '../../lambdas/domain/status-update';
+import { DEFAULT_STATUS_TIME_WINDOW } from '../../lambdas/domain/timestamps';
 import { createIngestHandler } from '../../lambdas/ingest/ingest-webhook';
 import type { StatusQueue } from '../../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
 import type { RetryQueue } from '../../lambdas/processor/retry-queue';
-import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
-import type { StatusUpdate } from '../../lambdas/domain/status-update';
-import { DEFAULT_STATUS_TIME_WINDOW } from '../../lambdas/domain/timestamps';
 import type { HealthStore, HealthWindows } from '../../lambdas/store/health-store';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { StatusStore } from '../../lambdas/store/status-store';
+import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
+import { providerWebhook } from '../provider-webhooks';
 import { AlarmEvaluator, MetricStore, metricKey, type Notification } from './cloudwatch';
 import { CapturingMetrics, ingestEmf } from './emf-capture';
-import { providerWebhook } from '../provider-webhooks';
 import type { StackModel } from './stack-model';
 import type { StatusEvent } from './traffic';
 
@@ -83,14 +83,19 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
   let clockMs = 0;
   const healthyMs = input.healthyDatabaseMs ?? 20;
 
-  const aws = (namespace: string, name: string, dims: Record<string, string>, value: number, at = now) => store.put(metricKey(namespace, name, dims), at, value);
+  const aws = (namespace: string, name: string, dims: Record<string, string>, value: number, at = now) =>
+    store.put(metricKey(namespace, name, dims), at, value);
   const emfSink = (emf: Record<string, unknown>) => ingestEmf(store, emf, now);
 
   // The database, with the faults of the scenario; every call advances the simulated clock by its duration.
   const sql = new SqlTrackerStore(input.executor);
   const databaseCall = async <T>(call: () => Promise<T>): Promise<T> => {
-    if (faults.databaseDown?.some((d) => now >= d.from && now < d.to)) throw new DatabaseUnavailableError('connect ECONNREFUSED (simulated outage)');
-    const slow = faults.databaseSlow && now >= faults.databaseSlow.from && now < faults.databaseSlow.to ? faults.databaseSlow.ms : healthyMs;
+    if (faults.databaseDown?.some((d) => now >= d.from && now < d.to))
+      throw new DatabaseUnavailableError('connect ECONNREFUSED (simulated outage)');
+    const slow =
+      faults.databaseSlow && now >= faults.databaseSlow.from && now < faults.databaseSlow.to
+        ? faults.databaseSlow.ms
+        : healthyMs;
     clockMs += slow;
     return call();
   };
@@ -155,7 +160,13 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
     failureSpike: model.sweeper.failureSpike,
     alertNotifier: {
       publish: async (subject, message) => {
-        alertNotifications.push({ at: now, alarm: 'failureSpike', severity: 'warning', state: 'ALARM', description: `${subject}\n${message}` });
+        alertNotifications.push({
+          at: now,
+          alarm: 'failureSpike',
+          severity: 'warning',
+          state: 'ALARM',
+          description: `${subject}\n${message}`,
+        });
       },
     },
     now: () => new Date(now),
@@ -170,7 +181,10 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
   const { dimensions: dim } = model;
   // The API's metrics are put for every webhook: their keys once.
   const api = Object.fromEntries(
-    (['Count', '4XXError', '5XXError', 'Latency'] as const).map((name) => [name, metricKey('AWS/ApiGateway', name, { ApiName: dim.apiName })]),
+    (['Count', '4XXError', '5XXError', 'Latency'] as const).map((name) => [
+      name,
+      metricKey('AWS/ApiGateway', name, { ApiName: dim.apiName }),
+    ]),
   ) as Record<'Count' | '4XXError' | '5XXError' | 'Latency', string>;
   const visibilityMs = model.queue.visibilityTimeoutSeconds * 1000;
   const timings = { ingest: 0, processor: 0, sweeper: 0, alarms: 0 };
@@ -186,7 +200,10 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
     while (next < events.length && events[next]!.arrival < minuteStart + MINUTE) {
       const event = events[next++]!;
       now = event.arrival;
-      const token = faults.refusedFrom !== undefined && now >= faults.refusedFrom ? 'rotated-away-token' : 'simulated-provider-token';
+      const token =
+        faults.refusedFrom !== undefined && now >= faults.refusedFrom
+          ? 'rotated-away-token'
+          : 'simulated-provider-token';
       const response = await ingest(apiEvent(event, token, requests));
       requests++;
       const status = response.statusCode;
@@ -200,7 +217,10 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
     lap('ingest');
     // 2. The processor: up to MaximumConcurrency invocations at a time, each taking a database call's time.
     now = minuteStart;
-    const callMs = faults.databaseSlow && now >= faults.databaseSlow.from && now < faults.databaseSlow.to ? faults.databaseSlow.ms : healthyMs;
+    const callMs =
+      faults.databaseSlow && now >= faults.databaseSlow.from && now < faults.databaseSlow.to
+        ? faults.databaseSlow.ms
+        : healthyMs;
     const invocations = model.processor.maxConcurrency * Math.max(1, Math.floor(MINUTE / Math.max(callMs, 100)));
     // A failed message stays invisible for the visibility timeout (minutes), so what is visible now is all this
     // minute's invocations can receive.
@@ -253,13 +273,24 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
         aws('AWS/Lambda', 'Errors', { FunctionName: dim.sweeper }, 1);
       }
     }
-    if (sweeperRuns && minuteOfDay === model.sweeper.dailySummaryHourUtc * 60) await sweep({ kind: 'daily-summary' }).catch(() => undefined);
+    if (sweeperRuns && minuteOfDay === model.sweeper.dailySummaryHourUtc * 60)
+      await sweep({ kind: 'daily-summary' }).catch(() => undefined);
 
     lap('sweeper');
     // 4. What SQS reports every minute.
     const oldest = queue.reduce((min, m) => Math.min(min, m.sentAt), Infinity);
-    aws('AWS/SQS', 'ApproximateAgeOfOldestMessage', { QueueName: dim.queue }, oldest === Infinity ? 0 : Math.round((now - oldest) / 1000));
-    aws('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: dim.queue }, queue.filter((m) => m.visibleAt <= now).length);
+    aws(
+      'AWS/SQS',
+      'ApproximateAgeOfOldestMessage',
+      { QueueName: dim.queue },
+      oldest === Infinity ? 0 : Math.round((now - oldest) / 1000),
+    );
+    aws(
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      { QueueName: dim.queue },
+      queue.filter((m) => m.visibleAt <= now).length,
+    );
     aws('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: dim.deadLetterQueue }, deadLetters.length);
 
     // 5. CloudWatch evaluates every alarm at the end of the minute.
@@ -281,13 +312,20 @@ function apiEvent(e: StatusEvent, token: string, serial: number): APIGatewayProx
     resource: '/webhook',
     body,
     isBase64Encoded: false,
-    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-webhook-token': token },
+    headers: {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      'x-webhook-token': token,
+    },
     multiValueHeaders: {},
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
-    requestContext: { requestId: `sim-${serial}`, requestTimeEpoch: Math.round(e.arrival) } as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId: `sim-${serial}`,
+      requestTimeEpoch: Math.round(e.arrival),
+    } as APIGatewayProxyEvent['requestContext'],
   };
 }
 

@@ -1,9 +1,13 @@
 import { App, type CfnResource } from 'aws-cdk-lib';
+import {
+  type CohortSettings,
+  type FailureSpikeSettings,
+  sweeperSettingsFromEnvironment,
+} from '../../lambdas/domain/alert-settings';
+import type { OutageBackoff } from '../../lambdas/domain/outage-backoff';
 import { loadConfig, type TrackerConfig } from '../../lib/config';
 import { StatusTrackingStack } from '../../lib/status-tracking-stack';
-import { sweeperSettingsFromEnvironment, type CohortSettings, type FailureSpikeSettings } from '../../lambdas/domain/alert-settings';
-import type { OutageBackoff } from '../../lambdas/domain/outage-backoff';
-import { readAlarms, type AlarmDefinition } from './cloudwatch';
+import { type AlarmDefinition, readAlarms } from './cloudwatch';
 
 type Json = Record<string, unknown>;
 
@@ -16,10 +20,22 @@ export interface StackModel {
   template: Json;
   alarms: AlarmDefinition[];
   /** Dimension values as the template's alarms name them (`ref:<logicalId>` or a literal name). */
-  dimensions: { apiName: string; ingest: string; processor: string; sweeper: string; queue: string; deadLetterQueue: string };
+  dimensions: {
+    apiName: string;
+    ingest: string;
+    processor: string;
+    sweeper: string;
+    queue: string;
+    deadLetterQueue: string;
+  };
   /** POWERTOOLS_SERVICE_NAME of each function: the `service` dimension of what it publishes. */
   serviceNames: { ingest: string; processor: string; sweeper: string };
-  sweeper: { cohorts: CohortSettings; failureSpike: FailureSpikeSettings; intervalMinutes: number; dailySummaryHourUtc: number };
+  sweeper: {
+    cohorts: CohortSettings;
+    failureSpike: FailureSpikeSettings;
+    intervalMinutes: number;
+    dailySummaryHourUtc: number;
+  };
   queue: { visibilityTimeoutSeconds: number; maxReceiveCount: number };
   processor: { batchSize: number; maxConcurrency: number; outageBackoff: OutageBackoff };
 }
@@ -34,12 +50,16 @@ export function modelOf(config: TrackerConfig): StackModel {
   // CDK's built-in template validation (a WebAssembly rules engine, several CPU seconds per synthesis) is off: its
   // findings are warnings that `cdk synth` and test/ report; the simulator only reads the template, which is the same.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
-  const stack = new StatusTrackingStack(app, config.stackName, { config, env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = new StatusTrackingStack(app, config.stackName, {
+    config,
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
   const template = app.synth().getStackByName(stack.stackName).template as Json;
   const resources = template.Resources as Record<string, Json>;
-  const id = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnResource);
+  const id = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as CfnResource);
   const props = (logicalId: string) => resources[logicalId]!.Properties as Json;
-  const env = (logicalId: string) => ((props(logicalId).Environment as Json).Variables as Record<string, string>);
+  const env = (logicalId: string) => (props(logicalId).Environment as Json).Variables as Record<string, string>;
 
   const ingest = id(stack.ingest.function);
   const processor = id(stack.processor.function);
@@ -51,7 +71,8 @@ export function modelOf(config: TrackerConfig): StackModel {
   const rate = /^rate\((\d+) minutes?\)$/.exec(String(props(id(stack.sweeper.healthRule)).ScheduleExpression));
   const cron = /^cron\(0 (\d+) /.exec(String(props(id(stack.sweeper.summaryRule)).ScheduleExpression));
   if (!rate || !cron) throw new Error('the sweeper schedules are not the shapes the simulator models');
-  const mapping = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')!.Properties as Json;
+  const mapping = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')!
+    .Properties as Json;
   const queueProps = props(queue);
 
   return {
@@ -82,7 +103,10 @@ export function modelOf(config: TrackerConfig): StackModel {
     processor: {
       batchSize: Number(mapping.BatchSize),
       maxConcurrency: Number((mapping.ScalingConfig as Json | undefined)?.MaximumConcurrency ?? 1_000),
-      outageBackoff: { baseSeconds: Number(env(processor).OUTAGE_BACKOFF_BASE_SECONDS), maxSeconds: Number(env(processor).OUTAGE_BACKOFF_MAX_SECONDS) },
+      outageBackoff: {
+        baseSeconds: Number(env(processor).OUTAGE_BACKOFF_BASE_SECONDS),
+        maxSeconds: Number(env(processor).OUTAGE_BACKOFF_MAX_SECONDS),
+      },
     },
   };
 }

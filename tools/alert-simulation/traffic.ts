@@ -101,7 +101,11 @@ export class TrafficGenerator {
   }
 
   /** The statuses of one message sent at `sentAt`, given its fate. */
-  private message(base: Omit<StatusEvent, 'stage' | 'at' | 'arrival'>, sentAt: number, fate: { fails?: { code: number; title: string }; neverDelivered: boolean; reads: boolean }): StatusEvent[] {
+  private message(
+    base: Omit<StatusEvent, 'stage' | 'at' | 'arrival'>,
+    sentAt: number,
+    fate: { fails?: { code: number; title: string }; neverDelivered: boolean; reads: boolean },
+  ): StatusEvent[] {
     const events: Omit<StatusEvent, 'arrival'>[] = [];
     if (fate.fails) {
       // Meta often reports `sent` before a failure; sometimes only the failure.
@@ -111,9 +115,15 @@ export class TrafficGenerator {
       events.push({ ...base, stage: 'sent', at: sentAt });
       if (!fate.neverDelivered) {
         const late = this.rnd() < 0.03;
-        const deliveredAt = sentAt + (late ? this.uniform(10 * MINUTE, 6 * HOUR) : Math.min(10 * MINUTE, this.logNormal(3, 1) * SECOND));
+        const deliveredAt =
+          sentAt + (late ? this.uniform(10 * MINUTE, 6 * HOUR) : Math.min(10 * MINUTE, this.logNormal(3, 1) * SECOND));
         events.push({ ...base, stage: 'delivered', at: deliveredAt });
-        if (fate.reads) events.push({ ...base, stage: 'read', at: deliveredAt + Math.min(48 * HOUR, this.logNormal(15 * MINUTE, 1.5)) });
+        if (fate.reads)
+          events.push({
+            ...base,
+            stage: 'read',
+            at: deliveredAt + Math.min(48 * HOUR, this.logNormal(15 * MINUTE, 1.5)),
+          });
       }
     }
     const arrivals: StatusEvent[] = [];
@@ -149,9 +159,16 @@ export class TrafficGenerator {
     const count = Math.round(((t.to - t.from) / HOUR) * t.perHour);
     for (let i = 0; i < count; i++) {
       const id = this.serial++;
-      const base = { messageId: `wamid.sim${id}`, phone: this.phone(), campaign: 'order_updates', provider: 'meta' as const };
+      const base = {
+        messageId: `wamid.sim${id}`,
+        phone: this.phone(),
+        campaign: 'order_updates',
+        provider: 'meta' as const,
+      };
       const sentAt = t.from + this.rnd() * (t.to - t.from);
-      events.push(...this.message(base, sentAt, { neverDelivered: t.undelivered?.includes(i) ?? false, reads: this.rnd() < 0.5 }));
+      events.push(
+        ...this.message(base, sentAt, { neverDelivered: t.undelivered?.includes(i) ?? false, reads: this.rnd() < 0.5 }),
+      );
     }
     return events;
   }
@@ -167,7 +184,14 @@ export class TrafficGenerator {
     for (let i = 0; i < broadcasts; i++) {
       const recipients = Math.round(500 * Math.pow(100, this.rnd()));
       const start = dayStart + 3.5 * HOUR + this.rnd() * 11 * HOUR;
-      events.push(...this.broadcast({ campaign: `${label}_b${i}`, start, recipients, provider: this.rnd() < 0.5 ? 'aisensy' : 'meta' }));
+      events.push(
+        ...this.broadcast({
+          campaign: `${label}_b${i}`,
+          start,
+          recipients,
+          provider: this.rnd() < 0.5 ? 'aisensy' : 'meta',
+        }),
+      );
     }
     events.push(...this.trickle({ perHour: 2, from: dayStart, to: dayStart + 3 * HOUR }));
     events.push(...this.trickle({ perHour: 20, from: dayStart + 3 * HOUR, to: dayStart + 17 * HOUR }));
