@@ -101,7 +101,7 @@ export function importSecret(scope: Construct, id: string, secretId: string, opt
 function override(secret: ISecret, members: Pick<ISecret, 'secretArn' | 'encryptionKey' | 'grantRead'>): ISecret {
   return new Proxy(secret, {
     get(target, property) {
-      if (Object.prototype.hasOwnProperty.call(members, property)) return members[property as keyof typeof members];
+      if (Object.hasOwn(members, property)) return members[property as keyof typeof members];
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

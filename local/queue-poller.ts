@@ -16,7 +16,7 @@ export interface PollerOptions {
   onError?: (error: unknown) => void;
 }
 
-export type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+export type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
 export class QueuePoller {
   private running = false;

@@ -1,7 +1,7 @@
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
-  SQSClient,
+  type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 

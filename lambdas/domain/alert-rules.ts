@@ -168,7 +168,7 @@ export function describeFailureSpike(s: FailureSpike): string {
 export function formatFailureSpike(s: FailureSpike, runbookUrl: string): { subject: string; message: string } {
   const subject = `[warning] WhatsApp failures: ${s.failureRatePercent} % failed${s.errorCode === null ? '' : `, mostly ${s.errorCode}`}`;
   const message = [
-    describeFailureSpike(s) + '.',
+    `${describeFailureSpike(s)}.`,
     '',
     `What to do: ${nextStep(s.errorCode)}`,
     '',

@@ -10,6 +10,6 @@ export function normalizePhone(value: unknown): string | undefined {
 export function maskPhone(phone: string | undefined): string | undefined {
   if (!phone) return phone;
   const digits = phone.replace(/\D/g, '');
-  if (digits.length <= 4) return '+' + '*'.repeat(digits.length);
+  if (digits.length <= 4) return `+${'*'.repeat(digits.length)}`;
   return `+${digits.slice(0, 2)}${'*'.repeat(digits.length - 4)}${digits.slice(-2)}`;
 }

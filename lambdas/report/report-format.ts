@@ -99,7 +99,7 @@ export function formatReport(report: Report, options: { byCampaign?: boolean; sh
         report.hourly
           .slice(-24)
           .map((h) => [
-            h.hour.slice(0, 13).replace('T', ' ') + ':00',
+            `${h.hour.slice(0, 13).replace('T', ' ')}:00`,
             n(h.sent),
             n(h.delivered),
             n(h.read),
@@ -163,5 +163,5 @@ export function followUpCsv(report: Report, list: 'resend' | 'remind'): string {
     list === 'resend'
       ? ['message_id', 'phone_number', 'campaign', 'sent_at', 'minutes_waiting']
       : ['message_id', 'phone_number', 'campaign', 'delivered_at', 'hours_unread'];
-  return [headers.join(','), ...rows.map((r) => headers.map((h) => csvCell(r[h])).join(','))].join('\n') + '\n';
+  return `${[headers.join(','), ...rows.map((r) => headers.map((h) => csvCell(r[h])).join(','))].join('\n')}\n`;
 }

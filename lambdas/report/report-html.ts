@@ -132,7 +132,7 @@ function funnel(r: Report): string {
 }
 
 function hourly(r: Report): string {
-  const hours = r.hourly.map((h) => h.hour.slice(0, 13).replace('T', ' ') + ':00');
+  const hours = r.hourly.map((h) => `${h.hour.slice(0, 13).replace('T', ' ')}:00`);
   const series = (['sent', 'delivered', 'read', 'failed'] as const).map((stage) => ({
     name: stage,
     type: 'line' as const,

@@ -1,5 +1,5 @@
 import { COHORT_KEYS, CohortSettings, healthWindows } from '../domain/alert-settings';
-import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth, type HealthWindows } from '../store/health-store';
+import { DEFAULT_HEALTH_WINDOWS, type DeliveryHealth, type HealthWindows } from '../store/health-store';
 import type { SqlExecutor } from '../store/sql-executor';
 import { SqlTrackerStore } from '../store/sql-tracker-store';
 import { buildReport, type Report, type ReportOptions } from './report-data';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type * as z from 'zod';
 
 /**
  * Every environment variable the Lambda code reads, parsed once. A missing or malformed one fails the cold start

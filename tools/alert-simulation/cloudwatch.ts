@@ -34,7 +34,10 @@ export class MetricStore {
 
   put(key: string, at: number, value: number): void {
     let buckets = this.series.get(key);
-    if (!buckets) this.series.set(key, (buckets = new Map()));
+    if (!buckets) {
+      buckets = new Map();
+      this.series.set(key, buckets);
+    }
     const minute = Math.floor(at / MINUTE);
     const bucket = buckets.get(minute);
     if (!bucket) buckets.set(minute, { sum: value, count: 1, min: value, max: value, values: [value] });

@@ -92,7 +92,10 @@ export class TrafficGenerator {
 
   pick<T>(items: readonly { weight: number; error: T }[]): T {
     let r = this.rnd() * items.reduce((s, i) => s + i.weight, 0);
-    for (const item of items) if ((r -= item.weight) < 0) return item.error;
+    for (const item of items) {
+      r -= item.weight;
+      if (r < 0) return item.error;
+    }
     return items[0]!.error;
   }
 
@@ -182,7 +185,7 @@ export class TrafficGenerator {
     const events: StatusEvent[] = [];
     const broadcasts = 3 + Math.floor(this.rnd() * 3);
     for (let i = 0; i < broadcasts; i++) {
-      const recipients = Math.round(500 * Math.pow(100, this.rnd()));
+      const recipients = Math.round(500 * 100 ** this.rnd());
       const start = dayStart + 3.5 * HOUR + this.rnd() * 11 * HOUR;
       events.push(
         ...this.broadcast({
