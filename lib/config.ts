@@ -136,7 +136,7 @@ const ConfigShape = z.object({
 
   /**
    * Receives before a message moves to the dead-letter queue. Unset: the fewest whose outage backoff outlasts
-   * `databaseOutageToleranceHours` (10 with the defaults); set: checked against it.
+   * `databaseOutageToleranceHours` (11 with the defaults, a test checks it); set: checked against it.
    */
   maxReceiveCount: int(1, 1_000).optional(),
   /**

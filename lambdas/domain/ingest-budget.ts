@@ -25,8 +25,8 @@ export const INGEST_BUDGET = {
   queueConnectMs: 200,
   queueRequestMs: 450,
   /**
-   * Everything else, generously: Lambda's cold initialisation (~130-150 ms measured for the bundle, README
-   * Performance) and the CPU of a maximal body (a hostile 1 MiB costs at most ~20 ms per 100 KB, ~200 ms).
+   * Everything else, generously: Lambda's cold initialisation and the CPU of a maximal hostile body, both measured
+   * by `npm run bench` (docs/performance.md#ingest, docs/reliability.md).
    */
   otherWorkMs: 800,
 } as const;
