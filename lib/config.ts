@@ -123,6 +123,29 @@ const ConfigShape = z.object({
   /** `false` deploys a webhook that accepts unauthenticated calls: only ever on purpose. */
   requireWebhookAuth: bool.default(true),
 
+  /**
+   * A domain of yours for the webhook (e.g. hooks.example.com), so the URL given to AiSensy or Meta survives a
+   * replacement of the API. Needs `certificateArn`; with `hostedZoneId` and `hostedZoneName` the DNS record is made too.
+   */
+  domainName: z
+    .string()
+    .regex(
+      /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+      'must be a lower-case DNS name such as hooks.example.com',
+    )
+    .optional(),
+  /** An ACM certificate for `domainName`, in the stack's region (a regional API). */
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'must be an ACM certificate ARN')
+    .optional(),
+  /** The Route 53 public hosted zone that holds `domainName`: its id (Z...) and its name (example.com). */
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC')
+    .optional(),
+  hostedZoneName: z.string().min(1).optional(),
+
   /** Steady requests per second the API accepts before answering 429. */
   apiRateLimit: int(1, 10_000).default(1_000),
   /** Requests the API accepts at once above the steady rate. */
@@ -190,6 +213,7 @@ const ConfigShape = z.object({
 
 export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
   for (const problem of settingProblems(config, config.alarms)) ctx.addIssue({ code: 'custom', ...problem });
+  for (const problem of customDomainProblems(config)) ctx.addIssue({ code: 'custom', ...problem });
   const backoff = outageBackoff(config);
   const tolerance = config.databaseOutageToleranceHours * 3_600;
   if (config.maxReceiveCount !== undefined && outageToleranceSeconds(config.maxReceiveCount, backoff) < tolerance) {
@@ -220,6 +244,46 @@ export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
     config.maxReceiveCount ?? receivesToOutlast(config.databaseOutageToleranceHours * 3_600, outageBackoff(config)),
 }));
 export type TrackerConfig = z.infer<typeof TrackerConfig>;
+
+/** A custom domain's keys come together: a name with its certificate (in the stack's region), a zone with a name. */
+function customDomainProblems(config: {
+  domainName?: string | undefined;
+  certificateArn?: string | undefined;
+  hostedZoneId?: string | undefined;
+  hostedZoneName?: string | undefined;
+  region?: string | undefined;
+}): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  const { domainName, certificateArn, hostedZoneId, hostedZoneName, region } = config;
+  if (domainName && !certificateArn) {
+    problems.push({
+      path: ['certificateArn'],
+      message: `domainName ${domainName} needs an ACM certificate for it (certificateArn)`,
+    });
+  }
+  if (certificateArn && !domainName)
+    problems.push({ path: ['domainName'], message: 'certificateArn is set without the domainName it is for' });
+  const certificateRegion = certificateArn?.split(':')[3];
+  if (certificateRegion && region && certificateRegion !== region) {
+    problems.push({
+      path: ['certificateArn'],
+      message: `the certificate is in ${certificateRegion}; a regional API in ${region} needs one from ${region}`,
+    });
+  }
+  if (Boolean(hostedZoneId) !== Boolean(hostedZoneName)) {
+    problems.push({
+      path: [hostedZoneId ? 'hostedZoneName' : 'hostedZoneId'],
+      message: 'hostedZoneId and hostedZoneName go together',
+    });
+  }
+  if (hostedZoneName && !domainName)
+    problems.push({ path: ['domainName'], message: 'a hosted zone is set without the domainName to create in it' });
+  const zone = hostedZoneName?.replace(/\.$/, '');
+  if (zone && domainName && domainName !== zone && !domainName.endsWith(`.${zone}`)) {
+    problems.push({ path: ['hostedZoneName'], message: `${domainName} is not in the zone ${zone}` });
+  }
+  return problems;
+}
 
 /** The queue's visibility timeout: 6 × the processor's timeout, as AWS recommends for Lambda event sources. */
 export function queueVisibilityTimeoutSeconds(config: { processorTimeoutSeconds: number }): number {

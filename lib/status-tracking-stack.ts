@@ -8,8 +8,10 @@ import {
   Tags,
   Validations,
 } from 'aws-cdk-lib';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { outageBackoff, queueVisibilityTimeoutSeconds, type TrackerConfig } from './config';
 import { AlertTopics } from './constructs/alert-topics';
@@ -92,6 +94,19 @@ export class StatusTrackingStack extends Stack {
       allowedSourceCidrs: config.allowedSourceCidrs,
       logRetention,
       stageName: config.stage,
+      customDomain: config.domainName
+        ? {
+            domainName: config.domainName,
+            certificate: Certificate.fromCertificateArn(this, 'DomainCertificate', config.certificateArn!),
+            hostedZone:
+              config.hostedZoneId && config.hostedZoneName
+                ? HostedZone.fromHostedZoneAttributes(this, 'DomainZone', {
+                    hostedZoneId: config.hostedZoneId,
+                    zoneName: config.hostedZoneName,
+                  })
+                : undefined,
+          }
+        : undefined,
     });
     this.topics = new AlertTopics(this, 'AlertTopics', {
       stage: config.stage,
@@ -134,6 +149,14 @@ export class StatusTrackingStack extends Stack {
     tagAndProtect(this, config);
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhookApi.webhookUrl, description: 'Paste into AiSensy / Meta' });
+    const domain = this.webhookApi.domain;
+    if (domain && !config.hostedZoneId) {
+      // No zone managed here: the user's own DNS points the name at this (a CNAME).
+      new CfnOutput(this, 'DomainTarget', {
+        value: domain.domainNameAliasDomainName,
+        description: `CNAME target for ${config.domainName}`,
+      });
+    }
     new CfnOutput(this, 'QueueUrl', { value: this.statusQueue.queue.queueUrl });
     new CfnOutput(this, 'QueueArn', { value: this.statusQueue.queue.queueArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.statusQueue.deadLetterQueue.queueUrl });

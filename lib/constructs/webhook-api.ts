@@ -2,15 +2,20 @@ import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
+  type DomainName,
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RestApi,
+  SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigateway';
+import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ARecord, type IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 
 export interface WebhookApiProps {
@@ -24,6 +29,12 @@ export interface WebhookApiProps {
   readonly logRetention: RetentionDays;
   /** The API Gateway stage, the first segment of the URL's path: the deployment's stage name. */
   readonly stageName: string;
+  /** A domain of the user's, mapped at its root to the stage; with a hosted zone, its alias record is made too. */
+  readonly customDomain?: {
+    readonly domainName: string;
+    readonly certificate: ICertificate;
+    readonly hostedZone?: IHostedZone;
+  };
 }
 
 /**
@@ -33,8 +44,9 @@ export interface WebhookApiProps {
 export class WebhookApi extends Construct {
   public readonly api: RestApi;
   public readonly accessLogGroup: LogGroup;
-  /** The URL to paste into AiSensy's or Meta's dashboard. */
+  /** The URL to paste into AiSensy's or Meta's dashboard: on the custom domain when there is one. */
   public readonly webhookUrl: string;
+  public readonly domain?: DomainName;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -83,7 +95,24 @@ export class WebhookApi extends Construct {
     webhook.addMethod('POST', integration);
     webhook.addMethod('GET', integration);
     webhook.addResource('{token}').addMethod('POST', integration);
-    this.webhookUrl = this.api.urlForPath('/webhook');
+    const custom = props.customDomain;
+    if (custom) {
+      // Mapped at the root: https://<domainName>/webhook, whatever the API or its stage is called.
+      this.domain = this.api.addDomainName('Domain', {
+        domainName: custom.domainName,
+        certificate: custom.certificate,
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+      });
+      if (custom.hostedZone) {
+        new ARecord(this, 'DomainRecord', {
+          zone: custom.hostedZone,
+          recordName: custom.domainName,
+          target: RecordTarget.fromAlias(new ApiGatewayDomain(this.domain)),
+        });
+      }
+    }
+    this.webhookUrl = custom ? `https://${custom.domainName}/webhook` : this.api.urlForPath('/webhook');
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG6',
       reason:
