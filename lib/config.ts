@@ -146,6 +146,23 @@ const ConfigShape = z.object({
     .optional(),
   hostedZoneName: z.string().min(1).optional(),
 
+  /**
+   * `owner/name` of the GitHub repository whose Actions deploy this stack: read by the deploy-access app
+   * (bin/deploy-access.ts), which creates the roles they assume. Not used by the tracker's stack.
+   */
+  githubRepository: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, e.g. acme/whatsapp-delivery-tracker')
+    .optional(),
+  /** The account's GitHub OIDC provider, if one exists already (an account holds one per issuer). */
+  githubOidcProviderArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+      'must be the ARN of the token.actions.githubusercontent.com OIDC provider',
+    )
+    .optional(),
+
   /** Steady requests per second the API accepts before answering 429. */
   apiRateLimit: int(1, 10_000).default(1_000),
   /** Requests the API accepts at once above the steady rate. */
@@ -406,4 +423,30 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
+}
+
+/**
+ * The deploy-access app's settings (bin/deploy-access.ts): the repository, the account's OIDC provider if any, and
+ * the stages to make deploy roles for (the profiles in `stages`, else dev and prod). The whole context is validated
+ * as for the stack, so a typo fails here too.
+ */
+export function loadDeployAccessConfig(
+  context: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): { githubRepository: string; githubOidcProviderArn?: string; stages: string[] } {
+  const config = loadConfig(context, env);
+  if (!config.githubRepository) {
+    throw new ConfigError(
+      'invalid configuration: githubRepository is required here (-c githubRepository=<owner>/<name>)',
+    );
+  }
+  const profiles = context[STAGES_KEY];
+  const stages =
+    profiles && typeof profiles === 'object' && !Array.isArray(profiles) ? Object.keys(profiles) : ['dev', 'prod'];
+  for (const stage of stages) {
+    const parsed = StageName.safeParse(stage);
+    if (!parsed.success)
+      throw new ConfigError(`invalid configuration: ${STAGES_KEY}.${stage}: ${parsed.error.issues[0]?.message}`);
+  }
+  return { githubRepository: config.githubRepository, githubOidcProviderArn: config.githubOidcProviderArn, stages };
 }
