@@ -67,7 +67,7 @@ describe('GitHub workflows', () => {
 
 describe('deploy access (bin/deploy-access.ts)', () => {
   const synth = (props: { oidcProviderArn?: string } = {}) => {
-    const app = new App();
+    const app = new App({ builtinCloudFormationValidation: false });
     const stack = new DeployAccessStack(app, 'Access', {
       githubRepository: 'acme/tracker',
       stages: ['dev', 'prod'],

@@ -265,7 +265,7 @@ describe('StatusTrackingStack', () => {
 
 describe('cdk-nag AwsSolutionsChecks', () => {
   function synthWithNag(addMistake = false) {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
     const stack = new StatusTrackingStack(app, 'Tracker', { config: loadConfig({}, {}) });
     if (addMistake) new Queue(stack, 'PlainQueue');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -9,7 +9,7 @@ import { StatusTrackingStack } from '../../lib/status-tracking-stack';
  */
 function synthStage(context: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
   const config = loadConfig(context, env);
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   const stack = new StatusTrackingStack(app, config.stackName, {
     config,
     env: { account: config.account ?? '123456789012', region: config.region ?? 'eu-west-1' },

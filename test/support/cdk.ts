@@ -12,7 +12,7 @@ export function synthStack(context: Record<string, unknown> = {}): {
   stack: StatusTrackingStack;
   config: TrackerConfig;
 } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   const config = loadConfig(context, {});
   const stack = new StatusTrackingStack(app, 'Tracker', {
     config,
