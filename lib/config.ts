@@ -404,7 +404,7 @@ function validKeysAt(path: readonly PropertyKey[]): string[] {
 }
 
 /** ` (did you mean "x"?)` when a valid key is a likely typo of the given one, else nothing. */
-export function didYouMean(key: string, valid: readonly string[]): string {
+function didYouMean(key: string, valid: readonly string[]): string {
   let best: { key: string; distance: number } | undefined;
   for (const candidate of valid) {
     const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -47,10 +47,9 @@ export interface TrackerFunctionProps {
  */
 export class TrackerFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: TrackerFunctionProps) {
-    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // Whether it outlives the stack is decided per stage, for every log group and queue at once (`retainData`,
+    // status-tracking-stack.ts).
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, { retention: props.logRetention });
     super(scope, id, {
       entry: path.join(PROJECT_ROOT, props.entry),
       handler: 'handler',

@@ -50,10 +50,8 @@ export class WebhookApi extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
-    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // Kept or deleted with the stack per stage (`retainData`, status-tracking-stack.ts).
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: props.logRetention });
 
     const cidrs = props.allowedSourceCidrs ?? [];
     this.api = new RestApi(this, 'Api', {
