@@ -1,7 +1,13 @@
+import type { StatusChangeRow } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { SqlExecutor } from './sql-executor';
-import { APPLY_STATUS_UPDATES_SQL, type AppliedChange, type StatusStore } from './status-store';
+import {
+  APPLY_STATUS_CHANGES_SQL,
+  APPLY_STATUS_UPDATES_SQL,
+  type AppliedChange,
+  type StatusStore,
+} from './status-store';
 
 /**
  * The tracker's store over a direct connection: node-postgres (`DATABASE_URL`) or embedded PGlite.
@@ -16,6 +22,12 @@ export class SqlTrackerStore implements StatusStore, HealthStore {
   async applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]> {
     if (updates.length === 0) return [];
     const { rows } = await this.executor.query<AppliedChange>(APPLY_STATUS_UPDATES_SQL, [JSON.stringify(updates)]);
+    return rows;
+  }
+
+  async applyStatusChanges(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]> {
+    if (updates.length === 0) return [];
+    const { rows } = await this.executor.query<StatusChangeRow>(APPLY_STATUS_CHANGES_SQL, [JSON.stringify(updates)]);
     return rows;
   }
 

@@ -1,3 +1,4 @@
+import type { StatusChangeRow } from '../domain/status-change-event';
 import type { StatusTimes, StatusUpdate } from '../domain/status-update';
 
 /** One message the batch inserted or changed (unchanged messages are not reported). */
@@ -16,12 +17,21 @@ export interface AppliedChange {
 export interface StatusStore {
   /** Applies the batch atomically; throws when the database refuses or cannot be reached. */
   applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]>;
+  /**
+   * The same, through `apply_status_changes` (supabase/migrations/0013_*): each changed row also carries what a
+   * status-change event needs (campaign, error, phone). Used when status-change events are on.
+   */
+  applyStatusChanges?(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]>;
   close(): Promise<void>;
 }
 
 /** The SQL every direct adapter (node-postgres, PGlite) runs. */
 export const APPLY_STATUS_UPDATES_SQL =
   'select message_id, inserted, previous_status, status, inferred_stages from public.apply_status_updates($1::jsonb)';
+
+/** The same for apply_status_changes. */
+export const APPLY_STATUS_CHANGES_SQL =
+  'select message_id, inserted, previous_status, status, inferred_stages, campaign, error_code, error_title, phone_number from public.apply_status_changes($1::jsonb)';
 
 /**
  * True when the database refused a call because of the data in it, so that the same call fails the same way on

@@ -1,5 +1,6 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import type { StatusChangeRow } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { AppliedChange, StatusStore } from './status-store';
@@ -43,6 +44,13 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
     const { data, error } = await this.client.rpc('apply_status_updates', { updates });
     if (error) throw new StoreError(`apply_status_updates failed: ${error.message}`, error.code);
     return (data ?? []) as AppliedChange[];
+  }
+
+  async applyStatusChanges(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]> {
+    if (updates.length === 0) return [];
+    const { data, error } = await this.client.rpc('apply_status_changes', { updates });
+    if (error) throw new StoreError(`apply_status_changes failed: ${error.message}`, error.code);
+    return (data ?? []) as StatusChangeRow[];
   }
 
   async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {
