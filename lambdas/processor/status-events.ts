@@ -37,7 +37,7 @@ export interface EventBridgeSinkOptions {
   attempts?: number;
   /** The wait before the second attempt, doubling after. */
   baseDelayMs?: number;
-  /** PutEvents requests in flight at once: a burst of 1,000 changes stays under the region's PutEvents quota. */
+  /** PutEvents requests in flight at once (default 10: a batch of 100 changes in one round trip); a burst of 1,000 changes stays under the region's PutEvents quota. */
   concurrency?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -71,7 +71,7 @@ export class EventBridgeSink implements StatusEventSink {
   ) {
     this.attempts = options.attempts ?? 3;
     this.baseDelayMs = options.baseDelayMs ?? 100;
-    this.concurrency = options.concurrency ?? 8;
+    this.concurrency = options.concurrency ?? 10;
     this.sleep = options.sleep ?? defaultSleep;
   }
 
