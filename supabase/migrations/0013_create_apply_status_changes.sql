@@ -31,13 +31,18 @@ begin
     into changes
     from public.apply_status_updates(updates) a;
 
+  -- One index probe per changed row: `offset 0` keeps the lookup a per-row subquery, as in apply_status_updates,
+  -- so stale statistics (a new or truncated table) never turn it into a join that scans the whole table.
   return query
   select c.message_id, c.inserted, c.previous_status, c.status,
          array(select jsonb_array_elements_text(c.inferred_stages)),
          m.campaign, m.error_code, m.error_title, m.phone_number
     from jsonb_to_recordset(changes) as c(
            message_id text, inserted boolean, previous_status jsonb, status jsonb, inferred_stages jsonb)
-    join public.broadcasts_messages m on m.message_id = c.message_id
+    join lateral (
+      select r.campaign, r.error_code, r.error_title, r.phone_number
+        from public.broadcasts_messages r where r.message_id = c.message_id offset 0
+    ) m on true
    order by c.message_id;
 end;
 $$;
