@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -9,8 +8,8 @@ import { createStatusBatchProcessor } from '../lambdas/processor/process-status-
 import { EventBridgeSink, type StatusEventSink } from '../lambdas/processor/status-events';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
-import { listen, readBody, replyJson } from '../local/loopback-http';
 import { sqsEvent, sqsRecord } from '../testkit/events';
+import { startFakeEventBridge } from '../testkit/fake-eventbridge';
 import { chunk } from '../testkit/lists';
 import { median } from './stats';
 
@@ -31,29 +30,6 @@ export interface StatusEventFigures {
   putEventsRequests: number;
   msPerBatch: { off: number; sqlOnly: number; eventBridge: number };
   ratio: { sqlOnly: number; eventBridge: number };
-}
-
-/** A PutEvents endpoint on loopback (AWS JSON 1.1): accepts every entry after `latencyMs`. */
-async function startEventBridgeStandIn(latencyMs: number) {
-  let requests = 0;
-  let entries = 0;
-  const server = createServer(async (req, res) => {
-    const body = JSON.parse(await readBody(req)) as { Entries: unknown[] };
-    requests++;
-    entries += body.Entries.length;
-    setTimeout(
-      () =>
-        replyJson(
-          res,
-          200,
-          { FailedEntryCount: 0, Entries: body.Entries.map((_, i) => ({ EventId: `e-${requests}-${i}` })) },
-          'application/x-amz-json-1.1',
-        ),
-      latencyMs,
-    );
-  });
-  const listening = await listen(server);
-  return { ...listening, counts: () => ({ requests, entries }) };
 }
 
 const quiet = () => {
@@ -77,9 +53,9 @@ export async function benchStatusEvents(options: {
   );
   const executor = createPostgresExecutor(options.databaseUrl, { max: 1 });
   const store = new SqlTrackerStore(executor);
-  const endpoint = await startEventBridgeStandIn(options.putEventsLatencyMs);
+  const endpoint = await startFakeEventBridge({ latencyMs: options.putEventsLatencyMs });
   const client = new EventBridgeClient({
-    endpoint: endpoint.url,
+    endpoint: endpoint.endpoint,
     region: 'eu-west-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
   });
@@ -110,7 +86,7 @@ export async function benchStatusEvents(options: {
     // Interleaved, so drift on a shared machine hits every variant alike; the median of each.
     for (let r = 0; r < options.repetitions; r++)
       for (const name of ['off', 'sqlOnly', 'eventBridge'] as const) samples[name].push(await run(sinks[name]));
-    const counts = endpoint.counts();
+    const counts = { requests: endpoint.requests(), entries: endpoint.accepted.length };
     const msPerBatch = {
       off: median(samples.off),
       sqlOnly: median(samples.sqlOnly),
