@@ -52,7 +52,7 @@ export const StatusChangedDetail = z.strictObject({
 });
 export type StatusChangedDetail = z.infer<typeof StatusChangedDetail>;
 
-/** One row of `apply_status_changes` (supabase/migrations/0013_*). */
+/** One row of `apply_status_changes` (supabase/migrations/0020_*). */
 export interface StatusChangeRow {
   message_id: string;
   inserted: boolean;

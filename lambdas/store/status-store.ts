@@ -18,7 +18,7 @@ export interface StatusStore {
   /** Applies the batch atomically; throws when the database refuses or cannot be reached. */
   applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]>;
   /**
-   * The same, through `apply_status_changes` (supabase/migrations/0013_*): each changed row also carries what a
+   * The same, through `apply_status_changes` (supabase/migrations/0020_*): each changed row also carries what a
    * status-change event needs (campaign, error, phone). Used when status-change events are on.
    */
   applyStatusChanges?(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]>;
