@@ -68,8 +68,8 @@ describe.each(VERSIONS)('payload format %s through the ingest Lambda', (_version
   });
   beforeEach(() => queue.receive(10_000));
 
-  const call = (request: WebhookRequest) =>
-    handler(build(request), context, () => undefined) as ReturnType<LambdaHandler>;
+  type Answer = { statusCode: number; body: string };
+  const call = async (request: WebhookRequest) => (await handler(build(request), context, () => undefined)) as Answer;
   const queued = () => queue.receive(1000).map((record) => QueueMessage.parse(JSON.parse(record.body)));
   // A status sent a minute before API Gateway received the call, in 2020 like AWS's examples: accepted only if the
   // receipt time is read from the event (timeEpoch or requestTimeEpoch); against today's clock it is years too old.
