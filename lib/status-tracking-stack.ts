@@ -174,7 +174,12 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'WarningTopicArn', { value: this.topics.warning.topicArn });
     new CfnOutput(this, 'SummaryTopicArn', { value: this.topics.info.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
-    // The log groups the runbook's checks name.
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.dashboard.dashboard.dashboardName}`,
+      description: 'The CloudWatch dashboard in the console',
+    });
+    // The log groups the runbook's checks name. CloudFormation generates their names (<stack>-<logical id>-<random>):
+    // there is no /aws/lambda/<function> group, so the docs read these outputs rather than guess a name.
     new CfnOutput(this, 'IngestLogGroupName', { value: this.ingest.function.logGroup.logGroupName });
     new CfnOutput(this, 'ProcessorLogGroupName', { value: this.processor.function.logGroup.logGroupName });
     new CfnOutput(this, 'SweeperLogGroupName', { value: this.sweeper.function.logGroup.logGroupName });
