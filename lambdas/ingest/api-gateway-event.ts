@@ -20,7 +20,7 @@ export function isPayloadFormat2(event: ApiGatewayEvent): event is APIGatewayPro
  * - cookies: a separate `cookies` array, dropped (a webhook's credentials are never cookies);
  * - `pathParameters`, `queryStringParameters` and `body` are absent rather than null when there are none
  *   (duplicate query parameters are comma-joined too);
- * - `isBase64Encoded`: the same meaning (2.0 sets it for bodies whose content type is not text or JSON);
+ * - `isBase64Encoded`: the same meaning (API Gateway sets it for bodies it does not treat as text);
  * - request id: `requestContext.requestId` in both;
  * - receipt time: `requestContext.timeEpoch` (ms), where 1.0 has `requestContext.requestTimeEpoch`;
  * - source IP and user agent: under `requestContext.http`, where 1.0 has `requestContext.identity`.
