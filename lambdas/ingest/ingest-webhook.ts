@@ -20,6 +20,7 @@ import {
 } from '../domain/webhook-auth';
 import { RequestError, SecretConfigurationError } from '../shared/errors';
 import { safeError } from '../shared/log-safe';
+import { type ApiGatewayEvent, toProxyEvent } from './api-gateway-event';
 import type { StatusQueue } from './status-queue';
 
 export interface IngestDependencies {
@@ -164,8 +165,9 @@ export function createIngestHandler(deps: IngestDependencies) {
   // function rather than only handler.ts so that every caller (the Lambda handler, the local run, the alert
   // simulator, the tests) publishes the same way. Outside Lambda there is no context: middy stands in an empty object.
   const withMetrics = middy(ingestWebhook).use(logMetrics(metrics));
-  return (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> =>
-    withMetrics(event, context as Context);
+  // REST and HTTP API events alike (payload format 1.0 or 2.0): read in the REST shape.
+  return (event: ApiGatewayEvent, context?: Context): Promise<APIGatewayProxyResult> =>
+    withMetrics(toProxyEvent(event), context as Context);
 
   function refuse(error: unknown): APIGatewayProxyResult {
     if (error instanceof RequestError) {

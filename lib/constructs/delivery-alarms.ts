@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
   AlarmRule,
@@ -19,13 +18,14 @@ import { Construct } from 'constructs';
 import { type AlarmSettings, type CloudWatchAlarmName, datapointsToAlarm } from '../../lambdas/domain/alert-settings';
 import type { AlertTopics, Severity } from './alert-topics';
 import type { TrackerMetrics } from './tracker-metrics';
+import type { WebhookApiMetrics } from './webhook-api';
 
 export interface DeliveryAlarmsProps {
   readonly topics: AlertTopics;
   readonly settings: AlarmSettings;
   /** The stack's custom metrics (their `service` dimension is the stack's own). */
   readonly metrics: TrackerMetrics;
-  readonly api: RestApi;
+  readonly api: WebhookApiMetrics;
   readonly ingest: IFunction;
   readonly processor: IFunction;
   readonly sweeper: IFunction;
