@@ -3,6 +3,7 @@ import { normalizePhone } from './phone';
 import { type RejectedItem, STAGES, type Stage, type StatusError, StatusUpdate } from './status-update';
 import { type JsonObjectLimits, toStorableJsonObject, toStorableOptional, toStorableText } from './storable-text';
 import { implausibleTimeReason, parseProviderTimestamp, type StatusTimeWindow } from './timestamps';
+import { normalizeUserId } from './user-id';
 import {
   AISENSY_STATUS_TOPIC,
   AiSensyEnvelope,
@@ -35,7 +36,18 @@ export interface NormalizeOptions {
    * rejected with a reason. Unset, times are not compared with the receipt (the function stays free of the clock).
    */
   receipt?: { receivedAtMs: number; window: StatusTimeWindow };
+  /**
+   * AiSensy's `X-AiSensy-Project-Id` header: the sender's project when the envelope has no `project_id`.
+   * @default undefined
+   */
+  projectId?: string;
 }
+
+/** Which business sent a message: the `sender_*` fields of a status update. */
+type Sender = Pick<
+  StatusUpdate,
+  'sender_waba_id' | 'sender_phone_number_id' | 'sender_display_phone_number' | 'sender_project_id'
+>;
 
 export type WebhookFormat = 'aisensy' | 'meta' | 'flat';
 
@@ -74,7 +86,9 @@ export function normalizeWebhook(body: unknown, options: NormalizeOptions = {}):
   const plausible = options.receipt ? receiptCheck(options.receipt) : () => undefined;
   return withoutStackTraces(() => {
     if ('object' in record) return normalizeMeta(parseEnvelope(MetaEnvelope, body, 'Meta'), plausible);
-    if ('topic' in record) return normalizeAiSensy(parseEnvelope(AiSensyEnvelope, body, 'AiSensy'), plausible);
+    if ('topic' in record) {
+      return normalizeAiSensy(parseEnvelope(AiSensyEnvelope, body, 'AiSensy'), plausible, options.projectId);
+    }
     if ('statuses' in record) return normalizeFlat(parseEnvelope(FlatEnvelope, body, 'flat'), plausible);
     throw new WebhookFormatError(
       'unknown envelope: expected an AiSensy webhook ("topic"), a Meta webhook ("object") or {"statuses": [...]}',
@@ -176,6 +190,13 @@ function withoutEmpty<T extends Record<string, unknown>>(value: T): T | undefine
   return entries.length ? (Object.fromEntries(entries) as T) : undefined;
 }
 
+/** An id of a sender (WABA, phone number id, project) as stored, or undefined when it is not one. */
+function senderId(value: unknown): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const id = String(value).trim();
+  return /^[\w.+:-]{1,128}$/.test(id) ? id : undefined;
+}
+
 function toErrorCode(value: unknown): number | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   const code = Number(value);
@@ -185,15 +206,22 @@ function toErrorCode(value: unknown): number | undefined {
 // --- Meta and flat ------------------------------------------------------------------------------------------------
 
 function normalizeMeta(envelope: MetaEnvelope, plausible: TimeCheck): NormalizedWebhook {
-  const statuses: unknown[] = [];
+  const statuses: SentStatus[] = [];
   let otherContent = 0;
   for (const entry of envelope.entry) {
     for (const change of entry.changes) {
       const value = change.value;
       if (!value) continue;
+      // The sender is the entry's WhatsApp Business Account and the change's business phone number. `metadata` is
+      // read field by field, never parsed whole (see webhook-payloads.ts).
+      const sender = withoutEmpty<Sender>({
+        sender_waba_id: senderId(entry.id),
+        sender_phone_number_id: senderId(field(value.metadata, 'phone_number_id')),
+        sender_display_phone_number: normalizePhone(field(value.metadata, 'display_phone_number')),
+      });
       // One push per status: push(...statuses) passes every element as an argument and overflows the stack at
       // about 120,000 of them.
-      for (const status of value.statuses ?? []) statuses.push(status);
+      for (const item of value.statuses ?? []) statuses.push({ item, sender });
       otherContent += (value.messages?.length ?? 0) + (value.errors?.length ?? 0);
     }
   }
@@ -207,15 +235,25 @@ function normalizeMeta(envelope: MetaEnvelope, plausible: TimeCheck): Normalized
 }
 
 function normalizeFlat(envelope: FlatEnvelope, plausible: TimeCheck): NormalizedWebhook {
-  const result = normalizeStatusItems('flat', envelope.statuses, plausible);
+  const result = normalizeStatusItems(
+    'flat',
+    envelope.statuses.map((item) => ({ item })),
+    plausible,
+  );
   if (envelope.statuses.length === 0) result.ignored = 'no statuses in this webhook';
   return result;
 }
 
-function normalizeStatusItems(format: WebhookFormat, items: unknown[], plausible: TimeCheck): NormalizedWebhook {
+/** A status item of a webhook with the sender its envelope names (Meta), if any. */
+interface SentStatus {
+  item: unknown;
+  sender?: Sender;
+}
+
+function normalizeStatusItems(format: WebhookFormat, items: SentStatus[], plausible: TimeCheck): NormalizedWebhook {
   const updates: StatusUpdate[] = [];
   const rejected: RejectedItem[] = [];
-  items.forEach((item, index) => {
+  items.forEach(({ item, sender }, index) => {
     const malformed = basicShapeProblem(item);
     if (malformed) {
       rejected.push({ index, reason: malformed });
@@ -254,6 +292,9 @@ function normalizeStatusItems(format: WebhookFormat, items: unknown[], plausible
         status: stage,
         timestamp: time.iso,
         phone_number: normalizePhone(status.recipient_id),
+        recipient_user_id: normalizeUserId(status.recipient_user_id),
+        recipient_parent_user_id: normalizeUserId(status.recipient_parent_user_id),
+        ...sender,
         campaign: toStorableOptional(status.biz_opaque_callback_data),
         error: stage === 'failed' ? metaError(status) : undefined,
         conversation: conversation.value,
@@ -318,7 +359,11 @@ const AISENSY_STAGE_TIMES = [
   ['failed', 'failed_at'],
 ] as const satisfies ReadonlyArray<readonly [Stage, keyof AiSensyMessage]>;
 
-function normalizeAiSensy(envelope: AiSensyEnvelope, plausible: TimeCheck): NormalizedWebhook {
+function normalizeAiSensy(
+  envelope: AiSensyEnvelope,
+  plausible: TimeCheck,
+  headerProjectId: string | undefined,
+): NormalizedWebhook {
   const result: NormalizedWebhook = { format: 'aisensy', updates: [], rejected: [] };
   if (envelope.topic !== AISENSY_STATUS_TOPIC) {
     result.ignored = `topic "${envelope.topic.slice(0, 60)}" carries no delivery status`;
@@ -334,6 +379,7 @@ function normalizeAiSensy(envelope: AiSensyEnvelope, plausible: TimeCheck): Norm
   const common = {
     message_id: toStorableText(message.messageId.trim()),
     phone_number: normalizePhone(message.phone_number),
+    sender_project_id: senderId(envelope.project_id) ?? senderId(headerProjectId),
     campaign: toStorableOptional(message.campaign?.name),
     provider_message_id: message.id === undefined ? undefined : toStorableText(String(message.id)),
   };

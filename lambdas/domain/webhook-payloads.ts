@@ -67,7 +67,9 @@ export const MetaStatus = z.looseObject({
   timestamp: z.union([z.number(), z.string()]),
   /** Optional: recipients who use a WhatsApp username have `recipient_user_id` instead. */
   recipient_id: z.union([z.string(), z.number()]).nullish(),
-  recipient_user_id: z.string().nullish(),
+  // Business-scoped user ids (2026): checked and kept by normalizeUserId (user-id.ts); anything else is dropped.
+  recipient_user_id: z.unknown().optional(),
+  recipient_parent_user_id: z.unknown().optional(),
   // Free-form objects: checked and copied within bounds by toStorableJsonObject (storable-text.ts), never
   // walked here, where an object of 100,000 keys or 4,500 levels would cost the parse or overflow the stack.
   conversation: z.unknown().optional(),
@@ -91,7 +93,8 @@ export const MetaEnvelope = z.looseObject({
           value: z
             .looseObject({
               messaging_product: z.string().optional(),
-              // Not used; left unparsed so that a metadata object of 80,000 keys costs nothing.
+              // The sender's phone number id and display number, read field by field (normalize-webhook.ts); left
+              // unparsed so that a metadata object of 80,000 keys costs nothing.
               metadata: z.unknown().optional(),
               statuses: z.array(z.unknown()).optional(),
               messages: z.array(z.unknown()).optional(),

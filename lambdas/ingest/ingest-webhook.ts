@@ -103,7 +103,11 @@ export function createIngestHandler(deps: IngestDependencies) {
 
     const receivedAtMs = event.requestContext?.requestTimeEpoch ?? now();
     const receipt = deps.statusTimeWindow ? { receivedAtMs, window: deps.statusTimeWindow } : undefined;
-    const webhook = normalize(parseJson(rawBody), { maxItems: maxStatuses, receipt });
+    const webhook = normalize(parseJson(rawBody), {
+      maxItems: maxStatuses,
+      receipt,
+      projectId: headers['x-aisensy-project-id'],
+    });
     if (webhook.updates.length + webhook.rejected.length > maxStatuses) {
       throw new RequestError(413, `webhook carries more than ${maxStatuses} statuses`);
     }
