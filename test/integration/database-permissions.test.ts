@@ -25,6 +25,9 @@ const STACK_CALLS: [name: string, sql: string][] = [
   ['failures_by_error', `select * from public.failures_by_error('2024-01-01', '2024-01-02')`],
   ['undelivered_messages', `select * from public.undelivered_messages(10, 24, '2024-01-01T12:00:00Z')`],
   ['unread_messages', `select * from public.unread_messages(1, 7, '2024-01-02T12:00:00Z')`],
+  // Operator tools (npm run erase) run as the service role too; each entry point calls a shared body.
+  ['erase_recipient', `select public.erase_recipient('+919800000000', 'permissions test')`],
+  ['erase_recipient_user_id', `select public.erase_recipient_user_id('IN.1648738043044942', 'permissions test')`],
   ['message_status_dashboard (view)', 'select * from public.message_status_dashboard'],
   ['messages_to_resend (view)', 'select * from public.messages_to_resend'],
   ['messages_to_remind (view)', 'select * from public.messages_to_remind'],
