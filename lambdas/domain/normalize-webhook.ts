@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { ACCOUNT_FIELDS, type AccountEvent, type AccountField, toAccountEvent } from './account-events';
 import { normalizePhone } from './phone';
 import { type RejectedItem, STAGES, type Stage, type StatusError, StatusUpdate } from './status-update';
 import { type JsonObjectLimits, toStorableJsonObject, toStorableOptional, toStorableText } from './storable-text';
@@ -10,6 +11,7 @@ import {
   AiSensyMessage,
   AiSensyStatusData,
   FlatEnvelope,
+  MetaChangeValue,
   MetaEnvelope,
   MetaError,
   MetaStatus,
@@ -55,6 +57,12 @@ export interface NormalizedWebhook {
   format: WebhookFormat;
   /** Status updates ready for the queue, in document order. */
   updates: StatusUpdate[];
+  /** Account and template health events (Meta only), in document order. */
+  accountEvents: AccountEvent[];
+  /**
+   * Items that could not be used, and why. `index` counts statuses in document order; a rejected account or template
+   * change is counted among those changes, and its reason starts with its field.
+   */
   rejected: RejectedItem[];
   /** Set when the webhook is valid but carries nothing to store (another AiSensy topic, inbound messages...). */
   ignored?: string;
@@ -85,7 +93,9 @@ export function normalizeWebhook(body: unknown, options: NormalizeOptions = {}):
   if (items > maxItems) throw new WebhookTooLargeError(`webhook carries more than ${maxItems} items`);
   const plausible = options.receipt ? receiptCheck(options.receipt) : () => undefined;
   return withoutStackTraces(() => {
-    if ('object' in record) return normalizeMeta(parseEnvelope(MetaEnvelope, body, 'Meta'), plausible);
+    if ('object' in record) {
+      return normalizeMeta(parseEnvelope(MetaEnvelope, body, 'Meta'), plausible, options.receipt?.receivedAtMs);
+    }
     if ('topic' in record) {
       return normalizeAiSensy(parseEnvelope(AiSensyEnvelope, body, 'AiSensy'), plausible, options.projectId);
     }
@@ -159,10 +169,13 @@ function parseEnvelope<T extends z.ZodType>(schema: T, body: unknown, name: stri
   return result.data;
 }
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.ZodError, within?: string): string {
   return error.issues
     .slice(0, 3)
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .map((issue) => {
+      const path = [...(within ? [within] : []), ...issue.path.map(String)].join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
     .join('; ');
 }
 
@@ -205,13 +218,35 @@ function toErrorCode(value: unknown): number | undefined {
 
 // --- Meta and flat ------------------------------------------------------------------------------------------------
 
-function normalizeMeta(envelope: MetaEnvelope, plausible: TimeCheck): NormalizedWebhook {
+function normalizeMeta(
+  envelope: MetaEnvelope,
+  plausible: TimeCheck,
+  receivedAtMs: number | undefined,
+): NormalizedWebhook {
   const statuses: SentStatus[] = [];
+  const accountEvents: AccountEvent[] = [];
+  const accountRejected: RejectedItem[] = [];
+  let accountChanges = 0;
   let otherContent = 0;
-  for (const entry of envelope.entry) {
-    for (const change of entry.changes) {
-      const value = change.value;
-      if (!value) continue;
+  for (const [e, entry] of envelope.entry.entries()) {
+    for (const [c, change] of entry.changes.entries()) {
+      if (isAccountField(change.field)) {
+        const index = accountChanges++;
+        const time = entryTime(field(entry, 'time'), receivedAtMs);
+        const result = time.ok
+          ? toAccountEvent(change.field, change.value, time.iso, senderId(entry.id))
+          : { ok: false as const, reason: `${change.field}: ${time.reason}` };
+        if (result.ok) accountEvents.push(result.event);
+        else accountRejected.push({ index, reason: result.reason });
+        continue;
+      }
+      if (change.value === undefined || change.value === null) continue;
+      const parsed = MetaChangeValue.safeParse(change.value);
+      if (!parsed.success) {
+        const path = `entry.${e}.changes.${c}.value`;
+        throw new WebhookFormatError(`invalid Meta webhook: ${describeIssues(parsed.error, path)}`);
+      }
+      const value = parsed.data;
       // The sender is the entry's WhatsApp Business Account and the change's business phone number. `metadata` is
       // read field by field, never parsed whole (see webhook-payloads.ts).
       const sender = withoutEmpty<Sender>({
@@ -226,12 +261,27 @@ function normalizeMeta(envelope: MetaEnvelope, plausible: TimeCheck): Normalized
     }
   }
   const result = normalizeStatusItems('meta', statuses, plausible);
-  if (statuses.length === 0) {
+  result.accountEvents = accountEvents;
+  result.rejected.push(...accountRejected);
+  if (statuses.length === 0 && accountChanges === 0) {
     result.ignored = otherContent
       ? 'no statuses: inbound messages and account-level errors are not stored'
       : 'no statuses in this webhook';
   }
   return result;
+}
+
+const isAccountField = (name: string): name is AccountField => (ACCOUNT_FIELDS as readonly string[]).includes(name);
+
+/** Meta's `entry[].time` (Unix seconds), else the receipt: an account event is kept with the best time there is. */
+function entryTime(
+  value: unknown,
+  receivedAtMs: number | undefined,
+): { ok: true; iso: string } | { ok: false; reason: string } {
+  const time = parseProviderTimestamp(value);
+  if (time.ok) return time;
+  if (receivedAtMs !== undefined) return { ok: true, iso: new Date(receivedAtMs).toISOString() };
+  return { ok: false, reason: time.unset ? 'entry time is missing' : `entry time: ${time.reason}` };
 }
 
 function normalizeFlat(envelope: FlatEnvelope, plausible: TimeCheck): NormalizedWebhook {
@@ -305,7 +355,7 @@ function normalizeStatusItems(format: WebhookFormat, items: SentStatus[], plausi
     );
     if (update) updates.push(stripUndefined(update));
   });
-  return { format, updates, rejected };
+  return { format, updates, accountEvents: [], rejected };
 }
 
 /** `conversation` or `pricing`: absent, or an object within FREE_FORM_LIMITS with every string made storable. */
@@ -364,7 +414,7 @@ function normalizeAiSensy(
   plausible: TimeCheck,
   headerProjectId: string | undefined,
 ): NormalizedWebhook {
-  const result: NormalizedWebhook = { format: 'aisensy', updates: [], rejected: [] };
+  const result: NormalizedWebhook = { format: 'aisensy', updates: [], accountEvents: [], rejected: [] };
   if (envelope.topic !== AISENSY_STATUS_TOPIC) {
     result.ignored = `topic "${envelope.topic.slice(0, 60)}" carries no delivery status`;
     return result;

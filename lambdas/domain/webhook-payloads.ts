@@ -82,6 +82,18 @@ export type MetaStatus = z.infer<typeof MetaStatus>;
 
 export const META_OBJECT = 'whatsapp_business_account';
 
+/** The `value` of a change that may carry statuses (`messages`, and any field this service does not model). */
+export const MetaChangeValue = z.looseObject({
+  messaging_product: z.string().optional(),
+  // The sender's phone number id and display number, read field by field (normalize-webhook.ts); left
+  // unparsed so that a metadata object of 80,000 keys costs nothing.
+  metadata: z.unknown().optional(),
+  statuses: z.array(z.unknown()).optional(),
+  messages: z.array(z.unknown()).optional(),
+  errors: z.array(z.unknown()).optional(),
+});
+export type MetaChangeValue = z.infer<typeof MetaChangeValue>;
+
 export const MetaEnvelope = z.looseObject({
   object: z.literal(META_OBJECT, { error: `object must be "${META_OBJECT}"` }),
   entry: z.array(
@@ -90,17 +102,9 @@ export const MetaEnvelope = z.looseObject({
       changes: z.array(
         z.looseObject({
           field: z.string(),
-          value: z
-            .looseObject({
-              messaging_product: z.string().optional(),
-              // The sender's phone number id and display number, read field by field (normalize-webhook.ts); left
-              // unparsed so that a metadata object of 80,000 keys costs nothing.
-              metadata: z.unknown().optional(),
-              statuses: z.array(z.unknown()).optional(),
-              messages: z.array(z.unknown()).optional(),
-              errors: z.array(z.unknown()).optional(),
-            })
-            .optional(),
+          // Parsed per change (normalize-webhook.ts): as MetaChangeValue, or as an account event (account-events.ts),
+          // whose bad value is rejected alone.
+          value: z.unknown().optional(),
         }),
       ),
     }),
