@@ -270,3 +270,61 @@ export function remedyFor(event: Pick<AccountEvent, 'field' | 'event'>): string 
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
+
+/** What the alert topics receive for an account or template event that needs someone. */
+export interface AccountNotification {
+  severity: Exclude<Severity, 'info'>;
+  /** At most 100 characters (SNS's limit). */
+  subject: string;
+  message: string;
+}
+
+/**
+ * The notification for an event, or undefined for an informational one: which number, template or account, what
+ * happened, when, and what to do. Names business numbers and templates, never a recipient.
+ */
+export function accountNotification(event: AccountEvent): AccountNotification | undefined {
+  if (event.severity === 'info') return undefined;
+  const what =
+    event.subject_type === 'template'
+      ? `template ${event.subject_name ?? event.subject_id ?? '(unnamed)'}`
+      : event.subject_type === 'phone_number'
+        ? `number ${event.subject_id ?? '(unknown)'}`
+        : `account ${event.subject_id ?? event.waba_id ?? ''}`.trim();
+  const happened = describeEvent(event);
+  const reason = typeof event.detail.reason === 'string' && event.detail.reason !== 'NONE' ? event.detail.reason : '';
+  const description = [
+    (event.detail.other_info as { description?: unknown } | undefined)?.description,
+    (event.detail.alert_info as { alert_description?: unknown } | undefined)?.alert_description,
+  ].find((d): d is string => typeof d === 'string');
+  const lines = [
+    `WhatsApp ${what}: ${happened}.`,
+    `When: ${event.occurred_at}${event.waba_id ? `  WhatsApp Business Account: ${event.waba_id}` : ''}`,
+    ...(reason ? [`Reason given by Meta: ${reason}`] : []),
+    ...(description ? [`Meta says: ${description}`] : []),
+    '',
+    `What to do: ${remedyFor(event)}`,
+    '',
+    `Recorded in the account_events table (${event.field}); the current state of every number and template is in`,
+    'the views phone_number_health and template_health, and in `npm run report`.',
+  ];
+  const subject = `[${event.severity.toUpperCase()}] WhatsApp ${what}: ${happened}`;
+  return { severity: event.severity, subject: subject.slice(0, 100), message: lines.join('\n') };
+}
+
+function describeEvent(event: AccountEvent): string {
+  switch (event.field) {
+    case 'phone_number_quality_update':
+      return event.event === 'FLAGGED'
+        ? 'flagged for low quality (RED)'
+        : `messaging limit ${String(event.detail.old_limit ?? '?')} -> ${String(
+            event.detail.max_daily_conversations_per_business ?? event.detail.current_limit ?? '?',
+          )} (${event.event})`;
+    case 'message_template_quality_update':
+      return `quality ${String(event.detail.previous_quality_score ?? '?')} -> ${event.event}`;
+    case 'message_template_status_update':
+      return event.event.toLowerCase();
+    default:
+      return event.event;
+  }
+}

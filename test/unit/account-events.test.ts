@@ -1,4 +1,4 @@
-import { isLowerTier, remedyFor } from '../../lambdas/domain/account-events';
+import { accountNotification, isLowerTier, remedyFor } from '../../lambdas/domain/account-events';
 import { normalizeWebhook } from '../../lambdas/domain/normalize-webhook';
 import { packQueueMessages, QueueMessage } from '../../lambdas/domain/queue-message';
 import { metaStatus, metaWebhook } from '../../testkit/webhooks';
@@ -181,6 +181,42 @@ describe('account and template health webhooks', () => {
     expect(remedyFor({ field: 'message_template_status_update', event: 'PAUSED' })).toMatch(/paused/);
     expect(remedyFor({ field: 'account_update', event: 'ACCOUNT_RESTRICTION' })).toMatch(/restriction_info/);
     expect(remedyFor({ field: 'business_capability_update', event: 'CAPABILITY_UPDATE' })).toBe('No action needed.');
+  });
+});
+
+describe('accountNotification', () => {
+  it('names the template, what happened, when, and what to do', () => {
+    const disabled = only('message_template_status_update', TEMPLATE_DISABLED);
+    expect(accountNotification(disabled)).toEqual({
+      severity: 'critical',
+      subject: '[CRITICAL] WhatsApp template order_confirmation (en-US): disabled',
+      message: expect.stringContaining('What to do: The template is disabled for low quality'),
+    });
+    expect(accountNotification(disabled)?.message).toMatch(
+      /^WhatsApp template order_confirmation \(en-US\): disabled\./,
+    );
+    expect(accountNotification(disabled)?.message).toMatch(
+      /When: 2025-05-28T17:46:34.000Z {2}WhatsApp Business Account: 102290129340398/,
+    );
+  });
+
+  it("quotes Meta's own description and the limits of a downgraded number", () => {
+    const paused = accountNotification(only('message_template_status_update', TEMPLATE_PAUSED))!;
+    expect(paused.severity).toBe('warning');
+    expect(paused.message).toMatch(/Meta says: Your WhatsApp message template has been paused for 6 hours/);
+    const downgraded = accountNotification(only('phone_number_quality_update', NUMBER_DOWNGRADED))!;
+    expect(downgraded.subject).toBe(
+      '[WARNING] WhatsApp number +15550783881: messaging limit TIER_10K -> TIER_2K (DOWNGRADE)',
+    );
+  });
+
+  it('sends nothing for informational events, and keeps subjects within SNS limits', () => {
+    expect(accountNotification(only('message_template_status_update', TEMPLATE_APPROVED))).toBeUndefined();
+    const long = only('message_template_status_update', {
+      ...TEMPLATE_DISABLED,
+      message_template_name: 'x'.repeat(300),
+    });
+    expect(accountNotification(long)!.subject.length).toBeLessThanOrEqual(100);
   });
 });
 
