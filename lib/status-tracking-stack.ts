@@ -76,6 +76,10 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.ingestMemoryMb,
       logRetention,
     });
+    this.topics = new AlertTopics(this, 'AlertTopics', {
+      stage: config.stage,
+      emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
+    });
     this.processor = new StatusProcessor(this, 'Processor', {
       queue: this.statusQueue.queue,
       supabaseSecret,
@@ -86,6 +90,7 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.processorMemoryMb,
       logRetention,
       outageBackoff: outageBackoff(config),
+      accountAlertTopics: { critical: this.topics.critical, warning: this.topics.warning },
     });
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       handler: this.ingest.function,
@@ -107,10 +112,6 @@ export class StatusTrackingStack extends Stack {
                 : undefined,
           }
         : undefined,
-    });
-    this.topics = new AlertTopics(this, 'AlertTopics', {
-      stage: config.stage,
-      emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
     });
     this.sweeper = new DeliverySweeper(this, 'Sweeper', {
       supabaseSecret,
