@@ -77,6 +77,10 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.ingestMemoryMb,
       logRetention,
     });
+    this.topics = new AlertTopics(this, 'AlertTopics', {
+      stage: config.stage,
+      emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
+    });
     this.processor = new StatusProcessor(this, 'Processor', {
       queue: this.statusQueue.queue,
       supabaseSecret,
@@ -87,6 +91,7 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.processorMemoryMb,
       logRetention,
       outageBackoff: outageBackoff(config),
+      accountAlertTopics: { critical: this.topics.critical, warning: this.topics.warning },
     });
     const apiProps: WebhookApiProps = {
       handler: this.ingest.function,
@@ -114,10 +119,6 @@ export class StatusTrackingStack extends Stack {
       config.apiType === 'http'
         ? new WebhookHttpApi(this, 'WebhookApi', apiProps)
         : new WebhookApi(this, 'WebhookApi', apiProps);
-    this.topics = new AlertTopics(this, 'AlertTopics', {
-      stage: config.stage,
-      emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
-    });
     this.sweeper = new DeliverySweeper(this, 'Sweeper', {
       supabaseSecret,
       summaryTopic: this.topics.info,

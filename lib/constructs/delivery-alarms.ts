@@ -71,6 +71,7 @@ export const RUNBOOK_ANCHORS: Record<CloudWatchAlarmName, string> = {
   apiLatency: 'api-latency',
   dailySummary: 'daily-summary',
   webhookAbsent: 'webhook-absent',
+  accountNotifications: 'account-notifications',
 };
 
 /**
@@ -326,6 +327,19 @@ export class DeliveryAlarms extends Construct {
         ],
         anchor: RUNBOOK_ANCHORS.dailySummary,
         metric: (p) => m.metric('DailySummaryFailures', { statistic: 'Sum', period: p }),
+        comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        missing: TreatMissingData.NOT_BREACHING,
+      },
+      accountNotifications: {
+        severity: 'critical',
+        meaning:
+          'A template or number event that needed someone (a template disabled or paused, a number flagged or limited, an account restricted) was recorded but its notification could not be sent.',
+        checks: [
+          'Processor logs (output ProcessorLogGroupName): "account event recorded but not notified", with the event.',
+          'Table account_events and the views template_health and phone_number_health: what happened.',
+        ],
+        anchor: RUNBOOK_ANCHORS.accountNotifications,
+        metric: (p) => m.metric('AccountNotificationFailures', { statistic: 'Sum', period: p }),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
