@@ -9,6 +9,7 @@ import { type CohortSettings, type FailureSpikeSettings, healthWindows } from '.
 import { METRIC } from '../domain/metric-names';
 import { formatDailySummary, previousUtcDay } from '../report/daily-summary';
 import type { DeliveryHealth, HealthStore } from '../store/health-store';
+import { type DailyReportLinks, type ReportLink, reportLinkLines } from './daily-report-link';
 import type { SummaryNotifier } from './summary-notifier';
 
 /** The schedule's input: `{"kind": "health"}` every few minutes, `{"kind": "daily-summary"}` once a day. */
@@ -23,6 +24,8 @@ export interface SweeperDependencies {
   failureSpike: FailureSpikeSettings;
   /** Receives the daily summary (the info topic). */
   notifier?: SummaryNotifier;
+  /** Renders the day's HTML report and shares it as a link at the end of the summary; unset: no link. */
+  reportLinks?: DailyReportLinks;
   /** Receives failure-spike notifications (the warning topic). */
   alertNotifier?: SummaryNotifier;
   /** Where people find the runbook (docs/runbook.md, or its published address). */
@@ -67,14 +70,32 @@ export function createSweeper(deps: SweeperDependencies) {
     try {
       const store = await deps.store();
       const summary = await measured(() => store.deliverySummary(day.from, day.to));
+      const link = deps.reportLinks ? await reportLink(deps.reportLinks, day) : undefined;
       const { subject, message } = formatDailySummary(day.label, summary);
-      await deps.notifier?.publish(subject, message);
-      logger.info('daily summary', { day: day.label, ...summary });
+      const text = link ? [message, '', ...reportLinkLines(link, day)].join('\n') : message;
+      await deps.notifier?.publish(subject, text);
+      logger.info('daily summary', { day: day.label, ...summary, reportLink: link ? !('failed' in link) : undefined });
       return { summarySent: Boolean(deps.notifier) };
     } catch (error) {
       // Thrown again so EventBridge retries; the metric lets the dailySummary alarm say that it failed.
       metrics.addMetric(METRIC.DailySummaryFailures, MetricUnit.Count, 1);
       throw error;
+    }
+  }
+
+  /**
+   * The day's report as a link. A failure (the database, the renderer, S3) costs the link only: the summary still
+   * goes out, saying so, and DailyReportLinkFailures counts it.
+   */
+  async function reportLink(links: DailyReportLinks, day: ReturnType<typeof previousUtcDay>) {
+    try {
+      const link: ReportLink = await links.publish(day);
+      logger.info('daily report link', { key: link.key, expiresAt: link.expiresAt.toISOString() });
+      return link;
+    } catch (error) {
+      metrics.addMetric(METRIC.DailyReportLinkFailures, MetricUnit.Count, 1);
+      logger.error('daily report link failed; the summary goes without it', { error });
+      return { failed: true } as const;
     }
   }
 
