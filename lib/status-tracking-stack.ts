@@ -19,6 +19,7 @@ import { DeadLetteredQueue } from './constructs/dead-lettered-queue';
 import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
+import { ReportBucket } from './constructs/report-bucket';
 import { StatusProcessor } from './constructs/status-processor';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi } from './constructs/webhook-api';
@@ -40,6 +41,8 @@ export class StatusTrackingStack extends Stack {
   public readonly processor: StatusProcessor;
   public readonly topics: AlertTopics;
   public readonly sweeper: DeliverySweeper;
+  /** Where the daily HTML reports go (`dailyReportLink`). */
+  public readonly reportBucket?: ReportBucket;
   public readonly alarms: DeliveryAlarms;
   public readonly dashboard: DeliveryDashboard;
 
@@ -112,6 +115,12 @@ export class StatusTrackingStack extends Stack {
       stage: config.stage,
       emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
     });
+    this.reportBucket = config.dailyReportLink
+      ? new ReportBucket(this, 'ReportBucket', {
+          expirationDays: config.dailyReportRetentionDays,
+          autoDeleteObjects: !config.retainData,
+        })
+      : undefined;
     this.sweeper = new DeliverySweeper(this, 'Sweeper', {
       supabaseSecret,
       summaryTopic: this.topics.info,
@@ -121,6 +130,9 @@ export class StatusTrackingStack extends Stack {
       failureSpike: config.alarms.failureSpike,
       runbookUrl: config.runbookUrl,
       logRetention,
+      stage: config.stage,
+      reportBucket: this.reportBucket,
+      reportLinkHours: config.dailyReportLinkHours,
     });
     // The functions publish under dimension service = the stack's name (TrackerFunction sets it).
     const metrics = new TrackerMetrics(this.stackName);
@@ -167,6 +179,7 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'CriticalTopicArn', { value: this.topics.critical.topicArn });
     new CfnOutput(this, 'WarningTopicArn', { value: this.topics.warning.topicArn });
     new CfnOutput(this, 'SummaryTopicArn', { value: this.topics.info.topicArn });
+    if (this.reportBucket) new CfnOutput(this, 'ReportBucketName', { value: this.reportBucket.bucket.bucketName });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
     // The log groups the runbook's checks name.
     new CfnOutput(this, 'IngestLogGroupName', { value: this.ingest.function.logGroup.logGroupName });
@@ -189,7 +202,7 @@ function tagAndProtect(stack: StatusTrackingStack, config: TrackerConfig): void 
   Tags.of(stack).add('project', PROJECT_TAG);
   Tags.of(stack).add('stage', config.stage);
   RemovalPolicies.of(stack).apply(config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY, {
-    applyToResourceTypes: ['AWS::SQS::Queue', 'AWS::Logs::LogGroup'],
+    applyToResourceTypes: ['AWS::SQS::Queue', 'AWS::Logs::LogGroup', 'AWS::S3::Bucket'],
   });
 }
 
