@@ -9,7 +9,7 @@ import { type CohortSettings, type FailureSpikeSettings, healthWindows } from '.
 import { METRIC } from '../domain/metric-names';
 import { formatDailySummary, previousUtcDay } from '../report/daily-summary';
 import type { DeliveryHealth, HealthStore } from '../store/health-store';
-import { type DailyReportLinks, type ReportLink, reportLinkLines } from './daily-report-link';
+import { type DailyReportLinks, type ReportLink, reportLinkLines } from './report-link';
 import type { SummaryNotifier } from './summary-notifier';
 
 /** The schedule's input: `{"kind": "health"}` every few minutes, `{"kind": "daily-summary"}` once a day. */

@@ -4,7 +4,8 @@ import { DEFAULT_ALARMS, DEFAULT_COHORTS } from '../../lambdas/domain/alert-sett
 import { renderDailyReport } from '../../lambdas/report/daily-report';
 import type { DeliverySummary, HealthStore } from '../../lambdas/store/health-store';
 import type { ReportFunctionCall } from '../../lambdas/store/report-functions';
-import { type ReportDay, S3ReportLinks } from '../../lambdas/sweeper/daily-report-link';
+import type { ReportDay } from '../../lambdas/sweeper/report-link';
+import { S3ReportLinks } from '../../lambdas/sweeper/s3-report-links';
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 
@@ -27,7 +28,7 @@ const clientWith = (expiration?: Date) =>
   });
 const links = (options: { expiration?: Date; render?: () => Promise<string> } = {}) =>
   new S3ReportLinks({
-    s3: clientWith(options.expiration),
+    s3: () => clientWith(options.expiration),
     bucket: BUCKET,
     stage: 'prod',
     lifetimeSeconds: HOURS_12,
