@@ -8,6 +8,7 @@ import { failureSpike, formatFailureSpike } from '../domain/alert-rules';
 import { type CohortSettings, type FailureSpikeSettings, healthWindows } from '../domain/alert-settings';
 import { METRIC } from '../domain/metric-names';
 import { formatDailySummary, previousUtcDay } from '../report/daily-summary';
+import { withDeadline } from '../shared/deadline';
 import type { DeliveryHealth, HealthStore } from '../store/health-store';
 import { type DailyReportLinks, type ReportLink, reportLinkLines } from './report-link';
 import type { SummaryNotifier } from './summary-notifier';
@@ -26,6 +27,11 @@ export interface SweeperDependencies {
   notifier?: SummaryNotifier;
   /** Renders the day's HTML report and shares it as a link at the end of the summary; unset: no link. */
   reportLinks?: DailyReportLinks;
+  /**
+   * How long the link may take before the summary goes without it, so that a slow database or S3 cannot time the
+   * whole function out (60 s) and lose the summary too. @default 30,000
+   */
+  reportLinkTimeoutMs?: number;
   /** Receives failure-spike notifications (the warning topic). */
   alertNotifier?: SummaryNotifier;
   /** Where people find the runbook (docs/runbook.md, or its published address). */
@@ -89,7 +95,11 @@ export function createSweeper(deps: SweeperDependencies) {
    */
   async function reportLink(links: DailyReportLinks, day: ReturnType<typeof previousUtcDay>) {
     try {
-      const link: ReportLink = await links.publish(day);
+      const link: ReportLink = await withDeadline(
+        deps.reportLinkTimeoutMs ?? 30_000,
+        () => links.publish(day),
+        () => new Error('the report link took too long'),
+      );
       logger.info('daily report link', { key: link.key, expiresAt: link.expiresAt.toISOString() });
       return link;
     } catch (error) {

@@ -4,7 +4,7 @@ import { DEFAULT_ALARMS, DEFAULT_COHORTS } from '../../lambdas/domain/alert-sett
 import { renderDailyReport } from '../../lambdas/report/daily-report';
 import type { DeliverySummary, HealthStore } from '../../lambdas/store/health-store';
 import type { ReportFunctionCall } from '../../lambdas/store/report-functions';
-import type { ReportDay } from '../../lambdas/sweeper/report-link';
+import type { DailyReportLinks, ReportDay } from '../../lambdas/sweeper/report-link';
 import { S3ReportLinks } from '../../lambdas/sweeper/s3-report-links';
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
 import { capturingMetrics, silentLogger } from '../support/powertools';
@@ -101,7 +101,7 @@ describe('the daily summary with its report link', () => {
     deliverySummary: async () => summary,
   };
 
-  async function dailySummary(reportLinks: S3ReportLinks) {
+  async function dailySummary(reportLinks: DailyReportLinks, reportLinkTimeoutMs?: number) {
     const sent: { subject: string; message: string }[] = [];
     const capture = capturingMetrics();
     try {
@@ -113,6 +113,7 @@ describe('the daily summary with its report link', () => {
         failureSpike: DEFAULT_ALARMS.failureSpike,
         notifier: { publish: async (subject, message) => void sent.push({ subject, message }) },
         reportLinks,
+        reportLinkTimeoutMs,
         now: () => NOW,
       });
       const result = await sweep({ kind: 'daily-summary' });
@@ -167,6 +168,12 @@ describe('the daily summary with its report link', () => {
     expect(sent[0]!.message).toContain('could not be made today');
     expect(linkFailures).toEqual([1]);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+  it('sends the summary without the link when the link takes longer than its deadline', async () => {
+    const never: DailyReportLinks = { publish: () => new Promise(() => undefined) };
+    const { sent, linkFailures } = await dailySummary(never, 10);
+    expect(sent[0]!.message).toContain('could not be made today');
+    expect(linkFailures).toEqual([1]);
   });
 });
 
