@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     out.ingest = ingest;
     const sweeper = await benchSweeperBundle(SHORT);
     say(
-      `  sweeper: bundle ${fmt(sweeper.bytes.sweeper / 1024, 1)} KiB, of which the report renderer (ECharts) ${fmt(sweeper.bytes.renderer / 1024, 1)} KiB; cold import ${fmt(sweeper.coldMs.sweeperImport, 1)} ms, CPU ${fmt(sweeper.cpuMs.sweeperImport, 1)} ms (${fmt(sweeper.sweeperImportRatio, 1)}x the empty module's ${fmt(sweeper.coldMs.emptyModule, 1)} ms): every health run`,
+      `  sweeper: bundle ${fmt(sweeper.bytes.sweeper / 1024, 1)} KiB, of which the report renderer (ECharts) ${fmt(sweeper.bytes.renderer / 1024, 1)} KiB; cold import ${fmt(sweeper.coldMs.sweeperImport, 1)} ms, CPU ${fmt(sweeper.cpuMs.sweeperImport, 1)} ms (${fmt(sweeper.sweeperImportRatio, 1)}x the empty module's ${fmt(sweeper.coldMs.emptyModule, 1)} ms): every cold start, health runs included`,
     );
     say(
       `  sweeper's first daily summary adds ${fmt(sweeper.coldMs.reportCodeImport, 1)} ms (CPU ${fmt(sweeper.cpuMs.reportCodeImport, 1)} ms) loading the S3 SDK, presigner and renderer (lazily: health runs never do) and ${fmt(sweeper.coldMs.render, 1)} ms (CPU ${fmt(sweeper.cpuMs.render, 1)} ms) rendering a busy day's report`,
