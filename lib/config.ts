@@ -93,7 +93,8 @@ const ConfigShape = z.object({
   /** Tags on every taggable resource, besides `project` and `stage`. */
   tags: tagMap.default({}),
   /**
-   * Keep the queues (and what they hold) and the log groups when the stack is deleted or they are replaced.
+   * Keep the queues (and what they hold), the log groups and the report bucket when the stack is deleted or they are
+   * replaced.
    * Default: true for the stage `prod`, false for any other (a dev stack is deleted whole).
    */
   retainData: bool.optional(),

@@ -195,7 +195,7 @@ export const PROJECT_TAG = 'whatsapp-delivery-tracker';
 /**
  * Tags on every taggable resource (`project`, `stage`, then the configured ones, which may not override those two),
  * and what survives a `cdk destroy` or a replacement: with `retainData` (the default for prod) the queues, with
- * what they hold, and the log groups stay; otherwise they go with the stack.
+ * what they hold, the log groups and the report bucket stay; otherwise they go with the stack.
  */
 function tagAndProtect(stack: StatusTrackingStack, config: TrackerConfig): void {
   for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
