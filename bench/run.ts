@@ -13,6 +13,7 @@ import { costByApiType, costPerMillionWebhooks, PRICES } from './cost';
 import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
 import { benchIngest } from './ingest';
+import { benchSweeperBundle } from './sweeper-bundle';
 import { statusWorkload } from './workload';
 import {
   GUIDE_TABLE_SQL,
@@ -169,6 +170,14 @@ async function main(): Promise<void> {
       `  cold initialisation (import + first event, fresh process): ingest ${fmt(ingest.coldInit.ingestMs, 1)} ms, processor ${fmt(ingest.coldInit.processorMs, 1)} ms; empty module ${fmt(ingest.coldInit.bareImportMs, 1)} ms (ingest ${fmt(ingest.coldInit.ingestRatio, 1)}x; target < 150 ms)`,
     );
     out.ingest = ingest;
+    const sweeper = await benchSweeperBundle(SHORT);
+    say(
+      `  sweeper: bundle ${fmt(sweeper.bytes.sweeper / 1024, 1)} KiB, of which the report renderer (ECharts) ${fmt(sweeper.bytes.renderer / 1024, 1)} KiB; cold import ${fmt(sweeper.coldMs.sweeperImport, 1)} ms, CPU ${fmt(sweeper.cpuMs.sweeperImport, 1)} ms (${fmt(sweeper.sweeperImportRatio, 1)}x the empty module's ${fmt(sweeper.coldMs.emptyModule, 1)} ms): every cold start, health runs included`,
+    );
+    say(
+      `  sweeper's first daily summary adds ${fmt(sweeper.coldMs.reportCodeImport, 1)} ms (CPU ${fmt(sweeper.cpuMs.reportCodeImport, 1)} ms) loading the S3 SDK, presigner and renderer (lazily: health runs never do) and ${fmt(sweeper.coldMs.render, 1)} ms (CPU ${fmt(sweeper.cpuMs.render, 1)} ms) rendering a busy day's report`,
+    );
+    out.sweeper_bundle = sweeper;
 
     // 3. End to end -------------------------------------------------------------------------------------------
     say('\n3. End to end: autocannon against npm start (1-status webhooks, 50 connections)');

@@ -93,7 +93,8 @@ const ConfigShape = z.object({
   /** Tags on every taggable resource, besides `project` and `stage`. */
   tags: tagMap.default({}),
   /**
-   * Keep the queues (and what they hold) and the log groups when the stack is deleted or they are replaced.
+   * Keep the queues (and what they hold), the log groups and the report bucket when the stack is deleted or they are
+   * replaced.
    * Default: true for the stage `prod`, false for any other (a dev stack is deleted whole).
    */
   retainData: bool.optional(),
@@ -228,6 +229,23 @@ const ConfigShape = z.object({
     .default(AlarmSettings.parse({})),
   /** UTC hour of the daily summary. */
   dailySummaryHourUtc: int(0, 23).default(8),
+  /**
+   * The daily summary links to that day's HTML report, stored in a private bucket and shared as a presigned URL
+   * (docs/daily-report.md). `false`: no bucket, no link.
+   */
+  dailyReportLink: bool.default(true),
+  /**
+   * Hours the report link is valid for (X-Amz-Expires). SigV4 allows at most 7 days, and a URL signed with the
+   * sweeper's temporary credentials stops working when they expire, which may be sooner (docs/daily-report.md).
+   */
+  dailyReportLinkHours: z.coerce
+    .number()
+    .int()
+    .min(1, 'at least 1 hour')
+    .max(168, 'a presigned S3 URL (SigV4) lasts at most 7 days (168 hours)')
+    .default(12),
+  /** Days the reports are kept in their bucket (lifecycle expiry): at least as long as a link works. */
+  dailyReportRetentionDays: int(1, 3_650).default(30),
   /** Where alarm descriptions and notifications point for what to do: the runbook's published address. */
   runbookUrl: z
     .string()
@@ -260,6 +278,13 @@ export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
       message:
         'an HTTP API (apiType http) has no resource policy, so the source allow-list cannot be enforced: ' +
         'use apiType rest (the default) to keep it, or remove allowedSourceCidrs',
+    });
+  }
+  if (config.dailyReportRetentionDays * 24 < config.dailyReportLinkHours) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['dailyReportRetentionDays'],
+      message: `reports would expire after ${config.dailyReportRetentionDays} day(s), before their links (dailyReportLinkHours ${config.dailyReportLinkHours})`,
     });
   }
   if (config.processorBatchSize > 10 && config.processorBatchingWindowSeconds === 0) {

@@ -19,6 +19,7 @@ import { DeadLetteredQueue } from './constructs/dead-lettered-queue';
 import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
+import { ReportBucket } from './constructs/report-bucket';
 import { StatusProcessor } from './constructs/status-processor';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi, type WebhookApiProps, type WebhookEndpoint } from './constructs/webhook-api';
@@ -41,6 +42,8 @@ export class StatusTrackingStack extends Stack {
   public readonly processor: StatusProcessor;
   public readonly topics: AlertTopics;
   public readonly sweeper: DeliverySweeper;
+  /** Where the daily HTML reports go (`dailyReportLink`). */
+  public readonly reportBucket?: ReportBucket;
   public readonly alarms: DeliveryAlarms;
   public readonly dashboard: DeliveryDashboard;
 
@@ -119,6 +122,12 @@ export class StatusTrackingStack extends Stack {
       config.apiType === 'http'
         ? new WebhookHttpApi(this, 'WebhookApi', apiProps)
         : new WebhookApi(this, 'WebhookApi', apiProps);
+    this.reportBucket = config.dailyReportLink
+      ? new ReportBucket(this, 'ReportBucket', {
+          expirationDays: config.dailyReportRetentionDays,
+          autoDeleteObjects: !config.retainData,
+        })
+      : undefined;
     this.sweeper = new DeliverySweeper(this, 'Sweeper', {
       supabaseSecret,
       summaryTopic: this.topics.info,
@@ -128,6 +137,9 @@ export class StatusTrackingStack extends Stack {
       failureSpike: config.alarms.failureSpike,
       runbookUrl: config.runbookUrl,
       logRetention,
+      stage: config.stage,
+      reportBucket: this.reportBucket,
+      reportLinkHours: config.dailyReportLinkHours,
     });
     // The functions publish under dimension service = the stack's name (TrackerFunction sets it).
     const metrics = new TrackerMetrics(this.stackName);
@@ -174,6 +186,7 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'CriticalTopicArn', { value: this.topics.critical.topicArn });
     new CfnOutput(this, 'WarningTopicArn', { value: this.topics.warning.topicArn });
     new CfnOutput(this, 'SummaryTopicArn', { value: this.topics.info.topicArn });
+    if (this.reportBucket) new CfnOutput(this, 'ReportBucketName', { value: this.reportBucket.bucket.bucketName });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.dashboard.dashboard.dashboardName}`,
@@ -194,14 +207,14 @@ export const PROJECT_TAG = 'whatsapp-delivery-tracker';
 /**
  * Tags on every taggable resource (`project`, `stage`, then the configured ones, which may not override those two),
  * and what survives a `cdk destroy` or a replacement: with `retainData` (the default for prod) the queues, with
- * what they hold, and the log groups stay; otherwise they go with the stack.
+ * what they hold, the log groups and the report bucket stay; otherwise they go with the stack.
  */
 function tagAndProtect(stack: StatusTrackingStack, config: TrackerConfig): void {
   for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
   Tags.of(stack).add('project', PROJECT_TAG);
   Tags.of(stack).add('stage', config.stage);
   RemovalPolicies.of(stack).apply(config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY, {
-    applyToResourceTypes: ['AWS::SQS::Queue', 'AWS::Logs::LogGroup'],
+    applyToResourceTypes: ['AWS::SQS::Queue', 'AWS::Logs::LogGroup', 'AWS::S3::Bucket'],
   });
 }
 

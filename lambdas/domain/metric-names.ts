@@ -45,4 +45,6 @@ export const METRIC = {
   UndeliveredMessages: 'UndeliveredMessages',
   UndeliveredPercent: 'UndeliveredPercent',
   DailySummaryFailures: 'DailySummaryFailures',
+  /** The daily summary went out without its report link (rendering, upload or signing failed). */
+  DailyReportLinkFailures: 'DailyReportLinkFailures',
 } as const;

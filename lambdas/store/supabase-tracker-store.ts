@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import type { AccountEvent } from '../domain/account-events';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
+import type { ReportFunctionCall, ReportRows } from './report-functions';
 import { type AppliedChange, fromRecordedRow, type StatusStore } from './status-store';
 
 export interface SupabaseStoreOptions {
@@ -69,6 +70,14 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
     if (error) throw new StoreError(`delivery_summary failed: ${error.message}`, error.code);
     return DeliverySummary.parse((data as unknown[])[0]);
   }
+
+  /** One of the report's SQL functions through rpc (report-functions.ts): the daily report link builds on it. */
+  readonly callReportFunction: ReportFunctionCall = async (fn, args, limit) => {
+    const call = this.client.rpc(fn, args);
+    const { data, error } = await (limit === undefined ? call : call.limit(limit));
+    if (error) throw new StoreError(`${fn} failed: ${error.message}`, error.code);
+    return (data ?? []) as ReportRows;
+  };
 
   /** Nothing to release: requests are plain HTTP and no realtime channel is ever opened. */
   async close(): Promise<void> {}
