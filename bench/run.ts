@@ -9,11 +9,12 @@ import { startThrowawayPostgres } from '../db/throwaway-postgres';
 import { parseCli } from '../lambdas/shared/cli';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { benchAnalytics } from './analytics';
-import { costPerMillionWebhooks, PRICES } from './cost';
+import { costByApiType, costPerMillionWebhooks, PRICES } from './cost';
 import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
 import { benchIngest } from './ingest';
 import { benchStatusEvents } from './status-events';
+import { benchSweeperBundle } from './sweeper-bundle';
 import { statusWorkload } from './workload';
 import {
   GUIDE_TABLE_SQL,
@@ -179,6 +180,14 @@ async function main(): Promise<void> {
       `  cold initialisation (import + first event, fresh process): ingest ${fmt(ingest.coldInit.ingestMs, 1)} ms, processor ${fmt(ingest.coldInit.processorMs, 1)} ms; empty module ${fmt(ingest.coldInit.bareImportMs, 1)} ms (ingest ${fmt(ingest.coldInit.ingestRatio, 1)}x; target < 150 ms)`,
     );
     out.ingest = ingest;
+    const sweeper = await benchSweeperBundle(SHORT);
+    say(
+      `  sweeper: bundle ${fmt(sweeper.bytes.sweeper / 1024, 1)} KiB, of which the report renderer (ECharts) ${fmt(sweeper.bytes.renderer / 1024, 1)} KiB; cold import ${fmt(sweeper.coldMs.sweeperImport, 1)} ms, CPU ${fmt(sweeper.cpuMs.sweeperImport, 1)} ms (${fmt(sweeper.sweeperImportRatio, 1)}x the empty module's ${fmt(sweeper.coldMs.emptyModule, 1)} ms): every cold start, health runs included`,
+    );
+    say(
+      `  sweeper's first daily summary adds ${fmt(sweeper.coldMs.reportCodeImport, 1)} ms (CPU ${fmt(sweeper.cpuMs.reportCodeImport, 1)} ms) loading the S3 SDK, presigner and renderer (lazily: health runs never do) and ${fmt(sweeper.coldMs.render, 1)} ms (CPU ${fmt(sweeper.cpuMs.render, 1)} ms) rendering a busy day's report`,
+    );
+    out.sweeper_bundle = sweeper;
 
     // 3. End to end -------------------------------------------------------------------------------------------
     say('\n3. End to end: autocannon against npm start (1-status webhooks, 50 connections)');
@@ -276,7 +285,7 @@ async function main(): Promise<void> {
     out.status_events = statusEvents;
 
     // 6. Cost -------------------------------------------------------------------------------------------------
-    const cost = costPerMillionWebhooks({
+    const costInputs = {
       ingestHandlerMs: ingest.handler.flat_1!.medianMs,
       processorBatchMs: 10 / (d10.perSecond / 1000),
       ingestMemoryMb: 256,
@@ -285,7 +294,9 @@ async function main(): Promise<void> {
         eventsPerWebhook: e10.eventsPerStatus,
         extraMsPerBatch: Math.max(0, e10.msPerBatch.eventBridge - e10.msPerBatch.off),
       },
-    });
+    };
+    const cost = costPerMillionWebhooks(costInputs);
+    const byApiType = costByApiType(costInputs);
     say(
       `\n6. Cost per million 1-status webhooks (${PRICES.region} list prices recorded ${PRICES.recordedOn}): $${fmt(cost.usd, 2)}`,
     );
@@ -299,7 +310,8 @@ async function main(): Promise<void> {
     say(
       `  status events: ${fmt(cost.assumed.statusEventsPerMillionWebhooks ?? 0)} events per million webhooks (measured changes per status of the workload) at $${PRICES.eventBridgeCustomEventsPerMillion} per million, plus the added processor time above`,
     );
-    out.cost = { ...cost, prices: PRICES };
+    say(`  by apiType: REST API (the default) $${fmt(byApiType.rest, 2)}, HTTP API $${fmt(byApiType.http, 2)}`);
+    out.cost = { ...cost, byApiType, prices: PRICES };
   } finally {
     await pg.stop();
   }

@@ -59,6 +59,9 @@ export const ProcessorEnv = z
       STATUS_EVENT_RETRY_QUEUE_ARN: z.string().min(1).optional(),
       /** What an event says of the recipient's phone number: masked or omitted (lambdas/domain/status-change-event.ts). */
       STATUS_EVENT_RECIPIENT: RecipientPolicy.default('masked'),
+      /** The topics that receive critical and warning account or template events; unset: they are logged only. */
+      CRITICAL_TOPIC_ARN: z.string().optional(),
+      WARNING_TOPIC_ARN: z.string().optional(),
     }),
   );
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
@@ -75,6 +78,12 @@ export const SweeperEnv = z.object({
   WARNING_TOPIC_ARN: z.string().optional(),
   /** Where notifications point people for what to do. */
   RUNBOOK_URL: z.string().default('docs/runbook.md'),
+  /** The private bucket the daily HTML report goes to (lib/constructs/report-bucket.ts); unset: no report link. */
+  REPORT_BUCKET_NAME: z.string().min(1).optional(),
+  /** The report link's lifetime (X-Amz-Expires), at most SigV4's 7 days. */
+  REPORT_LINK_HOURS: z.coerce.number().int().min(1).max(168).default(12),
+  /** The stage, in the report's key: reports/<stage>/<day>.html. */
+  STAGE: z.string().min(1).default('dev'),
 });
 export type SweeperEnv = z.infer<typeof SweeperEnv>;
 

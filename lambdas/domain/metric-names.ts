@@ -29,6 +29,10 @@ export const METRIC = {
   StatusEventsParked: 'StatusEventsParked',
   /** Events neither the bus nor the retry queue took: only the processor's log names their messages. */
   StatusEventsLost: 'StatusEventsLost',
+  /** Account and template events recorded for the first time; dimension `Severity`: critical, warning, info. */
+  AccountEvents: 'AccountEvents',
+  /** Account notifications (critical or warning) that could not be sent to their topic. */
+  AccountNotificationFailures: 'AccountNotificationFailures',
   // processor and sweeper
   /** Calls to the database that failed (the processor's batches, the sweeper's figures). */
   DatabaseErrors: 'DatabaseErrors',
@@ -47,4 +51,6 @@ export const METRIC = {
   UndeliveredMessages: 'UndeliveredMessages',
   UndeliveredPercent: 'UndeliveredPercent',
   DailySummaryFailures: 'DailySummaryFailures',
+  /** The daily summary went out without its report link (rendering, upload or signing failed). */
+  DailyReportLinkFailures: 'DailyReportLinkFailures',
 } as const;

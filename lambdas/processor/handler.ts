@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -9,6 +10,7 @@ import { ProcessorEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';
 import { tracer } from '../shared/tracer';
 import { lazySupabaseStore } from '../store/handler-store';
+import { SnsAccountNotifier } from './account-notifier';
 import { createStatusBatchProcessor } from './process-status-batch';
 import { SqsRetryQueue } from './retry-queue';
 import { EventBridgeSink, redriveStatusEvents, SqsEventParking } from './status-events';
@@ -37,6 +39,10 @@ const processStatusBatch = createStatusBatchProcessor({
         recipientPolicy: env.STATUS_EVENT_RECIPIENT,
       }
     : undefined,
+  accountNotifier:
+    env.CRITICAL_TOPIC_ARN && env.WARNING_TOPIC_ARN
+      ? new SnsAccountNotifier(new SNSClient({}), { critical: env.CRITICAL_TOPIC_ARN, warning: env.WARNING_TOPIC_ARN })
+      : undefined,
 });
 
 // The event retry queue's batches (parked status-change events) come through the same function: no second bundle.

@@ -3,6 +3,7 @@ import { DEFAULT_COHORTS } from '../domain/alert-settings';
 import { maskPhone } from '../domain/phone';
 import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
 import { DeliveryTotals } from '../store/health-store';
+import { type ReportFunctionCall, sqlReportFunctionCall } from '../store/report-functions';
 
 /**
  * The report: what users of the original design asked their database, for one period. Built from the SQL
@@ -100,36 +101,45 @@ type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>
 
 /** Runs the report's queries (one per section, each on indexed ranges) and validates their rows. */
 export async function buildReport(query: Query, options: ReportOptions): Promise<Report> {
-  const range = [options.from.toISOString(), options.to.toISOString()];
+  return buildReportWith(sqlReportFunctionCall(query), options);
+}
+
+/**
+ * The report from calls of its SQL functions, by whichever adapter makes them (report-functions.ts): SQL on a
+ * direct connection, or Supabase's rpc (the sweeper's daily report link).
+ */
+export async function buildReportWith(call: ReportFunctionCall, options: ReportOptions): Promise<Report> {
+  const range = { period_start: options.from.toISOString(), period_end: options.to.toISOString() };
   const limit = options.listLimit ?? 1000;
   const followUp = Report.pick({ resend_after_minutes: true, remind_after_hours: true }).parse({
     resend_after_minutes: options.undeliveredAfterMinutes,
     remind_after_hours: options.unreadAfterHours,
   });
-  const asOf = options.to.getTime() > Date.now() ? new Date() : options.to;
+  const asOf = (options.to.getTime() > Date.now() ? new Date() : options.to).toISOString();
   const timeZone = options.timeZone ?? 'UTC';
   const length = options.to.getTime() - options.from.getTime();
-  const previousRange = [new Date(options.from.getTime() - length).toISOString(), options.from.toISOString()];
+  const previousRange = {
+    period_start: new Date(options.from.getTime() - length).toISOString(),
+    period_end: options.from.toISOString(),
+  };
   const [overall, byCampaign, hourly, best, top, failures, resend, remind, previous, heatmap, delays, percentiles] =
     await Promise.all([
-      query('select * from public.delivery_report($1, $2, false)', range),
-      query('select * from public.delivery_report($1, $2, true)', range),
-      query('select * from public.hourly_volume($1, $2)', range),
-      query('select * from public.best_send_hours($1, $2, 20)', range),
-      query('select * from public.top_recipients($1, $2, 10)', range),
-      query('select * from public.failures_by_error($1, $2)', range),
-      query(`select * from public.undelivered_messages($1, 24, $2) limit ${limit}`, [
-        followUp.resend_after_minutes,
-        asOf.toISOString(),
-      ]),
-      query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [
-        followUp.remind_after_hours,
-        asOf.toISOString(),
-      ]),
-      query('select * from public.delivery_report($1, $2, false)', previousRange),
-      query('select * from public.read_heatmap($1, $2, $3)', [...range, timeZone]),
-      query('select * from public.delay_distribution($1, $2)', range),
-      query('select * from public.delay_percentiles($1, $2)', range),
+      call('delivery_report', { ...range, by_campaign: false }),
+      call('delivery_report', { ...range, by_campaign: true }),
+      call('hourly_volume', range),
+      call('best_send_hours', { ...range, min_delivered: 20 }),
+      call('top_recipients', { ...range, max_rows: 10 }),
+      call('failures_by_error', range),
+      call(
+        'undelivered_messages',
+        { older_than_minutes: followUp.resend_after_minutes, lookback_hours: 24, as_of: asOf },
+        limit,
+      ),
+      call('unread_messages', { older_than_hours: followUp.remind_after_hours, lookback_days: 7, as_of: asOf }, limit),
+      call('delivery_report', { ...previousRange, by_campaign: false }),
+      call('read_heatmap', { ...range, time_zone: timeZone }),
+      call('delay_distribution', range),
+      call('delay_percentiles', range),
     ]);
   const empty = {
     campaign: null,

@@ -1,3 +1,4 @@
+import type { AccountEvent } from '../domain/account-events';
 import type { StatusChangeRow } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
@@ -6,6 +7,8 @@ import {
   APPLY_STATUS_CHANGES_SQL,
   APPLY_STATUS_UPDATES_SQL,
   type AppliedChange,
+  fromRecordedRow,
+  RECORD_ACCOUNT_EVENTS_SQL,
   type StatusStore,
 } from './status-store';
 
@@ -29,6 +32,14 @@ export class SqlTrackerStore implements StatusStore, HealthStore {
     if (updates.length === 0) return [];
     const { rows } = await this.executor.query<StatusChangeRow>(APPLY_STATUS_CHANGES_SQL, [JSON.stringify(updates)]);
     return rows;
+  }
+
+  async recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]> {
+    if (events.length === 0) return [];
+    const { rows } = await this.executor.query<Record<string, unknown>>(RECORD_ACCOUNT_EVENTS_SQL, [
+      JSON.stringify(events),
+    ]);
+    return rows.map(fromRecordedRow);
   }
 
   async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {

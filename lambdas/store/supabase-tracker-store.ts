@@ -1,9 +1,11 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import type { AccountEvent } from '../domain/account-events';
 import type { StatusChangeRow } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
-import type { AppliedChange, StatusStore } from './status-store';
+import type { ReportFunctionCall, ReportRows } from './report-functions';
+import { type AppliedChange, fromRecordedRow, type StatusStore } from './status-store';
 
 export interface SupabaseStoreOptions {
   url: string;
@@ -53,6 +55,15 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
     return (data ?? []) as StatusChangeRow[];
   }
 
+  async recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]> {
+    if (events.length === 0) return [];
+    const { data, error } = await this.client.rpc('record_account_events', { events });
+    if (error) throw new StoreError(`record_account_events failed: ${error.message}`, error.code);
+    return ((data ?? []) as Record<string, unknown>[]).map(({ id: _id, recorded_at: _at, ...row }) =>
+      fromRecordedRow(row),
+    );
+  }
+
   async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {
     const { data, error } = await this.client.rpc('delivery_health', healthArguments(windows, asOf));
     if (error) throw new StoreError(`delivery_health failed: ${error.message}`, error.code);
@@ -67,6 +78,14 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
     if (error) throw new StoreError(`delivery_summary failed: ${error.message}`, error.code);
     return DeliverySummary.parse((data as unknown[])[0]);
   }
+
+  /** One of the report's SQL functions through rpc (report-functions.ts): the daily report link builds on it. */
+  readonly callReportFunction: ReportFunctionCall = async (fn, args, limit) => {
+    const call = this.client.rpc(fn, args);
+    const { data, error } = await (limit === undefined ? call : call.limit(limit));
+    if (error) throw new StoreError(`${fn} failed: ${error.message}`, error.code);
+    return (data ?? []) as ReportRows;
+  };
 
   /** Nothing to release: requests are plain HTTP and no realtime channel is ever opened. */
   async close(): Promise<void> {}

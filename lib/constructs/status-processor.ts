@@ -3,6 +3,7 @@ import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEnvironment, ProcessorEnv } from '../../lambdas/domain/function-environment';
@@ -29,11 +30,14 @@ export interface StatusProcessorProps {
   readonly outageBackoff: OutageBackoff;
   /** Status-change events (docs/events.md): the bus and retry queue, and what events say of the recipient. */
   readonly statusEvents?: { bus: StatusEventBus; recipient: RecipientPolicy };
+  /** Where critical and warning account or template events (a template disabled, a number flagged) are sent. */
+  readonly accountAlertTopics: { critical: ITopic; warning: ITopic };
 }
 
 /**
  * The processor function fed by the queue, with partial batch failures; may read only the Supabase secret, consume its
- * queue and delay its messages' next receive while the database is down.
+ * queue, delay its messages' next receive while the database is down, and publish account and template events to the
+ * critical and warning topics.
  */
 export class StatusProcessor extends Construct {
   public readonly function: TrackerFunction;
@@ -62,9 +66,13 @@ export class StatusProcessor extends Construct {
               STATUS_EVENT_RECIPIENT: props.statusEvents!.recipient,
             }
           : {}),
+        CRITICAL_TOPIC_ARN: props.accountAlertTopics.critical.topicArn,
+        WARNING_TOPIC_ARN: props.accountAlertTopics.warning.topicArn,
       }),
     });
     props.supabaseSecret.grantRead(this.function);
+    props.accountAlertTopics.critical.grantPublish(this.function);
+    props.accountAlertTopics.warning.grantPublish(this.function);
     if (events) {
       // events:PutEvents on this bus only; sqs:SendMessage to park what it refuses; the retry queue's event source
       // grants consuming it.

@@ -22,11 +22,12 @@ describe('status-change events in the stack', () => {
     expect(send[0]!.Resource).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/^StatusEventsRetryQueue[0-9A-F]{8}$/), 'Arn'],
     });
-    // Nothing else: the status queue's consume actions, the retry queue's, the secret, X-Ray.
+    // Nothing else: the status queue's consume actions, the retry queue's, the secret, the alert topics, X-Ray.
     expect([...new Set(actionsOf(statements))]).toEqual([
       'events:PutEvents',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
+      'sns:Publish',
       'sqs:ChangeMessageVisibility',
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',

@@ -54,7 +54,13 @@ export async function startPostgrestRpcServer(
       return reply(400, { code: 'PGRST102', message: 'bad argument name' });
     // PostgREST passes named arguments typed by the function's signature: here untyped parameters, which
     // Postgres resolves against the signature the same way (JSON for objects and arrays, text for the rest).
-    const call = `select * from public.${match[1]}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')})`;
+    // `?limit=N` keeps the first N rows, as PostgREST does for a set-returning function (supabase-js `.limit()`).
+    const limit = url.searchParams.get('limit');
+    if (limit !== null && !/^\d+$/.test(limit))
+      return reply(400, { code: 'PGRST100', message: `"failed to parse limit (${limit})"`, details: null, hint: null });
+    const call = `select * from public.${match[1]}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')})${
+      limit === null ? '' : ` limit ${limit}`
+    }`;
     const values = names.map((n) =>
       typeof args[n] === 'object' && args[n] !== null ? JSON.stringify(args[n]) : String(args[n]),
     );
