@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_COHORTS } from '../domain/alert-settings';
 import { maskPhone } from '../domain/phone';
+import { NO_RESEND_CODES } from '../domain/whatsapp-errors';
 import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
 import { DeliveryTotals } from '../store/health-store';
 
@@ -40,15 +41,22 @@ export const Report = z.object({
       share_percent: figure,
     }),
   ),
+  /** Not delivered: still waiting, or failed with an error a re-send can fix (error_code says which). */
   resend: z.array(
     z.object({
       message_id: z.string(),
       phone_number: z.string().nullable(),
       campaign: z.string().nullable(),
-      sent_at: time,
+      sent_at: time.nullable(),
       minutes_waiting: figure,
+      failed_at: time.nullable().default(null),
+      error_code: z.union([z.null(), z.coerce.number()]).default(null),
     }),
   ),
+  /** Failures left out of the re-send list because a re-send cannot succeed (the error catalogue's `never`). */
+  resend_left_out: z
+    .array(z.object({ error_code: z.coerce.number(), error_title: z.string().nullable(), messages: count }))
+    .default([]),
   remind: z.array(
     z.object({
       message_id: z.string(),
@@ -71,6 +79,20 @@ export const Report = z.object({
   delays: z.array(
     z.object({ kind: z.enum(['delivery', 'read']), bucket_order: count, bucket: z.string(), messages: count }),
   ),
+  /** Messages by campaign, pricing (Meta's per-message pricing fields) and number prefix: what cost is built on. */
+  pricing: z
+    .array(
+      z.object({
+        campaign: z.string(),
+        pricing_category: z.string().nullable(),
+        pricing_type: z.string().nullable(),
+        pricing_model: z.string().nullable(),
+        pricing_billable: z.boolean().nullable(),
+        phone_prefix: z.string().nullable(),
+        messages: count,
+      }),
+    )
+    .default([]),
   percentiles: z.object({
     delivery_p50_seconds: figure,
     delivery_p90_seconds: figure,
@@ -110,27 +132,45 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
   const timeZone = options.timeZone ?? 'UTC';
   const length = options.to.getTime() - options.from.getTime();
   const previousRange = [new Date(options.from.getTime() - length).toISOString(), options.from.toISOString()];
-  const [overall, byCampaign, hourly, best, top, failures, resend, remind, previous, heatmap, delays, percentiles] =
-    await Promise.all([
-      query('select * from public.delivery_report($1, $2, false)', range),
-      query('select * from public.delivery_report($1, $2, true)', range),
-      query('select * from public.hourly_volume($1, $2)', range),
-      query('select * from public.best_send_hours($1, $2, 20)', range),
-      query('select * from public.top_recipients($1, $2, 10)', range),
-      query('select * from public.failures_by_error($1, $2)', range),
-      query(`select * from public.undelivered_messages($1, 24, $2) limit ${limit}`, [
-        followUp.resend_after_minutes,
-        asOf.toISOString(),
-      ]),
-      query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [
-        followUp.remind_after_hours,
-        asOf.toISOString(),
-      ]),
-      query('select * from public.delivery_report($1, $2, false)', previousRange),
-      query('select * from public.read_heatmap($1, $2, $3)', [...range, timeZone]),
-      query('select * from public.delay_distribution($1, $2)', range),
-      query('select * from public.delay_percentiles($1, $2)', range),
-    ]);
+  const noResend = [...NO_RESEND_CODES];
+  const [
+    overall,
+    byCampaign,
+    hourly,
+    best,
+    top,
+    failures,
+    resend,
+    remind,
+    previous,
+    heatmap,
+    delays,
+    percentiles,
+    leftOut,
+    pricing,
+  ] = await Promise.all([
+    query('select * from public.delivery_report($1, $2, false)', range),
+    query('select * from public.delivery_report($1, $2, true)', range),
+    query('select * from public.hourly_volume($1, $2)', range),
+    query('select * from public.best_send_hours($1, $2, 20)', range),
+    query('select * from public.top_recipients($1, $2, 10)', range),
+    query('select * from public.failures_by_error($1, $2)', range),
+    query(`select * from public.resend_list($1, 24, $2, $3) limit ${limit}`, [
+      followUp.resend_after_minutes,
+      asOf.toISOString(),
+      noResend,
+    ]),
+    query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [
+      followUp.remind_after_hours,
+      asOf.toISOString(),
+    ]),
+    query('select * from public.delivery_report($1, $2, false)', previousRange),
+    query('select * from public.read_heatmap($1, $2, $3)', [...range, timeZone]),
+    query('select * from public.delay_distribution($1, $2)', range),
+    query('select * from public.delay_percentiles($1, $2)', range),
+    query('select * from public.resend_left_out(24, $1, $2)', [asOf.toISOString(), noResend]),
+    query('select * from public.pricing_breakdown($1, $2)', range),
+  ]);
   const empty = {
     campaign: null,
     total_messages: 0,
@@ -153,6 +193,7 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
     top_recipients: top,
     failures,
     resend,
+    resend_left_out: leftOut,
     remind,
     ...followUp,
     previous: previous[0] ?? empty,
@@ -160,6 +201,7 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
     heatmap,
     delays,
     percentiles: percentiles[0],
+    pricing,
   });
 }
 
