@@ -88,7 +88,7 @@ export const WHATSAPP_ERRORS: readonly WhatsAppError[] = [
     131049,
     'This message was not delivered to maintain healthy ecosystem engagement.',
     "Meta's per-user marketing limits: the recipient has received enough marketing messages (from any business) for now.",
-    'Do not retry now. Retry the marketing message later (Meta advises waiting, at least a day), or send only to recently engaged users.',
+    'Do not retry now: Meta limits how many marketing messages a user receives. Retry later (wait at least a day), or send only to recently engaged users.',
     'later',
     'later, not now: wait at least 24 hours before re-sending the marketing message',
     [...META, 'metaPerUserLimits'],
@@ -372,7 +372,7 @@ export const WHATSAPP_ERRORS: readonly WhatsAppError[] = [
     'The flow in the message is throttled.',
     'Wait, or fix the flow.',
     'later',
-    'later',
+    'later, when the flow is no longer throttled',
     META,
   ),
   // --- Meta's side ------------------------------------------------------------------------------------------------
@@ -382,7 +382,7 @@ export const WHATSAPP_ERRORS: readonly WhatsAppError[] = [
     'Invalid request or a possible server error.',
     'Check WhatsApp Business Platform status; if there is no outage, check the request.',
     'later',
-    'later',
+    'later, once the platform or the request is fine',
     META,
   ),
   e(
@@ -400,7 +400,7 @@ export const WHATSAPP_ERRORS: readonly WhatsAppError[] = [
     'An unknown error on Meta\u2019s side.',
     'Resend; if it persists, contact Meta support.',
     'now',
-    'now',
+    'now; if it fails again, later',
     META,
   ),
   e(

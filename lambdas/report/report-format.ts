@@ -207,7 +207,7 @@ export function followUpCsv(report: Report, list: 'resend' | 'remind'): string {
     h === 'resend_when'
       ? r.failed_at
         ? resendWhen((r.error_code as number | null) ?? null)
-        : 'now: no delivery or failure reported yet'
+        : 'not delivered, no failure reported yet'
       : r[h];
   return `${[headers.join(','), ...rows.map((r) => headers.map((h) => csvCell(cell(r, h))).join(','))].join('\n')}\n`;
 }
