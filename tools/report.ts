@@ -3,7 +3,7 @@
  * follow-up lists. See docs/operate.md.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { RateCard } from '../lambdas/domain/rate-card';
+import { parseRateCard } from '../lambdas/domain/rate-card';
 import { buildCostReport, formatCostReport } from '../lambdas/report/cost-report';
 import { followUpCsv, formatReport, leftOutSummary, reportJson } from '../lambdas/report/report-format';
 import { renderReportHtml } from '../lambdas/report/report-html';
@@ -15,21 +15,8 @@ import { REPORT_CLI, reportArgs } from './report-args';
 const args = parseCli(REPORT_CLI, process.argv.slice(2), ({ values }) => reportArgs(values));
 
 /** The rate card of --rates, read before any database is opened, so a bad file fails fast and says why. */
-function readRateCard(file: string | undefined): RateCard | undefined {
-  if (file === undefined) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`--rates ${file}: ${(error as Error).message}`);
-  }
-  const card = RateCard.safeParse(raw);
-  if (!card.success)
-    throw new Error(
-      `--rates ${file}: ${card.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`,
-    );
-  return card.data;
-}
+const readRateCard = (file: string | undefined) =>
+  file === undefined ? undefined : parseRateCard(readFileSync(file, 'utf8'), file);
 
 async function main(): Promise<number> {
   const rateCard = readRateCard(args.ratesFile);

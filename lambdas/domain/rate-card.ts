@@ -21,6 +21,22 @@ export const RateCard = z.looseObject({
 });
 export type RateCard = z.infer<typeof RateCard>;
 
+/** A rate card from a file's text, or an Error that names the file and every problem in it. */
+export function parseRateCard(text: string, file: string): RateCard {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--rates ${file}: ${(error as Error).message}`);
+  }
+  const card = RateCard.safeParse(raw);
+  if (!card.success)
+    throw new Error(
+      `--rates ${file}: ${card.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`,
+    );
+  return card.data;
+}
+
 /** The card's calling code for a number (or its first digits): the longest code of the card that prefixes it. */
 export function callingCodeOf(digits: string | null, card: RateCard): string | undefined {
   if (!digits) return undefined;
