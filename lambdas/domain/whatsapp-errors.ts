@@ -11,21 +11,17 @@
 
 /** Where each fact comes from; cited by key in every entry. */
 export const ERROR_SOURCES = {
-  /** Meta's Cloud API error codes page (its newer address serves the same table). */
+  /** Meta's Cloud API error codes page: titles, descriptions, possible solutions (its newer address: metaNew). */
   meta: 'https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes',
   metaNew: 'https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes',
   /** The On-Premises API's codes (470, 471, 472, 1026...), which older providers still forward. */
   metaOnPremises: 'https://developers.facebook.com/docs/whatsapp/on-premises/errors',
-  /** Per-user marketing template limits (131049). */
-  metaPerUserLimits:
-    'https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-message-templates#per-user-marketing-template-message-limits',
-  /** The marketing message experiment (130472). */
-  metaExperiment: 'https://developers.facebook.com/docs/whatsapp/cloud-api/guides/experiments',
-  /** Customer service windows (131047, 470). */
+  /** Customer service windows (131047, 470): free-form messages only within 24 hours of the user's last message. */
   metaServiceWindow:
-    'https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows',
+    'https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/send-messages#customer-service-windows',
   /** A public SDK's table of Meta's titles, Cloud API and On-Premises, used to check the titles here. */
-  sdkTitles: 'https://github.com/great-detail/WhatsApp-Nodejs-SDK/blob/main/src/Error.ts',
+  sdkTitles:
+    'https://github.com/great-detail/WhatsApp-Nodejs-SDK/blob/3917b65786d0daeb7225abb75391ba2f940d90e6/src/Error.ts',
 } as const;
 export type ErrorSource = keyof typeof ERROR_SOURCES;
 
@@ -88,10 +84,10 @@ export const WHATSAPP_ERRORS: readonly WhatsAppError[] = [
     131049,
     'This message was not delivered to maintain healthy ecosystem engagement.',
     "Meta's per-user marketing limits: the recipient has received enough marketing messages (from any business) for now.",
-    'Do not retry now: Meta limits how many marketing messages a user receives. Retry later (wait at least a day), or send only to recently engaged users.',
+    'Do not retry now: Meta limits how many marketing messages a user receives. Retry later (a day is a safe wait), or send only to recently engaged users.',
     'later',
-    'later, not now: wait at least 24 hours before re-sending the marketing message',
-    [...META, 'metaPerUserLimits'],
+    'later, not now: wait (a day is a safe minimum) before re-sending',
+    META,
   ),
   e(
     131050,
@@ -109,7 +105,7 @@ export const WHATSAPP_ERRORS: readonly WhatsAppError[] = [
     'Do not resend the marketing message; nothing is wrong with the number or the template.',
     'never',
     'not while the recipient is in the experiment',
-    [...META, 'metaExperiment'],
+    META,
   ),
   e(
     131021,
