@@ -9,7 +9,7 @@ import { startThrowawayPostgres } from '../db/throwaway-postgres';
 import { parseCli } from '../lambdas/shared/cli';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { benchAnalytics } from './analytics';
-import { costPerMillionWebhooks, PRICES } from './cost';
+import { costByApiType, costPerMillionWebhooks, PRICES } from './cost';
 import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
 import { benchIngest } from './ingest';
@@ -217,12 +217,14 @@ async function main(): Promise<void> {
     out.analytics = analytics;
 
     // 5. Cost -------------------------------------------------------------------------------------------------
-    const cost = costPerMillionWebhooks({
+    const costInputs = {
       ingestHandlerMs: ingest.handler.flat_1!.medianMs,
       processorBatchMs: 10 / (d10.perSecond / 1000),
       ingestMemoryMb: 256,
       processorMemoryMb: 512,
-    });
+    };
+    const cost = costPerMillionWebhooks(costInputs);
+    const byApiType = costByApiType(costInputs);
     say(
       `\n5. Cost per million 1-status webhooks (${PRICES.region} list prices recorded ${PRICES.recordedOn}): $${fmt(cost.usd, 2)}`,
     );
@@ -233,7 +235,8 @@ async function main(): Promise<void> {
           ', ',
         )}; billed ms assumed: ingest ${cost.assumed.ingestBilledMs}, processor ${cost.assumed.processorBilledMs} per batch of 10`,
     );
-    out.cost = { ...cost, prices: PRICES };
+    say(`  by apiType: REST API (the default) $${fmt(byApiType.rest, 2)}, HTTP API $${fmt(byApiType.http, 2)}`);
+    out.cost = { ...cost, byApiType, prices: PRICES };
   } finally {
     await pg.stop();
   }

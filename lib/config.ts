@@ -163,11 +163,20 @@ const ConfigShape = z.object({
     )
     .optional(),
 
+  /**
+   * Which API Gateway serves the webhook: `rest` (REST API, $3.50 per million requests: resource policy for the
+   * source allow-list, AWS WAF) or `http` (HTTP API, $1.00 per million: the same routes, throttling, access logs and
+   * custom domain, but no resource policy and no WAF). docs/deploy.md#rest-or-http-api compares them.
+   */
+  apiType: z.enum(['rest', 'http']).default('rest'),
   /** Steady requests per second the API accepts before answering 429. */
   apiRateLimit: int(1, 10_000).default(1_000),
   /** Requests the API accepts at once above the steady rate. */
   apiBurstLimit: int(1, 5_000).default(2_000),
-  /** When set, only these source ranges may call the API (enforced by API Gateway's resource policy). */
+  /**
+   * When set, only these source ranges may call the API (enforced by the REST API's resource policy; an HTTP API has
+   * none, so `apiType: http` refuses it).
+   */
   allowedSourceCidrs: list.pipe(z.array(cidr)).default([]),
   /** Bodies larger than this are refused with 413 before parsing. */
   maxBodyBytes: int(1_024, 6_000_000).default(1_048_576),
@@ -242,6 +251,15 @@ export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
         `${config.maxReceiveCount} receives back off for ${hours} h, less than databaseOutageToleranceHours (${config.databaseOutageToleranceHours}): ` +
         `a longer outage would dead-letter statuses. Use maxReceiveCount >= ${receivesToOutlast(tolerance, backoff)} ` +
         `(or leave it unset), or lower databaseOutageToleranceHours`,
+    });
+  }
+  if (config.apiType === 'http' && config.allowedSourceCidrs.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['allowedSourceCidrs'],
+      message:
+        'an HTTP API (apiType http) has no resource policy, so the source allow-list cannot be enforced: ' +
+        'use apiType rest (the default) to keep it, or remove allowedSourceCidrs',
     });
   }
   if (config.processorBatchSize > 10 && config.processorBatchingWindowSeconds === 0) {

@@ -21,7 +21,8 @@ import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { StatusProcessor } from './constructs/status-processor';
 import { TrackerMetrics } from './constructs/tracker-metrics';
-import { WebhookApi } from './constructs/webhook-api';
+import { WebhookApi, type WebhookApiProps, type WebhookEndpoint } from './constructs/webhook-api';
+import { WebhookHttpApi } from './constructs/webhook-http-api';
 import { WebhookIngest } from './constructs/webhook-ingest';
 import { importSecret } from './secret-reference';
 
@@ -34,7 +35,7 @@ export interface StatusTrackingStackProps extends StackProps {
  * nothing else: every setting comes from the validated config.
  */
 export class StatusTrackingStack extends Stack {
-  public readonly webhookApi: WebhookApi;
+  public readonly webhookApi: WebhookEndpoint;
   public readonly statusQueue: DeadLetteredQueue;
   public readonly ingest: WebhookIngest;
   public readonly processor: StatusProcessor;
@@ -76,6 +77,10 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.ingestMemoryMb,
       logRetention,
     });
+    this.topics = new AlertTopics(this, 'AlertTopics', {
+      stage: config.stage,
+      emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
+    });
     this.processor = new StatusProcessor(this, 'Processor', {
       queue: this.statusQueue.queue,
       supabaseSecret,
@@ -86,8 +91,9 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.processorMemoryMb,
       logRetention,
       outageBackoff: outageBackoff(config),
+      accountAlertTopics: { critical: this.topics.critical, warning: this.topics.warning },
     });
-    this.webhookApi = new WebhookApi(this, 'WebhookApi', {
+    const apiProps: WebhookApiProps = {
       handler: this.ingest.function,
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
@@ -107,11 +113,12 @@ export class StatusTrackingStack extends Stack {
                 : undefined,
           }
         : undefined,
-    });
-    this.topics = new AlertTopics(this, 'AlertTopics', {
-      stage: config.stage,
-      emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
-    });
+    };
+    // The same construct id for both: either is "the webhook API" to the outputs, alarms and runbook.
+    this.webhookApi =
+      config.apiType === 'http'
+        ? new WebhookHttpApi(this, 'WebhookApi', apiProps)
+        : new WebhookApi(this, 'WebhookApi', apiProps);
     this.sweeper = new DeliverySweeper(this, 'Sweeper', {
       supabaseSecret,
       summaryTopic: this.topics.info,
@@ -149,11 +156,11 @@ export class StatusTrackingStack extends Stack {
     tagAndProtect(this, config);
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhookApi.webhookUrl, description: 'Paste into AiSensy / Meta' });
-    const domain = this.webhookApi.domain;
-    if (domain && !config.hostedZoneId) {
+    const domainTarget = this.webhookApi.domainTarget;
+    if (domainTarget && !config.hostedZoneId) {
       // No zone managed here: the user's own DNS points the name at this (a CNAME).
       new CfnOutput(this, 'DomainTarget', {
-        value: domain.domainNameAliasDomainName,
+        value: domainTarget,
         description: `CNAME target for ${config.domainName}`,
       });
     }
@@ -168,7 +175,12 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'WarningTopicArn', { value: this.topics.warning.topicArn });
     new CfnOutput(this, 'SummaryTopicArn', { value: this.topics.info.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
-    // The log groups the runbook's checks name.
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.dashboard.dashboard.dashboardName}`,
+      description: 'The CloudWatch dashboard in the console',
+    });
+    // The log groups the runbook's checks name. CloudFormation generates their names (<stack>-<logical id>-<random>):
+    // there is no /aws/lambda/<function> group, so the docs read these outputs rather than guess a name.
     new CfnOutput(this, 'IngestLogGroupName', { value: this.ingest.function.logGroup.logGroupName });
     new CfnOutput(this, 'ProcessorLogGroupName', { value: this.processor.function.logGroup.logGroupName });
     new CfnOutput(this, 'SweeperLogGroupName', { value: this.sweeper.function.logGroup.logGroupName });

@@ -131,6 +131,8 @@ export const AlarmSettings = z
     apiLatency: alarm({ threshold: 3_000, periodMinutes: 5, evaluationPeriods: 3 }).prefault({}),
     /** Daily summaries that failed, at least. */
     dailySummary: alarm({ threshold: 1, periodMinutes: 60, evaluationPeriods: 1 }).prefault({}),
+    /** Account or template notifications (a template disabled, a number flagged) that could not be sent, at least. */
+    accountNotifications: alarm({ threshold: 1, periodMinutes: 5, evaluationPeriods: 1 }).prefault({}),
     /** Hours without any webhook request at all (a stop during quiet hours, or a webhook never configured). */
     webhookAbsent: alarm({ threshold: 1, periodMinutes: 60, evaluationPeriods: 24 }).prefault({}),
     /** The sweeper's failure-spike notification (above). */

@@ -50,6 +50,9 @@ export const ProcessorEnv = z
       /** The queue's visibility timeout: the first wait after a receive fails with the database down. */
       OUTAGE_BACKOFF_BASE_SECONDS: z.coerce.number().int().positive(),
       OUTAGE_BACKOFF_MAX_SECONDS: z.coerce.number().int().positive(),
+      /** The topics that receive critical and warning account or template events; unset: they are logged only. */
+      CRITICAL_TOPIC_ARN: z.string().optional(),
+      WARNING_TOPIC_ARN: z.string().optional(),
     }),
   );
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;

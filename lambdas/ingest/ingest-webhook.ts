@@ -20,6 +20,7 @@ import {
 } from '../domain/webhook-auth';
 import { RequestError, SecretConfigurationError } from '../shared/errors';
 import { safeError } from '../shared/log-safe';
+import { type ApiGatewayEvent, toProxyEvent } from './api-gateway-event';
 import type { StatusQueue } from './status-queue';
 
 export interface IngestDependencies {
@@ -56,6 +57,8 @@ export interface IngestDependencies {
 /** What the provider gets back for a webhook it should not retry. */
 export interface IngestResponseBody {
   accepted: number;
+  /** Account and template health events queued (Meta's account fields). */
+  accountEvents?: number;
   rejected: { index: number; reason: string }[];
   ignored?: string;
 }
@@ -103,13 +106,18 @@ export function createIngestHandler(deps: IngestDependencies) {
 
     const receivedAtMs = event.requestContext?.requestTimeEpoch ?? now();
     const receipt = deps.statusTimeWindow ? { receivedAtMs, window: deps.statusTimeWindow } : undefined;
-    const webhook = normalize(parseJson(rawBody), { maxItems: maxStatuses, receipt });
+    const webhook = normalize(parseJson(rawBody), {
+      maxItems: maxStatuses,
+      receipt,
+      projectId: headers['x-aisensy-project-id'],
+    });
     if (webhook.updates.length + webhook.rejected.length > maxStatuses) {
       throw new RequestError(413, `webhook carries more than ${maxStatuses} statuses`);
     }
-    if (webhook.updates.length > 0) {
+    if (webhook.updates.length + webhook.accountEvents.length > 0) {
       try {
-        await queue.send(packQueueMessages(webhook.updates, event.requestContext?.requestId, packing));
+        const requestId = event.requestContext?.requestId;
+        await queue.send(packQueueMessages(webhook.updates, requestId, packing, webhook.accountEvents));
       } catch (error) {
         // Never the error itself: the logger would copy every field of it, and an SDK error can quote the body.
         logger.error('could not queue the statuses; the provider will retry', {
@@ -126,10 +134,12 @@ export function createIngestHandler(deps: IngestDependencies) {
       auth: auth.method,
       accepted: webhook.updates.length,
       rejected: webhook.rejected.length,
+      ...(webhook.accountEvents.length ? { accountEvents: webhook.accountEvents.map((e) => e.field) } : {}),
       ...(webhook.ignored ? { ignored: webhook.ignored } : {}),
     });
     if (webhook.rejected.length) logger.warn('webhook items rejected', { rejected: webhook.rejected.slice(0, 20) });
     const response: IngestResponseBody = { accepted: webhook.updates.length, rejected: webhook.rejected };
+    if (webhook.accountEvents.length) response.accountEvents = webhook.accountEvents.length;
     if (webhook.ignored) response.ignored = webhook.ignored;
     return json(200, response);
   }
@@ -164,8 +174,9 @@ export function createIngestHandler(deps: IngestDependencies) {
   // function rather than only handler.ts so that every caller (the Lambda handler, the local run, the alert
   // simulator, the tests) publishes the same way. Outside Lambda there is no context: middy stands in an empty object.
   const withMetrics = middy(ingestWebhook).use(logMetrics(metrics));
-  return (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> =>
-    withMetrics(event, context as Context);
+  // REST and HTTP API events alike (payload format 1.0 or 2.0): read in the REST shape.
+  return (event: ApiGatewayEvent, context?: Context): Promise<APIGatewayProxyResult> =>
+    withMetrics(toProxyEvent(event), context as Context);
 
   function refuse(error: unknown): APIGatewayProxyResult {
     if (error instanceof RequestError) {

@@ -1,7 +1,14 @@
+import type { AccountEvent } from '../domain/account-events';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { SqlExecutor } from './sql-executor';
-import { APPLY_STATUS_UPDATES_SQL, type AppliedChange, type StatusStore } from './status-store';
+import {
+  APPLY_STATUS_UPDATES_SQL,
+  type AppliedChange,
+  fromRecordedRow,
+  RECORD_ACCOUNT_EVENTS_SQL,
+  type StatusStore,
+} from './status-store';
 
 /**
  * The tracker's store over a direct connection: node-postgres (`DATABASE_URL`) or embedded PGlite.
@@ -17,6 +24,14 @@ export class SqlTrackerStore implements StatusStore, HealthStore {
     if (updates.length === 0) return [];
     const { rows } = await this.executor.query<AppliedChange>(APPLY_STATUS_UPDATES_SQL, [JSON.stringify(updates)]);
     return rows;
+  }
+
+  async recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]> {
+    if (events.length === 0) return [];
+    const { rows } = await this.executor.query<Record<string, unknown>>(RECORD_ACCOUNT_EVENTS_SQL, [
+      JSON.stringify(events),
+    ]);
+    return rows.map(fromRecordedRow);
   }
 
   async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {

@@ -1,8 +1,9 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import type { AccountEvent } from '../domain/account-events';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
-import type { AppliedChange, StatusStore } from './status-store';
+import { type AppliedChange, fromRecordedRow, type StatusStore } from './status-store';
 
 export interface SupabaseStoreOptions {
   url: string;
@@ -43,6 +44,15 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
     const { data, error } = await this.client.rpc('apply_status_updates', { updates });
     if (error) throw new StoreError(`apply_status_updates failed: ${error.message}`, error.code);
     return (data ?? []) as AppliedChange[];
+  }
+
+  async recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]> {
+    if (events.length === 0) return [];
+    const { data, error } = await this.client.rpc('record_account_events', { events });
+    if (error) throw new StoreError(`record_account_events failed: ${error.message}`, error.code);
+    return ((data ?? []) as Record<string, unknown>[]).map(({ id: _id, recorded_at: _at, ...row }) =>
+      fromRecordedRow(row),
+    );
   }
 
   async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {

@@ -103,6 +103,16 @@ describe('alarms', () => {
       Threshold: 3000,
       AlarmActions: [topicRef('Warning')],
     });
+    expect(alarm(template, 'AccountNotifications')).toMatchObject({
+      Namespace: 'WhatsAppDeliveryTracker',
+      MetricName: 'AccountNotificationFailures',
+      Statistic: 'Sum',
+      Threshold: 1,
+      Period: 300,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef('Critical')],
+    });
     expect(alarm(template, 'DailySummary')).toMatchObject({
       MetricName: 'DailySummaryFailures',
       AlarmActions: [topicRef('Warning')],

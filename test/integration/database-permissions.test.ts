@@ -19,6 +19,7 @@ const STACK_CALLS: [name: string, sql: string][] = [
   ['delivery_health', `select * from public.delivery_health('2024-01-01T12:00:00Z', 30, 5, 24, 180, 10, 60)`],
   ['delivery_summary', `select * from public.delivery_summary('2024-01-01', '2024-01-02')`],
   ['delivery_report', `select * from public.delivery_report('2024-01-01', '2024-01-02', true)`],
+  ['delivery_report_by', `select * from public.delivery_report_by('2024-01-01', '2024-01-02', true, true)`],
   ['hourly_volume', `select * from public.hourly_volume('2024-01-01', '2024-01-02')`],
   ['best_send_hours', `select * from public.best_send_hours('2024-01-01', '2024-01-02', 1)`],
   ['top_recipients', `select * from public.top_recipients('2024-01-01', '2024-01-02', 5)`],
@@ -28,6 +29,9 @@ const STACK_CALLS: [name: string, sql: string][] = [
   ['resend_list', `select * from public.resend_list(10, 24, '2024-01-01T12:00:00Z', '{131026}')`],
   ['resend_left_out', `select * from public.resend_left_out(24, '2024-01-01T12:00:00Z', '{131026}')`],
   ['pricing_breakdown', `select * from public.pricing_breakdown('2024-01-01', '2024-01-02')`],
+  // Operator tools (npm run erase) run as the service role too; each entry point calls a shared body.
+  ['erase_recipient', `select public.erase_recipient('+919800000000', 'permissions test')`],
+  ['erase_recipient_user_id', `select public.erase_recipient_user_id('IN.1648738043044942', 'permissions test')`],
   ['message_status_dashboard (view)', 'select * from public.message_status_dashboard'],
   ['messages_to_resend (view)', 'select * from public.messages_to_resend'],
   ['messages_to_remind (view)', 'select * from public.messages_to_remind'],
