@@ -1,6 +1,6 @@
 /**
- * The SQL functions the report is built from (supabase/migrations/0004 and 0012; executable by service_role only,
- * see 0004's and 0012's grants). Every section of the report is one call of one of them, so any adapter that can
+ * The SQL functions the report is built from (supabase/migrations/0004, 0012 and 0014; executable by service_role
+ * only, see their grants). Every section of the report is one call of one of them, so any adapter that can
  * call a function by name with named arguments can build the whole report: node-postgres and PGlite with SQL
  * (sqlReportFunctionCall), Supabase's PostgREST with `rpc` (SupabaseTrackerStore.callReportFunction).
  */
@@ -10,11 +10,13 @@ export const REPORT_FUNCTIONS = [
   'best_send_hours',
   'top_recipients',
   'failures_by_error',
-  'undelivered_messages',
+  'resend_list',
+  'resend_left_out',
   'unread_messages',
   'read_heatmap',
   'delay_distribution',
   'delay_percentiles',
+  'pricing_breakdown',
 ] as const;
 export type ReportFunction = (typeof REPORT_FUNCTIONS)[number];
 
@@ -26,7 +28,7 @@ export type ReportRows = Record<string, unknown>[];
  */
 export type ReportFunctionCall = (
   fn: ReportFunction,
-  args: Record<string, string | number | boolean>,
+  args: Record<string, string | number | boolean | readonly number[]>,
   limit?: number,
 ) => Promise<ReportRows>;
 

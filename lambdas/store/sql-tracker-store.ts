@@ -52,11 +52,12 @@ export class SqlTrackerStore implements StatusStore, HealthStore {
   }
 
   async deliverySummary(from: Date, to: Date): Promise<DeliverySummary> {
-    const { rows } = await this.executor.query('select * from public.delivery_summary($1, $2)', [
-      from.toISOString(),
-      to.toISOString(),
+    const range = [from.toISOString(), to.toISOString()];
+    const [{ rows }, failures] = await Promise.all([
+      this.executor.query('select * from public.delivery_summary($1, $2)', range),
+      this.executor.query('select * from public.failures_by_error($1, $2) limit 1', range),
     ]);
-    return DeliverySummary.parse(rows[0]);
+    return DeliverySummary.parse({ ...rows[0], top_failure: failures.rows[0] ?? null });
   }
 
   close(): Promise<void> {

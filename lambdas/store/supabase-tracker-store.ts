@@ -71,12 +71,19 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
   }
 
   async deliverySummary(from: Date, to: Date): Promise<DeliverySummary> {
-    const { data, error } = await this.client.rpc('delivery_summary', {
-      period_start: from.toISOString(),
-      period_end: to.toISOString(),
+    const range = { period_start: from.toISOString(), period_end: to.toISOString() };
+    const [summary, failures] = await Promise.all([
+      this.client.rpc('delivery_summary', range),
+      this.client.rpc('failures_by_error', range),
+    ]);
+    if (summary.error) throw new StoreError(`delivery_summary failed: ${summary.error.message}`, summary.error.code);
+    if (failures.error)
+      throw new StoreError(`failures_by_error failed: ${failures.error.message}`, failures.error.code);
+    // failures_by_error() orders by messages: its first row is the top failure (one row per code: a short list).
+    return DeliverySummary.parse({
+      ...(summary.data as Record<string, unknown>[])[0],
+      top_failure: (failures.data as unknown[])[0] ?? null,
     });
-    if (error) throw new StoreError(`delivery_summary failed: ${error.message}`, error.code);
-    return DeliverySummary.parse((data as unknown[])[0]);
   }
 
   /** One of the report's SQL functions through rpc (report-functions.ts): the daily report link builds on it. */

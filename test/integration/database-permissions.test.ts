@@ -26,6 +26,9 @@ const STACK_CALLS: [name: string, sql: string][] = [
   ['failures_by_error', `select * from public.failures_by_error('2024-01-01', '2024-01-02')`],
   ['undelivered_messages', `select * from public.undelivered_messages(10, 24, '2024-01-01T12:00:00Z')`],
   ['unread_messages', `select * from public.unread_messages(1, 7, '2024-01-02T12:00:00Z')`],
+  ['resend_list', `select * from public.resend_list(10, 24, '2024-01-01T12:00:00Z', '{131026}')`],
+  ['resend_left_out', `select * from public.resend_left_out(24, '2024-01-01T12:00:00Z', '{131026}')`],
+  ['pricing_breakdown', `select * from public.pricing_breakdown('2024-01-01', '2024-01-02')`],
   // Operator tools (npm run erase) run as the service role too; each entry point calls a shared body.
   ['erase_recipient', `select public.erase_recipient('+919800000000', 'permissions test')`],
   ['erase_recipient_user_id', `select public.erase_recipient_user_id('IN.1648738043044942', 'permissions test')`],

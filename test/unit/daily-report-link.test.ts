@@ -195,7 +195,7 @@ describe('renderDailyReport', () => {
     top_recipients: [
       { phone_number: '+919876543210', messages: 2, read: 1, read_rate_percent: 50, avg_read_delay_minutes: 4 },
     ],
-    undelivered_messages: [
+    resend_list: [
       {
         message_id: 'w1',
         phone_number: '+919876543211',
@@ -220,6 +220,6 @@ describe('renderDailyReport', () => {
     expect(html).toContain('+91********10');
     expect(html).not.toMatch(/9876543210|9876543211/);
     expect(calls.find((c) => c.fn === 'read_heatmap')?.args).toMatchObject({ time_zone: 'UTC' });
-    expect(calls.find((c) => c.fn === 'undelivered_messages')?.args).toMatchObject({ older_than_minutes: 15 });
+    expect(calls.find((c) => c.fn === 'resend_list')?.args).toMatchObject({ older_than_minutes: 15 });
   });
 });
