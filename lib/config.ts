@@ -14,6 +14,7 @@ import {
   outageToleranceSeconds,
   receivesToOutlast,
 } from '../lambdas/domain/outage-backoff';
+import { RecipientPolicy } from '../lambdas/domain/status-change-event';
 
 export { envName };
 
@@ -218,6 +219,14 @@ const ConfigShape = z.object({
 
   logRetentionDays: logRetentionDays.default(30),
 
+  /**
+   * Publish a `WhatsApp Message Status Changed` event on the stack's EventBridge bus (`whatsapp-delivery-tracker-<stage>`)
+   * for every change of a message's status (docs/events.md). `false`: no bus, no retry queue, the plain write.
+   */
+  statusEvents: bool.default(true),
+  /** What those events say of the recipient's phone number: `masked` (+91********10) or `omitted` (docs/events.md). */
+  statusEventRecipient: RecipientPolicy.default('masked'),
+
   /** Subscribed to the critical, warning and info (daily summary) topics. */
   criticalAlarmEmails: emails.default([]),
   warningAlarmEmails: emails.default([]),
@@ -348,6 +357,11 @@ function customDomainProblems(config: {
 /** The queue's visibility timeout: 6 × the processor's timeout, as AWS recommends for Lambda event sources. */
 export function queueVisibilityTimeoutSeconds(config: { processorTimeoutSeconds: number }): number {
   return config.processorTimeoutSeconds * 6;
+}
+
+/** The status-change events' bus: named from the stage, so two stages in one account never share events. */
+export function statusEventBusName(config: { stage: string }): string {
+  return `whatsapp-delivery-tracker-${config.stage}`;
 }
 
 /** The waits between receives while the database is down: from the visibility timeout, doubling, up to an hour. */

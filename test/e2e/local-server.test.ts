@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
@@ -28,14 +28,16 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
   let dataDir: string | undefined;
   let rows: MessageRow[];
   let health: unknown;
+  let eventsFile: string;
 
   beforeAll(async () => {
+    eventsFile = path.join(await mkdtemp(path.join(tmpdir(), 'e2e-events-')), 'events.ndjson');
     if (hasRealPostgres()) {
       db = await createTestDatabase('postgres');
-      server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '' });
+      server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '', STATUS_EVENTS_FILE: eventsFile });
     } else {
       dataDir = await mkdtemp(path.join(tmpdir(), 'e2e-pglite-'));
-      server = await startLocalServerProcess({ DATA_DIR: dataDir });
+      server = await startLocalServerProcess({ DATA_DIR: dataDir, STATUS_EVENTS_FILE: eventsFile });
     }
 
     // The guide's scenarios, in order, each answered before the next is sent.
@@ -86,6 +88,25 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
       database: db ? 'postgres' : 'pglite',
       queue: { visible: 0, inFlight: 0, deadLetters: 0 },
     });
+  });
+
+  it("writes one status-change event per change to STATUS_EVENTS_FILE, in EventBridge's envelope", async () => {
+    const events = (await readFile(eventsFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { 'detail-type': string; detail: Record<string, unknown> });
+    expect(new Set(events.map((e) => e['detail-type']))).toEqual(new Set(['WhatsApp Message Status Changed']));
+    // Every stored message had at least one change, so at least one event.
+    expect(new Set(events.map((e) => e.detail.message_id)).size).toBe(rows.length);
+    expect(
+      events
+        .filter((e) => e.detail.message_id === 'wamid.test123')
+        .map((e) => [e.detail.previous_status, e.detail.status, e.detail.recipient]),
+    ).toEqual([
+      [null, 'sent', '+12******90'],
+      ['sent', 'delivered', '+12******90'],
+      ['delivered', 'read', '+12******90'],
+    ]);
   });
 
   it('records sent, then delivered, then read', () => {
