@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { maskPhone } from './phone';
 import { STAGES, Stage, type StatusTimes } from './status-update';
+import { maskUserId } from './user-id';
 
 /**
  * Status-change events: one per message whose stage times a batch changed, put on the stack's EventBridge bus after
@@ -16,8 +17,9 @@ export const STATUS_CHANGED_DETAIL_TYPE = 'WhatsApp Message Status Changed';
 export const STATUS_EVENT_VERSION = '1';
 
 /**
- * What the event says of the recipient's phone number:
- * - `masked` (default): as the logs show it, `+91********10` (country code's first digits and the last two);
+ * What the event says of the recipient's phone number (or, without one, their WhatsApp user id):
+ * - `masked` (default): as the logs show it, `+91********10` (country code's first digits and the last two), or
+ *   `IN.**************42`;
  * - `omitted`: nothing (`recipient: null`).
  * A `hashed` policy is deliberately not offered: an unsalted hash of a phone number is reversible, since there are
  * only about 10^10-10^12 plausible numbers and a single GPU hashes that many with SHA-256 in minutes, so the hash
@@ -46,7 +48,7 @@ export const StatusChangedDetail = z.strictObject({
   campaign: z.string().nullable(),
   /** WhatsApp's error of the earliest failure, when the message failed. */
   error: z.object({ code: z.number().int().nullable(), title: z.string().nullable() }).nullable(),
-  /** The phone number as the recipient policy allows, or null. */
+  /** The phone number (else the WhatsApp user id, `IN.***42`) as the recipient policy allows, or null. */
   recipient: z.string().nullable(),
   recipient_policy: RecipientPolicy,
 });
@@ -63,6 +65,8 @@ export interface StatusChangeRow {
   error_code?: number | null;
   error_title?: string | null;
   phone_number?: string | null;
+  /** The WhatsApp user id (BSUID): the recipient when the webhooks gave no phone (user-id.ts). */
+  recipient_user_id?: string | null;
 }
 
 /** The status a row shows for these stage times: the same rule as the SQL function broadcasts_current_status. */
@@ -82,9 +86,11 @@ function orderedTimes(times: StatusTimes | null | undefined): StatusTimes {
   return ordered;
 }
 
-function recipientFor(phone: string | null | undefined, policy: RecipientPolicy): string | null {
-  if (!phone || policy === 'omitted') return null;
-  return maskPhone(phone) ?? null;
+/** The masked phone, else the masked user id (a user with a username may have no phone in any webhook). */
+function recipientFor(row: StatusChangeRow, policy: RecipientPolicy): string | null {
+  if (policy === 'omitted') return null;
+  if (row.phone_number) return maskPhone(row.phone_number) ?? null;
+  return row.recipient_user_id ? (maskUserId(row.recipient_user_id) ?? null) : null;
 }
 
 /**
@@ -110,7 +116,7 @@ export function statusChangedDetails(rows: readonly StatusChangeRow[], policy: R
       inferred_stages: row.inferred_stages.filter((s): s is Stage => Stage.safeParse(s).success),
       campaign: row.campaign ?? null,
       error: failed || row.error_code != null ? { code: row.error_code ?? null, title: row.error_title ?? null } : null,
-      recipient: recipientFor(row.phone_number, policy),
+      recipient: recipientFor(row, policy),
       recipient_policy: policy,
     });
   }

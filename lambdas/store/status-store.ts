@@ -48,7 +48,7 @@ export const APPLY_STATUS_UPDATES_SQL =
 
 /** The same for apply_status_changes. */
 export const APPLY_STATUS_CHANGES_SQL =
-  'select message_id, inserted, previous_status, status, inferred_stages, campaign, error_code, error_title, phone_number from public.apply_status_changes($1::jsonb)';
+  'select message_id, inserted, previous_status, status, inferred_stages, campaign, error_code, error_title, phone_number, recipient_user_id from public.apply_status_changes($1::jsonb)';
 
 /**
  * True when the database refused a call because of the data in it, so that the same call fails the same way on

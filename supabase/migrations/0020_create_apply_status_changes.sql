@@ -17,7 +17,8 @@ returns table (
   campaign text,
   error_code integer,
   error_title text,
-  phone_number text
+  phone_number text,
+  recipient_user_id text
 )
 language plpgsql
 volatile
@@ -36,11 +37,11 @@ begin
   return query
   select c.message_id, c.inserted, c.previous_status, c.status,
          array(select jsonb_array_elements_text(c.inferred_stages)),
-         m.campaign, m.error_code, m.error_title, m.phone_number
+         m.campaign, m.error_code, m.error_title, m.phone_number, m.recipient_user_id
     from jsonb_to_recordset(changes) as c(
            message_id text, inserted boolean, previous_status jsonb, status jsonb, inferred_stages jsonb)
     join lateral (
-      select r.campaign, r.error_code, r.error_title, r.phone_number
+      select r.campaign, r.error_code, r.error_title, r.phone_number, r.recipient_user_id
         from public.broadcasts_messages r where r.message_id = c.message_id offset 0
     ) m on true
    order by c.message_id;

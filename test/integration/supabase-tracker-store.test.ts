@@ -63,6 +63,7 @@ describe.each(availableEngines())('SupabaseTrackerStore over PostgREST RPC on %s
         error_code: 131026,
         error_title: 'Message undeliverable',
         phone_number: '+15551234567',
+        recipient_user_id: null,
       },
     ]);
     expect(rest.requests.at(-1)?.path).toBe('/rest/v1/rpc/apply_status_changes');

@@ -64,6 +64,21 @@ describe('status-change event detail', () => {
     expect(JSON.stringify(detail)).not.toContain('9876543210');
   });
 
+  it('names a recipient known only by WhatsApp user id by that id, masked', () => {
+    const [detail] = statusChangedDetails(
+      [row({ phone_number: null, recipient_user_id: 'IN.1648738043044942' })],
+      'masked',
+    );
+    expect(detail?.recipient).toBe('IN.**************42');
+    expect(statusChangedDetails([row({ recipient_user_id: 'IN.1648738043044942' })], 'masked')[0]?.recipient).toBe(
+      '+91********10',
+    );
+    expect(
+      statusChangedDetails([row({ phone_number: null, recipient_user_id: 'IN.1648738043044942' })], 'omitted')[0]
+        ?.recipient,
+    ).toBeNull();
+  });
+
   it('omits the recipient when configured so', () => {
     expect(statusChangedDetails([row()], 'omitted')[0]).toMatchObject({ recipient: null, recipient_policy: 'omitted' });
   });
