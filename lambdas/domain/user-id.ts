@@ -1,3 +1,5 @@
+import { maskPhone } from './phone';
+
 /**
  * WhatsApp's business-scoped user ids (BSUID), sent since 2026 beside or instead of the phone number: a two-letter
  * ISO country code, a period and up to 128 letters and digits (`IN.1648738043044942`); a parent BSUID, shared by the
@@ -25,4 +27,10 @@ export function maskUserId(id: string | undefined): string | undefined {
   const rest = id.slice(dot + 1);
   if (rest.length <= 4) return `${prefix}${'*'.repeat(rest.length)}`;
   return `${prefix}${'*'.repeat(rest.length - 2)}${rest.slice(-2)}`;
+}
+
+/** A recipient as reports name one (a phone, else a user id), masked the way its kind is. */
+export function maskRecipient(recipient: string | null | undefined): string | undefined {
+  if (!recipient) return undefined;
+  return USER_ID.test(recipient) ? maskUserId(recipient) : maskPhone(recipient);
 }

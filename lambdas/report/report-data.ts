@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_COHORTS } from '../domain/alert-settings';
 import { maskPhone } from '../domain/phone';
+import { maskRecipient, maskUserId } from '../domain/user-id';
 import { NO_RESEND_CODES } from '../domain/whatsapp-errors';
 import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
 import { DeliveryTotals } from '../store/health-store';
@@ -52,6 +53,8 @@ export const Report = z.object({
       minutes_waiting: figure,
       failed_at: time.nullable().default(null),
       error_code: z.union([z.null(), z.coerce.number()]).default(null),
+      /** The WhatsApp user id: the only address of a recipient whose phone no webhook gave. */
+      recipient_user_id: z.string().nullable().default(null),
     }),
   ),
   /** Failures left out of the re-send list because a re-send cannot succeed (the error catalogue's `never`). */
@@ -65,6 +68,7 @@ export const Report = z.object({
       campaign: z.string().nullable(),
       delivered_at: time,
       hours_unread: figure,
+      recipient_user_id: z.string().nullable().default(null),
     }),
   ),
   /** The ages that decided the two lists (ReportOptions), for the texts that describe them. */
@@ -211,7 +215,7 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
       },
       limit,
     ),
-    call('unread_messages', { older_than_hours: followUp.remind_after_hours, lookback_days: 7, as_of: asOf }, limit),
+    call('remind_list', { older_than_hours: followUp.remind_after_hours, lookback_days: 7, as_of: asOf }, limit),
     call('delivery_report', { ...previousRange, by_campaign: false }),
     call('read_heatmap', { ...range, time_zone: timeZone }),
     call('delay_distribution', range),
@@ -262,18 +266,22 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
 }
 
 /**
- * The report with every phone number masked (`+91********10`): what the local server's GET /report answers, since
+ * The report with every phone number and WhatsApp user id masked (`+91********10`, `IN.**************42`): what the local server's GET /report answers, since
  * an HTTP answer ends up in terminals, proxies and shell history. Full numbers only come from the database itself
  * (DATABASE_URL, or the embedded database with the server stopped).
  */
 export function maskReportPhones(report: Report): Report {
-  const mask = <T extends { phone_number: string | null }>(row: T): T => ({
+  const mask = <T extends { phone_number: string | null; recipient_user_id: string | null }>(row: T): T => ({
     ...row,
     phone_number: maskPhone(row.phone_number ?? undefined) ?? null,
+    recipient_user_id: maskUserId(row.recipient_user_id ?? undefined) ?? null,
   });
   return {
     ...report,
-    top_recipients: report.top_recipients.map((row) => ({ ...row, phone_number: maskPhone(row.phone_number) ?? '' })),
+    top_recipients: report.top_recipients.map((row) => ({
+      ...row,
+      phone_number: maskRecipient(row.phone_number) ?? '',
+    })),
     resend: report.resend.map(mask),
     remind: report.remind.map(mask),
   };

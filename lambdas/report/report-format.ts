@@ -1,4 +1,4 @@
-import { maskPhone } from '../domain/phone';
+import { maskRecipient } from '../domain/user-id';
 import { remedy, whatsappError } from '../domain/whatsapp-errors';
 import {
   formatCount as n,
@@ -59,7 +59,7 @@ export interface ReportSplit {
 
 /** The readable report. Phone numbers are masked unless `showPhones`: a terminal is often shared or recorded. */
 export function formatReport(report: Report, options: ReportSplit & { showPhones?: boolean } = {}): string {
-  const phone = (p: string | null) => (options.showPhones ? (p ?? '') : (maskPhone(p ?? undefined) ?? ''));
+  const phone = (p: string | null) => (options.showPhones ? (p ?? '') : (maskRecipient(p) ?? ''));
   const out: string[] = [];
   out.push(`WhatsApp delivery report ${report.from} .. ${report.to} (UTC)`, '');
   const rows = [figuresRow('all', report.overall)];
@@ -256,8 +256,10 @@ export function followUpCsv(report: Report, list: 'resend' | 'remind'): string {
           'failed_at',
           'error_code',
           'resend_when',
+          // Last, so spreadsheets that read the earlier columns by position keep working.
+          'recipient_user_id',
         ]
-      : ['message_id', 'phone_number', 'campaign', 'delivered_at', 'hours_unread'];
+      : ['message_id', 'phone_number', 'campaign', 'delivered_at', 'hours_unread', 'recipient_user_id'];
   const cell = (r: Record<string, unknown>, h: string) =>
     h === 'resend_when'
       ? r.failed_at

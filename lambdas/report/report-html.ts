@@ -1,5 +1,5 @@
 import * as echarts from 'echarts';
-import { maskPhone } from '../domain/phone';
+import { maskRecipient } from '../domain/user-id';
 import { remedy } from '../domain/whatsapp-errors';
 import { buildCostReport } from './cost-report';
 import { formatMeasure, formatCount as n, formatPercent as pct, formatQuantity as plural } from './number-format';
@@ -34,7 +34,7 @@ function svg(option: echarts.EChartsOption, width: number, height: number, theme
 }
 
 /** Masks a phone number, keeping one the source already masked (the local server's /report answers masked ones). */
-const masked = (phone: string) => (phone.includes('*') ? phone : (maskPhone(phone) ?? ''));
+const masked = (recipient: string) => (recipient.includes('*') ? recipient : (maskRecipient(recipient) ?? ''));
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const seconds = (value: number | null) =>

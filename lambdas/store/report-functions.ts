@@ -12,7 +12,7 @@ export const REPORT_FUNCTIONS = [
   'failures_by_error',
   'resend_list',
   'resend_left_out',
-  'unread_messages',
+  'remind_list',
   'read_heatmap',
   'delay_distribution',
   'delay_percentiles',

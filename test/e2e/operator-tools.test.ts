@@ -92,7 +92,9 @@ describe('seed:demo, then report, against npm start', () => {
     const { code, stdout, stderr } = await npmRun('report', ['--csv', 'resend'], env);
     expect(code).toBe(0);
     const [header, ...rows] = stdout.trim().split('\n');
-    expect(header).toBe('message_id,phone_number,campaign,sent_at,minutes_waiting,failed_at,error_code,resend_when');
+    expect(header).toBe(
+      'message_id,phone_number,campaign,sent_at,minutes_waiting,failed_at,error_code,resend_when,recipient_user_id',
+    );
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.filter((r) => r.split(',')[6] === '131026')).toEqual([]); // undeliverable: never listed
     expect(stderr).toMatch(/Left out: \d+ failed messages? a re-send cannot fix; 131026/);

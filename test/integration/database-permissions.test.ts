@@ -21,6 +21,7 @@ const STACK_CALLS: [name: string, sql: string][] = [
   ['delivery_report', `select * from public.delivery_report('2024-01-01', '2024-01-02', true)`],
   ['delivery_report_by', `select * from public.delivery_report_by('2024-01-01', '2024-01-02', true, true)`],
   ['number_health', 'select * from public.number_health()'],
+  ['remind_list', `select * from public.remind_list(1, 7, '2024-01-02T12:00:00Z')`],
   ['templates_needing_attention', 'select * from public.templates_needing_attention()'],
   ['hourly_volume', `select * from public.hourly_volume('2024-01-01', '2024-01-02')`],
   ['best_send_hours', `select * from public.best_send_hours('2024-01-01', '2024-01-02', 1)`],

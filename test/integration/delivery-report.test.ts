@@ -183,6 +183,7 @@ describe.each(availableEngines())('report figures on %s', (engine) => {
         minutes_waiting: 720,
         failed_at: at('12:00:03'),
         error_code: 131049,
+        recipient_user_id: null,
       },
       {
         message_id: 'n1',
@@ -192,6 +193,7 @@ describe.each(availableEngines())('report figures on %s', (engine) => {
         minutes_waiting: 660,
         failed_at: null,
         error_code: null,
+        recipient_user_id: null,
       },
     ]);
     expect(report.resend_after_minutes).toBe(DEFAULT_COHORTS.undeliveredAfterMinutes);

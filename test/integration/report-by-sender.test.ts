@@ -98,4 +98,25 @@ describe.each(availableEngines())('delivery_report_by on %s', (engine) => {
     // The approved template is not listed; the paused one is.
     expect(report.templates.map((t) => [t.template, t.status])).toEqual([['testing_template (en)', 'PAUSED']]);
   });
+
+  it('lists a recipient known only by WhatsApp user id like any other: re-send, remind, most engaged', async () => {
+    const store = new SqlTrackerStore(db.executor);
+    const at = (minutes: number) => new Date(T0_SECONDS * 1000 + minutes * 60_000).toISOString();
+    await store.applyStatusUpdates([
+      { message_id: 'wamid.U1', status: 'sent', timestamp: at(-50), recipient_user_id: 'IN.1648738043044942' },
+      { message_id: 'wamid.U2', status: 'read', timestamp: at(-40), recipient_user_id: 'IN.1648738043044942' },
+      { message_id: 'wamid.U3', status: 'delivered', timestamp: at(-1500), recipient_user_id: 'BR.1502576394655843' },
+    ]);
+    const report = await buildReport(async (sql, params) => (await db.executor.query(sql, params)).rows, {
+      from: new Date(at(-1560)),
+      to: new Date(at(0)),
+    });
+    expect(report.resend.filter((r) => r.recipient_user_id).map((r) => [r.message_id, r.phone_number])).toEqual([
+      ['wamid.U1', null],
+    ]);
+    expect(report.remind.filter((r) => r.recipient_user_id).map((r) => r.recipient_user_id)).toEqual([
+      'BR.1502576394655843',
+    ]);
+    expect(report.top_recipients.map((t) => t.phone_number)).toContain('IN.1648738043044942');
+  });
 });

@@ -70,7 +70,7 @@ describe.each(availableEngines())('the report through PostgREST rpc on %s', (eng
           'failures_by_error',
           'resend_list',
           'resend_left_out',
-          'unread_messages',
+          'remind_list',
           'read_heatmap',
           'delay_distribution',
           'delay_percentiles',

@@ -77,6 +77,7 @@ describe('failures and the re-send list in every output', () => {
         minutes_waiting: 120,
         failed_at: '2024-06-02T10:00:05.000Z',
         error_code: 131049,
+        recipient_user_id: null,
       },
     ],
     resend_left_out: [{ error_code: 131026, error_title: 'Message Undeliverable', messages: 40 }],
@@ -109,9 +110,11 @@ describe('failures and the re-send list in every output', () => {
 
   it('CSV: each row says when its re-send can succeed', () => {
     const [header, row] = followUpCsv(report, 'resend').trim().split('\n');
-    expect(header).toBe('message_id,phone_number,campaign,sent_at,minutes_waiting,failed_at,error_code,resend_when');
+    expect(header).toBe(
+      'message_id,phone_number,campaign,sent_at,minutes_waiting,failed_at,error_code,resend_when,recipient_user_id',
+    );
     expect(row).toBe(
-      `wamid.F,+919876543210,diwali,2024-06-02T10:00:00.000Z,120,2024-06-02T10:00:05.000Z,131049,"${whatsappError(131049)?.when}"`,
+      `wamid.F,+919876543210,diwali,2024-06-02T10:00:00.000Z,120,2024-06-02T10:00:05.000Z,131049,"${whatsappError(131049)?.when}",`,
     );
   });
 

@@ -234,7 +234,7 @@ describe('maskReportPhones', () => {
     } as unknown as Report;
     const masked = maskReportPhones(report);
     expect(masked.top_recipients[0]).toEqual({ ...report.top_recipients[0], phone_number: '+91********10' });
-    expect(masked.resend[0]).toEqual({ ...report.resend[0], phone_number: '+14*******23' });
+    expect(masked.resend[0]).toEqual({ ...report.resend[0], phone_number: '+14*******23', recipient_user_id: null });
     expect(masked.remind[0]?.phone_number).toBeNull();
     expect(JSON.stringify(masked)).not.toMatch(/\d{5}/);
   });

@@ -141,7 +141,7 @@ describe('report output', () => {
   });
   it('describes the follow-up lists by the ages that decided them, in text and HTML', () => {
     expect(formatReport(report)).toContain(
-      'To re-send (not delivered after 10 minutes, or failed with an error a re-send can fix): 1',
+      'To re-send (not delivered after 10 minutes, or failed with an error a re-send can fix): 2',
     );
     const changed = sampleReport({ resend_after_minutes: 25, remind_after_hours: 1 });
     expect(formatReport(changed)).toContain('To re-send (not delivered after 25 minutes, or failed');
@@ -151,8 +151,10 @@ describe('report output', () => {
   });
   it('writes follow-up lists as CSV with quoting', () => {
     expect(followUpCsv(report, 'resend')).toBe(
-      'message_id,phone_number,campaign,sent_at,minutes_waiting,failed_at,error_code,resend_when\n' +
-        'wamid.1,+919876543210,"a,b",2024-06-02T11:00:00.000Z,60,,,"not delivered, no failure reported yet"\n',
+      'message_id,phone_number,campaign,sent_at,minutes_waiting,failed_at,error_code,resend_when,recipient_user_id\n' +
+        'wamid.1,+919876543210,"a,b",2024-06-02T11:00:00.000Z,60,,,"not delivered, no failure reported yet",\n' +
+        // A recipient with a username: no phone, the user id is the address.
+        'wamid.2,,"a,b",2024-06-02T11:05:00.000Z,55,,,"not delivered, no failure reported yet",IN.1648738043044942\n',
     );
   });
 });
