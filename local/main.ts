@@ -4,6 +4,7 @@ import { outageToleranceSeconds, receivesToOutlast } from '../lambdas/domain/out
 import { hasAnyCredential } from '../lambdas/domain/webhook-auth';
 import { readEnv } from '../lambdas/shared/env';
 import { toWebhookCredentials, WebhookSecret } from '../lambdas/shared/secrets';
+import { DEFAULT_LOCAL_ARCHIVE_DIR } from './file-webhook-archive';
 import { sourceAllowList } from './http-server';
 import { localOutageBackoff, startLocalPipeline } from './local-pipeline';
 
@@ -14,6 +15,8 @@ const LocalEnv = z
     HOST: z.string().default('127.0.0.1'),
     DATABASE_URL: z.string().optional(),
     DATA_DIR: z.string().default('.data/pglite'),
+    // Every authenticated webhook as sent, in the deployed archive's layout (docs/archive.md); `off`: none.
+    ARCHIVE_DIR: z.string().min(1).default(DEFAULT_LOCAL_ARCHIVE_DIR),
     // What a shutdown could not store is kept here and re-queued at the next start (local/queue-spool.ts).
     SPOOL_FILE: z.string().min(1).default('.data/undelivered-statuses.json'),
     // How long a shutdown keeps trying to store what is queued before it keeps the rest in SPOOL_FILE.
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     batchSize: env.PROCESSOR_BATCH_SIZE,
     concurrency: env.PROCESSOR_CONCURRENCY,
     spoolFile: env.SPOOL_FILE,
+    archiveDir: env.ARCHIVE_DIR === 'off' ? undefined : env.ARCHIVE_DIR,
     statusTimeWindow: {
       maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000,
       maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000,
@@ -100,8 +104,9 @@ async function main(): Promise<void> {
     pipeline.restored.messages + pipeline.restored.deadLetters > 0
       ? `re-queued ${pipeline.restored.messages} queue messages and ${pipeline.restored.deadLetters} dead letters kept by the last shutdown in ${env.SPOOL_FILE}\n`
       : '';
+  const archive = env.ARCHIVE_DIR === 'off' ? 'off' : `${env.ARCHIVE_DIR}/webhooks (npm run replay)`;
   process.stdout.write(
-    `listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health   live report: ${pipeline.url}/dashboard\n${restored}`,
+    `listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health   live report: ${pipeline.url}/dashboard\n  webhook archive: ${archive}\n${restored}`,
   );
 
   let closing = false;
