@@ -35,6 +35,12 @@ describe('ingest time budget', () => {
       INGEST_BUDGET.queueConnectMs + INGEST_BUDGET.queueRequestMs,
       INGEST_BUDGET.queueSendMs,
     ],
+    [
+      'Firehose (the archive)',
+      INGEST_BUDGET.archiveAttempts,
+      INGEST_BUDGET.archiveConnectMs + INGEST_BUDGET.archiveRequestMs,
+      INGEST_BUDGET.archiveWriteMs,
+    ],
   ])(
     "%s: the client's attempts and its first backoff fit inside the call's deadline",
     (_name, attempts, perAttemptMs, deadlineMs) => {
