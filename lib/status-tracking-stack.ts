@@ -22,6 +22,7 @@ import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { StatusProcessor } from './constructs/status-processor';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi } from './constructs/webhook-api';
+import { WebhookArchive } from './constructs/webhook-archive';
 import { WebhookIngest } from './constructs/webhook-ingest';
 import { importSecret } from './secret-reference';
 
@@ -42,6 +43,8 @@ export class StatusTrackingStack extends Stack {
   public readonly sweeper: DeliverySweeper;
   public readonly alarms: DeliveryAlarms;
   public readonly dashboard: DeliveryDashboard;
+  /** Unset when `archiveEnabled` is false. */
+  public readonly archive?: WebhookArchive;
 
   constructor(scope: Construct, id: string, props: StatusTrackingStackProps) {
     super(scope, id, props);
@@ -66,8 +69,19 @@ export class StatusTrackingStack extends Stack {
       maxReceiveCount: config.maxReceiveCount,
       deadLetterRetention: Duration.days(config.dlqRetentionDays),
     });
+    if (config.archiveEnabled) {
+      this.archive = new WebhookArchive(this, 'Archive', {
+        bufferInterval: Duration.seconds(config.archiveBufferSeconds),
+        bufferMb: config.archiveBufferMb,
+        transitionAfter: Duration.days(config.archiveTransitionDays),
+        storageClass: config.archiveStorageClass,
+        expiration: Duration.days(config.archiveExpirationDays),
+        logRetention,
+      });
+    }
     this.ingest = new WebhookIngest(this, 'Ingest', {
       queue: this.statusQueue.queue,
+      archive: this.archive,
       webhookSecret,
       requireWebhookAuth: config.requireWebhookAuth,
       maxBodyBytes: config.maxBodyBytes,
@@ -135,6 +149,7 @@ export class StatusTrackingStack extends Stack {
       sweeper: this.sweeper.function,
       queue: this.statusQueue.queue,
       deadLetterQueue: this.statusQueue.deadLetterQueue,
+      archive: this.archive,
     });
     this.dashboard = new DeliveryDashboard(this, 'Dashboard', {
       metrics,
@@ -161,6 +176,13 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'QueueArn', { value: this.statusQueue.queue.queueArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.statusQueue.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueArn', { value: this.statusQueue.deadLetterQueue.queueArn });
+    if (this.archive) {
+      new CfnOutput(this, 'ArchiveLocation', {
+        value: this.archive.location,
+        description: 'Every authenticated webhook as sent: npm run replay -- --source <this>',
+      });
+      new CfnOutput(this, 'ArchiveStreamName', { value: this.archive.streamName });
+    }
     new CfnOutput(this, 'IngestFunctionName', { value: this.ingest.function.functionName });
     new CfnOutput(this, 'ProcessorFunctionName', { value: this.processor.function.functionName });
     new CfnOutput(this, 'SweeperFunctionName', { value: this.sweeper.function.functionName });

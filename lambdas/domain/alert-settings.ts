@@ -131,6 +131,13 @@ export const AlarmSettings = z
     apiLatency: alarm({ threshold: 3_000, periodMinutes: 5, evaluationPeriods: 3 }).prefault({}),
     /** Daily summaries that failed, at least. */
     dailySummary: alarm({ threshold: 1, periodMinutes: 60, evaluationPeriods: 1 }).prefault({}),
+    /**
+     * Webhooks not reaching the archive (docs/archive.md): archive writes the ingest counted as failed, at least
+     * `threshold`, or Firehose's oldest undelivered record older than `maxDeliveryAgeMinutes` (S3 refusing it).
+     */
+    archiveFailures: alarm({ threshold: 1, periodMinutes: 5, evaluationPeriods: 1 })
+      .extend({ maxDeliveryAgeMinutes: int(5, 1_440).default(60) })
+      .prefault({}),
     /** Hours without any webhook request at all (a stop during quiet hours, or a webhook never configured). */
     webhookAbsent: alarm({ threshold: 1, periodMinutes: 60, evaluationPeriods: 24 }).prefault({}),
     /** The sweeper's failure-spike notification (above). */
