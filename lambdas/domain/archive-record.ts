@@ -13,8 +13,12 @@ import * as z from 'zod';
  */
 export const ARCHIVE_RECORD_VERSION = 1;
 
-/** Kinesis Data Firehose's largest record, before base64 (https://docs.aws.amazon.com/firehose/latest/dev/limits.html). */
-export const FIREHOSE_MAX_RECORD_BYTES = 1_000 * 1_024;
+/**
+ * Kinesis Data Firehose's largest record, before base64: "1,000 KiB" in its quota page, "1,000 KB" in the
+ * PutRecordBatch reference (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html); the
+ * smaller reading.
+ */
+export const FIREHOSE_MAX_RECORD_BYTES = 1_000_000;
 
 /** Room left in every line for the fields around the body (the id, times, format, content type are far shorter). */
 const ENVELOPE_BYTES = 2_048;

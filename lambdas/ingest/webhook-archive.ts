@@ -16,9 +16,12 @@ export class ArchiveUnavailableError extends Error {
   override readonly name = 'ArchiveUnavailableError';
 }
 
-/** PutRecordBatch's own limits: 500 records and 4 MiB a call (https://docs.aws.amazon.com/firehose/latest/dev/limits.html). */
+/**
+ * PutRecordBatch's own limits: 500 records and "4 MB" a call
+ * (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html), read as the smaller 4,000,000.
+ */
 const MAX_RECORDS_PER_CALL = 500;
-const MAX_BYTES_PER_CALL = 4 * 1_024 * 1_024;
+const MAX_BYTES_PER_CALL = 4_000_000;
 /** How many times records Firehose reports as failed (throttled, its own error) are sent again. */
 const FAILED_RECORD_RETRIES = 2;
 
