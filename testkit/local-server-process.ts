@@ -16,13 +16,15 @@ export interface LocalServerProcess {
 export async function startLocalServerProcess(env: Record<string, string>): Promise<LocalServerProcess> {
   const child: ChildProcess = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
-    // A spool of its own unless the test names one: a shutdown must never hand its queue to another test's server.
+    // A spool and an archive of its own unless the test names them: a shutdown must never hand its queue to another
+    // test's server, and no test writes into the repository's .data/.
     env: {
       ...process.env,
       PORT: '0',
       LOG_LEVEL: 'WARN',
       POWERTOOLS_LOG_LEVEL: 'WARN',
       SPOOL_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'spool-')), 'spool.json'),
+      ARCHIVE_DIR: mkdtempSync(path.join(tmpdir(), 'archive-')),
       ...env,
     },
     detached: true,

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,18 +29,21 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
   let dataDir: string | undefined;
   let rows: MessageRow[];
   let health: unknown;
+  let archiveDir: string;
+  const guideWebhooks = [...GUIDE_SENT_DELIVERED_READ, ...GUIDE_READ_BEFORE_DELIVERED, GUIDE_BATCH_OF_THREE];
 
   beforeAll(async () => {
+    archiveDir = await mkdtemp(path.join(tmpdir(), 'e2e-archive-'));
     if (hasRealPostgres()) {
       db = await createTestDatabase('postgres');
-      server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '' });
+      server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '', ARCHIVE_DIR: archiveDir });
     } else {
       dataDir = await mkdtemp(path.join(tmpdir(), 'e2e-pglite-'));
-      server = await startLocalServerProcess({ DATA_DIR: dataDir });
+      server = await startLocalServerProcess({ DATA_DIR: dataDir, ARCHIVE_DIR: archiveDir });
     }
 
     // The guide's scenarios, in order, each answered before the next is sent.
-    for (const body of [...GUIDE_SENT_DELIVERED_READ, ...GUIDE_READ_BEFORE_DELIVERED, GUIDE_BATCH_OF_THREE]) {
+    for (const body of guideWebhooks) {
       const response = await postJson(`${server.url}/webhook`, body);
       expect(response.status).toBe(200);
     }
@@ -76,6 +80,22 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
     await server?.stop();
     await db?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await rm(archiveDir, { recursive: true, force: true });
+  });
+
+  it('archives every webhook as sent under ARCHIVE_DIR, by UTC hour (docs/archive.md)', () => {
+    const root = path.join(archiveDir, 'webhooks');
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jsonl'));
+    for (const file of files)
+      expect(file).toMatch(/^year=\d{4}\/month=\d{2}\/day=\d{2}\/hour=\d{2}\/local-\d+-\d+\.jsonl$/);
+    const records = files.flatMap((f) =>
+      readFileSync(path.join(root, f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { format: string; body: string }),
+    );
+    expect(records.map((r) => r.format)).toEqual([...guideWebhooks.map(() => 'flat'), 'meta', 'aisensy']);
+    expect(JSON.parse(records[0]!.body)).toEqual(guideWebhooks[0]);
   });
 
   const row = (id: string) => rows.find((r) => r.message_id === id);
