@@ -15,6 +15,7 @@ import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { outageBackoff, queueVisibilityTimeoutSeconds, type TrackerConfig } from './config';
 import { AlertTopics } from './constructs/alert-topics';
+import { ArchiveStorage } from './constructs/archive-storage';
 import { DeadLetteredQueue } from './constructs/dead-lettered-queue';
 import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
@@ -22,7 +23,6 @@ import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { StatusProcessor } from './constructs/status-processor';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi } from './constructs/webhook-api';
-import { WebhookArchive } from './constructs/webhook-archive';
 import { WebhookIngest } from './constructs/webhook-ingest';
 import { importSecret } from './secret-reference';
 
@@ -44,7 +44,7 @@ export class StatusTrackingStack extends Stack {
   public readonly alarms: DeliveryAlarms;
   public readonly dashboard: DeliveryDashboard;
   /** Unset when `archiveEnabled` is false. */
-  public readonly archive?: WebhookArchive;
+  public readonly archive?: ArchiveStorage;
 
   constructor(scope: Construct, id: string, props: StatusTrackingStackProps) {
     super(scope, id, props);
@@ -70,7 +70,7 @@ export class StatusTrackingStack extends Stack {
       deadLetterRetention: Duration.days(config.dlqRetentionDays),
     });
     if (config.archiveEnabled) {
-      this.archive = new WebhookArchive(this, 'Archive', {
+      this.archive = new ArchiveStorage(this, 'Archive', {
         bufferInterval: Duration.seconds(config.archiveBufferSeconds),
         bufferMb: config.archiveBufferMb,
         transitionAfter: Duration.days(config.archiveTransitionDays),

@@ -18,8 +18,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type AlarmSettings, type CloudWatchAlarmName, datapointsToAlarm } from '../../lambdas/domain/alert-settings';
 import type { AlertTopics, Severity } from './alert-topics';
+import type { ArchiveStorage } from './archive-storage';
 import type { TrackerMetrics } from './tracker-metrics';
-import type { WebhookArchive } from './webhook-archive';
 
 export interface DeliveryAlarmsProps {
   readonly topics: AlertTopics;
@@ -33,7 +33,7 @@ export interface DeliveryAlarmsProps {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   /** The webhook archive; unset (archive off): no archiveFailures alarm. */
-  readonly archive?: WebhookArchive;
+  readonly archive?: ArchiveStorage;
   /** The runbook's address; each alarm's description links its section. */
   readonly runbookUrl: string;
 }

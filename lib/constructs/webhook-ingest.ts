@@ -5,13 +5,13 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEnvironment, IngestEnv } from '../../lambdas/domain/function-environment';
+import type { ArchiveStorage } from './archive-storage';
 import { TrackerFunction } from './tracker-function';
-import type { WebhookArchive } from './webhook-archive';
 
 export interface WebhookIngestProps {
   readonly queue: IQueue;
   /** The webhook archive's stream (docs/archive.md); unset: nothing is archived. */
-  readonly archive?: WebhookArchive;
+  readonly archive?: ArchiveStorage;
   /** Holds META_APP_SECRET, AISENSY_WEBHOOK_SECRET, WEBHOOK_SHARED_TOKEN, WEBHOOK_VERIFY_TOKEN (any of them). */
   readonly webhookSecret: ISecret;
   /** @default true */

@@ -18,7 +18,7 @@ const STORAGE_CLASSES = {
   INTELLIGENT_TIERING: StorageClass.INTELLIGENT_TIERING,
 } as const;
 
-export interface WebhookArchiveProps {
+export interface ArchiveStorageProps {
   readonly bufferInterval: Duration;
   /** MiB (Firehose: 1 to 128). */
   readonly bufferMb: number;
@@ -36,13 +36,13 @@ export interface WebhookArchiveProps {
  * providers sent, which no redeploy should take away. Firehose's role may write objects and nothing else: it cannot
  * read back or delete what is archived (CDK's S3 destination would grant read and delete too, hence the L1 stream).
  */
-export class WebhookArchive extends Construct {
+export class ArchiveStorage extends Construct {
   public readonly bucket: Bucket;
   public readonly stream: CfnDeliveryStream;
   /** `s3://<bucket>/webhooks/`: what `npm run replay -- --source` takes. */
   public readonly location: string;
 
-  constructor(scope: Construct, id: string, props: WebhookArchiveProps) {
+  constructor(scope: Construct, id: string, props: ArchiveStorageProps) {
     super(scope, id);
     this.bucket = new Bucket(this, 'Bucket', {
       encryption: BucketEncryption.S3_MANAGED,
