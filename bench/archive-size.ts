@@ -30,7 +30,7 @@ export function measureArchiveSize(count = 10_000) {
         requestId: `req-${i.toString(36)}-${(i * 7919).toString(36)}`,
         format: i % 2 === 0 ? 'aisensy' : 'meta',
         auth: i % 2 === 0 ? 'aisensy-signature' : 'meta-signature',
-        contentType: 'application/json',
+        headers: { 'content-type': 'application/json' },
         body: new Uint8Array(Buffer.from(JSON.stringify(body))),
       }),
     );

@@ -6,6 +6,7 @@ export const PRICES = {
   recordedOn: '2026-11-24',
   region: 'us-east-1',
   apiGatewayRestPerMillion: 3.5, // REST API, first 333 million requests a month
+  apiGatewayHttpPerMillion: 1.0, // HTTP API, first 300 million requests a month (metered per 512 KB of request)
   lambdaRequestsPerMillion: 0.2,
   lambdaArmPerGbSecond: 0.0000133334, // arm64, first 7.5 billion GB-s a month
   sqsPerMillionRequests: 0.4, // standard queue, per 64 KB chunk of a request
@@ -22,7 +23,12 @@ export const PRICES = {
   s3TransitionToGlacierIrPerThousand: 0.02,
 };
 
+/** Which API Gateway serves the webhook (config `apiType`). */
+export type ApiType = 'rest' | 'http';
+
 export interface CostInputs {
+  /** @default 'rest' */
+  apiType?: ApiType;
   /** Ingest handler time for a 1-status webhook measured here (ms). */
   ingestHandlerMs: number;
   /** Processor database call for a batch of 10 statuses with 2 ms to the database (ms), measured here. */
@@ -46,7 +52,8 @@ export function costPerMillionWebhooks(inputs: CostInputs) {
     inputs.processorBatchMs * cpuScale(inputs.processorMemoryMb) * 0.5 + inputs.processorBatchMs * 0.5;
   const gbSeconds = (ms: number, mb: number, count: number) => (ms / 1000) * (mb / 1024) * count;
   const parts = {
-    apiGateway: PRICES.apiGatewayRestPerMillion,
+    // A webhook body is far below 512 KB: one metered HTTP API request each.
+    apiGateway: inputs.apiType === 'http' ? PRICES.apiGatewayHttpPerMillion : PRICES.apiGatewayRestPerMillion,
     ingestLambda:
       PRICES.lambdaRequestsPerMillion +
       gbSeconds(ingestMs, inputs.ingestMemoryMb, million) * PRICES.lambdaArmPerGbSecond,
@@ -61,6 +68,14 @@ export function costPerMillionWebhooks(inputs: CostInputs) {
     usd: Math.round(total * 100) / 100,
     parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
     assumed: { ingestBilledMs: Math.round(ingestMs), processorBilledMs: Math.round(processorMs) },
+  };
+}
+
+/** The total per million webhooks on each API type, everything else equal: what `apiType: http` saves. */
+export function costByApiType(inputs: Omit<CostInputs, 'apiType'>): Record<ApiType, number> {
+  return {
+    rest: costPerMillionWebhooks({ ...inputs, apiType: 'rest' }).usd,
+    http: costPerMillionWebhooks({ ...inputs, apiType: 'http' }).usd,
   };
 }
 

@@ -11,10 +11,11 @@ import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { loadConfig } from '../lib/config';
 import { benchAnalytics } from './analytics';
 import { measureArchiveSize } from './archive-size';
-import { archiveCost, costPerMillionWebhooks, PRICES } from './cost';
+import { archiveCost, costByApiType, costPerMillionWebhooks, PRICES } from './cost';
 import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
 import { benchIngest } from './ingest';
+import { benchSweeperBundle } from './sweeper-bundle';
 import { statusWorkload } from './workload';
 import {
   GUIDE_TABLE_SQL,
@@ -171,6 +172,14 @@ async function main(): Promise<void> {
       `  cold initialisation (import + first event, fresh process): ingest ${fmt(ingest.coldInit.ingestMs, 1)} ms, processor ${fmt(ingest.coldInit.processorMs, 1)} ms; empty module ${fmt(ingest.coldInit.bareImportMs, 1)} ms (ingest ${fmt(ingest.coldInit.ingestRatio, 1)}x; target < 150 ms)`,
     );
     out.ingest = ingest;
+    const sweeper = await benchSweeperBundle(SHORT);
+    say(
+      `  sweeper: bundle ${fmt(sweeper.bytes.sweeper / 1024, 1)} KiB, of which the report renderer (ECharts) ${fmt(sweeper.bytes.renderer / 1024, 1)} KiB; cold import ${fmt(sweeper.coldMs.sweeperImport, 1)} ms, CPU ${fmt(sweeper.cpuMs.sweeperImport, 1)} ms (${fmt(sweeper.sweeperImportRatio, 1)}x the empty module's ${fmt(sweeper.coldMs.emptyModule, 1)} ms): every cold start, health runs included`,
+    );
+    say(
+      `  sweeper's first daily summary adds ${fmt(sweeper.coldMs.reportCodeImport, 1)} ms (CPU ${fmt(sweeper.cpuMs.reportCodeImport, 1)} ms) loading the S3 SDK, presigner and renderer (lazily: health runs never do) and ${fmt(sweeper.coldMs.render, 1)} ms (CPU ${fmt(sweeper.cpuMs.render, 1)} ms) rendering a busy day's report`,
+    );
+    out.sweeper_bundle = sweeper;
 
     // 3. End to end -------------------------------------------------------------------------------------------
     say('\n3. End to end: autocannon against npm start (1-status webhooks, 50 connections)');
@@ -219,12 +228,14 @@ async function main(): Promise<void> {
     out.analytics = analytics;
 
     // 5. Cost -------------------------------------------------------------------------------------------------
-    const cost = costPerMillionWebhooks({
+    const costInputs = {
       ingestHandlerMs: ingest.handler.flat_1!.medianMs,
       processorBatchMs: 10 / (d10.perSecond / 1000),
       ingestMemoryMb: 256,
       processorMemoryMb: 512,
-    });
+    };
+    const cost = costPerMillionWebhooks(costInputs);
+    const byApiType = costByApiType(costInputs);
     say(
       `\n5. Cost per million 1-status webhooks (${PRICES.region} list prices recorded ${PRICES.recordedOn}): $${fmt(cost.usd, 2)}`,
     );
@@ -235,7 +246,8 @@ async function main(): Promise<void> {
           ', ',
         )}; billed ms assumed: ingest ${cost.assumed.ingestBilledMs}, processor ${cost.assumed.processorBilledMs} per batch of 10`,
     );
-    out.cost = { ...cost, prices: PRICES };
+    say(`  by apiType: REST API (the default) $${fmt(byApiType.rest, 2)}, HTTP API $${fmt(byApiType.http, 2)}`);
+    out.cost = { ...cost, byApiType, prices: PRICES };
     const defaults = loadConfig({}, {});
     const archive = archiveCost({
       ...measureArchiveSize(SHORT ? 2_000 : 10_000),

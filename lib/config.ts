@@ -93,7 +93,8 @@ const ConfigShape = z.object({
   /** Tags on every taggable resource, besides `project` and `stage`. */
   tags: tagMap.default({}),
   /**
-   * Keep the queues (and what they hold) and the log groups when the stack is deleted or they are replaced.
+   * Keep the queues (and what they hold), the log groups, the report bucket and the webhook archive when the stack is
+   * deleted or they are replaced.
    * Default: true for the stage `prod`, false for any other (a dev stack is deleted whole).
    */
   retainData: bool.optional(),
@@ -163,11 +164,20 @@ const ConfigShape = z.object({
     )
     .optional(),
 
+  /**
+   * Which API Gateway serves the webhook: `rest` (REST API, $3.50 per million requests: resource policy for the
+   * source allow-list, AWS WAF) or `http` (HTTP API, $1.00 per million: the same routes, throttling, access logs and
+   * custom domain, but no resource policy and no WAF). docs/deploy.md#rest-or-http-api compares them.
+   */
+  apiType: z.enum(['rest', 'http']).default('rest'),
   /** Steady requests per second the API accepts before answering 429. */
   apiRateLimit: int(1, 10_000).default(1_000),
   /** Requests the API accepts at once above the steady rate. */
   apiBurstLimit: int(1, 5_000).default(2_000),
-  /** When set, only these source ranges may call the API (enforced by API Gateway's resource policy). */
+  /**
+   * When set, only these source ranges may call the API (enforced by the REST API's resource policy; an HTTP API has
+   * none, so `apiType: http` refuses it).
+   */
   allowedSourceCidrs: list.pipe(z.array(cidr)).default([]),
   /** Bodies larger than this are refused with 413 before parsing. */
   maxBodyBytes: int(1_024, 6_000_000).default(1_048_576),
@@ -238,6 +248,23 @@ const ConfigShape = z.object({
     .default(AlarmSettings.parse({})),
   /** UTC hour of the daily summary. */
   dailySummaryHourUtc: int(0, 23).default(8),
+  /**
+   * The daily summary links to that day's HTML report, stored in a private bucket and shared as a presigned URL
+   * (docs/daily-report.md). `false`: no bucket, no link.
+   */
+  dailyReportLink: bool.default(true),
+  /**
+   * Hours the report link is valid for (X-Amz-Expires). SigV4 allows at most 7 days, and a URL signed with the
+   * sweeper's temporary credentials stops working when they expire, which may be sooner (docs/daily-report.md).
+   */
+  dailyReportLinkHours: z.coerce
+    .number()
+    .int()
+    .min(1, 'at least 1 hour')
+    .max(168, 'a presigned S3 URL (SigV4) lasts at most 7 days (168 hours)')
+    .default(12),
+  /** Days the reports are kept in their bucket (lifecycle expiry): at least as long as a link works. */
+  dailyReportRetentionDays: int(1, 3_650).default(30),
   /** Where alarm descriptions and notifications point for what to do: the runbook's published address. */
   runbookUrl: z
     .string()
@@ -261,6 +288,22 @@ export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
         `${config.maxReceiveCount} receives back off for ${hours} h, less than databaseOutageToleranceHours (${config.databaseOutageToleranceHours}): ` +
         `a longer outage would dead-letter statuses. Use maxReceiveCount >= ${receivesToOutlast(tolerance, backoff)} ` +
         `(or leave it unset), or lower databaseOutageToleranceHours`,
+    });
+  }
+  if (config.apiType === 'http' && config.allowedSourceCidrs.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['allowedSourceCidrs'],
+      message:
+        'an HTTP API (apiType http) has no resource policy, so the source allow-list cannot be enforced: ' +
+        'use apiType rest (the default) to keep it, or remove allowedSourceCidrs',
+    });
+  }
+  if (config.dailyReportRetentionDays * 24 < config.dailyReportLinkHours) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['dailyReportRetentionDays'],
+      message: `reports would expire after ${config.dailyReportRetentionDays} day(s), before their links (dailyReportLinkHours ${config.dailyReportLinkHours})`,
     });
   }
   for (const problem of archiveProblems(config)) ctx.addIssue({ code: 'custom', ...problem });

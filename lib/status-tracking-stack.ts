@@ -20,9 +20,11 @@ import { DeadLetteredQueue } from './constructs/dead-lettered-queue';
 import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
+import { ReportBucket } from './constructs/report-bucket';
 import { StatusProcessor } from './constructs/status-processor';
 import { TrackerMetrics } from './constructs/tracker-metrics';
-import { WebhookApi } from './constructs/webhook-api';
+import { WebhookApi, type WebhookApiProps, type WebhookEndpoint } from './constructs/webhook-api';
+import { WebhookHttpApi } from './constructs/webhook-http-api';
 import { WebhookIngest } from './constructs/webhook-ingest';
 import { importSecret } from './secret-reference';
 
@@ -35,12 +37,14 @@ export interface StatusTrackingStackProps extends StackProps {
  * nothing else: every setting comes from the validated config.
  */
 export class StatusTrackingStack extends Stack {
-  public readonly webhookApi: WebhookApi;
+  public readonly webhookApi: WebhookEndpoint;
   public readonly statusQueue: DeadLetteredQueue;
   public readonly ingest: WebhookIngest;
   public readonly processor: StatusProcessor;
   public readonly topics: AlertTopics;
   public readonly sweeper: DeliverySweeper;
+  /** Where the daily HTML reports go (`dailyReportLink`). */
+  public readonly reportBucket?: ReportBucket;
   public readonly alarms: DeliveryAlarms;
   public readonly dashboard: DeliveryDashboard;
   /** Unset when `archiveEnabled` is false. */
@@ -77,6 +81,7 @@ export class StatusTrackingStack extends Stack {
         storageClass: config.archiveStorageClass,
         expiration: Duration.days(config.archiveExpirationDays),
         logRetention,
+        autoDeleteObjects: !config.retainData,
       });
     }
     this.ingest = new WebhookIngest(this, 'Ingest', {
@@ -90,6 +95,10 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.ingestMemoryMb,
       logRetention,
     });
+    this.topics = new AlertTopics(this, 'AlertTopics', {
+      stage: config.stage,
+      emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
+    });
     this.processor = new StatusProcessor(this, 'Processor', {
       queue: this.statusQueue.queue,
       supabaseSecret,
@@ -100,8 +109,9 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.processorMemoryMb,
       logRetention,
       outageBackoff: outageBackoff(config),
+      accountAlertTopics: { critical: this.topics.critical, warning: this.topics.warning },
     });
-    this.webhookApi = new WebhookApi(this, 'WebhookApi', {
+    const apiProps: WebhookApiProps = {
       handler: this.ingest.function,
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
@@ -121,11 +131,18 @@ export class StatusTrackingStack extends Stack {
                 : undefined,
           }
         : undefined,
-    });
-    this.topics = new AlertTopics(this, 'AlertTopics', {
-      stage: config.stage,
-      emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
-    });
+    };
+    // The same construct id for both: either is "the webhook API" to the outputs, alarms and runbook.
+    this.webhookApi =
+      config.apiType === 'http'
+        ? new WebhookHttpApi(this, 'WebhookApi', apiProps)
+        : new WebhookApi(this, 'WebhookApi', apiProps);
+    this.reportBucket = config.dailyReportLink
+      ? new ReportBucket(this, 'ReportBucket', {
+          expirationDays: config.dailyReportRetentionDays,
+          autoDeleteObjects: !config.retainData,
+        })
+      : undefined;
     this.sweeper = new DeliverySweeper(this, 'Sweeper', {
       supabaseSecret,
       summaryTopic: this.topics.info,
@@ -135,6 +152,9 @@ export class StatusTrackingStack extends Stack {
       failureSpike: config.alarms.failureSpike,
       runbookUrl: config.runbookUrl,
       logRetention,
+      stage: config.stage,
+      reportBucket: this.reportBucket,
+      reportLinkHours: config.dailyReportLinkHours,
     });
     // The functions publish under dimension service = the stack's name (TrackerFunction sets it).
     const metrics = new TrackerMetrics(this.stackName);
@@ -164,11 +184,11 @@ export class StatusTrackingStack extends Stack {
     tagAndProtect(this, config);
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhookApi.webhookUrl, description: 'Paste into AiSensy / Meta' });
-    const domain = this.webhookApi.domain;
-    if (domain && !config.hostedZoneId) {
+    const domainTarget = this.webhookApi.domainTarget;
+    if (domainTarget && !config.hostedZoneId) {
       // No zone managed here: the user's own DNS points the name at this (a CNAME).
       new CfnOutput(this, 'DomainTarget', {
-        value: domain.domainNameAliasDomainName,
+        value: domainTarget,
         description: `CNAME target for ${config.domainName}`,
       });
     }
@@ -189,8 +209,14 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'CriticalTopicArn', { value: this.topics.critical.topicArn });
     new CfnOutput(this, 'WarningTopicArn', { value: this.topics.warning.topicArn });
     new CfnOutput(this, 'SummaryTopicArn', { value: this.topics.info.topicArn });
+    if (this.reportBucket) new CfnOutput(this, 'ReportBucketName', { value: this.reportBucket.bucket.bucketName });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
-    // The log groups the runbook's checks name.
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.dashboard.dashboard.dashboardName}`,
+      description: 'The CloudWatch dashboard in the console',
+    });
+    // The log groups the runbook's checks name. CloudFormation generates their names (<stack>-<logical id>-<random>):
+    // there is no /aws/lambda/<function> group, so the docs read these outputs rather than guess a name.
     new CfnOutput(this, 'IngestLogGroupName', { value: this.ingest.function.logGroup.logGroupName });
     new CfnOutput(this, 'ProcessorLogGroupName', { value: this.processor.function.logGroup.logGroupName });
     new CfnOutput(this, 'SweeperLogGroupName', { value: this.sweeper.function.logGroup.logGroupName });
@@ -204,14 +230,14 @@ export const PROJECT_TAG = 'whatsapp-delivery-tracker';
 /**
  * Tags on every taggable resource (`project`, `stage`, then the configured ones, which may not override those two),
  * and what survives a `cdk destroy` or a replacement: with `retainData` (the default for prod) the queues, with
- * what they hold, and the log groups stay; otherwise they go with the stack.
+ * what they hold, the log groups and the report bucket stay; otherwise they go with the stack.
  */
 function tagAndProtect(stack: StatusTrackingStack, config: TrackerConfig): void {
   for (const [key, value] of Object.entries(config.tags)) Tags.of(stack).add(key, value);
   Tags.of(stack).add('project', PROJECT_TAG);
   Tags.of(stack).add('stage', config.stage);
   RemovalPolicies.of(stack).apply(config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY, {
-    applyToResourceTypes: ['AWS::SQS::Queue', 'AWS::Logs::LogGroup'],
+    applyToResourceTypes: ['AWS::SQS::Queue', 'AWS::Logs::LogGroup', 'AWS::S3::Bucket'],
   });
 }
 

@@ -23,6 +23,20 @@ interface Event {
   stage: Stage;
   at: number;
   error?: { code: number; title: string };
+  pricing?: Record<string, unknown>;
+}
+
+/**
+ * Meta's per-message pricing (2025) of a delivered demo message: the two promotions are marketing, order updates
+ * utility, three in ten of them free inside a customer service window. Drawn from the index, not the random
+ * stream, so the demo's other figures stay as they were.
+ */
+function demoPricing(campaign: string, i: number): Record<string, unknown> {
+  if (campaign !== 'order_updates')
+    return { billable: true, pricing_model: 'PMP', category: 'marketing', type: 'regular' };
+  return i % 10 < 3
+    ? { billable: false, pricing_model: 'PMP', category: 'utility', type: 'free_customer_service' }
+    : { billable: true, pricing_model: 'PMP', category: 'utility', type: 'regular' };
 }
 
 /**
@@ -63,7 +77,7 @@ export function buildDemoWebhooks(messages: number, now: Date, seed = 7): unknow
     if (r < 0.07) continue; // still on its way: the re-send list
     const deliveredAt = sentAt + Math.round(1000 * Math.min(3_600, logNormal(rnd, 3, 1.2)));
     if (deliveredAt >= end) continue;
-    events.push({ ...base, stage: 'delivered', at: deliveredAt });
+    events.push({ ...base, stage: 'delivered', at: deliveredAt, pricing: demoPricing(campaign, i) });
     if (rnd() < 0.6) {
       const readAt = deliveredAt + Math.round(1000 * logNormal(rnd, 1_200, 1.3));
       if (readAt < end) events.push({ ...base, stage: 'read', at: readAt });

@@ -1,10 +1,12 @@
 /**
- * `npm run erase -- --phone +919876543210 [--reference TICKET]`: anonymises one person's message rows on request
- * (erase_recipient, supabase/migrations/0011) in the database at DATABASE_URL, else the embedded one in DATA_DIR
+ * `npm run erase -- --phone +919876543210 | --user-id IN.1648738043044942 [--reference TICKET]`: anonymises one
+ * person's message rows on request (erase_recipient and erase_recipient_user_id, supabase/migrations/0017: the rows
+ * of the phone and of the WhatsApp user ids seen beside it, or the other way round) in the database at DATABASE_URL, else the embedded one in DATA_DIR
  * (stop `npm start` first: the embedded database belongs to one process). Prints what it changed and what it cannot
  * reach. Exit code 2 on a usage error.
  */
 import { normalizePhone } from '../lambdas/domain/phone';
+import { normalizeUserId } from '../lambdas/domain/user-id';
 import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
@@ -16,19 +18,32 @@ export const OUT_OF_REACH = [
   'CloudWatch logs (they hold no phone numbers: README, Security)',
   'the webhook archive (raw bodies, kept archiveExpirationDays; docs/archive.md): a replay of those days brings the rows back, so erase again after one',
   'columns of your own on broadcasts_messages (see docs/adoption.md): erase those yourself',
+  'a phone or user id that never appeared on the same row as the one given (a person with two numbers): erase each',
 ];
 
 const args = parseCli(
   {
     name: 'erase',
-    usage: 'npm run erase -- --phone +919876543210 [--reference TICKET]',
-    options: { phone: { type: 'string' }, reference: { type: 'string' } },
+    usage: 'npm run erase -- --phone +919876543210 | --user-id IN.1648738043044942 [--reference TICKET]',
+    options: { phone: { type: 'string' }, 'user-id': { type: 'string' }, reference: { type: 'string' } },
   },
   process.argv.slice(2),
   ({ values }) => {
+    if (values.phone !== undefined && values['user-id'] !== undefined) {
+      throw new UsageError('give either --phone or --user-id, not both: each also reaches the rows of the other');
+    }
+    if (values['user-id'] !== undefined) {
+      const userId = normalizeUserId(values['user-id']);
+      if (!userId) throw new UsageError('--user-id takes a WhatsApp user id (BSUID), e.g. IN.1648738043044942');
+      return { call: 'erase_recipient_user_id', identifier: userId, reference: values.reference };
+    }
     const phone = normalizePhone(values.phone);
-    if (!phone) throw new UsageError('--phone is required: the number as the provider sends it, e.g. +919876543210');
-    return { phone, reference: values.reference };
+    if (!phone) {
+      throw new UsageError(
+        '--phone or --user-id is required: the number as the provider sends it (e.g. +919876543210), or the user id',
+      );
+    }
+    return { call: 'erase_recipient', identifier: phone, reference: values.reference };
   },
 );
 
@@ -38,10 +53,10 @@ async function main(): Promise<number> {
     ? createPostgresExecutor(url, { max: 1 })
     : await createPgliteExecutor(process.env.DATA_DIR ?? '.data/pglite');
   try {
-    const { rows } = await executor.query<{ erased: string | number }>(
-      'select public.erase_recipient($1, $2) as erased',
-      [args.phone, args.reference ?? null],
-    );
+    const { rows } = await executor.query<{ erased: string | number }>(`select public.${args.call}($1, $2) as erased`, [
+      args.identifier,
+      args.reference ?? null,
+    ]);
     const erased = Number(rows[0]?.erased ?? 0);
     process.stdout.write(
       `${erased} message row(s) anonymised in ${url ? 'DATABASE_URL' : 'the embedded database'}; the erasure is recorded in erasure_log (without the number).\n`,

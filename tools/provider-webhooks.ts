@@ -13,6 +13,8 @@ export interface ProviderStatus {
   /** When it happened, ms. */
   at: number;
   error?: { code: number; title: string };
+  /** Meta's per-message pricing object (Cloud API and flat formats; AiSensy's webhook has none). */
+  pricing?: Record<string, unknown>;
 }
 
 export function providerWebhook(e: ProviderStatus, format: WebhookFormat): unknown {
@@ -43,6 +45,7 @@ export function providerWebhook(e: ProviderStatus, format: WebhookFormat): unkno
     // The flat format carries no campaign.
     ...(format === 'meta' ? { biz_opaque_callback_data: e.campaign } : {}),
     ...(e.error ? { errors: [{ code: e.error.code, title: e.error.title, message: e.error.title }] } : {}),
+    ...(e.pricing ? { pricing: e.pricing } : {}),
   };
   if (format === 'meta') {
     return {

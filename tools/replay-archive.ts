@@ -125,6 +125,8 @@ export interface ReplaySummary {
   /** Lines that are not archive records, and split webhooks missing parts. */
   unreadableLines: Record<string, number>;
   incomplete: number;
+  /** Meta's account and template events found: counted, never replayed (they were notified once). */
+  accountEvents: number;
 }
 
 const count = (tally: Record<string, number>, reason: string) => {
@@ -146,6 +148,7 @@ export async function replayArchive(options: ReplayOptions): Promise<ReplaySumma
     statusesUnstorable: {},
     unreadableLines: {},
     incomplete: 0,
+    accountEvents: 0,
   };
   const batchSize = options.batchSize ?? 500;
   let batch: StatusUpdate[] = [];
@@ -183,12 +186,14 @@ export async function replayArchive(options: ReplayOptions): Promise<ReplaySumma
           const normalized = normalizeWebhook(JSON.parse(Buffer.from(webhook.body).toString('utf8')), {
             maxItems: options.maxStatusesPerWebhook,
             receipt: { receivedAtMs: webhook.receivedAtMs, window: options.window },
+            projectId: webhook.headers?.['x-aisensy-project-id'],
           });
           if (normalized.updates.length + normalized.rejected.length > options.maxStatusesPerWebhook) {
             count(summary.bodiesRefused, `more than ${options.maxStatusesPerWebhook} statuses`);
             continue;
           }
           for (const rejected of normalized.rejected) count(summary.statusesRejected, reasonKind(rejected.reason));
+          summary.accountEvents += normalized.accountEvents.length;
           batch.push(...normalized.updates);
         } catch (error) {
           if (error instanceof SyntaxError) count(summary.bodiesRefused, 'body is not valid JSON');
@@ -230,6 +235,7 @@ export function formatSummary(summary: ReplaySummary, dryRun: boolean): string {
     `statuses rejected:   ${total(summary.statusesRejected)}`,
     `statuses unstorable: ${total(summary.statusesUnstorable)}`,
     `unreadable lines:    ${total(summary.unreadableLines)}; split webhooks missing parts: ${summary.incomplete}`,
+    ...(summary.accountEvents ? [`account and template events: ${summary.accountEvents} (not replayed)`] : []),
     ...tally('bodies refused, by reason', summary.bodiesRefused),
     ...tally('statuses rejected, by reason', summary.statusesRejected),
     ...tally('statuses unstorable, by error', summary.statusesUnstorable),

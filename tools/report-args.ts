@@ -7,7 +7,7 @@ export { UsageError };
 export const REPORT_CLI = {
   name: 'report',
   usage:
-    'npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]',
+    'npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]\n       npm run report -- --cost [--rates FILE] [--since 24h | --from ISO --to ISO] [--json]',
   options: {
     since: { type: 'string' },
     from: { type: 'string' },
@@ -17,6 +17,8 @@ export const REPORT_CLI = {
     html: { type: 'string' },
     'time-zone': { type: 'string', default: 'UTC' },
     json: { type: 'boolean', default: false },
+    cost: { type: 'boolean', default: false },
+    rates: { type: 'string' },
     'show-phones': { type: 'boolean', default: false },
   },
 } as const satisfies Cli<CliOptions>;
@@ -32,6 +34,10 @@ export interface ReportArgs {
   /** IANA time zone of the report's weekday x hour heat map. @default UTC */
   timeZone: string;
   showPhones: boolean;
+  /** --cost: messages by pricing category and the estimated spend instead of the delivery report. */
+  cost: boolean;
+  /** --rates: the rate card (JSON) the spend is estimated with. */
+  ratesFile?: string;
 }
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -68,6 +74,8 @@ export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
     'time-zone': timeZone,
     json,
     'show-phones': showPhones,
+    cost,
+    rates: ratesFile,
   } = values;
   if (since && (fromText || toText)) throw new UsageError('use --since or --from/--to, not both');
   if (by !== undefined && by !== 'campaign') throw new UsageError('--by accepts only "campaign"');
@@ -75,6 +83,9 @@ export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
     throw new UsageError('--csv accepts "resend" or "remind"');
   if ([csv, json || undefined, htmlFile].filter((o) => o !== undefined).length > 1)
     throw new UsageError('use one of --json, --csv and --html');
+  if (ratesFile !== undefined && !cost) throw new UsageError('--rates goes with --cost');
+  if (cost && (csv !== undefined || htmlFile !== undefined || by !== undefined))
+    throw new UsageError('--cost shows cost by campaign already: use it alone, or with --rates and --json');
   if (!isTimeZone(timeZone))
     throw new UsageError(`--time-zone expects an IANA time zone such as Asia/Kolkata, not "${timeZone}"`);
 
@@ -91,5 +102,7 @@ export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
     htmlFile,
     timeZone,
     showPhones,
+    cost,
+    ratesFile,
   };
 }

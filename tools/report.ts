@@ -2,8 +2,10 @@
  * `npm run report`: delivery figures for a period, overall and per campaign, as a readable table, JSON or CSV
  * follow-up lists. See docs/operate.md.
  */
-import { writeFileSync } from 'node:fs';
-import { followUpCsv, formatReport, reportJson } from '../lambdas/report/report-format';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseRateCard } from '../lambdas/domain/rate-card';
+import { buildCostReport, formatCostReport } from '../lambdas/report/cost-report';
+import { followUpCsv, formatReport, leftOutSummary, reportJson } from '../lambdas/report/report-format';
 import { renderReportHtml } from '../lambdas/report/report-html';
 import { parseCli } from '../lambdas/shared/cli';
 import { loadDeployedConfig } from './deployed-config';
@@ -12,7 +14,12 @@ import { REPORT_CLI, reportArgs } from './report-args';
 
 const args = parseCli(REPORT_CLI, process.argv.slice(2), ({ values }) => reportArgs(values));
 
+/** The rate card of --rates, read before any database is opened, so a bad file fails fast and says why. */
+const readRateCard = (file: string | undefined) =>
+  file === undefined ? undefined : parseRateCard(readFileSync(file, 'utf8'), file);
+
 async function main(): Promise<number> {
+  const rateCard = readRateCard(args.ratesFile);
   const source = await openReportSource();
   try {
     // The re-send list counts a message as undelivered after the stack's undeliveredAfterMinutes, as the alarm does.
@@ -23,14 +30,25 @@ async function main(): Promise<number> {
       timeZone: args.timeZone,
       undeliveredAfterMinutes,
     });
-    if (args.output === 'html') {
+    if (args.cost) {
+      const cost = buildCostReport(report, rateCard);
+      process.stdout.write(
+        args.output === 'json'
+          ? `${JSON.stringify(cost, null, 2)}\n`
+          : `${formatCostReport(cost)}\n(source: ${source.describe})\n`,
+      );
+    } else if (args.output === 'html') {
       writeFileSync(args.htmlFile!, renderReportHtml(report));
       process.stdout.write(
         `wrote ${args.htmlFile} (${report.overall.total_messages} messages; source: ${source.describe})\n`,
       );
     } else if (args.output === 'json') process.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
-    else if (args.output === 'csv') process.stdout.write(followUpCsv(report, args.csvList ?? 'resend'));
-    else
+    else if (args.output === 'csv') {
+      process.stdout.write(followUpCsv(report, args.csvList ?? 'resend'));
+      // On stderr: the CSV stays clean for a spreadsheet, and the operator still learns what it leaves out.
+      const leftOut = args.csvList === 'remind' ? '' : leftOutSummary(report);
+      if (leftOut) process.stderr.write(`${leftOut}\n`);
+    } else
       process.stdout.write(
         `${formatReport(report, { byCampaign: args.byCampaign, showPhones: args.showPhones })}\n(source: ${source.describe})\n`,
       );

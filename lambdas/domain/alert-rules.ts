@@ -1,4 +1,5 @@
 import type { AlarmSettings, FailureSpikeSettings } from './alert-settings';
+import { remedy } from './whatsapp-errors';
 
 /** The delivery_health figures the rules read (the store's DeliveryHealth has them all). */
 export interface HealthFigures {
@@ -133,29 +134,9 @@ export function failureSpike(h: HealthFigures, settings: FailureSpikeSettings): 
   };
 }
 
-/**
- * What to do about the error codes that dominate failure spikes in practice (Meta's WhatsApp Cloud API error
- * reference); any other code points to Meta's page.
- */
-const NEXT_STEPS: Record<number, string> = {
-  131026:
-    'Message undeliverable: the number is not on WhatsApp or cannot receive this message. Do not resend; mark the contacts.',
-  131047: 'Re-engagement: more than 24 hours since the customer last replied. Send an approved template instead.',
-  131048:
-    'Spam rate limit: too many messages were blocked or reported. Slow down and review the template and audience.',
-  131049:
-    'Meta limited marketing messages to these users for healthy ecosystem engagement. Do not retry at once; resend later or to engaged users.',
-  131050: 'The user stopped marketing messages from this business. Remove them from marketing lists.',
-  131056: 'Pair rate limit: too many messages to the same number. Space out messages to each recipient.',
-  130429: 'Throughput limit reached: the broadcast sends faster than the number allows. Lower the send rate.',
-  131053: 'Media upload error: check the media URL and type of the template.',
-  132001: 'Template does not exist or is not approved in this language.',
-  132015: 'Template paused for low quality: edit or replace it.',
-  132016: 'Template disabled for low quality: create a new one.',
-};
-
+/** What to do about a failure with this code: the error catalogue's remedy (whatsapp-errors.ts). */
 export function nextStep(code: number | null): string {
-  return (code !== null && NEXT_STEPS[code]) || "See Meta's WhatsApp Cloud API error codes reference for this code.";
+  return remedy(code);
 }
 
 export function describeFailureSpike(s: FailureSpike): string {

@@ -131,6 +131,8 @@ export const AlarmSettings = z
     apiLatency: alarm({ threshold: 3_000, periodMinutes: 5, evaluationPeriods: 3 }).prefault({}),
     /** Daily summaries that failed, at least. */
     dailySummary: alarm({ threshold: 1, periodMinutes: 60, evaluationPeriods: 1 }).prefault({}),
+    /** Account or template notifications (a template disabled, a number flagged) that could not be sent, at least. */
+    accountNotifications: alarm({ threshold: 1, periodMinutes: 5, evaluationPeriods: 1 }).prefault({}),
     /**
      * Webhooks not reaching the archive (docs/archive.md): archive writes the ingest counted as failed, at least
      * `threshold`, or Firehose's oldest undelivered record older than `maxDeliveryAgeMinutes` (S3 refusing it).

@@ -4,8 +4,8 @@ import * as z from 'zod';
  * The webhook archive's record format, the one definition the ingest writes and replay (tools/replay.ts) and Athena
  * read (docs/archive.md). One JSON line per webhook that passed authentication, as the provider sent it: the raw
  * body and what is needed to read it again (receipt time, which the status-time window is measured from, the
- * request id, the payload format the ingest recognised, the content type). Never a signature, a token, a header
- * that authenticates, or the path token. Pure: no I/O, no clock.
+ * request id, the payload format the ingest recognised, the headers the normalization reads). Never a signature, a
+ * token, a header that authenticates, or the path token. Pure: no I/O, no clock.
  *
  * A body is kept as UTF-8 text (`body`) when it is valid UTF-8, so Athena can `json_extract` it; otherwise as
  * `body_base64`. A line longer than the archive's record limit (Kinesis Data Firehose: 1,000 KiB) is split into
@@ -35,7 +35,8 @@ export const ArchiveRecord = z
     format: z.string().max(40).nullable(),
     /** How the ingest authenticated it (the method's name, never the credential). */
     auth: z.string().max(40).nullable(),
-    content_type: z.string().max(200).nullable(),
+    /** ARCHIVED_HEADERS present on the request, by lower-case name. */
+    headers: z.record(z.string(), z.string().max(500)),
     /** Length of the raw body in bytes (all parts together). */
     bytes: z.number().int().nonnegative(),
     part: z.number().int().positive(),
@@ -54,9 +55,26 @@ export interface ArchivedWebhook {
   requestId?: string | undefined;
   format?: string | undefined;
   auth?: string | undefined;
-  contentType?: string | undefined;
+  /** ARCHIVED_HEADERS present on the request, by lower-case name. */
+  headers?: Record<string, string> | undefined;
   /** The exact bytes received. */
   body: Uint8Array;
+}
+
+/**
+ * The only headers kept: what the normalization reads (AiSensy's project id names the sender when the envelope does
+ * not) and what says how to read the body. Never one that authenticates (signatures, tokens, cookies).
+ */
+export const ARCHIVED_HEADERS = ['content-type', 'x-aisensy-project-id'] as const;
+
+/** ARCHIVED_HEADERS of a request's lower-case headers, each cut to 500 characters. */
+export function archivedHeaders(headers: Record<string, string | undefined>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of ARCHIVED_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) kept[name] = value.slice(0, 500);
+  }
+  return kept;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -97,7 +115,7 @@ export function archiveLines(webhook: ArchivedWebhook, maxRecordBytes = FIREHOSE
     request_id: webhook.requestId ?? null,
     format: webhook.format ?? null,
     auth: webhook.auth ?? null,
-    content_type: webhook.contentType?.slice(0, 200) ?? null,
+    headers: webhook.headers ?? {},
     bytes: webhook.body.byteLength,
   };
   return pieces.map(
@@ -171,7 +189,7 @@ function toWebhook(records: ArchiveRecord[]): ArchivedWebhook {
     requestId: first.request_id ?? undefined,
     format: first.format ?? undefined,
     auth: first.auth ?? undefined,
-    contentType: first.content_type ?? undefined,
+    headers: first.headers,
     body: new Uint8Array(body),
   };
 }

@@ -52,6 +52,9 @@ export const ProcessorEnv = z
       /** The queue's visibility timeout: the first wait after a receive fails with the database down. */
       OUTAGE_BACKOFF_BASE_SECONDS: z.coerce.number().int().positive(),
       OUTAGE_BACKOFF_MAX_SECONDS: z.coerce.number().int().positive(),
+      /** The topics that receive critical and warning account or template events; unset: they are logged only. */
+      CRITICAL_TOPIC_ARN: z.string().optional(),
+      WARNING_TOPIC_ARN: z.string().optional(),
     }),
   );
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
@@ -68,6 +71,12 @@ export const SweeperEnv = z.object({
   WARNING_TOPIC_ARN: z.string().optional(),
   /** Where notifications point people for what to do. */
   RUNBOOK_URL: z.string().default('docs/runbook.md'),
+  /** The private bucket the daily HTML report goes to (lib/constructs/report-bucket.ts); unset: no report link. */
+  REPORT_BUCKET_NAME: z.string().min(1).optional(),
+  /** The report link's lifetime (X-Amz-Expires), at most SigV4's 7 days. */
+  REPORT_LINK_HOURS: z.coerce.number().int().min(1).max(168).default(12),
+  /** The stage, in the report's key: reports/<stage>/<day>.html. */
+  STAGE: z.string().min(1).default('dev'),
 });
 export type SweeperEnv = z.infer<typeof SweeperEnv>;
 

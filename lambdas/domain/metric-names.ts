@@ -25,6 +25,10 @@ export const METRIC = {
   DeliveryLatency: 'DeliveryLatency',
   ReadLatency: 'ReadLatency',
   PoisonRecords: 'PoisonRecords',
+  /** Account and template events recorded for the first time; dimension `Severity`: critical, warning, info. */
+  AccountEvents: 'AccountEvents',
+  /** Account notifications (critical or warning) that could not be sent to their topic. */
+  AccountNotificationFailures: 'AccountNotificationFailures',
   // processor and sweeper
   /** Calls to the database that failed (the processor's batches, the sweeper's figures). */
   DatabaseErrors: 'DatabaseErrors',
@@ -43,4 +47,6 @@ export const METRIC = {
   UndeliveredMessages: 'UndeliveredMessages',
   UndeliveredPercent: 'UndeliveredPercent',
   DailySummaryFailures: 'DailySummaryFailures',
+  /** The daily summary went out without its report link (rendering, upload or signing failed). */
+  DailyReportLinkFailures: 'DailyReportLinkFailures',
 } as const;

@@ -1,14 +1,17 @@
 import type * as z from 'zod';
+import { ACCOUNT_FIELDS, type AccountEvent, type AccountField, toAccountEvent } from './account-events';
 import { normalizePhone } from './phone';
 import { type RejectedItem, STAGES, type Stage, type StatusError, StatusUpdate } from './status-update';
 import { type JsonObjectLimits, toStorableJsonObject, toStorableOptional, toStorableText } from './storable-text';
 import { implausibleTimeReason, parseProviderTimestamp, type StatusTimeWindow } from './timestamps';
+import { normalizeUserId } from './user-id';
 import {
   AISENSY_STATUS_TOPIC,
   AiSensyEnvelope,
   AiSensyMessage,
   AiSensyStatusData,
   FlatEnvelope,
+  MetaChangeValue,
   MetaEnvelope,
   MetaError,
   MetaStatus,
@@ -35,7 +38,18 @@ export interface NormalizeOptions {
    * rejected with a reason. Unset, times are not compared with the receipt (the function stays free of the clock).
    */
   receipt?: { receivedAtMs: number; window: StatusTimeWindow };
+  /**
+   * AiSensy's `X-AiSensy-Project-Id` header: the sender's project when the envelope has no `project_id`.
+   * @default undefined
+   */
+  projectId?: string;
 }
+
+/** Which business sent a message: the `sender_*` fields of a status update. */
+type Sender = Pick<
+  StatusUpdate,
+  'sender_waba_id' | 'sender_phone_number_id' | 'sender_display_phone_number' | 'sender_project_id'
+>;
 
 export type WebhookFormat = 'aisensy' | 'meta' | 'flat';
 
@@ -43,6 +57,12 @@ export interface NormalizedWebhook {
   format: WebhookFormat;
   /** Status updates ready for the queue, in document order. */
   updates: StatusUpdate[];
+  /** Account and template health events (Meta only), in document order. */
+  accountEvents: AccountEvent[];
+  /**
+   * Items that could not be used, and why. `index` counts statuses in document order; a rejected account or template
+   * change is counted among those changes, and its reason starts with its field.
+   */
   rejected: RejectedItem[];
   /** Set when the webhook is valid but carries nothing to store (another AiSensy topic, inbound messages...). */
   ignored?: string;
@@ -73,8 +93,12 @@ export function normalizeWebhook(body: unknown, options: NormalizeOptions = {}):
   if (items > maxItems) throw new WebhookTooLargeError(`webhook carries more than ${maxItems} items`);
   const plausible = options.receipt ? receiptCheck(options.receipt) : () => undefined;
   return withoutStackTraces(() => {
-    if ('object' in record) return normalizeMeta(parseEnvelope(MetaEnvelope, body, 'Meta'), plausible);
-    if ('topic' in record) return normalizeAiSensy(parseEnvelope(AiSensyEnvelope, body, 'AiSensy'), plausible);
+    if ('object' in record) {
+      return normalizeMeta(parseEnvelope(MetaEnvelope, body, 'Meta'), plausible, options.receipt?.receivedAtMs);
+    }
+    if ('topic' in record) {
+      return normalizeAiSensy(parseEnvelope(AiSensyEnvelope, body, 'AiSensy'), plausible, options.projectId);
+    }
     if ('statuses' in record) return normalizeFlat(parseEnvelope(FlatEnvelope, body, 'flat'), plausible);
     throw new WebhookFormatError(
       'unknown envelope: expected an AiSensy webhook ("topic"), a Meta webhook ("object") or {"statuses": [...]}',
@@ -145,10 +169,13 @@ function parseEnvelope<T extends z.ZodType>(schema: T, body: unknown, name: stri
   return result.data;
 }
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.ZodError, within?: string): string {
   return error.issues
     .slice(0, 3)
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .map((issue) => {
+      const path = [...(within ? [within] : []), ...issue.path.map(String)].join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
     .join('; ');
 }
 
@@ -176,6 +203,13 @@ function withoutEmpty<T extends Record<string, unknown>>(value: T): T | undefine
   return entries.length ? (Object.fromEntries(entries) as T) : undefined;
 }
 
+/** An id of a sender (WABA, phone number id, project) as stored, or undefined when it is not one. */
+function senderId(value: unknown): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const id = String(value).trim();
+  return /^[\w.+:-]{1,128}$/.test(id) ? id : undefined;
+}
+
 function toErrorCode(value: unknown): number | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   const code = Number(value);
@@ -184,21 +218,52 @@ function toErrorCode(value: unknown): number | undefined {
 
 // --- Meta and flat ------------------------------------------------------------------------------------------------
 
-function normalizeMeta(envelope: MetaEnvelope, plausible: TimeCheck): NormalizedWebhook {
-  const statuses: unknown[] = [];
+function normalizeMeta(
+  envelope: MetaEnvelope,
+  plausible: TimeCheck,
+  receivedAtMs: number | undefined,
+): NormalizedWebhook {
+  const statuses: SentStatus[] = [];
+  const accountEvents: AccountEvent[] = [];
+  const accountRejected: RejectedItem[] = [];
+  let accountChanges = 0;
   let otherContent = 0;
-  for (const entry of envelope.entry) {
-    for (const change of entry.changes) {
-      const value = change.value;
-      if (!value) continue;
+  for (const [e, entry] of envelope.entry.entries()) {
+    for (const [c, change] of entry.changes.entries()) {
+      if (isAccountField(change.field)) {
+        const index = accountChanges++;
+        const time = entryTime(field(entry, 'time'), receivedAtMs);
+        const result = time.ok
+          ? toAccountEvent(change.field, change.value, time.iso, senderId(entry.id))
+          : { ok: false as const, reason: `${change.field}: ${time.reason}` };
+        if (result.ok) accountEvents.push(result.event);
+        else accountRejected.push({ index, reason: result.reason });
+        continue;
+      }
+      if (change.value === undefined || change.value === null) continue;
+      const parsed = MetaChangeValue.safeParse(change.value);
+      if (!parsed.success) {
+        const path = `entry.${e}.changes.${c}.value`;
+        throw new WebhookFormatError(`invalid Meta webhook: ${describeIssues(parsed.error, path)}`);
+      }
+      const value = parsed.data;
+      // The sender is the entry's WhatsApp Business Account and the change's business phone number. `metadata` is
+      // read field by field, never parsed whole (see webhook-payloads.ts).
+      const sender = withoutEmpty<Sender>({
+        sender_waba_id: senderId(entry.id),
+        sender_phone_number_id: senderId(field(value.metadata, 'phone_number_id')),
+        sender_display_phone_number: normalizePhone(field(value.metadata, 'display_phone_number')),
+      });
       // One push per status: push(...statuses) passes every element as an argument and overflows the stack at
       // about 120,000 of them.
-      for (const status of value.statuses ?? []) statuses.push(status);
+      for (const item of value.statuses ?? []) statuses.push({ item, sender });
       otherContent += (value.messages?.length ?? 0) + (value.errors?.length ?? 0);
     }
   }
   const result = normalizeStatusItems('meta', statuses, plausible);
-  if (statuses.length === 0) {
+  result.accountEvents = accountEvents;
+  result.rejected.push(...accountRejected);
+  if (statuses.length === 0 && accountChanges === 0) {
     result.ignored = otherContent
       ? 'no statuses: inbound messages and account-level errors are not stored'
       : 'no statuses in this webhook';
@@ -206,16 +271,39 @@ function normalizeMeta(envelope: MetaEnvelope, plausible: TimeCheck): Normalized
   return result;
 }
 
+const isAccountField = (name: string): name is AccountField => (ACCOUNT_FIELDS as readonly string[]).includes(name);
+
+/** Meta's `entry[].time` (Unix seconds), else the receipt: an account event is kept with the best time there is. */
+function entryTime(
+  value: unknown,
+  receivedAtMs: number | undefined,
+): { ok: true; iso: string } | { ok: false; reason: string } {
+  const time = parseProviderTimestamp(value);
+  if (time.ok) return time;
+  if (receivedAtMs !== undefined) return { ok: true, iso: new Date(receivedAtMs).toISOString() };
+  return { ok: false, reason: time.unset ? 'entry time is missing' : `entry time: ${time.reason}` };
+}
+
 function normalizeFlat(envelope: FlatEnvelope, plausible: TimeCheck): NormalizedWebhook {
-  const result = normalizeStatusItems('flat', envelope.statuses, plausible);
+  const result = normalizeStatusItems(
+    'flat',
+    envelope.statuses.map((item) => ({ item })),
+    plausible,
+  );
   if (envelope.statuses.length === 0) result.ignored = 'no statuses in this webhook';
   return result;
 }
 
-function normalizeStatusItems(format: WebhookFormat, items: unknown[], plausible: TimeCheck): NormalizedWebhook {
+/** A status item of a webhook with the sender its envelope names (Meta), if any. */
+interface SentStatus {
+  item: unknown;
+  sender?: Sender;
+}
+
+function normalizeStatusItems(format: WebhookFormat, items: SentStatus[], plausible: TimeCheck): NormalizedWebhook {
   const updates: StatusUpdate[] = [];
   const rejected: RejectedItem[] = [];
-  items.forEach((item, index) => {
+  items.forEach(({ item, sender }, index) => {
     const malformed = basicShapeProblem(item);
     if (malformed) {
       rejected.push({ index, reason: malformed });
@@ -254,6 +342,9 @@ function normalizeStatusItems(format: WebhookFormat, items: unknown[], plausible
         status: stage,
         timestamp: time.iso,
         phone_number: normalizePhone(status.recipient_id),
+        recipient_user_id: normalizeUserId(status.recipient_user_id),
+        recipient_parent_user_id: normalizeUserId(status.recipient_parent_user_id),
+        ...sender,
         campaign: toStorableOptional(status.biz_opaque_callback_data),
         error: stage === 'failed' ? metaError(status) : undefined,
         conversation: conversation.value,
@@ -264,7 +355,7 @@ function normalizeStatusItems(format: WebhookFormat, items: unknown[], plausible
     );
     if (update) updates.push(stripUndefined(update));
   });
-  return { format, updates, rejected };
+  return { format, updates, accountEvents: [], rejected };
 }
 
 /** `conversation` or `pricing`: absent, or an object within FREE_FORM_LIMITS with every string made storable. */
@@ -318,8 +409,12 @@ const AISENSY_STAGE_TIMES = [
   ['failed', 'failed_at'],
 ] as const satisfies ReadonlyArray<readonly [Stage, keyof AiSensyMessage]>;
 
-function normalizeAiSensy(envelope: AiSensyEnvelope, plausible: TimeCheck): NormalizedWebhook {
-  const result: NormalizedWebhook = { format: 'aisensy', updates: [], rejected: [] };
+function normalizeAiSensy(
+  envelope: AiSensyEnvelope,
+  plausible: TimeCheck,
+  headerProjectId: string | undefined,
+): NormalizedWebhook {
+  const result: NormalizedWebhook = { format: 'aisensy', updates: [], accountEvents: [], rejected: [] };
   if (envelope.topic !== AISENSY_STATUS_TOPIC) {
     result.ignored = `topic "${envelope.topic.slice(0, 60)}" carries no delivery status`;
     return result;
@@ -334,6 +429,7 @@ function normalizeAiSensy(envelope: AiSensyEnvelope, plausible: TimeCheck): Norm
   const common = {
     message_id: toStorableText(message.messageId.trim()),
     phone_number: normalizePhone(message.phone_number),
+    sender_project_id: senderId(envelope.project_id) ?? senderId(headerProjectId),
     campaign: toStorableOptional(message.campaign?.name),
     provider_message_id: message.id === undefined ? undefined : toStorableText(String(message.id)),
   };

@@ -1,16 +1,27 @@
 import * as z from 'zod';
+import { AccountEvent } from './account-events';
 import { StatusUpdate } from './status-update';
 
 /**
  * The body of one queue message: several status updates packed together. Packing keeps a 1,000-status webhook
  * to a handful of SendMessageBatch calls (SQS bills per request) while a message stays a small unit of retry.
  */
-export const QueueMessage = z.object({
-  v: z.literal(1),
-  /** Correlates the message with the webhook request that produced it (API Gateway's request id). */
-  correlation_id: z.string().max(200).optional(),
-  statuses: z.array(StatusUpdate).min(1),
-});
+export const QueueMessage = z
+  .object({
+    v: z.literal(1),
+    /** Correlates the message with the webhook request that produced it (API Gateway's request id). */
+    correlation_id: z.string().max(200).optional(),
+    statuses: z.array(StatusUpdate),
+    /**
+     * Account and template health events (account-events.ts). Absent when there are none, so a message of statuses
+     * alone is what it always was.
+     */
+    account_events: z.array(AccountEvent).optional(),
+  })
+  .refine((message) => message.statuses.length + (message.account_events?.length ?? 0) > 0, {
+    message: 'a queue message carries at least one status or account event',
+    path: ['statuses'],
+  });
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 /** SQS's hard limits for SendMessageBatch. */
@@ -34,26 +45,32 @@ export function packQueueMessages(
   updates: readonly StatusUpdate[],
   correlationId: string | undefined,
   limits: PackingLimits = {},
+  accountEvents: readonly AccountEvent[] = [],
 ): string[][] {
-  const maxStatuses = limits.maxStatusesPerMessage ?? 100;
+  const maxItems = limits.maxStatusesPerMessage ?? 100;
   const maxBytes = limits.maxMessageBytes ?? SQS_DEFAULT_MAX_MESSAGE_BYTES;
-  const envelopeBytes = byteLength(serialize([], correlationId));
+  // The envelope with both arrays present: a bound on either message shape.
+  const envelopeBytes = byteLength(serialize([], [{} as AccountEvent], correlationId)) - 2;
 
   const bodies: string[] = [];
-  let current: StatusUpdate[] = [];
+  let statuses: StatusUpdate[] = [];
+  let events: AccountEvent[] = [];
   let currentBytes = envelopeBytes;
   const flush = () => {
-    if (current.length) bodies.push(serialize(current, correlationId));
-    current = [];
+    if (statuses.length + events.length) bodies.push(serialize(statuses, events, correlationId));
+    statuses = [];
+    events = [];
     currentBytes = envelopeBytes;
   };
-  for (const update of updates) {
-    const bytes = byteLength(toSqsJson(update)) + 1; // + the separating comma
-    if (envelopeBytes + bytes > maxBytes) throw new RangeError('a single status exceeds the queue message size');
-    if (current.length >= maxStatuses || currentBytes + bytes > maxBytes) flush();
-    current.push(update);
+  const add = <T>(item: T, into: () => T[], what: string) => {
+    const bytes = byteLength(toSqsJson(item)) + 1; // + the separating comma
+    if (envelopeBytes + bytes > maxBytes) throw new RangeError(`a single ${what} exceeds the queue message size`);
+    if (statuses.length + events.length >= maxItems || currentBytes + bytes > maxBytes) flush();
+    into().push(item);
     currentBytes += bytes;
-  }
+  };
+  for (const update of updates) add(update, () => statuses, 'status');
+  for (const event of accountEvents) add(event, () => events, 'account event');
   flush();
 
   const requests: string[][] = [];
@@ -73,8 +90,13 @@ export function packQueueMessages(
   return requests;
 }
 
-function serialize(statuses: readonly StatusUpdate[], correlationId: string | undefined): string {
+function serialize(
+  statuses: readonly StatusUpdate[],
+  events: readonly AccountEvent[],
+  correlationId: string | undefined,
+): string {
   const message: QueueMessage = { v: 1, correlation_id: correlationId, statuses: statuses as StatusUpdate[] };
+  if (events.length) message.account_events = events as AccountEvent[];
   return toSqsJson(message);
 }
 

@@ -23,6 +23,9 @@ export const StatusError = z.object({
 });
 export type StatusError = z.infer<typeof StatusError>;
 
+/** Ids of a sender as providers send them: short, printable, no spaces. */
+const SenderField = z.string().regex(/^[\w.+:-]{1,128}$/);
+
 /**
  * One normalized status update: the single shape that travels from the ingest handler through the queue to the
  * database's `apply_status_updates` function. Snake case because it is the SQL function's contract.
@@ -38,6 +41,24 @@ export const StatusUpdate = z.object({
     .string()
     .regex(/^\+\d{1,20}$/)
     .optional(),
+  /** WhatsApp's business-scoped user id (lambdas/domain/user-id.ts): beside the phone, or alone for a username user. */
+  recipient_user_id: z
+    .string()
+    .regex(/^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/)
+    .optional(),
+  /** The parent user id, shared by the business portfolios of one enterprise. */
+  recipient_parent_user_id: z
+    .string()
+    .regex(/^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/)
+    .optional(),
+  /** The sender: Meta's WhatsApp Business Account id (`entry[].id`). */
+  sender_waba_id: SenderField.optional(),
+  /** The sender: the business phone number's id (`metadata.phone_number_id`), the key Meta's API uses. */
+  sender_phone_number_id: SenderField.optional(),
+  /** The sender: the business phone number as displayed (`metadata.display_phone_number`). */
+  sender_display_phone_number: SenderField.optional(),
+  /** The sender: AiSensy's project (`project_id` in the envelope, else the `X-AiSensy-Project-Id` header). */
+  sender_project_id: SenderField.optional(),
   /** AiSensy's `campaign.name` or Meta's `biz_opaque_callback_data`. */
   campaign: z.string().max(512).optional(),
   /** AiSensy's own message id. */

@@ -67,7 +67,9 @@ export const MetaStatus = z.looseObject({
   timestamp: z.union([z.number(), z.string()]),
   /** Optional: recipients who use a WhatsApp username have `recipient_user_id` instead. */
   recipient_id: z.union([z.string(), z.number()]).nullish(),
-  recipient_user_id: z.string().nullish(),
+  // Business-scoped user ids (2026): checked and kept by normalizeUserId (user-id.ts); anything else is dropped.
+  recipient_user_id: z.unknown().optional(),
+  recipient_parent_user_id: z.unknown().optional(),
   // Free-form objects: checked and copied within bounds by toStorableJsonObject (storable-text.ts), never
   // walked here, where an object of 100,000 keys or 4,500 levels would cost the parse or overflow the stack.
   conversation: z.unknown().optional(),
@@ -80,6 +82,18 @@ export type MetaStatus = z.infer<typeof MetaStatus>;
 
 export const META_OBJECT = 'whatsapp_business_account';
 
+/** The `value` of a change that may carry statuses (`messages`, and any field this service does not model). */
+export const MetaChangeValue = z.looseObject({
+  messaging_product: z.string().optional(),
+  // The sender's phone number id and display number, read field by field (normalize-webhook.ts); left
+  // unparsed so that a metadata object of 80,000 keys costs nothing.
+  metadata: z.unknown().optional(),
+  statuses: z.array(z.unknown()).optional(),
+  messages: z.array(z.unknown()).optional(),
+  errors: z.array(z.unknown()).optional(),
+});
+export type MetaChangeValue = z.infer<typeof MetaChangeValue>;
+
 export const MetaEnvelope = z.looseObject({
   object: z.literal(META_OBJECT, { error: `object must be "${META_OBJECT}"` }),
   entry: z.array(
@@ -88,16 +102,9 @@ export const MetaEnvelope = z.looseObject({
       changes: z.array(
         z.looseObject({
           field: z.string(),
-          value: z
-            .looseObject({
-              messaging_product: z.string().optional(),
-              // Not used; left unparsed so that a metadata object of 80,000 keys costs nothing.
-              metadata: z.unknown().optional(),
-              statuses: z.array(z.unknown()).optional(),
-              messages: z.array(z.unknown()).optional(),
-              errors: z.array(z.unknown()).optional(),
-            })
-            .optional(),
+          // Parsed per change (normalize-webhook.ts): as MetaChangeValue, or as an account event (account-events.ts),
+          // whose bad value is rejected alone.
+          value: z.unknown().optional(),
         }),
       ),
     }),

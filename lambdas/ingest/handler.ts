@@ -75,7 +75,7 @@ const ingestWebhook = createIngestHandler({
 });
 
 /**
- * API Gateway (REST, proxy integration) -> ingest. Powertools middleware: the logger's Lambda context (request id,
+ * API Gateway (REST proxy integration, or HTTP API with payload format 1.0 or 2.0) -> ingest. Powertools middleware: the logger's Lambda context (request id,
  * cold start; keys reset after each request) and, inside createIngestHandler, logMetrics, which publishes the
  * request's metrics once. The correlation id is set by hand: the logger's `correlationIdPath` option needs the
  * JMESPath package, which is not installed (and would weigh on this function's cold start).

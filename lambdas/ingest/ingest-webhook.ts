@@ -4,7 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type ArchivedWebhook, archiveLines } from '../domain/archive-record';
+import { type ArchivedWebhook, archivedHeaders, archiveLines } from '../domain/archive-record';
 import { METRIC } from '../domain/metric-names';
 import {
   type NormalizeOptions,
@@ -22,6 +22,7 @@ import {
 } from '../domain/webhook-auth';
 import { RequestError, SecretConfigurationError } from '../shared/errors';
 import { safeError } from '../shared/log-safe';
+import { type ApiGatewayEvent, toProxyEvent } from './api-gateway-event';
 import type { StatusQueue } from './status-queue';
 import type { WebhookArchive } from './webhook-archive';
 
@@ -66,6 +67,8 @@ export interface IngestDependencies {
 /** What the provider gets back for a webhook it should not retry. */
 export interface IngestResponseBody {
   accepted: number;
+  /** Account and template health events queued (Meta's account fields). */
+  accountEvents?: number;
   rejected: { index: number; reason: string }[];
   ignored?: string;
 }
@@ -122,13 +125,13 @@ export function createIngestHandler(deps: IngestDependencies) {
         requestId: event.requestContext?.requestId,
         format,
         auth: auth.method,
-        contentType: headers['content-type'],
+        headers: archivedHeaders(headers),
         body: rawBody,
       });
       return archived;
     };
     try {
-      return await accept(event, rawBody, receivedAtMs, auth.method, archiveOnce);
+      return await accept(event, headers, rawBody, receivedAtMs, auth.method, archiveOnce);
     } finally {
       await archiveOnce();
     }
@@ -136,20 +139,26 @@ export function createIngestHandler(deps: IngestDependencies) {
 
   async function accept(
     event: APIGatewayProxyEvent,
+    headers: Record<string, string | undefined>,
     rawBody: Buffer,
     receivedAtMs: number,
     authMethod: string,
     archiveOnce: (format?: string) => Promise<void>,
   ): Promise<APIGatewayProxyResult> {
     const receipt = deps.statusTimeWindow ? { receivedAtMs, window: deps.statusTimeWindow } : undefined;
-    const webhook = normalize(parseJson(rawBody), { maxItems: maxStatuses, receipt });
+    const webhook = normalize(parseJson(rawBody), {
+      maxItems: maxStatuses,
+      receipt,
+      projectId: headers['x-aisensy-project-id'],
+    });
     void archiveOnce(webhook.format);
     if (webhook.updates.length + webhook.rejected.length > maxStatuses) {
       throw new RequestError(413, `webhook carries more than ${maxStatuses} statuses`);
     }
-    if (webhook.updates.length > 0) {
+    if (webhook.updates.length + webhook.accountEvents.length > 0) {
       try {
-        await queue.send(packQueueMessages(webhook.updates, event.requestContext?.requestId, packing));
+        const requestId = event.requestContext?.requestId;
+        await queue.send(packQueueMessages(webhook.updates, requestId, packing, webhook.accountEvents));
       } catch (error) {
         // Never the error itself: the logger would copy every field of it, and an SDK error can quote the body.
         logger.error('could not queue the statuses; the provider will retry', {
@@ -166,10 +175,12 @@ export function createIngestHandler(deps: IngestDependencies) {
       auth: authMethod,
       accepted: webhook.updates.length,
       rejected: webhook.rejected.length,
+      ...(webhook.accountEvents.length ? { accountEvents: webhook.accountEvents.map((e) => e.field) } : {}),
       ...(webhook.ignored ? { ignored: webhook.ignored } : {}),
     });
     if (webhook.rejected.length) logger.warn('webhook items rejected', { rejected: webhook.rejected.slice(0, 20) });
     const response: IngestResponseBody = { accepted: webhook.updates.length, rejected: webhook.rejected };
+    if (webhook.accountEvents.length) response.accountEvents = webhook.accountEvents.length;
     if (webhook.ignored) response.ignored = webhook.ignored;
     return json(200, response);
   }
@@ -219,8 +230,9 @@ export function createIngestHandler(deps: IngestDependencies) {
   // function rather than only handler.ts so that every caller (the Lambda handler, the local run, the alert
   // simulator, the tests) publishes the same way. Outside Lambda there is no context: middy stands in an empty object.
   const withMetrics = middy(ingestWebhook).use(logMetrics(metrics));
-  return (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> =>
-    withMetrics(event, context as Context);
+  // REST and HTTP API events alike (payload format 1.0 or 2.0): read in the REST shape.
+  return (event: ApiGatewayEvent, context?: Context): Promise<APIGatewayProxyResult> =>
+    withMetrics(toProxyEvent(event), context as Context);
 
   function refuse(error: unknown): APIGatewayProxyResult {
     if (error instanceof RequestError) {

@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -7,6 +8,7 @@ import { ProcessorEnv, readEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';
 import { tracer } from '../shared/tracer';
 import { lazySupabaseStore } from '../store/handler-store';
+import { SnsAccountNotifier } from './account-notifier';
 import { createStatusBatchProcessor } from './process-status-batch';
 import { SqsRetryQueue } from './retry-queue';
 
@@ -21,6 +23,10 @@ const processStatusBatch = createStatusBatchProcessor({
     queue: new SqsRetryQueue(new SQSClient({}), env.QUEUE_URL),
     backoff: { baseSeconds: env.OUTAGE_BACKOFF_BASE_SECONDS, maxSeconds: env.OUTAGE_BACKOFF_MAX_SECONDS },
   },
+  accountNotifier:
+    env.CRITICAL_TOPIC_ARN && env.WARNING_TOPIC_ARN
+      ? new SnsAccountNotifier(new SNSClient({}), { critical: env.CRITICAL_TOPIC_ARN, warning: env.WARNING_TOPIC_ARN })
+      : undefined,
 });
 
 /**

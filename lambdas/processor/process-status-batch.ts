@@ -11,7 +11,9 @@ import { measureChanges } from '../domain/status-metrics';
 import type { StatusUpdate } from '../domain/status-update';
 import { safeError } from '../shared/log-safe';
 import { type AppliedChange, isDataError, type StatusStore } from '../store/status-store';
+import type { AccountNotifier } from './account-notifier';
 import { applyIsolatingDataErrors, type IsolationResult } from './isolate-data-errors';
+import { recordAccountEvents } from './record-account-events';
 import { parseStatusRecord } from './record-body';
 import type { RetryQueue } from './retry-queue';
 
@@ -31,6 +33,8 @@ export interface ProcessorDependencies {
    * outage longer than maxReceiveCount × that timeout dead-letters everything.
    */
   outageRetries?: { queue: RetryQueue; backoff: OutageBackoff };
+  /** Where critical and warning account or template events are sent (the alert topics). Unset: logged only. */
+  accountNotifier?: AccountNotifier;
 }
 
 /**
@@ -218,6 +222,7 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     let unstorable = new Set<string>();
     try {
       if (recorded.length > 0) unstorable = await applyAndMeasure(recorded, event.Records.length, [...correlationIds]);
+      unstorable = new Set([...unstorable, ...(await storeAccountEvents(parsed))]);
     } catch (error) {
       if (error instanceof BatchNotStoredError) await backOff(parsed.map((p) => p.record));
       throw error;
@@ -231,6 +236,29 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
         ...[...unstorable].map((itemIdentifier) => ({ itemIdentifier })),
       ],
     };
+  }
+
+  /**
+   * The batch's account and template events (account-events.ts), after its statuses. Returns the records to fail
+   * when the database refuses the events for their data; any other error throws like the statuses' do.
+   */
+  async function storeAccountEvents(parsed: readonly { record: SQSRecord; message: QueueMessage }[]) {
+    const holding = parsed.filter((p) => p.message.account_events?.length);
+    if (holding.length === 0) return [];
+    const events = holding.flatMap((p) => p.message.account_events ?? []);
+    try {
+      await recordAccountEvents(events, { store: await deps.store(), notifier: deps.accountNotifier, logger, metrics });
+      return [];
+    } catch (error) {
+      const safe = safeError(error);
+      if (!isDataError(error)) {
+        metrics.addMetric(METRIC.DatabaseErrors, MetricUnit.Count, 1);
+        logger.error('the account events could not be stored; SQS will deliver them again', { error: safe });
+        throw new BatchNotStoredError(`the account events could not be stored: ${safe.message}`, safe.code);
+      }
+      logger.error('account events refused by the database; their queue messages fail alone', { error: safe });
+      return holding.map((p) => p.record.messageId);
+    }
   }
 
   // Powertools' logMetrics middleware publishes what the invocation measured, once, after the batch returns or throws

@@ -1,3 +1,4 @@
+import { remedy } from '../domain/whatsapp-errors';
 import type { DeliverySummary } from '../store/health-store';
 import { formatMeasure, formatCount as n, formatPercent as pct } from './number-format';
 
@@ -20,6 +21,18 @@ export function formatDailySummary(label: string, summary: DeliverySummary): { s
     `read       ${n(summary.read)}  (${pct(summary.read_rate_percent)} of delivered)`,
     `failed     ${n(summary.failed)}`,
     `average delivery time  ${formatMeasure(summary.avg_delivery_seconds, 's')}`,
+    ...topFailureLines(summary),
   ];
   return { subject, message: lines.join('\n') };
+}
+
+/** The day's most frequent failure and what to do about it (the error catalogue's remedy). */
+function topFailureLines({ top_failure: top }: DeliverySummary): string[] {
+  if (!top) return [];
+  const code = top.error_code === null ? 'no error code' : String(top.error_code);
+  return [
+    '',
+    `top failure  ${code}${top.error_title ? ` ${top.error_title}` : ''} (${n(top.messages)} messages)`,
+    `what to do   ${remedy(top.error_code)}`,
+  ];
 }

@@ -1,8 +1,10 @@
 import * as z from 'zod';
 import { DEFAULT_COHORTS } from '../domain/alert-settings';
 import { maskPhone } from '../domain/phone';
+import { NO_RESEND_CODES } from '../domain/whatsapp-errors';
 import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
 import { DeliveryTotals } from '../store/health-store';
+import { type ReportFunctionCall, sqlReportFunctionCall } from '../store/report-functions';
 
 /**
  * The report: what users of the original design asked their database, for one period. Built from the SQL
@@ -40,15 +42,22 @@ export const Report = z.object({
       share_percent: figure,
     }),
   ),
+  /** Not delivered: still waiting, or failed with an error a re-send can fix (error_code says which). */
   resend: z.array(
     z.object({
       message_id: z.string(),
       phone_number: z.string().nullable(),
       campaign: z.string().nullable(),
-      sent_at: time,
+      sent_at: time.nullable(),
       minutes_waiting: figure,
+      failed_at: time.nullable().default(null),
+      error_code: z.union([z.null(), z.coerce.number()]).default(null),
     }),
   ),
+  /** Failures left out of the re-send list because a re-send cannot succeed (the error catalogue's `never`). */
+  resend_left_out: z
+    .array(z.object({ error_code: z.coerce.number(), error_title: z.string().nullable(), messages: count }))
+    .default([]),
   remind: z.array(
     z.object({
       message_id: z.string(),
@@ -71,6 +80,20 @@ export const Report = z.object({
   delays: z.array(
     z.object({ kind: z.enum(['delivery', 'read']), bucket_order: count, bucket: z.string(), messages: count }),
   ),
+  /** Messages by campaign, pricing (Meta's per-message pricing fields) and number prefix: what cost is built on. */
+  pricing: z
+    .array(
+      z.object({
+        campaign: z.string(),
+        pricing_category: z.string().nullable(),
+        pricing_type: z.string().nullable(),
+        pricing_model: z.string().nullable(),
+        pricing_billable: z.boolean().nullable(),
+        phone_prefix: z.string().nullable(),
+        messages: count,
+      }),
+    )
+    .default([]),
   percentiles: z.object({
     delivery_p50_seconds: figure,
     delivery_p90_seconds: figure,
@@ -100,37 +123,69 @@ type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>
 
 /** Runs the report's queries (one per section, each on indexed ranges) and validates their rows. */
 export async function buildReport(query: Query, options: ReportOptions): Promise<Report> {
-  const range = [options.from.toISOString(), options.to.toISOString()];
+  return buildReportWith(sqlReportFunctionCall(query), options);
+}
+
+/**
+ * The report from calls of its SQL functions, by whichever adapter makes them (report-functions.ts): SQL on a
+ * direct connection, or Supabase's rpc (the sweeper's daily report link).
+ */
+export async function buildReportWith(call: ReportFunctionCall, options: ReportOptions): Promise<Report> {
+  const range = { period_start: options.from.toISOString(), period_end: options.to.toISOString() };
   const limit = options.listLimit ?? 1000;
   const followUp = Report.pick({ resend_after_minutes: true, remind_after_hours: true }).parse({
     resend_after_minutes: options.undeliveredAfterMinutes,
     remind_after_hours: options.unreadAfterHours,
   });
-  const asOf = options.to.getTime() > Date.now() ? new Date() : options.to;
+  const asOf = (options.to.getTime() > Date.now() ? new Date() : options.to).toISOString();
   const timeZone = options.timeZone ?? 'UTC';
   const length = options.to.getTime() - options.from.getTime();
-  const previousRange = [new Date(options.from.getTime() - length).toISOString(), options.from.toISOString()];
-  const [overall, byCampaign, hourly, best, top, failures, resend, remind, previous, heatmap, delays, percentiles] =
-    await Promise.all([
-      query('select * from public.delivery_report($1, $2, false)', range),
-      query('select * from public.delivery_report($1, $2, true)', range),
-      query('select * from public.hourly_volume($1, $2)', range),
-      query('select * from public.best_send_hours($1, $2, 20)', range),
-      query('select * from public.top_recipients($1, $2, 10)', range),
-      query('select * from public.failures_by_error($1, $2)', range),
-      query(`select * from public.undelivered_messages($1, 24, $2) limit ${limit}`, [
-        followUp.resend_after_minutes,
-        asOf.toISOString(),
-      ]),
-      query(`select * from public.unread_messages($1, 7, $2) limit ${limit}`, [
-        followUp.remind_after_hours,
-        asOf.toISOString(),
-      ]),
-      query('select * from public.delivery_report($1, $2, false)', previousRange),
-      query('select * from public.read_heatmap($1, $2, $3)', [...range, timeZone]),
-      query('select * from public.delay_distribution($1, $2)', range),
-      query('select * from public.delay_percentiles($1, $2)', range),
-    ]);
+  const previousRange = {
+    period_start: new Date(options.from.getTime() - length).toISOString(),
+    period_end: options.from.toISOString(),
+  };
+  // The codes a re-send cannot fix, from the error catalogue: passed to SQL, never copied into it.
+  const noResend = [...NO_RESEND_CODES];
+  const [
+    overall,
+    byCampaign,
+    hourly,
+    best,
+    top,
+    failures,
+    resend,
+    remind,
+    previous,
+    heatmap,
+    delays,
+    percentiles,
+    leftOut,
+    pricing,
+  ] = await Promise.all([
+    call('delivery_report', { ...range, by_campaign: false }),
+    call('delivery_report', { ...range, by_campaign: true }),
+    call('hourly_volume', range),
+    call('best_send_hours', { ...range, min_delivered: 20 }),
+    call('top_recipients', { ...range, max_rows: 10 }),
+    call('failures_by_error', range),
+    call(
+      'resend_list',
+      {
+        older_than_minutes: followUp.resend_after_minutes,
+        lookback_hours: 24,
+        as_of: asOf,
+        no_resend_codes: noResend,
+      },
+      limit,
+    ),
+    call('unread_messages', { older_than_hours: followUp.remind_after_hours, lookback_days: 7, as_of: asOf }, limit),
+    call('delivery_report', { ...previousRange, by_campaign: false }),
+    call('read_heatmap', { ...range, time_zone: timeZone }),
+    call('delay_distribution', range),
+    call('delay_percentiles', range),
+    call('resend_left_out', { lookback_hours: 24, as_of: asOf, no_resend_codes: noResend }),
+    call('pricing_breakdown', range),
+  ]);
   const empty = {
     campaign: null,
     total_messages: 0,
@@ -153,6 +208,7 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
     top_recipients: top,
     failures,
     resend,
+    resend_left_out: leftOut,
     remind,
     ...followUp,
     previous: previous[0] ?? empty,
@@ -160,6 +216,7 @@ export async function buildReport(query: Query, options: ReportOptions): Promise
     heatmap,
     delays,
     percentiles: percentiles[0],
+    pricing,
   });
 }
 

@@ -1,4 +1,5 @@
 import { maskPhone } from '../domain/phone';
+import { remedy, whatsappError } from '../domain/whatsapp-errors';
 import {
   formatCount as n,
   formatMeasure as num,
@@ -63,14 +64,17 @@ export function formatReport(report: Report, options: { byCampaign?: boolean; sh
     out.push(
       'Failures by error code',
       table(
-        ['code', 'title', 'messages', 'share'],
+        ['code', 'title', 'messages', 'share', 're-send'],
         report.failures.map((f) => [
           String(f.error_code ?? '-'),
           f.error_title ?? '',
           n(f.messages),
           pct(f.share_percent),
+          resendWhen(f.error_code),
         ]),
       ),
+      'What to do:',
+      ...report.failures.map((f) => `  ${String(f.error_code ?? '-')}: ${remedy(f.error_code)}`),
       '',
     );
   }
@@ -126,8 +130,10 @@ export function formatReport(report: Report, options: { byCampaign?: boolean; sh
     );
   }
   out.push(
-    `To re-send (sent, not delivered after ${plural(report.resend_after_minutes, 'minute')}): ${n(report.resend.length)}${report.resend.length ? '  -> npm run report -- --csv resend' : ''}`,
+    `To re-send (not delivered after ${plural(report.resend_after_minutes, 'minute')}, or failed with an error a re-send can fix): ${n(report.resend.length)}${report.resend.length ? '  -> npm run report -- --csv resend' : ''}`,
   );
+  const leftOut = leftOutSummary(report);
+  if (leftOut) out.push(`  ${leftOut}`);
   out.push(
     `To remind (delivered, unread after ${plural(report.remind_after_hours, 'hour')}): ${n(report.remind.length)}${report.remind.length ? '  -> npm run report -- --csv remind' : ''}`,
   );
@@ -145,10 +151,35 @@ export function reportJson(report: Report): Record<string, unknown> {
     hourly: report.hourly,
     best_hours: report.best_hours,
     top_recipients: report.top_recipients,
-    failures: report.failures,
+    failures: report.failures.map((f) => ({
+      ...f,
+      what_to_do: remedy(f.error_code),
+      resend: whatsappError(f.error_code)?.resend ?? 'unknown',
+      resend_when: resendWhen(f.error_code),
+    })),
     resend: report.resend,
+    resend_left_out: report.resend_left_out.map((l) => ({ ...l, why: resendWhen(l.error_code) })),
     remind: report.remind,
   };
+}
+
+/** When a re-send of a message that failed with this code can succeed (the error catalogue), or `unknown`. */
+export function resendWhen(code: number | null): string {
+  if (code === null) return 'unknown: no error code';
+  return whatsappError(code)?.when ?? 'unknown code: see its details';
+}
+
+/**
+ * The failures the re-send list leaves out and why, in one line (empty when none): the list itself cannot say
+ * what it does not hold.
+ */
+export function leftOutSummary(report: Report): string {
+  const total = report.resend_left_out.reduce((sum, l) => sum + l.messages, 0);
+  if (total === 0) return '';
+  const codes = report.resend_left_out.map(
+    (l) => `${l.error_code}${l.error_title ? ` ${l.error_title}` : ''}: ${n(l.messages)} (${resendWhen(l.error_code)})`,
+  );
+  return `Left out: ${plural(total, 'failed message')} a re-send cannot fix; ${codes.join('; ')}`;
 }
 
 const csvCell = (v: unknown) => {
@@ -161,7 +192,22 @@ export function followUpCsv(report: Report, list: 'resend' | 'remind'): string {
   const rows = report[list] as Record<string, unknown>[];
   const headers =
     list === 'resend'
-      ? ['message_id', 'phone_number', 'campaign', 'sent_at', 'minutes_waiting']
+      ? [
+          'message_id',
+          'phone_number',
+          'campaign',
+          'sent_at',
+          'minutes_waiting',
+          'failed_at',
+          'error_code',
+          'resend_when',
+        ]
       : ['message_id', 'phone_number', 'campaign', 'delivered_at', 'hours_unread'];
-  return `${[headers.join(','), ...rows.map((r) => headers.map((h) => csvCell(r[h])).join(','))].join('\n')}\n`;
+  const cell = (r: Record<string, unknown>, h: string) =>
+    h === 'resend_when'
+      ? r.failed_at
+        ? resendWhen((r.error_code as number | null) ?? null)
+        : 'not delivered, no failure reported yet'
+      : r[h];
+  return `${[headers.join(','), ...rows.map((r) => headers.map((h) => csvCell(cell(r, h))).join(','))].join('\n')}\n`;
 }

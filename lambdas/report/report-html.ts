@@ -1,8 +1,10 @@
 import * as echarts from 'echarts';
-import { nextStep } from '../domain/alert-rules';
 import { maskPhone } from '../domain/phone';
+import { remedy } from '../domain/whatsapp-errors';
+import { buildCostReport } from './cost-report';
 import { formatMeasure, formatCount as n, formatPercent as pct, formatQuantity as plural } from './number-format';
 import type { Figures, Report } from './report-data';
+import { leftOutSummary, resendWhen } from './report-format';
 
 /**
  * The report as one self-contained HTML page for the people who send campaigns: headline figures with the change
@@ -270,20 +272,31 @@ function failures(r: Report): string {
   if (r.failures.length === 0)
     return '<section aria-labelledby="h-failures"><h2 id="h-failures">Failures</h2><p>No failures in the period.</p></section>';
   return `<section aria-labelledby="h-failures"><h2 id="h-failures">Failures by error code, and what to do</h2>${table(
-    ['error', 'title', 'messages', 'share', 'what to do'],
+    ['error', 'title', 'messages', 'share', 'what to do', 're-send'],
     r.failures.map((f) => [
       f.error_code === null ? '(none)' : String(f.error_code),
       f.error_title ?? '',
       f.messages,
       pct(f.share_percent),
-      nextStep(f.error_code),
+      remedy(f.error_code),
+      resendWhen(f.error_code),
     ]),
   )}</section>`;
 }
 
+function pricing(r: Report): string {
+  if (r.pricing.length === 0) return '';
+  const cost = buildCostReport(r);
+  return `<section aria-labelledby="h-pricing"><h2 id="h-pricing">Messages by pricing category</h2>${table(
+    ['campaign', 'category', 'messages', 'billable', 'free'],
+    cost.lines.map((l) => [l.campaign, l.category, l.messages, l.billable, l.free]),
+  )}<p>Estimated spend with your rate card: <code>npm run report -- --cost --rates FILE</code></p></section>`;
+}
+
 function followUps(r: Report): string {
+  const leftOut = leftOutSummary(r);
   return `<section aria-labelledby="h-follow"><h2 id="h-follow">Follow-ups</h2><ul>
-  <li><strong>${n(r.resend.length)}</strong> sent but not delivered after ${plural(r.resend_after_minutes, 'minute')}: <code>npm run report -- --csv resend</code></li>
+  <li><strong>${n(r.resend.length)}</strong> not delivered after ${plural(r.resend_after_minutes, 'minute')}, or failed with an error a re-send can fix: <code>npm run report -- --csv resend</code>${leftOut ? `<br>${escapeHtml(leftOut)}` : ''}</li>
   <li><strong>${n(r.remind.length)}</strong> delivered but unread after ${plural(r.remind_after_hours, 'hour')}: <code>npm run report -- --csv remind</code></li>
 </ul>${
     r.top_recipients.length
@@ -339,6 +352,7 @@ ${hourly(r)}
 ${heatmap(r)}
 ${delays(r)}
 ${failures(r)}
+${pricing(r)}
 ${followUps(r)}
 </main>
 </body>

@@ -40,7 +40,20 @@ export const DeliveryTotals = z.object({
   avg_delivery_seconds: figure,
 });
 
-export const DeliverySummary = DeliveryTotals.extend({ window_start: time, window_end: time });
+/** The most frequent failure of a period: the first row of failures_by_error(). */
+export const TopFailure = z.object({
+  error_code: z.union([z.null(), z.coerce.number()]),
+  error_title: z.string().nullable(),
+  messages: count,
+});
+export type TopFailure = z.infer<typeof TopFailure>;
+
+export const DeliverySummary = DeliveryTotals.extend({
+  window_start: time,
+  window_end: time,
+  /** Null when nothing failed; absent from stores that do not look it up. */
+  top_failure: TopFailure.nullish(),
+});
 export type DeliverySummary = z.infer<typeof DeliverySummary>;
 
 /** The read side the sweeper (and the report) use; implemented by the same adapters as StatusStore. */

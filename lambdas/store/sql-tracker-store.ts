@@ -1,7 +1,14 @@
+import type { AccountEvent } from '../domain/account-events';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { SqlExecutor } from './sql-executor';
-import { APPLY_STATUS_UPDATES_SQL, type AppliedChange, type StatusStore } from './status-store';
+import {
+  APPLY_STATUS_UPDATES_SQL,
+  type AppliedChange,
+  fromRecordedRow,
+  RECORD_ACCOUNT_EVENTS_SQL,
+  type StatusStore,
+} from './status-store';
 
 /**
  * The tracker's store over a direct connection: node-postgres (`DATABASE_URL`) or embedded PGlite.
@@ -19,6 +26,14 @@ export class SqlTrackerStore implements StatusStore, HealthStore {
     return rows;
   }
 
+  async recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]> {
+    if (events.length === 0) return [];
+    const { rows } = await this.executor.query<Record<string, unknown>>(RECORD_ACCOUNT_EVENTS_SQL, [
+      JSON.stringify(events),
+    ]);
+    return rows.map(fromRecordedRow);
+  }
+
   async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {
     const args = Object.values(healthArguments(windows, asOf));
     const { rows } = await this.executor.query(
@@ -29,11 +44,12 @@ export class SqlTrackerStore implements StatusStore, HealthStore {
   }
 
   async deliverySummary(from: Date, to: Date): Promise<DeliverySummary> {
-    const { rows } = await this.executor.query('select * from public.delivery_summary($1, $2)', [
-      from.toISOString(),
-      to.toISOString(),
+    const range = [from.toISOString(), to.toISOString()];
+    const [{ rows }, failures] = await Promise.all([
+      this.executor.query('select * from public.delivery_summary($1, $2)', range),
+      this.executor.query('select * from public.failures_by_error($1, $2) limit 1', range),
     ]);
-    return DeliverySummary.parse(rows[0]);
+    return DeliverySummary.parse({ ...rows[0], top_failure: failures.rows[0] ?? null });
   }
 
   close(): Promise<void> {

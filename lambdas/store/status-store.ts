@@ -1,3 +1,4 @@
+import type { AccountEvent } from '../domain/account-events';
 import type { StatusTimes, StatusUpdate } from '../domain/status-update';
 
 /** One message the batch inserted or changed (unchanged messages are not reported). */
@@ -16,7 +17,23 @@ export interface AppliedChange {
 export interface StatusStore {
   /** Applies the batch atomically; throws when the database refuses or cannot be reached. */
   applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]>;
+  /**
+   * Records account and template events (`record_account_events`) and returns those not recorded before, so that a
+   * webhook Meta sends again is not notified again.
+   */
+  recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]>;
   close(): Promise<void>;
+}
+
+/** The SQL every direct adapter runs for recordAccountEvents. */
+export const RECORD_ACCOUNT_EVENTS_SQL = `select field, waba_id, occurred_at, subject_type, subject_id, subject_name, event,
+    severity, detail from public.record_account_events($1::jsonb)`;
+
+/** A recorded event as a store returns it: the database's nulls dropped and its time back in ISO form. */
+export function fromRecordedRow(row: Record<string, unknown>): AccountEvent {
+  const event = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null)) as Record<string, unknown>;
+  event.occurred_at = new Date(row.occurred_at as string | Date).toISOString();
+  return event as AccountEvent;
 }
 
 /** The SQL every direct adapter (node-postgres, PGlite) runs. */

@@ -1,8 +1,10 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import type { AccountEvent } from '../domain/account-events';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
-import type { AppliedChange, StatusStore } from './status-store';
+import type { ReportFunctionCall, ReportRows } from './report-functions';
+import { type AppliedChange, fromRecordedRow, type StatusStore } from './status-store';
 
 export interface SupabaseStoreOptions {
   url: string;
@@ -45,6 +47,15 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
     return (data ?? []) as AppliedChange[];
   }
 
+  async recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]> {
+    if (events.length === 0) return [];
+    const { data, error } = await this.client.rpc('record_account_events', { events });
+    if (error) throw new StoreError(`record_account_events failed: ${error.message}`, error.code);
+    return ((data ?? []) as Record<string, unknown>[]).map(({ id: _id, recorded_at: _at, ...row }) =>
+      fromRecordedRow(row),
+    );
+  }
+
   async deliveryHealth(windows: HealthWindows, asOf = new Date()): Promise<DeliveryHealth> {
     const { data, error } = await this.client.rpc('delivery_health', healthArguments(windows, asOf));
     if (error) throw new StoreError(`delivery_health failed: ${error.message}`, error.code);
@@ -52,13 +63,28 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
   }
 
   async deliverySummary(from: Date, to: Date): Promise<DeliverySummary> {
-    const { data, error } = await this.client.rpc('delivery_summary', {
-      period_start: from.toISOString(),
-      period_end: to.toISOString(),
+    const range = { period_start: from.toISOString(), period_end: to.toISOString() };
+    const [summary, failures] = await Promise.all([
+      this.client.rpc('delivery_summary', range),
+      this.client.rpc('failures_by_error', range),
+    ]);
+    if (summary.error) throw new StoreError(`delivery_summary failed: ${summary.error.message}`, summary.error.code);
+    if (failures.error)
+      throw new StoreError(`failures_by_error failed: ${failures.error.message}`, failures.error.code);
+    // failures_by_error() orders by messages: its first row is the top failure (one row per code: a short list).
+    return DeliverySummary.parse({
+      ...(summary.data as Record<string, unknown>[])[0],
+      top_failure: (failures.data as unknown[])[0] ?? null,
     });
-    if (error) throw new StoreError(`delivery_summary failed: ${error.message}`, error.code);
-    return DeliverySummary.parse((data as unknown[])[0]);
   }
+
+  /** One of the report's SQL functions through rpc (report-functions.ts): the daily report link builds on it. */
+  readonly callReportFunction: ReportFunctionCall = async (fn, args, limit) => {
+    const call = this.client.rpc(fn, args);
+    const { data, error } = await (limit === undefined ? call : call.limit(limit));
+    if (error) throw new StoreError(`${fn} failed: ${error.message}`, error.code);
+    return (data ?? []) as ReportRows;
+  };
 
   /** Nothing to release: requests are plain HTTP and no realtime channel is ever opened. */
   async close(): Promise<void> {}

@@ -7,6 +7,7 @@ import { readEnv, SweeperEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';
 import { tracer } from '../shared/tracer';
 import { lazySupabaseStore } from '../store/handler-store';
+import type { DailyReportLinks } from './report-link';
 import { SnsSummaryNotifier } from './summary-notifier';
 import { createSweeper } from './sweep-delivery-health';
 
@@ -15,14 +16,50 @@ const env = readEnv(SweeperEnv);
 const settings = sweeperSettingsFromEnvironment(process.env);
 const sns = tracer.captureAWSv3Client(new SNSClient({}));
 
+const store = lazySupabaseStore({ SUPABASE_SECRET_ID: env.SUPABASE_SECRET_ID });
+// The report link's code (the S3 SDK, the presigner, the renderer with ECharts) loads on the first daily summary:
+// the health runs every few minutes never pay for it (bench: "sweeper bundle").
+let s3ReportLinks: Promise<DailyReportLinks> | undefined;
+const reportLinks: DailyReportLinks | undefined = env.REPORT_BUCKET_NAME
+  ? {
+      publish: async (day) => {
+        s3ReportLinks ??= loadS3ReportLinks(env.REPORT_BUCKET_NAME!);
+        return (await s3ReportLinks).publish(day);
+      },
+    }
+  : undefined;
+
+async function loadS3ReportLinks(bucket: string): Promise<DailyReportLinks> {
+  const [{ S3Client }, { S3ReportLinks }, { renderDailyReport }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('./s3-report-links'),
+    import('../report/daily-report'),
+  ]);
+  // Not captured by the tracer: its trace header would be signed into the URL, which browsers do not send.
+  const s3 = new S3Client({});
+  return new S3ReportLinks({
+    s3: () => s3,
+    bucket,
+    stage: env.STAGE,
+    lifetimeSeconds: env.REPORT_LINK_HOURS * 3600,
+    render: async (day) => {
+      const { callReportFunction } = await store();
+      return renderDailyReport(callReportFunction, day, {
+        undeliveredAfterMinutes: settings.cohorts.undeliveredAfterMinutes,
+      });
+    },
+  });
+}
+
 const sweep = createSweeper({
-  store: lazySupabaseStore({ SUPABASE_SECRET_ID: env.SUPABASE_SECRET_ID }),
+  store,
   metrics,
   logger,
   cohorts: settings.cohorts,
   failureSpike: settings.failureSpike,
   runbookUrl: env.RUNBOOK_URL,
   notifier: env.SUMMARY_TOPIC_ARN ? new SnsSummaryNotifier(sns, env.SUMMARY_TOPIC_ARN) : undefined,
+  reportLinks,
   alertNotifier: env.WARNING_TOPIC_ARN ? new SnsSummaryNotifier(sns, env.WARNING_TOPIC_ARN) : undefined,
 });
 

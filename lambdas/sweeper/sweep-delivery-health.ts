@@ -8,7 +8,9 @@ import { failureSpike, formatFailureSpike } from '../domain/alert-rules';
 import { type CohortSettings, type FailureSpikeSettings, healthWindows } from '../domain/alert-settings';
 import { METRIC } from '../domain/metric-names';
 import { formatDailySummary, previousUtcDay } from '../report/daily-summary';
+import { withDeadline } from '../shared/deadline';
 import type { DeliveryHealth, HealthStore } from '../store/health-store';
+import { type DailyReportLinks, type ReportLink, reportLinkLines } from './report-link';
 import type { SummaryNotifier } from './summary-notifier';
 
 /** The schedule's input: `{"kind": "health"}` every few minutes, `{"kind": "daily-summary"}` once a day. */
@@ -23,6 +25,13 @@ export interface SweeperDependencies {
   failureSpike: FailureSpikeSettings;
   /** Receives the daily summary (the info topic). */
   notifier?: SummaryNotifier;
+  /** Renders the day's HTML report and shares it as a link at the end of the summary; unset: no link. */
+  reportLinks?: DailyReportLinks;
+  /**
+   * How long the link may take before the summary goes without it, so that a slow database or S3 cannot time the
+   * whole function out (60 s) and lose the summary too. @default 30,000
+   */
+  reportLinkTimeoutMs?: number;
   /** Receives failure-spike notifications (the warning topic). */
   alertNotifier?: SummaryNotifier;
   /** Where people find the runbook (docs/runbook.md, or its published address). */
@@ -67,14 +76,36 @@ export function createSweeper(deps: SweeperDependencies) {
     try {
       const store = await deps.store();
       const summary = await measured(() => store.deliverySummary(day.from, day.to));
+      const link = deps.reportLinks ? await reportLink(deps.reportLinks, day) : undefined;
       const { subject, message } = formatDailySummary(day.label, summary);
-      await deps.notifier?.publish(subject, message);
-      logger.info('daily summary', { day: day.label, ...summary });
+      const text = link ? [message, '', ...reportLinkLines(link, day)].join('\n') : message;
+      await deps.notifier?.publish(subject, text);
+      logger.info('daily summary', { day: day.label, ...summary, reportLink: link ? !('failed' in link) : undefined });
       return { summarySent: Boolean(deps.notifier) };
     } catch (error) {
       // Thrown again so EventBridge retries; the metric lets the dailySummary alarm say that it failed.
       metrics.addMetric(METRIC.DailySummaryFailures, MetricUnit.Count, 1);
       throw error;
+    }
+  }
+
+  /**
+   * The day's report as a link. A failure (the database, the renderer, S3) costs the link only: the summary still
+   * goes out, saying so, and DailyReportLinkFailures counts it.
+   */
+  async function reportLink(links: DailyReportLinks, day: ReturnType<typeof previousUtcDay>) {
+    try {
+      const link: ReportLink = await withDeadline(
+        deps.reportLinkTimeoutMs ?? 30_000,
+        () => links.publish(day),
+        () => new Error('the report link took too long'),
+      );
+      logger.info('daily report link', { key: link.key, expiresAt: link.expiresAt.toISOString() });
+      return link;
+    } catch (error) {
+      metrics.addMetric(METRIC.DailyReportLinkFailures, MetricUnit.Count, 1);
+      logger.error('daily report link failed; the summary goes without it', { error });
+      return { failed: true } as const;
     }
   }
 

@@ -26,14 +26,19 @@ export interface ArchiveStorageProps {
   readonly storageClass: keyof typeof STORAGE_CLASSES;
   readonly expiration: Duration;
   readonly logRetention: RetentionDays;
+  /**
+   * Empty the bucket when the stack is deleted (a dev stack goes whole; a non-empty bucket would stop the deletion).
+   * Otherwise it is kept, like the queues, log groups and the report bucket (`retainData`, the default for prod).
+   */
+  readonly autoDeleteObjects: boolean;
 }
 
 /**
  * The webhook archive (docs/archive.md): a Kinesis Data Firehose stream (DirectPut, encrypted with an AWS-owned
  * key) that the ingest puts one record per webhook to, delivering GZIP objects by UTC hour
  * (`webhooks/year=/month=/day=/hour=/`, lambdas/domain/archive-record.ts) into a private, encrypted, TLS-only bucket
- * whose objects move to cheaper storage and then expire. The bucket outlives the stack: it is the record of what
- * providers sent, which no redeploy should take away. Firehose's role may write objects and nothing else: it cannot
+ * whose objects move to cheaper storage and then expire. With `retainData` (prod) the bucket outlives the stack: it is
+ * the record of what providers sent. Firehose's role may write objects and nothing else: it cannot
  * read back or delete what is archived (CDK's S3 destination would grant read and delete too, hence the L1 stream).
  */
 export class ArchiveStorage extends Construct {
@@ -50,7 +55,9 @@ export class ArchiveStorage extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // The stack's retainData aspect sets the same policy; autoDeleteObjects needs DESTROY set here.
+      removalPolicy: props.autoDeleteObjects ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      autoDeleteObjects: props.autoDeleteObjects,
       lifecycleRules: [
         {
           id: 'archive-lifecycle',

@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
   AlarmRule,
@@ -20,13 +19,14 @@ import { type AlarmSettings, type CloudWatchAlarmName, datapointsToAlarm } from 
 import type { AlertTopics, Severity } from './alert-topics';
 import type { ArchiveStorage } from './archive-storage';
 import type { TrackerMetrics } from './tracker-metrics';
+import type { WebhookApiMetrics } from './webhook-api';
 
 export interface DeliveryAlarmsProps {
   readonly topics: AlertTopics;
   readonly settings: AlarmSettings;
   /** The stack's custom metrics (their `service` dimension is the stack's own). */
   readonly metrics: TrackerMetrics;
-  readonly api: RestApi;
+  readonly api: WebhookApiMetrics;
   readonly ingest: IFunction;
   readonly processor: IFunction;
   readonly sweeper: IFunction;
@@ -74,6 +74,7 @@ export const RUNBOOK_ANCHORS: Record<CloudWatchAlarmName, string> = {
   apiLatency: 'api-latency',
   dailySummary: 'daily-summary',
   webhookAbsent: 'webhook-absent',
+  accountNotifications: 'account-notifications',
   archiveFailures: 'archive-failures',
 };
 
@@ -330,6 +331,19 @@ export class DeliveryAlarms extends Construct {
         ],
         anchor: RUNBOOK_ANCHORS.dailySummary,
         metric: (p) => m.metric('DailySummaryFailures', { statistic: 'Sum', period: p }),
+        comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        missing: TreatMissingData.NOT_BREACHING,
+      },
+      accountNotifications: {
+        severity: 'critical',
+        meaning:
+          'A template or number event that needed someone (a template disabled or paused, a number flagged or limited, an account restricted) was recorded but its notification could not be sent.',
+        checks: [
+          'Processor logs (output ProcessorLogGroupName): "account event recorded but not notified", with the event.',
+          'Table account_events and the views template_health and phone_number_health: what happened.',
+        ],
+        anchor: RUNBOOK_ANCHORS.accountNotifications,
+        metric: (p) => m.metric('AccountNotificationFailures', { statistic: 'Sum', period: p }),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },

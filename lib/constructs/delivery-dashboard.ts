@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   AlarmStatusWidget,
   Dashboard,
@@ -14,10 +13,11 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { STAGES } from '../../lambdas/domain/status-update';
 import type { TrackerMetrics } from './tracker-metrics';
+import type { WebhookApiMetrics } from './webhook-api';
 
 export interface DeliveryDashboardProps {
   readonly metrics: TrackerMetrics;
-  readonly api: RestApi;
+  readonly api: WebhookApiMetrics;
   readonly ingest: IFunction;
   readonly processor: IFunction;
   readonly queue: IQueue;

@@ -1,8 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -12,6 +13,7 @@ import {
   sweeperSettingsEnvironment,
 } from '../../lambdas/domain/alert-settings';
 import { functionEnvironment, SweeperEnv } from '../../lambdas/domain/function-environment';
+import type { ReportBucket } from './report-bucket';
 import { TrackerFunction } from './tracker-function';
 
 export interface DeliverySweeperProps {
@@ -28,6 +30,12 @@ export interface DeliverySweeperProps {
   /** Where notifications point for what to do. */
   readonly runbookUrl: string;
   readonly logRetention: RetentionDays;
+  /** The stage, in the report's key. */
+  readonly stage: string;
+  /** Where the daily HTML report goes, shared as a presigned link in the summary; unset: no link. */
+  readonly reportBucket?: ReportBucket;
+  /** The link's lifetime (X-Amz-Expires), 1 to 168 hours. @default 12 */
+  readonly reportLinkHours?: number;
 }
 
 /** The scheduled sweeper: health figures every few minutes, the summary once a day. */
@@ -53,6 +61,13 @@ export class DeliverySweeper extends Construct {
           SUMMARY_TOPIC_ARN: props.summaryTopic.topicArn,
           WARNING_TOPIC_ARN: props.warningTopic.topicArn,
           RUNBOOK_URL: props.runbookUrl,
+          STAGE: props.stage,
+          ...(props.reportBucket
+            ? {
+                REPORT_BUCKET_NAME: props.reportBucket.bucket.bucketName,
+                REPORT_LINK_HOURS: String(props.reportLinkHours ?? 12),
+              }
+            : {}),
         }),
         ...sweeperSettingsEnvironment(props.cohorts, props.failureSpike),
       },
@@ -60,6 +75,14 @@ export class DeliverySweeper extends Construct {
     props.supabaseSecret.grantRead(this.function);
     props.summaryTopic.grantPublish(this.function);
     props.warningTopic.grantPublish(this.function);
+    if (props.reportBucket) {
+      props.reportBucket.grantReportWriteAndShare(this.function);
+      Validations.of(this.function).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.reportBucket.bucket.node.defaultChild as CfnBucket)}.Arn>/reports/*]`,
+        reason:
+          'One object per day under reports/<stage>/: the sweeper writes it and signs a read link for it; nothing else in the bucket or the account.',
+      });
+    }
 
     this.healthRule = new Rule(this, 'HealthSchedule', {
       description: 'Delivery health figures for the alarms',

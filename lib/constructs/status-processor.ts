@@ -3,6 +3,7 @@ import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEnvironment, ProcessorEnv } from '../../lambdas/domain/function-environment';
@@ -25,11 +26,14 @@ export interface StatusProcessorProps {
   readonly logRetention: RetentionDays;
   /** The waits between receives while the database is down; checked against the queue's maxReceiveCount by the config. */
   readonly outageBackoff: OutageBackoff;
+  /** Where critical and warning account or template events (a template disabled, a number flagged) are sent. */
+  readonly accountAlertTopics: { critical: ITopic; warning: ITopic };
 }
 
 /**
  * The processor function fed by the queue, with partial batch failures; may read only the Supabase secret, consume its
- * queue and delay its messages' next receive while the database is down.
+ * queue, delay its messages' next receive while the database is down, and publish account and template events to the
+ * critical and warning topics.
  */
 export class StatusProcessor extends Construct {
   public readonly function: TrackerFunction;
@@ -49,9 +53,13 @@ export class StatusProcessor extends Construct {
         QUEUE_URL: props.queue.queueUrl,
         OUTAGE_BACKOFF_BASE_SECONDS: String(props.outageBackoff.baseSeconds),
         OUTAGE_BACKOFF_MAX_SECONDS: String(props.outageBackoff.maxSeconds),
+        CRITICAL_TOPIC_ARN: props.accountAlertTopics.critical.topicArn,
+        WARNING_TOPIC_ARN: props.accountAlertTopics.warning.topicArn,
       }),
     });
     props.supabaseSecret.grantRead(this.function);
+    props.accountAlertTopics.critical.grantPublish(this.function);
+    props.accountAlertTopics.warning.grantPublish(this.function);
 
     this.eventSource = new SqsEventSource(props.queue, {
       batchSize: props.batchSize ?? 10,

@@ -11,12 +11,31 @@ import {
   SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
+import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ARecord, type IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
+
+/** The API metrics the alarms and the dashboard read: what a REST API and an HTTP API both offer. */
+export interface WebhookApiMetrics extends IConstruct {
+  metricCount(props?: MetricOptions): Metric;
+  metricClientError(props?: MetricOptions): Metric;
+  metricServerError(props?: MetricOptions): Metric;
+  metricLatency(props?: MetricOptions): Metric;
+}
+
+/** The public webhook, whichever API Gateway flavour serves it (`apiType`): WebhookApi (REST) or WebhookHttpApi. */
+export interface WebhookEndpoint extends IConstruct {
+  readonly api: WebhookApiMetrics;
+  readonly accessLogGroup: LogGroup;
+  /** The URL to paste into AiSensy's or Meta's dashboard: on the custom domain when there is one. */
+  readonly webhookUrl: string;
+  /** With a custom domain: the name a CNAME points at (when no hosted zone is managed here). */
+  readonly domainTarget?: string;
+}
 
 export interface WebhookApiProps {
   readonly handler: IFunction;
@@ -41,12 +60,12 @@ export interface WebhookApiProps {
  * The public webhook: `POST /webhook` (and `/webhook/{token}` for callers that can only put a secret in the URL),
  * `GET /webhook` for Meta's verification handshake, all proxied to the ingest function.
  */
-export class WebhookApi extends Construct {
+export class WebhookApi extends Construct implements WebhookEndpoint {
   public readonly api: RestApi;
   public readonly accessLogGroup: LogGroup;
-  /** The URL to paste into AiSensy's or Meta's dashboard: on the custom domain when there is one. */
   public readonly webhookUrl: string;
   public readonly domain?: DomainName;
+  public readonly domainTarget?: string;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -110,6 +129,7 @@ export class WebhookApi extends Construct {
         });
       }
     }
+    this.domainTarget = this.domain?.domainNameAliasDomainName;
     this.webhookUrl = custom ? `https://${custom.domainName}/webhook` : this.api.urlForPath('/webhook');
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG6',

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { ArchiveAssembler } from '../../lambdas/domain/archive-record';
 import { QueueMessage } from '../../lambdas/domain/queue-message';
+import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { LAMBDA_RUNTIME } from '../../lib/constructs/tracker-function';
 import { LocalQueue } from '../../local/local-queue';
 import { type SqsEndpoint, startSqsEndpoint } from '../../local/sqs-endpoint';
@@ -12,6 +13,7 @@ import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
 import { flatWebhook } from '../../testkit/webhooks';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 import { type PostgrestRpcServer, startPostgrestRpcServer } from '../support/postgrest-rpc-server';
+import { startReportLinkEndpoints } from '../support/report-link-endpoints';
 import { invokeBundle, nodeBinaries } from '../support/run-bundle';
 import { readRow } from '../support/status-rows';
 
@@ -124,6 +126,52 @@ describe('Lambda bundles', () => {
       );
       expect(result).toMatchObject({ cohort_sent: expect.any(Number), undelivered_count: expect.any(Number) });
     });
+
+    it("sends the daily summary with a link to yesterday's report (the lazily imported report code, bundled)", async () => {
+      const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+      const id = `wamid.day-${Date.now()}`;
+      await new SqlTrackerStore(db.executor).applyStatusUpdates([
+        {
+          message_id: id,
+          status: 'sent',
+          timestamp: `${day}T10:00:00.000Z`,
+          phone_number: '+919876543210',
+        },
+        { message_id: id, status: 'read', timestamp: `${day}T10:01:00.000Z` },
+      ]);
+      const aws = await startReportLinkEndpoints();
+      try {
+        const { result } = await invokeBundle(
+          bin,
+          bundles.sweeper!.file,
+          { kind: 'daily-summary' },
+          {
+            SUPABASE_SECRET_ID: 'tracker/supabase',
+            AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+            AWS_ENDPOINT_URL_S3: aws.s3Endpoint,
+            AWS_ENDPOINT_URL_SNS: aws.snsEndpoint,
+            SUMMARY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:summary',
+            REPORT_BUCKET_NAME: 'reports-bucket',
+            REPORT_LINK_HOURS: '6',
+            STAGE: 'test',
+            POWERTOOLS_TRACE_ENABLED: 'false',
+          },
+        );
+        expect(result).toEqual({ summarySent: true });
+        const page = aws.objects.get(`/reports-bucket/reports/test/${day}.html`);
+        expect(page?.contentType).toBe('text/html; charset=utf-8');
+        expect(page?.body).toContain('<svg');
+        expect(page?.body).toContain('+91********10');
+        expect(page?.body).not.toContain('9876543210');
+        const message = aws.published[0]?.message ?? '';
+        expect(message).toContain(`WhatsApp delivery summary for ${day} (UTC)`);
+        const url = new URL(message.split('\n').find((line) => line.startsWith('http'))!);
+        expect(url.pathname).toBe(`/reports-bucket/reports/test/${day}.html`);
+        expect(url.searchParams.get('X-Amz-Expires')).toBe(String(6 * 3600));
+      } finally {
+        await aws.close();
+      }
+    }, 60_000);
   });
 
   it('runs them on the Node major the stack deploys (LAMBDA_RUNTIME), whatever Node runs the tests', () => {

@@ -82,16 +82,36 @@ describe('seed:demo, then report, against npm start', () => {
 
   it('names the re-send list by the deployed undeliveredAfterMinutes (cdk.json or the environment)', async () => {
     const standard = await npmRun('report', [], env);
-    expect(standard.stdout).toMatch(/To re-send \(sent, not delivered after 10 minutes\)/);
+    expect(standard.stdout).toMatch(/To re-send \(not delivered after 10 minutes, or failed/);
     const changed = await npmRun('report', [], { ...env, UNDELIVERED_AFTER_MINUTES: '25' });
     expect(changed.code).toBe(0);
-    expect(changed.stdout).toMatch(/To re-send \(sent, not delivered after 25 minutes\)/);
+    expect(changed.stdout).toMatch(/To re-send \(not delivered after 25 minutes, or failed/);
   });
 
-  it('writes the re-send list as CSV', async () => {
-    const { code, stdout } = await npmRun('report', ['--csv', 'resend'], env);
+  it('writes the re-send list as CSV, leaving out (and counting on stderr) failures a re-send cannot fix', async () => {
+    const { code, stdout, stderr } = await npmRun('report', ['--csv', 'resend'], env);
     expect(code).toBe(0);
-    expect(stdout.split('\n')[0]).toBe('message_id,phone_number,campaign,sent_at,minutes_waiting');
+    const [header, ...rows] = stdout.trim().split('\n');
+    expect(header).toBe('message_id,phone_number,campaign,sent_at,minutes_waiting,failed_at,error_code,resend_when');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.split(',')[6] === '131026')).toEqual([]); // undeliverable: never listed
+    expect(stderr).toMatch(/Left out: \d+ failed messages? a re-send cannot fix; 131026/);
+  });
+
+  it('reports cost by campaign and category, with an estimate from a rate card and totals in JSON', async () => {
+    const text = await npmRun('report', ['--cost'], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/diwali_offer +marketing/);
+    expect(text.stdout).toMatch(/order_updates +utility/);
+    expect(text.stdout).toMatch(/No rate card: counts only/);
+    const json = await npmRun('report', ['--cost', '--rates', 'docs/rates.sample.json', '--json'], env);
+    expect(json.code).toBe(0);
+    const cost = JSON.parse(json.stdout);
+    expect(cost.currency).toBe('USD');
+    expect(cost.totals.messages).toBe(300);
+    expect(cost.totals.billable).toBeGreaterThan(0);
+    expect(cost.totals.free).toBeGreaterThan(0);
+    expect(cost.totals.estimated_cost).toBeGreaterThan(0);
   });
 
   it('alerts:check reads the figures from the running server, and a healthy demo campaign fires nothing critical', async () => {

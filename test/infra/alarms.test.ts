@@ -103,6 +103,16 @@ describe('alarms', () => {
       Threshold: 3000,
       AlarmActions: [topicRef('Warning')],
     });
+    expect(alarm(template, 'AccountNotifications')).toMatchObject({
+      Namespace: 'WhatsAppDeliveryTracker',
+      MetricName: 'AccountNotificationFailures',
+      Statistic: 'Sum',
+      Threshold: 1,
+      Period: 300,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef('Critical')],
+    });
     expect(alarm(template, 'DailySummary')).toMatchObject({
       MetricName: 'DailySummaryFailures',
       AlarmActions: [topicRef('Warning')],
@@ -338,13 +348,15 @@ describe('topics and sweeper', () => {
     });
   });
 
-  it('lets the sweeper read the Supabase secret and publish to the info (summary) and warning (failure spike) topics only', () => {
+  it('lets the sweeper read the Supabase secret, publish to the info (summary) and warning (failure spike) topics, and write and share reports (report-bucket.test.ts) only', () => {
     const statements = statementsOf(template, 'SweeperFunctionServiceRole');
     const published = statements
       .filter((s) => s.Action === 'sns:Publish')
       .map((s) => (s.Resource as { Ref: string }).Ref.replace(/[0-9A-F]{8}$/, ''));
     expect(published.sort()).toEqual(['AlertTopicsInfo', 'AlertTopicsWarning']);
     expect(actionsOf(statements)).toEqual([
+      's3:GetObject',
+      's3:PutObject',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'sns:Publish',

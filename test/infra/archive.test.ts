@@ -3,8 +3,9 @@ import { loadConfig } from '../../lib/config';
 import { actionsOf, statementsOf, synthStack } from '../support/cdk';
 
 describe('webhook archive', () => {
-  const { template } = synthStack();
-  const bucket = () => Object.entries(template.findResources('AWS::S3::Bucket'))[0]!;
+  const { template, stack } = synthStack();
+  const bucketId = stack.getLogicalId(stack.archive!.bucket.node.defaultChild as never);
+  const bucket = () => [bucketId, template.findResources('AWS::S3::Bucket')[bucketId]!] as const;
   const stream = () => Object.entries(template.findResources('AWS::KinesisFirehose::DeliveryStream'))[0]!;
 
   it('lets the ingest put records to that one stream, and nothing else of the archive', () => {
@@ -49,14 +50,21 @@ describe('webhook archive', () => {
       },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
         ]),
       },
     });
-    // The archive outlives the stack.
-    expect(bucket()[1].DeletionPolicy).toBe('Retain');
+    // Kept with prod (retainData), emptied and deleted with a dev stack, like the queues and the report bucket.
+    expect(bucket()[1].DeletionPolicy).toBe('Delete');
+    const prod = synthStack({ stage: 'prod' });
+    const prodBucketId = prod.stack.getLogicalId(prod.stack.archive!.bucket.node.defaultChild as never);
+    expect(prod.template.findResources('AWS::S3::Bucket')[prodBucketId]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
   });
 
   it('delivers GZIP objects by UTC hour under webhooks/, buffered as configured', () => {
@@ -89,7 +97,7 @@ describe('webhook archive', () => {
       archiveExpirationDays: 90,
     });
     expect(
-      Object.values(custom.template.findResources('AWS::S3::Bucket'))[0]!.Properties.LifecycleConfiguration.Rules[0],
+      custom.template.findResources('AWS::S3::Bucket')[bucketId]!.Properties.LifecycleConfiguration.Rules[0],
     ).toMatchObject({ Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 60 }], ExpirationInDays: 90 });
   });
 
@@ -105,7 +113,7 @@ describe('webhook archive', () => {
   it('can be left out: no stream, no bucket, no environment variable, no alarm', () => {
     const { template: off } = synthStack({ archiveEnabled: false });
     expect(off.findResources('AWS::KinesisFirehose::DeliveryStream')).toEqual({});
-    expect(off.findResources('AWS::S3::Bucket')).toEqual({});
+    expect(Object.keys(off.findResources('AWS::S3::Bucket')).filter((id) => id.startsWith('Archive'))).toEqual([]);
     expect(JSON.stringify(off.toJSON())).not.toContain('ARCHIVE_STREAM_NAME');
     expect(Object.keys(off.findResources('AWS::CloudWatch::Alarm')).some((id) => id.startsWith('AlarmsArchive'))).toBe(
       false,

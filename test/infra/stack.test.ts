@@ -144,11 +144,13 @@ describe('StatusTrackingStack', () => {
       });
     });
 
-    it('may read only the Supabase secret and consume its queue (no wildcard action)', () => {
+    it('may read only the Supabase secret, consume its queue and notify the alert topics (no wildcard action)', () => {
       const statements = statementsOf(template, 'ProcessorFunctionServiceRole');
       expect(actionsOf(statements)).toEqual([
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
+        'sns:Publish', // the critical topic
+        'sns:Publish', // the warning topic
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
@@ -164,6 +166,12 @@ describe('StatusTrackingStack', () => {
       const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
       expect(JSON.stringify(secret?.Resource)).toContain(':secret:whatsapp-delivery-tracker/dev/supabase-??????');
       expect(JSON.stringify(secret?.Resource)).not.toContain('webhook');
+      // Account and template events go to the critical and warning topics, never the daily summary's.
+      const publish = statements.filter((s) => [s.Action].flat().includes('sns:Publish'));
+      expect(publish.map((s) => JSON.stringify(s.Resource)).sort()).toEqual([
+        expect.stringMatching(/AlertTopicsCritical/),
+        expect.stringMatching(/AlertTopicsWarning/),
+      ]);
     });
 
     it('delays the next receive on its own queue only, with the backoff the config checked', () => {

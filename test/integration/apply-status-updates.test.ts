@@ -160,6 +160,48 @@ describe.each(availableEngines())('apply_status_updates on %s', (engine) => {
     });
   });
 
+  it('joins the phone of one status and the user id of another into one recipient, in either order', async () => {
+    const sent = update('m1', 'sent', 0, { phone_number: '+919876543210', sender_phone_number_id: '1061' });
+    const read = update('m1', 'read', 5, {
+      recipient_user_id: 'IN.1648738043044942',
+      recipient_parent_user_id: 'IN.ENT.118157992128',
+      sender_waba_id: '1022',
+      sender_display_phone_number: '+15550783881',
+    });
+    await store.applyStatusUpdates([sent]);
+    await store.applyStatusUpdates([read]);
+    const forwards = await readRow(db.executor, 'm1');
+    await db.executor.exec('truncate public.broadcasts_messages');
+    await store.applyStatusUpdates([read]);
+    await store.applyStatusUpdates([sent]);
+    const backwards = await readRow(db.executor, 'm1');
+    expect(forwards).toMatchObject({
+      phone_number: '+919876543210',
+      recipient_user_id: 'IN.1648738043044942',
+      recipient_parent_user_id: 'IN.ENT.118157992128',
+      sender_waba_id: '1022',
+      sender_phone_number_id: '1061',
+      sender_display_phone_number: '+15550783881',
+    });
+    expect(backwards).toEqual(forwards);
+  });
+
+  it('records a message that has only a user id, and the AiSensy project that sent it', async () => {
+    const changes = await store.applyStatusUpdates([
+      update('m1', 'delivered', 0, { recipient_user_id: 'BR.1502576394655843', sender_project_id: 'p1' }),
+    ]);
+    expect(changes).toHaveLength(1);
+    expect(await readRow(db.executor, 'm1')).toMatchObject({
+      phone_number: null,
+      recipient_user_id: 'BR.1502576394655843',
+      sender_project_id: 'p1',
+    });
+    // A repeat, or the same status with the sender missing, changes nothing.
+    expect(
+      await store.applyStatusUpdates([update('m1', 'delivered', 0, { recipient_user_id: 'BR.1502576394655843' })]),
+    ).toHaveLength(0);
+  });
+
   it('refuses a batch with an invalid status as a whole, writing nothing', async () => {
     const bad = [update('m1', 'sent', 0), { ...update('m2', 'sent', 0), status: 'bogus' }] as never;
     await expect(store.applyStatusUpdates(bad)).rejects.toThrow(/update 1 is invalid/);

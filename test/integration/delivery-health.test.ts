@@ -154,6 +154,7 @@ describe.each(availableEngines())('delivery health figures on %s', (engine) => {
       delivery_rate_percent: null,
       read_rate_percent: null,
       avg_delivery_seconds: null,
+      top_failure: null,
     });
   });
 

@@ -87,6 +87,66 @@ describe.each(availableEngines())('erase_recipient on %s', (engine) => {
   });
 });
 
+/** One person known by phone on some rows, by user id (BSUID) on others, and by both on one. */
+const userId = 'IN.1648738043044942';
+const PERSON_BY_BOTH: StatusUpdate[] = [
+  { message_id: 'wamid.p1', status: 'sent', timestamp: at(0), phone_number: person, campaign: 'diwali' },
+  { message_id: 'wamid.p2', status: 'sent', timestamp: at(1), phone_number: person, recipient_user_id: userId },
+  {
+    message_id: 'wamid.p3',
+    status: 'read',
+    timestamp: at(2),
+    recipient_user_id: userId,
+    recipient_parent_user_id: 'IN.ENT.118157992128',
+    sender_phone_number_id: '1061',
+  },
+  { message_id: 'wamid.p4', status: 'sent', timestamp: at(3), recipient_parent_user_id: 'IN.ENT.118157992128' },
+  { message_id: 'wamid.o1', status: 'sent', timestamp: at(4), recipient_user_id: 'IN.999', phone_number: other },
+];
+
+describe.each(availableEngines())('erasure by phone or user id on %s', (engine) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase(engine);
+  });
+  afterAll(() => db.drop());
+  beforeEach(async () => {
+    await db.executor.exec('truncate public.broadcasts_messages');
+    await new SqlTrackerStore(db.executor).applyStatusUpdates(PERSON_BY_BOTH);
+  });
+
+  const remaining = async () =>
+    (
+      await db.executor.query<{ message_id: string }>(
+        `select message_id from broadcasts_messages where message_id not like 'erased:%' order by message_id`,
+      )
+    ).rows.map((r) => r.message_id);
+
+  it.each([
+    ['the phone', `select public.erase_recipient('${person}') as n`],
+    ['the user id', `select public.erase_recipient_user_id('${userId}') as n`],
+    ['the parent user id', `select public.erase_recipient_user_id('IN.ENT.118157992128') as n`],
+  ])('erasing by %s reaches every row of the person, and only theirs', async (_, sql) => {
+    const { rows } = await db.executor.query<{ n: string | number }>(sql);
+    expect(Number(rows[0]?.n)).toBe(4);
+    expect(await remaining()).toEqual(['wamid.o1']);
+    const { rows: erased } = await db.executor.query<Record<string, unknown>>(
+      `select phone_number, recipient_user_id, recipient_parent_user_id, sender_phone_number_id, current_status
+         from broadcasts_messages where message_id like 'erased:%' order by id`,
+    );
+    expect(JSON.stringify(erased)).not.toMatch(/9876543210|1648738043044942|118157992128/);
+    // The figures stay: stages, the sender.
+    expect(erased.map((r) => r.current_status)).toEqual(['sent', 'sent', 'read', 'sent']);
+    expect(erased.map((r) => r.sender_phone_number_id)).toEqual([null, null, '1061', null]);
+  });
+
+  it('refuses what is not a user id', async () => {
+    await expect(db.executor.query(`select public.erase_recipient_user_id('+919876543210')`)).rejects.toThrow(
+      /user_id must be a WhatsApp user id/,
+    );
+  });
+});
+
 (hasRealPostgres() ? describe : describe.skip)('npm run erase (DATABASE_URL)', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -110,5 +170,26 @@ describe.each(availableEngines())('erase_recipient on %s', (engine) => {
       'select count(*)::int as n from broadcasts_messages where phone_number is null',
     );
     expect(rows).toEqual([{ n: 2 }]);
+  });
+
+  it('takes --user-id, and refuses both or neither with a usage error', async () => {
+    await new SqlTrackerStore(db.executor).applyStatusUpdates([
+      { message_id: 'wamid.u1', status: 'sent', timestamp: at(9), recipient_user_id: 'BR.1502576394655843' },
+    ]);
+    const run = (...args: string[]) =>
+      promisify(execFile)('npm', ['run', '--silent', 'erase', '--', ...args], {
+        cwd: path.resolve(__dirname, '..', '..'),
+        env: { ...process.env, DATABASE_URL: db.url },
+      });
+    const { stdout } = await run('--user-id', 'BR.1502576394655843');
+    expect(stdout).toMatch(/^1 message row\(s\) anonymised in DATABASE_URL/);
+    await expect(run('--user-id', 'BR.1', '--phone', '+919800000001')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/either --phone or --user-id, not both/),
+    });
+    await expect(run('--user-id', 'bogus')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--user-id .*e\.g\. IN\.1648738043044942/),
+    });
   });
 });

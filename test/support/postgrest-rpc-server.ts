@@ -53,11 +53,22 @@ export async function startPostgrestRpcServer(
     if (names.some((n) => !/^[a-z_][a-z0-9_]*$/.test(n)))
       return reply(400, { code: 'PGRST102', message: 'bad argument name' });
     // PostgREST passes named arguments typed by the function's signature: here untyped parameters, which
-    // Postgres resolves against the signature the same way (JSON for objects and arrays, text for the rest).
-    const call = `select * from public.${match[1]}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')})`;
-    const values = names.map((n) =>
-      typeof args[n] === 'object' && args[n] !== null ? JSON.stringify(args[n]) : String(args[n]),
-    );
+    // Postgres resolves against the signature the same way (JSON for objects and arrays of objects, an array
+    // literal for arrays of numbers, text for the rest).
+    // `?limit=N` keeps the first N rows, as PostgREST does for a set-returning function (supabase-js `.limit()`).
+    const limit = url.searchParams.get('limit');
+    if (limit !== null && !/^\d+$/.test(limit))
+      return reply(400, { code: 'PGRST100', message: `"failed to parse limit (${limit})"`, details: null, hint: null });
+    const call = `select * from public.${match[1]}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')})${
+      limit === null ? '' : ` limit ${limit}`
+    }`;
+    // An array of numbers is a SQL array argument here (resend_list's no_resend_codes integer[]): PostgREST converts a
+    // JSON array to the parameter's array type. Arrays of objects are the JSON of a jsonb parameter (apply_status_updates).
+    const values = names.map((n) => {
+      const value = args[n];
+      if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return `{${value.join(',')}}`;
+      return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+    });
     try {
       const { rows } = await executor.query(call, values);
       return reply(200, rows);

@@ -14,12 +14,19 @@ export interface MessageRow {
   provider_message_id: string | null;
   conversation: unknown;
   pricing: unknown;
+  recipient_user_id: string | null;
+  recipient_parent_user_id: string | null;
+  sender_waba_id: string | null;
+  sender_phone_number_id: string | null;
+  sender_display_phone_number: string | null;
+  sender_project_id: string | null;
 }
 
 export async function readRows(executor: SqlExecutor): Promise<MessageRow[]> {
   const { rows } = await executor.query<MessageRow>(
     `select message_id, phone_number, status, inferred_stages, current_status, failure, error_code, campaign,
-            provider_message_id, conversation, pricing
+            provider_message_id, conversation, pricing, recipient_user_id, recipient_parent_user_id,
+            sender_waba_id, sender_phone_number_id, sender_display_phone_number, sender_project_id
        from public.broadcasts_messages order by message_id`,
   );
   return rows;

@@ -15,7 +15,7 @@ const webhook = (body: Uint8Array | string, overrides: Partial<ArchivedWebhook> 
   requestId: 'req-1',
   format: 'meta',
   auth: 'meta-signature',
-  contentType: 'application/json',
+  headers: { 'content-type': 'application/json' },
   body: typeof body === 'string' ? new Uint8Array(Buffer.from(body, 'utf8')) : body,
   ...overrides,
 });
@@ -39,7 +39,7 @@ describe('archive record format', () => {
       request_id: 'req-1',
       format: 'meta',
       auth: 'meta-signature',
-      content_type: 'application/json',
+      headers: { 'content-type': 'application/json' },
       bytes: body.length,
       part: 1,
       parts: 1,

@@ -27,6 +27,8 @@ describe('functionEnvironment', () => {
     expect(readEnv(SweeperEnv, functionEnvironment(SweeperEnv, { SUPABASE_SECRET_ID: 's' }))).toEqual({
       SUPABASE_SECRET_ID: 's',
       RUNBOOK_URL: 'docs/runbook.md',
+      REPORT_LINK_HOURS: 12,
+      STAGE: 'dev',
     });
   });
 

@@ -36,7 +36,12 @@ function ingestWith(archive: WebhookArchive, queue: StatusQueue = { send: async 
 
 const event = (body: unknown, token = TOKEN) =>
   webhookEvent(body, {
-    headers: { 'content-type': 'application/json', 'x-webhook-token': token },
+    headers: {
+      'content-type': 'application/json',
+      'x-webhook-token': token,
+      'X-AiSensy-Project-Id': 'project-7',
+      authorization: 'Bearer never-kept',
+    },
     requestContext: { requestId: 'req-9', requestTimeEpoch: Date.now() } as never,
   });
 
@@ -58,7 +63,7 @@ function recordingArchive() {
 describe('the ingest archives every authenticated webhook', () => {
   afterEach(() => jest.restoreAllMocks());
 
-  it('archives the exact body with its receipt, request id and format, never the credential', async () => {
+  it('archives the exact body with its receipt, request id, format and the headers normalization reads, never a credential', async () => {
     const { archive, webhooks } = recordingArchive();
     const { ingest, captured } = ingestWith(archive);
     const body = JSON.stringify(metaWebhook([metaStatus({ id: 'wamid.a1' })]), null, 2);
@@ -73,11 +78,12 @@ describe('the ingest archives every authenticated webhook', () => {
         requestId: 'req-9',
         format: 'meta',
         auth: 'shared-token',
-        contentType: 'application/json',
+        headers: { 'content-type': 'application/json', 'x-aisensy-project-id': 'project-7' },
         body: new Uint8Array(Buffer.from(body)),
       },
     ]);
     expect(JSON.stringify(webhooks)).not.toContain(TOKEN);
+    expect(JSON.stringify(webhooks)).not.toContain('never-kept');
   });
 
   it('archives a body the current rules refuse (400), so a fixed rule can replay it; not one that failed authentication', async () => {

@@ -9,6 +9,10 @@ describe('maskPhoneLike', () => {
     ],
     ['call +91 98765 43210 now', 'call +91********10 now'],
     ['919876543210', '91********10'],
+    // WhatsApp user ids (BSUID), plain and parent, even when most of the id is letters.
+    ['"recipient_user_id":"IN.1648738043044942"', '"recipient_user_id":"IN.**************42"'],
+    ['parent US.ENT.11815799212886844830 failed', 'parent US.ENT.******************30 failed'],
+    ['BR.abcDEFghiJKL', 'BR.**********KL'],
   ])('masks %p', (text, expected) => {
     expect(maskPhoneLike(text)).toBe(expected);
   });

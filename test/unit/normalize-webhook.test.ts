@@ -25,6 +25,9 @@ describe('normalizeWebhook: Meta Cloud API envelope', () => {
         status: 'delivered',
         timestamp: isoAt(T0_SECONDS),
         phone_number: '+919876543210',
+        sender_waba_id: '102290129340398',
+        sender_phone_number_id: '106540352242922',
+        sender_display_phone_number: '+15550783881',
         conversation: { id: 'c1b2a3f4e5d6c7b8a9', origin: { type: 'marketing' } },
         pricing: { billable: true, pricing_model: 'PMP', category: 'marketing', type: 'regular' },
       },
@@ -65,8 +68,98 @@ describe('normalizeWebhook: Meta Cloud API envelope', () => {
       ]),
     );
     expect(result.rejected).toEqual([]);
-    expect(result.updates[0]).toMatchObject({ status: 'played', campaign: 'spring_sale' });
+    expect(result.updates[0]).toMatchObject({
+      status: 'played',
+      campaign: 'spring_sale',
+      recipient_user_id: 'US.13491208655302741918',
+    });
     expect(result.updates[0]).not.toHaveProperty('phone_number');
+  });
+
+  // The 2026 status shape: Meta's "Business-scoped user IDs" page (developers.facebook.com/documentation/
+  // business-messaging/whatsapp/business-scoped-user-ids, updated 2026-03-31) and the statuses type of whatsapp-api-js
+  // 6.3 (github.com/Secreto31126/whatsapp-api-js, ServerStatusPayload: recipient_user_id, recipient_parent_user_id).
+  it('keeps the user id and the parent user id beside the phone, and either alone', () => {
+    const both = metaStatus({
+      id: 'wamid.BOTH',
+      recipient_user_id: 'IN.1648738043044942',
+      recipient_parent_user_id: 'IN.ENT.11815799212886844830',
+    });
+    const { recipient_id: _r, ...userIdOnly } = metaStatus({
+      id: 'wamid.USER',
+      recipient_user_id: 'BR.1502576394655843',
+    });
+    const result = normalizeWebhook(metaWebhook([both, userIdOnly]));
+    expect(result.rejected).toEqual([]);
+    expect(result.updates[0]).toMatchObject({
+      phone_number: '+919876543210',
+      recipient_user_id: 'IN.1648738043044942',
+      recipient_parent_user_id: 'IN.ENT.11815799212886844830',
+    });
+    expect(result.updates[1]).toMatchObject({ recipient_user_id: 'BR.1502576394655843' });
+    expect(result.updates[1]).not.toHaveProperty('phone_number');
+  });
+
+  it('drops a malformed user id and keeps the status (and its neighbours)', () => {
+    const result = normalizeWebhook(
+      metaWebhook([
+        metaStatus({ id: 'wamid.A', recipient_user_id: 'not a user id' }),
+        metaStatus({ id: 'wamid.B', recipient_user_id: { nested: true }, recipient_parent_user_id: 42 }),
+      ]),
+    );
+    expect(result.rejected).toEqual([]);
+    expect(result.updates.map((u) => u.message_id)).toEqual(['wamid.A', 'wamid.B']);
+    for (const update of result.updates) {
+      expect(update).not.toHaveProperty('recipient_user_id');
+      expect(update).not.toHaveProperty('recipient_parent_user_id');
+    }
+  });
+
+  it('records the sender of each change: several numbers and accounts in one webhook', () => {
+    const body = metaWebhook([metaStatus({ id: 'wamid.A' })]);
+    (body.entry as unknown[]).push({
+      id: '204351234567890',
+      changes: [
+        {
+          field: 'messages',
+          value: {
+            messaging_product: 'whatsapp',
+            metadata: { display_phone_number: '91 98765 00000', phone_number_id: '330012345678901' },
+            statuses: [metaStatus({ id: 'wamid.B' })],
+          },
+        },
+        // No metadata, a metadata that is not an object, and ids that are not ids: the statuses still count.
+        { field: 'messages', value: { statuses: [metaStatus({ id: 'wamid.C' })] } },
+        {
+          field: 'messages',
+          value: { metadata: 'x', statuses: [metaStatus({ id: 'wamid.D' })] },
+        },
+      ],
+    });
+    (body.entry as Record<string, unknown>[]).push({
+      id: 'bad id with spaces',
+      changes: [
+        {
+          field: 'messages',
+          value: { metadata: { phone_number_id: { $gt: '' } }, statuses: [metaStatus({ id: 'wamid.E' })] },
+        },
+      ],
+    });
+    const result = normalizeWebhook(body);
+    expect(result.rejected).toEqual([]);
+    const senders = result.updates.map((u) => [
+      u.message_id,
+      u.sender_waba_id,
+      u.sender_phone_number_id,
+      u.sender_display_phone_number,
+    ]);
+    expect(senders).toEqual([
+      ['wamid.A', '102290129340398', '106540352242922', '+15550783881'],
+      ['wamid.B', '204351234567890', '330012345678901', '+919876500000'],
+      ['wamid.C', '204351234567890', undefined, undefined],
+      ['wamid.D', '204351234567890', undefined, undefined],
+      ['wamid.E', undefined, undefined, undefined],
+    ]);
   });
 
   it('acknowledges inbound messages and account errors without queuing anything', () => {
@@ -120,6 +213,20 @@ describe('normalizeWebhook: AiSensy Project Webhook', () => {
       campaign: 'diwali_offer_2024',
     });
     expect(result.updates[0]).not.toHaveProperty('error');
+  });
+
+  it("records the sender's project from the envelope, else from the X-AiSensy-Project-Id header", () => {
+    const fromEnvelope = normalizeWebhook(aisensyWebhook(), { projectId: '64f0a1b2c3d4e5f6a7b8ffff' });
+    expect(fromEnvelope.updates.map((u) => u.sender_project_id)).toEqual([
+      '64f0a1b2c3d4e5f6a7b8c9d1',
+      '64f0a1b2c3d4e5f6a7b8c9d1',
+    ]);
+    const { project_id: _p, ...withoutProject } = aisensyWebhook();
+    const fromHeader = normalizeWebhook(withoutProject, { projectId: '64f0a1b2c3d4e5f6a7b8ffff' });
+    expect(fromHeader.updates[0]?.sender_project_id).toBe('64f0a1b2c3d4e5f6a7b8ffff');
+    const neither = normalizeWebhook(withoutProject, { projectId: 'not an id; drop table' });
+    expect(neither.rejected).toEqual([]);
+    expect(neither.updates[0]).not.toHaveProperty('sender_project_id');
   });
 
   it('reads times in seconds and as strings', () => {

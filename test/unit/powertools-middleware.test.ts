@@ -22,6 +22,7 @@ function recordingStore(options: { refuse?: string[]; down?: boolean } = {}): St
   const calls: string[][] = [];
   return {
     calls,
+    recordAccountEvents: async () => [],
     async applyStatusUpdates(updates) {
       calls.push(updates.map((u) => u.message_id));
       if (options.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });

@@ -16,6 +16,8 @@ describe('report arguments', () => {
       htmlFile: undefined,
       timeZone: 'UTC',
       showPhones: false,
+      cost: false,
+      ratesFile: undefined,
     });
   });
   it('reads --html FILE and --time-zone, and refuses a zone that does not exist', () => {
@@ -45,6 +47,16 @@ describe('report arguments', () => {
     });
     expect(parseReportArgs(['--csv', 'remind'], NOW)).toMatchObject({ output: 'csv', csvList: 'remind' });
   });
+  it('reads --cost with --rates FILE and --json', () => {
+    expect(parseReportArgs(['--cost'], NOW)).toMatchObject({ cost: true, ratesFile: undefined, output: 'table' });
+    expect(parseReportArgs(['--cost', '--rates', 'rates.json', '--json', '--since', '7d'], NOW)).toMatchObject({
+      cost: true,
+      ratesFile: 'rates.json',
+      output: 'json',
+      from: new Date(NOW.getTime() - 7 * 86_400_000),
+    });
+    expect(parseReportArgs([], NOW).cost).toBe(false);
+  });
   it.each([
     [['--since', 'yesterday']],
     [['--since', '24h', '--from', '2024-06-01']],
@@ -55,6 +67,9 @@ describe('report arguments', () => {
     [['--json', '--csv', 'resend']],
     [['--verbose']],
     [['--since']],
+    [['--rates', 'rates.json']],
+    [['--cost', '--csv', 'resend']],
+    [['--cost', '--html', 'out.html']],
   ])('refuses %p with a usage error', (argv) => {
     expect(() => parseReportArgs(argv, NOW)).toThrow(UsageError);
   });
@@ -80,16 +95,19 @@ describe('report output', () => {
     });
   });
   it('describes the follow-up lists by the ages that decided them, in text and HTML', () => {
-    expect(formatReport(report)).toContain('To re-send (sent, not delivered after 10 minutes): 1');
+    expect(formatReport(report)).toContain(
+      'To re-send (not delivered after 10 minutes, or failed with an error a re-send can fix): 1',
+    );
     const changed = sampleReport({ resend_after_minutes: 25, remind_after_hours: 1 });
-    expect(formatReport(changed)).toContain('To re-send (sent, not delivered after 25 minutes): 1');
+    expect(formatReport(changed)).toContain('To re-send (not delivered after 25 minutes, or failed');
     expect(formatReport(changed)).toContain('To remind (delivered, unread after 1 hour): 0');
-    expect(renderReportHtml(changed)).toContain('sent but not delivered after 25 minutes');
+    expect(renderReportHtml(changed)).toContain('not delivered after 25 minutes, or failed with an error');
     expect(renderReportHtml(changed)).toContain('delivered but unread after 1 hour:');
   });
   it('writes follow-up lists as CSV with quoting', () => {
     expect(followUpCsv(report, 'resend')).toBe(
-      'message_id,phone_number,campaign,sent_at,minutes_waiting\nwamid.1,+919876543210,"a,b",2024-06-02T11:00:00.000Z,60\n',
+      'message_id,phone_number,campaign,sent_at,minutes_waiting,failed_at,error_code,resend_when\n' +
+        'wamid.1,+919876543210,"a,b",2024-06-02T11:00:00.000Z,60,,,"not delivered, no failure reported yet"\n',
     );
   });
 });

@@ -60,7 +60,7 @@ describe('the HTML report', () => {
   });
 
   it('gives failures with what to do, and the follow-up commands', () => {
-    expect(html).toMatch(/131049.*Meta limited marketing messages/s);
+    expect(html).toMatch(/131049.*Do not retry now/s);
     expect(html).toContain('npm run report -- --csv resend');
   });
 

@@ -101,6 +101,7 @@ export async function simulatePipeline(input: SimulationInput): Promise<Simulati
   };
   const database: StatusStore & HealthStore = {
     applyStatusUpdates: (updates: readonly StatusUpdate[]) => databaseCall(() => sql.applyStatusUpdates(updates)),
+    recordAccountEvents: (events) => databaseCall(() => sql.recordAccountEvents(events)),
     deliveryHealth: (windows: HealthWindows, asOf?: Date) => databaseCall(() => sql.deliveryHealth(windows, asOf)),
     deliverySummary: (from: Date, to: Date) => databaseCall(() => sql.deliverySummary(from, to)),
     close: async () => undefined,

@@ -1,0 +1,225 @@
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DEFAULT_ALARMS, DEFAULT_COHORTS } from '../../lambdas/domain/alert-settings';
+import { renderDailyReport } from '../../lambdas/report/daily-report';
+import type { DeliverySummary, HealthStore } from '../../lambdas/store/health-store';
+import type { ReportFunctionCall } from '../../lambdas/store/report-functions';
+import type { DailyReportLinks, ReportDay } from '../../lambdas/sweeper/report-link';
+import { S3ReportLinks } from '../../lambdas/sweeper/s3-report-links';
+import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
+import { capturingMetrics, silentLogger } from '../support/powertools';
+
+const NOW = new Date('2026-03-02T08:00:00.000Z');
+const DAY: ReportDay = {
+  from: new Date('2026-03-01T00:00:00.000Z'),
+  to: new Date('2026-03-02T00:00:00.000Z'),
+  label: '2026-03-01',
+};
+const BUCKET = 'tracker-reports-abc123';
+const HOURS_12 = 12 * 3600;
+const PAGE = '<!doctype html><title>report</title>';
+
+/** The S3 client stubbed at the SDK's send layer; presigning runs for real (it signs locally, sending nothing). */
+const s3 = mockClient(S3Client);
+const clientWith = (expiration?: Date) =>
+  new S3Client({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token', expiration },
+  });
+const links = (options: { expiration?: Date; render?: () => Promise<string> } = {}) =>
+  new S3ReportLinks({
+    s3: () => clientWith(options.expiration),
+    bucket: BUCKET,
+    stage: 'prod',
+    lifetimeSeconds: HOURS_12,
+    render: options.render ?? (async () => PAGE),
+    now: () => NOW,
+  });
+
+beforeEach(() => s3.reset());
+
+describe('S3ReportLinks', () => {
+  it('uploads the page as UTF-8 HTML under reports/<stage>/<day>.html', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    await links().publish(DAY);
+
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts).toEqual([
+      expect.objectContaining({
+        Bucket: BUCKET,
+        Key: 'reports/prod/2026-03-01.html',
+        Body: PAGE,
+        ContentType: 'text/html; charset=utf-8',
+        CacheControl: 'private, no-store',
+      }),
+    ]);
+  });
+
+  it('shares it as a presigned GET of that object, valid for the configured lifetime', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const link = await links().publish(DAY);
+
+    const url = new URL(link.url);
+    expect(url.hostname).toBe(`${BUCKET}.s3.eu-west-1.amazonaws.com`);
+    expect(url.pathname).toBe('/reports/prod/2026-03-01.html');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe(String(HOURS_12));
+    expect(url.searchParams.get('X-Amz-Date')).toBe('20260302T080000Z');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('token');
+    expect(link.expiresAt).toEqual(new Date('2026-03-02T20:00:00.000Z'));
+    expect(link.cutShortByCredentials).toBe(false);
+    // Presigning sent nothing: the only request is the upload.
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it('says when the signing credentials expire before the URL does, since the URL dies with them', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const expiration = new Date('2026-03-02T11:30:00.000Z');
+    const link = await links({ expiration }).publish(DAY);
+    expect(new URL(link.url).searchParams.get('X-Amz-Expires')).toBe(String(HOURS_12));
+    expect(link).toMatchObject({ expiresAt: expiration, cutShortByCredentials: true });
+  });
+});
+
+describe('the daily summary with its report link', () => {
+  const summary: DeliverySummary = {
+    window_start: DAY.from.toISOString(),
+    window_end: DAY.to.toISOString(),
+    total_messages: 1_000,
+    sent: 1_000,
+    delivered: 950,
+    read: 600,
+    failed: 20,
+    delivery_rate_percent: 95,
+    read_rate_percent: 63.16,
+    avg_delivery_seconds: 3.5,
+  };
+  const store: HealthStore = {
+    deliveryHealth: async () => {
+      throw new Error('not used');
+    },
+    deliverySummary: async () => summary,
+  };
+
+  async function dailySummary(reportLinks: DailyReportLinks, reportLinkTimeoutMs?: number) {
+    const sent: { subject: string; message: string }[] = [];
+    const capture = capturingMetrics();
+    try {
+      const sweep = createSweeper({
+        store: () => store,
+        metrics: capture.metrics,
+        logger: silentLogger(),
+        cohorts: DEFAULT_COHORTS,
+        failureSpike: DEFAULT_ALARMS.failureSpike,
+        notifier: { publish: async (subject, message) => void sent.push({ subject, message }) },
+        reportLinks,
+        reportLinkTimeoutMs,
+        now: () => NOW,
+      });
+      const result = await sweep({ kind: 'daily-summary' });
+      return {
+        result,
+        sent,
+        linkFailures: capture.values('DailyReportLinkFailures').map((v) => v.value),
+        summaryFailures: capture.values('DailySummaryFailures'),
+      };
+    } finally {
+      capture.restore();
+    }
+  }
+
+  it("ends the summary with the link to yesterday's report and until when it works", async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const { sent, linkFailures } = await dailySummary(links());
+
+    expect(sent).toHaveLength(1);
+    const lines = sent[0]!.message.split('\n');
+    expect(lines[0]).toBe('WhatsApp delivery summary for 2026-03-01 (UTC)');
+    const url = lines.find((l) => l.startsWith('https://'));
+    expect(new URL(url!).pathname).toBe('/reports/prod/2026-03-01.html');
+    expect(sent[0]!.message).toContain('The link works until 2026-03-02 20:00 UTC.');
+    expect(sent[0]!.message).toContain(`aws s3 presign s3://${BUCKET}/reports/prod/2026-03-01.html`);
+    expect(linkFailures).toEqual([]);
+  });
+
+  it('still sends the summary, saying the report is missing, and counts it, when the upload fails', async () => {
+    s3.on(PutObjectCommand).rejects(new Error('AccessDenied'));
+    const { result, sent, linkFailures, summaryFailures } = await dailySummary(links());
+
+    expect(result).toEqual({ summarySent: true });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.message).toContain('950');
+    expect(sent[0]!.message).toContain('could not be made today');
+    expect(sent[0]!.message).toContain(
+      'npm run report -- --from 2026-03-01T00:00:00.000Z --to 2026-03-02T00:00:00.000Z --html report.html',
+    );
+    expect(sent[0]!.message).not.toContain('https://');
+    expect(linkFailures).toEqual([1]);
+    expect(summaryFailures).toEqual([]);
+  });
+
+  it('still sends the summary when rendering fails, uploading nothing', async () => {
+    const failing = links({
+      render: async () => {
+        throw new Error('read_heatmap failed: timeout');
+      },
+    });
+    const { sent, linkFailures } = await dailySummary(failing);
+    expect(sent[0]!.message).toContain('could not be made today');
+    expect(linkFailures).toEqual([1]);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+  it('sends the summary without the link when the link takes longer than its deadline', async () => {
+    const never: DailyReportLinks = { publish: () => new Promise(() => undefined) };
+    const { sent, linkFailures } = await dailySummary(never, 10);
+    expect(sent[0]!.message).toContain('could not be made today');
+    expect(linkFailures).toEqual([1]);
+  });
+});
+
+describe('renderDailyReport', () => {
+  const totals = {
+    campaign: null,
+    total_messages: 2,
+    sent: 2,
+    delivered: 2,
+    read: 1,
+    failed: 0,
+    delivery_rate_percent: 100,
+    read_rate_percent: 50,
+    avg_delivery_seconds: 3,
+    avg_read_delay_minutes: 4,
+  };
+  const rows: Record<string, Record<string, unknown>[]> = {
+    delivery_report: [totals],
+    top_recipients: [
+      { phone_number: '+919876543210', messages: 2, read: 1, read_rate_percent: 50, avg_read_delay_minutes: 4 },
+    ],
+    resend_list: [
+      {
+        message_id: 'w1',
+        phone_number: '+919876543211',
+        campaign: null,
+        sent_at: '2026-03-01T10:00:00Z',
+        minutes_waiting: 30,
+      },
+    ],
+    delay_percentiles: [{ delivery_p50_seconds: 3, delivery_p90_seconds: 5, read_p50_minutes: 4, read_p90_minutes: 4 }],
+  };
+  const calls: { fn: string; args: Record<string, unknown> }[] = [];
+  const call: ReportFunctionCall = async (fn, args) => {
+    calls.push({ fn, args });
+    return rows[fn] ?? [];
+  };
+
+  it("renders the summary's UTC day with every phone number masked", async () => {
+    const html = await renderDailyReport(call, DAY, { undeliveredAfterMinutes: 15, generatedAt: NOW });
+
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('2026-03-01 00:00 to 2026-03-02 00:00 UTC');
+    expect(html).toContain('+91********10');
+    expect(html).not.toMatch(/9876543210|9876543211/);
+    expect(calls.find((c) => c.fn === 'read_heatmap')?.args).toMatchObject({ time_zone: 'UTC' });
+    expect(calls.find((c) => c.fn === 'resend_list')?.args).toMatchObject({ older_than_minutes: 15 });
+  });
+});
