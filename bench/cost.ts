@@ -11,6 +11,7 @@ export const PRICES = {
   lambdaArmPerGbSecond: 0.0000133334, // arm64, first 7.5 billion GB-s a month
   sqsPerMillionRequests: 0.4, // standard queue, per 64 KB chunk of a request
   logsIngestionPerGb: 0.5,
+  eventBridgeCustomEventsPerMillion: 1.0, // PutEvents to a custom bus, per 64 KB chunk of an entry (ours: < 1 KB)
   // The webhook archive (docs/archive.md). Firehose Direct PUT ingestion, first 500 TB a month, billed per record
   // rounded up to 5 KB (5,120 bytes) (https://aws.amazon.com/firehose/pricing/).
   firehoseIngestionPerGb: 0.029,
@@ -35,6 +36,12 @@ export interface CostInputs {
   processorBatchMs: number;
   ingestMemoryMb: number;
   processorMemoryMb: number;
+  /**
+   * Status-change events (docs/events.md), measured by the bench: events per webhook (changes per status: duplicates
+   * and no-change statuses publish none) and the processor's added wall time per batch of 10 (apply_status_changes'
+   * extra reads plus one PutEvents round trip). Unset: events off.
+   */
+  statusEvents?: { eventsPerWebhook: number; extraMsPerBatch: number };
 }
 
 /**
@@ -48,8 +55,11 @@ export function costPerMillionWebhooks(inputs: CostInputs) {
   const cpuScale = (memoryMb: number) => Math.max(1, 1769 / memoryMb);
   const ingestMs = inputs.ingestHandlerMs * cpuScale(inputs.ingestMemoryMb) + 10;
   const processorInvocations = million / 10;
+  // The events' added time is mostly waiting on PutEvents: billed as is, not scaled for CPU.
   const processorMs =
-    inputs.processorBatchMs * cpuScale(inputs.processorMemoryMb) * 0.5 + inputs.processorBatchMs * 0.5;
+    inputs.processorBatchMs * cpuScale(inputs.processorMemoryMb) * 0.5 +
+    inputs.processorBatchMs * 0.5 +
+    (inputs.statusEvents?.extraMsPerBatch ?? 0);
   const gbSeconds = (ms: number, mb: number, count: number) => (ms / 1000) * (mb / 1024) * count;
   const parts = {
     // A webhook body is far below 512 KB: one metered HTTP API request each.
@@ -62,12 +72,22 @@ export function costPerMillionWebhooks(inputs: CostInputs) {
       (processorInvocations / million) * PRICES.lambdaRequestsPerMillion +
       gbSeconds(processorMs, inputs.processorMemoryMb, processorInvocations) * PRICES.lambdaArmPerGbSecond,
     logs: ((million * 700) / 1024 ** 3) * PRICES.logsIngestionPerGb, // ~700 bytes of log lines per webhook
+    // One event per change, each < 1 KB (one 64 KB chunk). The retry queue costs only when the bus refuses events.
+    ...(inputs.statusEvents
+      ? { statusEvents: inputs.statusEvents.eventsPerWebhook * PRICES.eventBridgeCustomEventsPerMillion }
+      : {}),
   };
   const total = Object.values(parts).reduce((a, b) => a + b, 0);
   return {
     usd: Math.round(total * 100) / 100,
     parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
-    assumed: { ingestBilledMs: Math.round(ingestMs), processorBilledMs: Math.round(processorMs) },
+    assumed: {
+      ingestBilledMs: Math.round(ingestMs),
+      processorBilledMs: Math.round(processorMs),
+      ...(inputs.statusEvents
+        ? { statusEventsPerMillionWebhooks: Math.round(inputs.statusEvents.eventsPerWebhook * million) }
+        : {}),
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import { archiveCost, costByApiType, costPerMillionWebhooks, PRICES } from './co
 import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
 import { benchIngest } from './ingest';
+import { benchStatusEvents } from './status-events';
 import { benchSweeperBundle } from './sweeper-bundle';
 import { statusWorkload } from './workload';
 import {
@@ -42,7 +43,15 @@ const SHORT = args.short || process.env.BENCH_SHORT === '1';
 const say = (text: string) => (JSON_OUTPUT ? process.stderr : process.stdout).write(`${text}\n`);
 
 const SIZES = SHORT
-  ? { updates: 5_000, messages: 2_000, guide: 1_500, delayedGuide: 300, delayedBatch10: 1_000, analytics: 50_000 }
+  ? {
+      updates: 5_000,
+      messages: 2_000,
+      guide: 1_500,
+      delayedGuide: 300,
+      delayedBatch10: 1_000,
+      analytics: 50_000,
+      events: 500,
+    }
   : {
       updates: 100_000,
       messages: 40_000,
@@ -50,6 +59,7 @@ const SIZES = SHORT
       delayedGuide: 3_000,
       delayedBatch10: 20_000,
       analytics: 1_000_000,
+      events: 3_000,
     };
 
 const fmt = (n: number, digits = 0) =>
@@ -227,17 +237,70 @@ async function main(): Promise<void> {
     say(`  (generated in ${fmt(analytics.generateSeconds, 1)} s; target: each query < 100 ms)`);
     out.analytics = analytics;
 
-    // 5. Cost -------------------------------------------------------------------------------------------------
+    // 5. Status-change events ------------------------------------------------------------------------------------
+    const PUT_EVENTS_LATENCY_MS = 20;
+    say(
+      `\n5. Status-change events: the same batches through the processor with events off and on (2 ms to the database; loopback PutEvents answering after ${PUT_EVENTS_LATENCY_MS} ms, an assumed in-region round trip)`,
+    );
+    const eventsProxy = await startDelayProxy(Number(new URL(pg.url).port), 1);
+    const eventsUrl = url.replace(/:(\d+)\//, `:${eventsProxy.port}/`);
+    const eventUpdates = statusWorkload(SIZES.events, Math.round(SIZES.events * 0.4), 7);
+    const statusEvents = {
+      batch10: await benchStatusEvents({
+        databaseUrl: eventsUrl,
+        databaseRoundTripMs: 2,
+        updates: eventUpdates,
+        statusesPerBatch: 10,
+        putEventsLatencyMs: PUT_EVENTS_LATENCY_MS,
+        repetitions: SHORT ? 1 : 3,
+      }),
+      batch100: await benchStatusEvents({
+        databaseUrl: eventsUrl,
+        databaseRoundTripMs: 2,
+        updates: eventUpdates,
+        statusesPerBatch: 100,
+        putEventsLatencyMs: PUT_EVENTS_LATENCY_MS,
+        repetitions: SHORT ? 1 : 3,
+      }),
+    };
+    await eventsProxy.close();
+    say(row(['batch', 'events', 'ms/batch off', 'SQL only', 'with PutEvents'], [34, 10, 12, 14, 14]));
+    for (const [name, f] of Object.entries(statusEvents)) {
+      say(
+        row(
+          [
+            `${f.statusesPerBatch} statuses (${fmt(f.batches)} batches)`,
+            fmt(f.events),
+            fmt(f.msPerBatch.off, 2),
+            `${fmt(f.ratio.sqlOnly, 3)}x`,
+            `${fmt(f.ratio.eventBridge, 2)}x`,
+          ],
+          [34, 10, 12, 14, 14],
+        ),
+      );
+      void name;
+    }
+    const e10 = statusEvents.batch10;
+    say(
+      `  ${fmt(e10.eventsPerStatus, 3)} events per status (${fmt(e10.putEventsRequests)} PutEvents requests for ${fmt(e10.events)} events); added per batch of 10: ${fmt(e10.msPerBatch.eventBridge - e10.msPerBatch.off, 1)} ms`,
+    );
+    out.status_events = statusEvents;
+
+    // 6. Cost -------------------------------------------------------------------------------------------------
     const costInputs = {
       ingestHandlerMs: ingest.handler.flat_1!.medianMs,
       processorBatchMs: 10 / (d10.perSecond / 1000),
       ingestMemoryMb: 256,
       processorMemoryMb: 512,
+      statusEvents: {
+        eventsPerWebhook: e10.eventsPerStatus,
+        extraMsPerBatch: Math.max(0, e10.msPerBatch.eventBridge - e10.msPerBatch.off),
+      },
     };
     const cost = costPerMillionWebhooks(costInputs);
     const byApiType = costByApiType(costInputs);
     say(
-      `\n5. Cost per million 1-status webhooks (${PRICES.region} list prices recorded ${PRICES.recordedOn}): $${fmt(cost.usd, 2)}`,
+      `\n6. Cost per million 1-status webhooks (${PRICES.region} list prices recorded ${PRICES.recordedOn}): $${fmt(cost.usd, 2)}`,
     );
     say(
       `  ${Object.entries(cost.parts)
@@ -245,6 +308,9 @@ async function main(): Promise<void> {
         .join(
           ', ',
         )}; billed ms assumed: ingest ${cost.assumed.ingestBilledMs}, processor ${cost.assumed.processorBilledMs} per batch of 10`,
+    );
+    say(
+      `  status events: ${fmt(cost.assumed.statusEventsPerMillionWebhooks ?? 0)} events per million webhooks (measured changes per status of the workload) at $${PRICES.eventBridgeCustomEventsPerMillion} per million, plus the added processor time above`,
     );
     say(`  by apiType: REST API (the default) $${fmt(byApiType.rest, 2)}, HTTP API $${fmt(byApiType.http, 2)}`);
     out.cost = { ...cost, byApiType, prices: PRICES };

@@ -14,6 +14,7 @@ import {
   outageToleranceSeconds,
   receivesToOutlast,
 } from '../lambdas/domain/outage-backoff';
+import { RecipientPolicy } from '../lambdas/domain/status-change-event';
 
 export { envName };
 
@@ -236,6 +237,13 @@ const ConfigShape = z.object({
   archiveStorageClass: z.enum(['GLACIER_IR', 'STANDARD_IA', 'INTELLIGENT_TIERING']).default('GLACIER_IR'),
   /** Days after which an archived webhook is deleted. */
   archiveExpirationDays: int(1, 36_500).default(365),
+  /**
+   * Publish a `WhatsApp Message Status Changed` event on the stack's EventBridge bus (`whatsapp-delivery-tracker-<stage>`)
+   * for every change of a message's status (docs/events.md). `false`: no bus, no retry queue, the plain write.
+   */
+  statusEvents: bool.default(true),
+  /** What those events say of the recipient's phone number: `masked` (+91********10) or `omitted` (docs/events.md). */
+  statusEventRecipient: RecipientPolicy.default('masked'),
 
   /** Subscribed to the critical, warning and info (daily summary) topics. */
   criticalAlarmEmails: emails.default([]),
@@ -397,6 +405,11 @@ function customDomainProblems(config: {
 /** The queue's visibility timeout: 6 × the processor's timeout, as AWS recommends for Lambda event sources. */
 export function queueVisibilityTimeoutSeconds(config: { processorTimeoutSeconds: number }): number {
   return config.processorTimeoutSeconds * 6;
+}
+
+/** The status-change events' bus: named from the stage, so two stages in one account never share events. */
+export function statusEventBusName(config: { stage: string }): string {
+  return `whatsapp-delivery-tracker-${config.stage}`;
 }
 
 /** The waits between receives while the database is down: from the visibility timeout, doubling, up to an hour. */

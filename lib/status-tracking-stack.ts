@@ -13,7 +13,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
-import { outageBackoff, queueVisibilityTimeoutSeconds, type TrackerConfig } from './config';
+import { outageBackoff, queueVisibilityTimeoutSeconds, statusEventBusName, type TrackerConfig } from './config';
 import { AlertTopics } from './constructs/alert-topics';
 import { ArchiveStorage } from './constructs/archive-storage';
 import { DeadLetteredQueue } from './constructs/dead-lettered-queue';
@@ -21,6 +21,7 @@ import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { ReportBucket } from './constructs/report-bucket';
+import { StatusEventBus } from './constructs/status-event-bus';
 import { StatusProcessor } from './constructs/status-processor';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi, type WebhookApiProps, type WebhookEndpoint } from './constructs/webhook-api';
@@ -41,6 +42,8 @@ export class StatusTrackingStack extends Stack {
   public readonly statusQueue: DeadLetteredQueue;
   public readonly ingest: WebhookIngest;
   public readonly processor: StatusProcessor;
+  /** The status-change events' bus and retry queue; absent with `statusEvents: false`. */
+  public readonly statusEvents?: StatusEventBus;
   public readonly topics: AlertTopics;
   public readonly sweeper: DeliverySweeper;
   /** Where the daily HTML reports go (`dailyReportLink`). */
@@ -95,6 +98,12 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.ingestMemoryMb,
       logRetention,
     });
+    if (config.statusEvents) {
+      this.statusEvents = new StatusEventBus(this, 'StatusEvents', {
+        eventBusName: statusEventBusName(config),
+        visibilityTimeout: Duration.seconds(queueVisibilityTimeoutSeconds(config)),
+      });
+    }
     this.topics = new AlertTopics(this, 'AlertTopics', {
       stage: config.stage,
       emails: { critical: config.criticalAlarmEmails, warning: config.warningAlarmEmails, info: config.summaryEmails },
@@ -109,6 +118,7 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.processorMemoryMb,
       logRetention,
       outageBackoff: outageBackoff(config),
+      statusEvents: this.statusEvents && { bus: this.statusEvents, recipient: config.statusEventRecipient },
       accountAlertTopics: { critical: this.topics.critical, warning: this.topics.warning },
     });
     const apiProps: WebhookApiProps = {
@@ -170,6 +180,7 @@ export class StatusTrackingStack extends Stack {
       queue: this.statusQueue.queue,
       deadLetterQueue: this.statusQueue.deadLetterQueue,
       archive: this.archive,
+      statusEventDeadLetterQueue: this.statusEvents?.retryQueue.deadLetterQueue,
     });
     this.dashboard = new DeliveryDashboard(this, 'Dashboard', {
       metrics,
@@ -202,6 +213,17 @@ export class StatusTrackingStack extends Stack {
         description: 'Every authenticated webhook as sent: npm run replay -- --source <this>',
       });
       new CfnOutput(this, 'ArchiveStreamName', { value: this.archive.streamName });
+    }
+    if (this.statusEvents) {
+      new CfnOutput(this, 'StatusEventBusName', { value: this.statusEvents.bus.eventBusName });
+      new CfnOutput(this, 'StatusEventBusArn', { value: this.statusEvents.bus.eventBusArn });
+      new CfnOutput(this, 'StatusEventRetryQueueUrl', { value: this.statusEvents.retryQueue.queue.queueUrl });
+      new CfnOutput(this, 'StatusEventDeadLetterQueueUrl', {
+        value: this.statusEvents.retryQueue.deadLetterQueue.queueUrl,
+      });
+      new CfnOutput(this, 'StatusEventDeadLetterQueueArn', {
+        value: this.statusEvents.retryQueue.deadLetterQueue.queueArn,
+      });
     }
     new CfnOutput(this, 'IngestFunctionName', { value: this.ingest.function.functionName });
     new CfnOutput(this, 'ProcessorFunctionName', { value: this.processor.function.functionName });

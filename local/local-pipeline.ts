@@ -4,11 +4,13 @@ import * as z from 'zod';
 import { applyMigrations } from '../db/migrations';
 import { METRICS_NAMESPACE } from '../lambdas/domain/metric-names';
 import { OUTAGE_BACKOFF_MAX_SECONDS, type OutageBackoff } from '../lambdas/domain/outage-backoff';
+import type { RecipientPolicy } from '../lambdas/domain/status-change-event';
 import type { StatusTimeWindow } from '../lambdas/domain/timestamps';
 import { authenticateReader, type WebhookCredentials } from '../lambdas/domain/webhook-auth';
 import { createIngestHandler } from '../lambdas/ingest/ingest-webhook';
 import { SqsStatusQueue } from '../lambdas/ingest/status-queue';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
+import { NdjsonFileSink } from '../lambdas/processor/status-events';
 import { maskReportPhones } from '../lambdas/report/report-data';
 import { renderReportHtml } from '../lambdas/report/report-html';
 import { sourceFromExecutor, windowsFromQuery } from '../lambdas/report/report-source';
@@ -50,6 +52,13 @@ export interface LocalPipelineOptions {
   spoolFile?: string;
   batchSize: number;
   concurrency: number;
+  /**
+   * Where status-change events go, one JSON line each, in EventBridge's envelope (docs/events.md).
+   * @default none: no events (tests)
+   */
+  eventsFile?: string;
+  /** What the events say of the phone number. @default masked */
+  eventRecipient?: RecipientPolicy;
   /** How far from the receipt a status time may be; `npm start` passes 30 days / 300 s unless configured. @default none */
   statusTimeWindow?: StatusTimeWindow;
   /** Where every authenticated webhook is archived (docs/archive.md); `npm start`: `.data/archive`. @default none */
@@ -153,6 +162,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     logger,
     metrics,
     outageRetries: { queue, backoff: localOutageBackoff(options.visibilityTimeoutMs) },
+    // Status-change events as the deployed processor publishes them, appended to a file instead of the bus. No retry
+    // queue: an unwritable file counts the events as lost and logs their message ids.
+    statusEvents: options.eventsFile
+      ? { sink: new NdjsonFileSink(options.eventsFile), recipientPolicy: options.eventRecipient ?? 'masked' }
+      : undefined,
   });
   const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
     batchSize: options.batchSize,

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import * as z from 'zod';
 import { outageToleranceSeconds, receivesToOutlast } from '../lambdas/domain/outage-backoff';
+import { RecipientPolicy } from '../lambdas/domain/status-change-event';
 import { hasAnyCredential } from '../lambdas/domain/webhook-auth';
 import { readEnv } from '../lambdas/shared/env';
 import { toWebhookCredentials, WebhookSecret } from '../lambdas/shared/secrets';
@@ -15,10 +16,13 @@ const LocalEnv = z
     HOST: z.string().default('127.0.0.1'),
     DATABASE_URL: z.string().optional(),
     DATA_DIR: z.string().default('.data/pglite'),
-    // Every authenticated webhook as sent, in the deployed archive's layout (docs/archive.md); `off`: none.
+    // Every authenticated webhook as sent, in the deployed archive's layout (docs/archive.md); `none`: nothing is archived.
     ARCHIVE_DIR: z.string().min(1).default(DEFAULT_LOCAL_ARCHIVE_DIR),
     // What a shutdown could not store is kept here and re-queued at the next start (local/queue-spool.ts).
     SPOOL_FILE: z.string().min(1).default('.data/undelivered-statuses.json'),
+    // Status-change events, one JSON line each as EventBridge delivers them (docs/events.md); `none`: no events.
+    STATUS_EVENTS_FILE: z.string().min(1).default('.data/events.ndjson'),
+    STATUS_EVENT_RECIPIENT: RecipientPolicy.default('masked'),
     // How long a shutdown keeps trying to store what is queued before it keeps the rest in SPOOL_FILE.
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
@@ -86,7 +90,9 @@ async function main(): Promise<void> {
     batchSize: env.PROCESSOR_BATCH_SIZE,
     concurrency: env.PROCESSOR_CONCURRENCY,
     spoolFile: env.SPOOL_FILE,
-    archiveDir: env.ARCHIVE_DIR === 'off' ? undefined : env.ARCHIVE_DIR,
+    archiveDir: env.ARCHIVE_DIR === 'none' ? undefined : env.ARCHIVE_DIR,
+    eventsFile: env.STATUS_EVENTS_FILE === 'none' ? undefined : env.STATUS_EVENTS_FILE,
+    eventRecipient: env.STATUS_EVENT_RECIPIENT,
     statusTimeWindow: {
       maxPastMs: env.MAX_STATUS_AGE_DAYS * 86_400_000,
       maxFutureMs: env.MAX_STATUS_AHEAD_SECONDS * 1000,
@@ -104,9 +110,11 @@ async function main(): Promise<void> {
     pipeline.restored.messages + pipeline.restored.deadLetters > 0
       ? `re-queued ${pipeline.restored.messages} queue messages and ${pipeline.restored.deadLetters} dead letters kept by the last shutdown in ${env.SPOOL_FILE}\n`
       : '';
-  const archive = env.ARCHIVE_DIR === 'off' ? 'off' : `${env.ARCHIVE_DIR}/webhooks (npm run replay)`;
+  const events =
+    env.STATUS_EVENTS_FILE === 'none' ? '' : `  status-change events: ${env.STATUS_EVENTS_FILE} (one JSON line each)\n`;
+  const archive = env.ARCHIVE_DIR === 'none' ? 'none' : `${env.ARCHIVE_DIR}/webhooks (npm run replay)`;
   process.stdout.write(
-    `listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health   live report: ${pipeline.url}/dashboard\n  webhook archive: ${archive}\n${restored}`,
+    `listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health   live report: ${pipeline.url}/dashboard\n  webhook archive: ${archive}\n${events}${restored}`,
   );
 
   let closing = false;

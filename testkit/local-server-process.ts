@@ -16,8 +16,8 @@ export interface LocalServerProcess {
 export async function startLocalServerProcess(env: Record<string, string>): Promise<LocalServerProcess> {
   const child: ChildProcess = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
-    // A spool and an archive of its own unless the test names them: a shutdown must never hand its queue to another
-    // test's server, and no test writes into the repository's .data/.
+    // A spool of its own unless the test names one: a shutdown must never hand its queue to another test's server.
+    // Likewise its own events file and archive, so tests never write into the working tree's .data/.
     env: {
       ...process.env,
       PORT: '0',
@@ -25,6 +25,7 @@ export async function startLocalServerProcess(env: Record<string, string>): Prom
       POWERTOOLS_LOG_LEVEL: 'WARN',
       SPOOL_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'spool-')), 'spool.json'),
       ARCHIVE_DIR: mkdtempSync(path.join(tmpdir(), 'archive-')),
+      STATUS_EVENTS_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'events-')), 'events.ndjson'),
       ...env,
     },
     detached: true,

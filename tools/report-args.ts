@@ -7,7 +7,7 @@ export { UsageError };
 export const REPORT_CLI = {
   name: 'report',
   usage:
-    'npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]\n       npm run report -- --cost [--rates FILE] [--since 24h | --from ISO --to ISO] [--json]',
+    'npm run report -- [--since 24h | --from ISO --to ISO] [--by campaign|sender|sender,campaign] [--json | --csv resend|remind | --html FILE] [--time-zone TZ] [--show-phones]\n       npm run report -- --cost [--rates FILE] [--since 24h | --from ISO --to ISO] [--json]',
   options: {
     since: { type: 'string' },
     from: { type: 'string' },
@@ -27,6 +27,8 @@ export interface ReportArgs {
   from: Date;
   to: Date;
   byCampaign: boolean;
+  /** `--by sender`: one row per sender (number, WABA or AiSensy project); with campaign, per campaign within it. */
+  bySender: boolean;
   output: 'table' | 'json' | 'csv' | 'html';
   csvList?: 'resend' | 'remind';
   /** Where --html writes the page. */
@@ -78,7 +80,8 @@ export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
     rates: ratesFile,
   } = values;
   if (since && (fromText || toText)) throw new UsageError('use --since or --from/--to, not both');
-  if (by !== undefined && by !== 'campaign') throw new UsageError('--by accepts only "campaign"');
+  if (by !== undefined && !['campaign', 'sender', 'sender,campaign', 'campaign,sender'].includes(by))
+    throw new UsageError('--by accepts "campaign", "sender" or "sender,campaign"');
   if (csv !== undefined && csv !== 'resend' && csv !== 'remind')
     throw new UsageError('--csv accepts "resend" or "remind"');
   if ([csv, json || undefined, htmlFile].filter((o) => o !== undefined).length > 1)
@@ -96,7 +99,8 @@ export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
   return {
     from,
     to,
-    byCampaign: by === 'campaign',
+    byCampaign: by?.includes('campaign') ?? false,
+    bySender: by?.includes('sender') ?? false,
     output,
     csvList: csv as ReportArgs['csvList'],
     htmlFile,

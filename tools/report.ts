@@ -50,7 +50,7 @@ async function main(): Promise<number> {
       if (leftOut) process.stderr.write(`${leftOut}\n`);
     } else
       process.stdout.write(
-        `${formatReport(report, { byCampaign: args.byCampaign, showPhones: args.showPhones })}\n(source: ${source.describe})\n`,
+        `${formatReport(report, { byCampaign: args.byCampaign, bySender: args.bySender, showPhones: args.showPhones })}\n(source: ${source.describe})\n`,
       );
     return 0;
   } finally {

@@ -131,6 +131,11 @@ export const AlarmSettings = z
     apiLatency: alarm({ threshold: 3_000, periodMinutes: 5, evaluationPeriods: 3 }).prefault({}),
     /** Daily summaries that failed, at least. */
     dailySummary: alarm({ threshold: 1, periodMinutes: 60, evaluationPeriods: 1 }).prefault({}),
+    /**
+     * Status-change events the bus refused (parked in the retry queue), lost, or dead-lettered from the retry queue,
+     * at least (docs/events.md). Only with `statusEvents` on.
+     */
+    statusEvents: alarm({ threshold: 1, periodMinutes: 5, evaluationPeriods: 1 }).prefault({}),
     /** Account or template notifications (a template disabled, a number flagged) that could not be sent, at least. */
     accountNotifications: alarm({ threshold: 1, periodMinutes: 5, evaluationPeriods: 1 }).prefault({}),
     /**

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { RecipientPolicy } from './status-change-event';
 
 /**
  * The one home of each function's environment: the keys its construct in lib/ writes and its handler reads, with
@@ -52,6 +53,14 @@ export const ProcessorEnv = z
       /** The queue's visibility timeout: the first wait after a receive fails with the database down. */
       OUTAGE_BACKOFF_BASE_SECONDS: z.coerce.number().int().positive(),
       OUTAGE_BACKOFF_MAX_SECONDS: z.coerce.number().int().positive(),
+      /** The stack's event bus for status-change events (docs/events.md); unset: no events are published. */
+      STATUS_EVENT_BUS_NAME: z.string().min(1).optional(),
+      /** The event retry queue: events the bus refused are parked there and put again from there. */
+      STATUS_EVENT_RETRY_QUEUE_URL: z.url().optional(),
+      /** Its ARN: the handler tells a batch of parked events from a batch of statuses by its event source. */
+      STATUS_EVENT_RETRY_QUEUE_ARN: z.string().min(1).optional(),
+      /** What an event says of the recipient's phone number: masked or omitted (lambdas/domain/status-change-event.ts). */
+      STATUS_EVENT_RECIPIENT: RecipientPolicy.default('masked'),
       /** The topics that receive critical and warning account or template events; unset: they are logged only. */
       CRITICAL_TOPIC_ARN: z.string().optional(),
       WARNING_TOPIC_ARN: z.string().optional(),

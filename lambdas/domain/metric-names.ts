@@ -25,6 +25,12 @@ export const METRIC = {
   DeliveryLatency: 'DeliveryLatency',
   ReadLatency: 'ReadLatency',
   PoisonRecords: 'PoisonRecords',
+  /** Status-change events put on the bus (docs/events.md): by the processor, and again from the event retry queue. */
+  StatusEventsPublished: 'StatusEventsPublished',
+  /** Events the bus refused (after retries), kept in the event retry queue to be put again. */
+  StatusEventsParked: 'StatusEventsParked',
+  /** Events neither the bus nor the retry queue took: only the processor's log names their messages. */
+  StatusEventsLost: 'StatusEventsLost',
   /** Account and template events recorded for the first time; dimension `Severity`: critical, warning, info. */
   AccountEvents: 'AccountEvents',
   /** Account notifications (critical or warning) that could not be sent to their topic. */

@@ -1,5 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
@@ -11,29 +13,56 @@ import { lazySupabaseStore } from '../store/handler-store';
 import { SnsAccountNotifier } from './account-notifier';
 import { createStatusBatchProcessor } from './process-status-batch';
 import { SqsRetryQueue } from './retry-queue';
+import { EventBridgeSink, redriveStatusEvents, SqsEventParking } from './status-events';
 
 // Module scope: config is read once per cold start; the client is created on first use and then reused.
 const env = readEnv(ProcessorEnv);
+const sqs = new SQSClient({});
+const eventSink = env.STATUS_EVENT_BUS_NAME
+  ? new EventBridgeSink(new EventBridgeClient({}), env.STATUS_EVENT_BUS_NAME)
+  : undefined;
 
 const processStatusBatch = createStatusBatchProcessor({
   store: lazySupabaseStore(env),
   logger,
   metrics,
   outageRetries: {
-    queue: new SqsRetryQueue(new SQSClient({}), env.QUEUE_URL),
+    queue: new SqsRetryQueue(sqs, env.QUEUE_URL),
     backoff: { baseSeconds: env.OUTAGE_BACKOFF_BASE_SECONDS, maxSeconds: env.OUTAGE_BACKOFF_MAX_SECONDS },
   },
+  statusEvents: eventSink
+    ? {
+        sink: eventSink,
+        parking: env.STATUS_EVENT_RETRY_QUEUE_URL
+          ? new SqsEventParking(sqs, env.STATUS_EVENT_RETRY_QUEUE_URL)
+          : undefined,
+        recipientPolicy: env.STATUS_EVENT_RECIPIENT,
+      }
+    : undefined,
   accountNotifier:
     env.CRITICAL_TOPIC_ARN && env.WARNING_TOPIC_ARN
       ? new SnsAccountNotifier(new SNSClient({}), { critical: env.CRITICAL_TOPIC_ARN, warning: env.WARNING_TOPIC_ARN })
       : undefined,
 });
 
+// The event retry queue's batches (parked status-change events) come through the same function: no second bundle.
+const redrive = middy((event: SQSEvent) => {
+  if (!eventSink) throw new Error('STATUS_EVENT_BUS_NAME is not set: parked events cannot be redriven');
+  return redriveStatusEvents(event, { sink: eventSink, logger, metrics });
+}).use(logMetrics(metrics));
+
+const fromRetryQueue = (event: SQSEvent) =>
+  env.STATUS_EVENT_RETRY_QUEUE_ARN !== undefined &&
+  event.Records[0]?.eventSourceARN === env.STATUS_EVENT_RETRY_QUEUE_ARN;
+
 /**
- * SQS event source (ReportBatchItemFailures) -> processor. Powertools middleware: the tracer's segment, the logger's
- * Lambda context (request id, cold start; keys reset after each invocation) and, inside createStatusBatchProcessor,
- * logMetrics, which publishes the invocation's metrics once, also when it throws.
+ * SQS event sources (ReportBatchItemFailures) -> processor: the status queue's batches are applied; the event retry
+ * queue's are put on the bus again. Powertools middleware: the tracer's segment, the logger's Lambda context (request
+ * id, cold start; keys reset after each invocation) and logMetrics, which publishes the invocation's metrics once,
+ * also when it throws (for status batches, inside createStatusBatchProcessor).
  */
-export const handler = middy((event: SQSEvent, context: Context) => processStatusBatch(event, context))
+export const handler = middy((event: SQSEvent, context: Context) =>
+  fromRetryQueue(event) ? redrive(event, context) : processStatusBatch(event, context),
+)
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }));

@@ -16,6 +16,7 @@ import { applyIsolatingDataErrors, type IsolationResult } from './isolate-data-e
 import { recordAccountEvents } from './record-account-events';
 import { parseStatusRecord } from './record-body';
 import type { RetryQueue } from './retry-queue';
+import { publishStatusEvents, type StatusEventsDependencies } from './status-events';
 
 export { PoisonRecordError } from './record-body';
 
@@ -33,6 +34,11 @@ export interface ProcessorDependencies {
    * outage longer than maxReceiveCount × that timeout dead-letters everything.
    */
   outageRetries?: { queue: RetryQueue; backoff: OutageBackoff };
+  /**
+   * Status-change events (docs/events.md): when set, the batch is applied with the store's applyStatusChanges and,
+   * once committed, one event per message whose status changed is published. Unset: no events, the plain write.
+   */
+  statusEvents?: Omit<StatusEventsDependencies, 'logger' | 'metrics'>;
   /** Where critical and warning account or template events are sent (the alert topics). Unset: logged only. */
   accountNotifier?: AccountNotifier;
 }
@@ -107,10 +113,16 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
     correlationIds: string[],
   ): Promise<Set<string>> {
     const store = await deps.store();
+    const events = deps.statusEvents;
+    if (events && !store.applyStatusChanges)
+      throw new Error('status-change events need a store with applyStatusChanges');
     const apply = async (slice: readonly RecordedUpdate[]): Promise<AppliedChange[]> => {
       const started = clock();
+      const updates = slice.map((r) => r.update);
       try {
-        return await store.applyStatusUpdates(slice.map((r) => r.update));
+        return events && store.applyStatusChanges
+          ? await store.applyStatusChanges(updates)
+          : await store.applyStatusUpdates(updates);
       } finally {
         metrics.addMetric(METRIC.DatabaseCallDuration, MetricUnit.Milliseconds, Math.round(clock() - started));
       }
@@ -129,6 +141,8 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       });
       throw new BatchNotStoredError(`the batch could not be stored: ${safe.message}`, safe.code);
     }
+    // Committed: the events go out now, before the batch is acknowledged (publishStatusEvents never throws).
+    const published = events ? await publishStatusEvents(outcome.results, { ...events, logger, metrics }) : undefined;
     const failedRecords = new Set<string>();
     for (const { item, error } of outcome.unstorable) {
       failedRecords.add(item.recordId);
@@ -163,6 +177,7 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       statuses: updates,
       changedMessages: changes.length,
       insertedMessages: changes.filter((c) => c.inserted).length,
+      ...(published ? { statusEvents: published } : {}),
       ...(outcome.unstorable.length
         ? { unstorableStatuses: outcome.unstorable.length, databaseCalls: outcome.calls }
         : {}),

@@ -94,6 +94,35 @@ export const Report = z.object({
       }),
     )
     .default([]),
+  /** The figures per sender (delivery_report_by), and per campaign within each sender. */
+  by_sender: z.array(Figures.extend({ sender: z.string() })).default([]),
+  by_sender_campaign: z.array(Figures.extend({ sender: z.string() })).default([]),
+  /** Each business number as Meta last described it, and the templates not APPROVED (account_events, 0018). */
+  numbers: z
+    .array(
+      z.object({
+        phone_number: z.string(),
+        quality_event: z.string().nullable(),
+        quality_since: time.nullable(),
+        messaging_limit: z.string().nullable(),
+        last_event: z.string().nullable(),
+        last_severity: z.string().nullable(),
+        last_event_at: time.nullable(),
+      }),
+    )
+    .default([]),
+  templates: z
+    .array(
+      z.object({
+        template_id: z.string(),
+        template: z.string().nullable(),
+        status: z.string().nullable(),
+        status_since: time.nullable(),
+        reason: z.string().nullable(),
+        quality: z.string().nullable(),
+      }),
+    )
+    .default([]),
   percentiles: z.object({
     delivery_p50_seconds: figure,
     delivery_p90_seconds: figure,
@@ -161,6 +190,10 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
     percentiles,
     leftOut,
     pricing,
+    bySender,
+    bySenderCampaign,
+    numbers,
+    templates,
   ] = await Promise.all([
     call('delivery_report', { ...range, by_campaign: false }),
     call('delivery_report', { ...range, by_campaign: true }),
@@ -185,6 +218,10 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
     call('delay_percentiles', range),
     call('resend_left_out', { lookback_hours: 24, as_of: asOf, no_resend_codes: noResend }),
     call('pricing_breakdown', range),
+    call('delivery_report_by', { ...range, by_sender: true, by_campaign: false }),
+    call('delivery_report_by', { ...range, by_sender: true, by_campaign: true }),
+    call('number_health', {}),
+    call('templates_needing_attention', {}),
   ]);
   const empty = {
     campaign: null,
@@ -217,6 +254,10 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
     delays,
     percentiles: percentiles[0],
     pricing,
+    by_sender: bySender,
+    by_sender_campaign: bySenderCampaign,
+    numbers,
+    templates,
   });
 }
 

@@ -50,15 +50,26 @@ const FIGURE_HEADERS = [
   'avg read delay',
 ];
 
+/** What `--by` splits the figures by. */
+export interface ReportSplit {
+  byCampaign?: boolean;
+  /** One row per sender; with `byCampaign`, one per campaign within each sender. */
+  bySender?: boolean;
+}
+
 /** The readable report. Phone numbers are masked unless `showPhones`: a terminal is often shared or recorded. */
-export function formatReport(report: Report, options: { byCampaign?: boolean; showPhones?: boolean } = {}): string {
+export function formatReport(report: Report, options: ReportSplit & { showPhones?: boolean } = {}): string {
   const phone = (p: string | null) => (options.showPhones ? (p ?? '') : (maskPhone(p ?? undefined) ?? ''));
   const out: string[] = [];
   out.push(`WhatsApp delivery report ${report.from} .. ${report.to} (UTC)`, '');
   const rows = [figuresRow('all', report.overall)];
-  if (options.byCampaign) for (const c of report.by_campaign) rows.push(figuresRow(c.campaign ?? '(none)', c));
+  if (options.bySender && options.byCampaign)
+    for (const c of report.by_sender_campaign) rows.push(figuresRow(`${c.sender} / ${c.campaign ?? '(none)'}`, c));
+  else if (options.bySender) for (const c of report.by_sender) rows.push(figuresRow(c.sender, c));
+  else if (options.byCampaign) for (const c of report.by_campaign) rows.push(figuresRow(c.campaign ?? '(none)', c));
   out.push(table(FIGURE_HEADERS, rows), '');
   out.push('read rate = read / delivered; delivery rate = delivered / sent; times from reported stages only', '');
+  out.push(...accountHealthLines(report));
 
   if (report.failures.length) {
     out.push(
@@ -140,6 +151,46 @@ export function formatReport(report: Report, options: { byCampaign?: boolean; sh
   return out.join('\n');
 }
 
+/**
+ * The business numbers and templates as Meta last described them (account_events): every number's quality and
+ * messaging limit, and each template that is not APPROVED or whose quality is falling. Nothing when Meta sent none.
+ */
+export function accountHealthLines(report: Report): string[] {
+  const out: string[] = [];
+  if (report.numbers.length) {
+    out.push(
+      'Business numbers (as Meta last reported them)',
+      table(
+        ['number', 'quality', 'messaging limit', 'last event'],
+        report.numbers.map((x) => [
+          x.phone_number,
+          x.quality_event === 'FLAGGED' ? 'FLAGGED (low quality)' : (x.quality_event ?? 'no flag reported'),
+          x.messaging_limit ?? 'not reported',
+          x.last_event ? `${x.last_event} (${x.last_severity}) ${(x.last_event_at ?? '').slice(0, 16)}` : '',
+        ]),
+      ),
+      '',
+    );
+  }
+  if (report.templates.length) {
+    out.push(
+      'Templates not approved, or with falling quality',
+      table(
+        ['template', 'status', 'since', 'reason', 'quality'],
+        report.templates.map((t) => [
+          t.template ?? t.template_id,
+          t.status ?? 'unknown',
+          (t.status_since ?? '').slice(0, 16),
+          t.reason ?? '',
+          t.quality ?? '',
+        ]),
+      ),
+      '',
+    );
+  }
+  return out;
+}
+
 /** For machines: the overall figures at the top level, every section under its name. */
 export function reportJson(report: Report): Record<string, unknown> {
   const { campaign: _campaign, ...overall } = report.overall;
@@ -148,6 +199,10 @@ export function reportJson(report: Report): Record<string, unknown> {
     to: report.to,
     ...overall,
     by_campaign: report.by_campaign,
+    by_sender: report.by_sender,
+    by_sender_campaign: report.by_sender_campaign,
+    numbers: report.numbers,
+    templates: report.templates,
     hourly: report.hourly,
     best_hours: report.best_hours,
     top_recipients: report.top_recipients,

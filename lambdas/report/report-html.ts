@@ -293,6 +293,28 @@ function pricing(r: Report): string {
   )}<p>Estimated spend with your rate card: <code>npm run report -- --cost --rates FILE</code></p></section>`;
 }
 
+function accountHealth(r: Report): string {
+  if (r.numbers.length === 0 && r.templates.length === 0) return '';
+  const numbers = r.numbers.length
+    ? `<h3>Business numbers</h3>${table(
+        ['number', 'quality', 'messaging limit', 'last event'],
+        r.numbers.map((x) => [
+          x.phone_number,
+          x.quality_event ?? 'no flag reported',
+          x.messaging_limit ?? 'not reported',
+          x.last_event ? `${x.last_event} (${x.last_severity})` : '',
+        ]),
+      )}`
+    : '';
+  const templates = r.templates.length
+    ? `<h3>Templates not approved, or with falling quality</h3>${table(
+        ['template', 'status', 'reason', 'quality'],
+        r.templates.map((t) => [t.template ?? t.template_id, t.status ?? 'unknown', t.reason ?? '', t.quality ?? '']),
+      )}`
+    : '';
+  return `<section aria-labelledby="h-account"><h2 id="h-account">Numbers and templates</h2>${numbers}${templates}</section>`;
+}
+
 function followUps(r: Report): string {
   const leftOut = leftOutSummary(r);
   return `<section aria-labelledby="h-follow"><h2 id="h-follow">Follow-ups</h2><ul>
@@ -353,6 +375,7 @@ ${heatmap(r)}
 ${delays(r)}
 ${failures(r)}
 ${pricing(r)}
+${accountHealth(r)}
 ${followUps(r)}
 </main>
 </body>

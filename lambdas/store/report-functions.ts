@@ -1,5 +1,5 @@
 /**
- * The SQL functions the report is built from (supabase/migrations/0004, 0012 and 0014; executable by service_role
+ * The SQL functions the report is built from (supabase/migrations/0004, 0012, 0014, 0019 and 0021; executable by service_role
  * only, see their grants). Every section of the report is one call of one of them, so any adapter that can
  * call a function by name with named arguments can build the whole report: node-postgres and PGlite with SQL
  * (sqlReportFunctionCall), Supabase's PostgREST with `rpc` (SupabaseTrackerStore.callReportFunction).
@@ -17,6 +17,9 @@ export const REPORT_FUNCTIONS = [
   'delay_distribution',
   'delay_percentiles',
   'pricing_breakdown',
+  'delivery_report_by',
+  'number_health',
+  'templates_needing_attention',
 ] as const;
 export type ReportFunction = (typeof REPORT_FUNCTIONS)[number];
 

@@ -1,8 +1,10 @@
 import type { AccountEvent } from '../domain/account-events';
+import type { StatusChangeRow } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { SqlExecutor } from './sql-executor';
 import {
+  APPLY_STATUS_CHANGES_SQL,
   APPLY_STATUS_UPDATES_SQL,
   type AppliedChange,
   fromRecordedRow,
@@ -23,6 +25,12 @@ export class SqlTrackerStore implements StatusStore, HealthStore {
   async applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]> {
     if (updates.length === 0) return [];
     const { rows } = await this.executor.query<AppliedChange>(APPLY_STATUS_UPDATES_SQL, [JSON.stringify(updates)]);
+    return rows;
+  }
+
+  async applyStatusChanges(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]> {
+    if (updates.length === 0) return [];
+    const { rows } = await this.executor.query<StatusChangeRow>(APPLY_STATUS_CHANGES_SQL, [JSON.stringify(updates)]);
     return rows;
   }
 

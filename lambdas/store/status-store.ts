@@ -1,4 +1,5 @@
 import type { AccountEvent } from '../domain/account-events';
+import type { StatusChangeRow } from '../domain/status-change-event';
 import type { StatusTimes, StatusUpdate } from '../domain/status-update';
 
 /** One message the batch inserted or changed (unchanged messages are not reported). */
@@ -17,6 +18,11 @@ export interface AppliedChange {
 export interface StatusStore {
   /** Applies the batch atomically; throws when the database refuses or cannot be reached. */
   applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]>;
+  /**
+   * The same, through `apply_status_changes` (supabase/migrations/0020_*): each changed row also carries what a
+   * status-change event needs (campaign, error, phone). Used when status-change events are on.
+   */
+  applyStatusChanges?(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]>;
   /**
    * Records account and template events (`record_account_events`) and returns those not recorded before, so that a
    * webhook Meta sends again is not notified again.
@@ -39,6 +45,10 @@ export function fromRecordedRow(row: Record<string, unknown>): AccountEvent {
 /** The SQL every direct adapter (node-postgres, PGlite) runs. */
 export const APPLY_STATUS_UPDATES_SQL =
   'select message_id, inserted, previous_status, status, inferred_stages from public.apply_status_updates($1::jsonb)';
+
+/** The same for apply_status_changes. */
+export const APPLY_STATUS_CHANGES_SQL =
+  'select message_id, inserted, previous_status, status, inferred_stages, campaign, error_code, error_title, phone_number, recipient_user_id from public.apply_status_changes($1::jsonb)';
 
 /**
  * True when the database refused a call because of the data in it, so that the same call fails the same way on

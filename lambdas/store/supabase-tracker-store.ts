@@ -1,6 +1,7 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import type { AccountEvent } from '../domain/account-events';
+import type { StatusChangeRow } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { ReportFunctionCall, ReportRows } from './report-functions';
@@ -45,6 +46,13 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
     const { data, error } = await this.client.rpc('apply_status_updates', { updates });
     if (error) throw new StoreError(`apply_status_updates failed: ${error.message}`, error.code);
     return (data ?? []) as AppliedChange[];
+  }
+
+  async applyStatusChanges(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]> {
+    if (updates.length === 0) return [];
+    const { data, error } = await this.client.rpc('apply_status_changes', { updates });
+    if (error) throw new StoreError(`apply_status_changes failed: ${error.message}`, error.code);
+    return (data ?? []) as StatusChangeRow[];
   }
 
   async recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]> {

@@ -34,6 +34,8 @@ export interface DeliveryAlarmsProps {
   readonly deadLetterQueue: IQueue;
   /** The webhook archive; unset (archive off): no archiveFailures alarm. */
   readonly archive?: ArchiveStorage;
+  /** The status-change events' retry dead-letter queue; unset (statusEvents off): no statusEvents alarm. */
+  readonly statusEventDeadLetterQueue?: IQueue;
   /** The runbook's address; each alarm's description links its section. */
   readonly runbookUrl: string;
 }
@@ -74,6 +76,7 @@ export const RUNBOOK_ANCHORS: Record<CloudWatchAlarmName, string> = {
   apiLatency: 'api-latency',
   dailySummary: 'daily-summary',
   webhookAbsent: 'webhook-absent',
+  statusEvents: 'status-events',
   accountNotifications: 'account-notifications',
   archiveFailures: 'archive-failures',
 };
@@ -334,6 +337,31 @@ export class DeliveryAlarms extends Construct {
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: TreatMissingData.NOT_BREACHING,
       },
+      statusEvents: {
+        severity: 'warning',
+        meaning:
+          'Status-change events were refused by the EventBridge bus (kept in the event retry queue), lost, or dead-lettered after the retries: subscribers see them late or not at all.',
+        checks: [
+          'Processor logs: "status events refused by the bus" / "status events lost" (message ids), and the PutEvents error.',
+          'Event retry dead-letter queue (output StatusEventDeadLetterQueueUrl): redrive it as docs/events.md shows.',
+        ],
+        anchor: RUNBOOK_ANCHORS.statusEvents,
+        metric: (p) =>
+          math(
+            'FILL(parked, 0) + FILL(lost, 0) + FILL(deadLettered, 0)',
+            {
+              parked: m.metric('StatusEventsParked', { statistic: 'Sum', period: p }),
+              lost: m.metric('StatusEventsLost', { statistic: 'Sum', period: p }),
+              deadLettered: (
+                props.statusEventDeadLetterQueue ?? deadLetterQueue
+              ).metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: p }),
+            },
+            'status events refused, lost or dead-lettered',
+            p,
+          ),
+        comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        missing: TreatMissingData.NOT_BREACHING,
+      },
       accountNotifications: {
         severity: 'critical',
         meaning:
@@ -400,6 +428,7 @@ export class DeliveryAlarms extends Construct {
     for (const [name, spec] of Object.entries(specs) as [Exclude<CloudWatchAlarmName, 'webhookSilence'>, AlarmSpec][]) {
       const s = settings[name];
       if (!s.enabled) continue;
+      if (name === 'statusEvents' && !props.statusEventDeadLetterQueue) continue;
       const alarm = new Alarm(this, upperFirst(name), {
         alarmDescription: describe(spec),
         metric: spec.metric(Duration.minutes(s.periodMinutes)),

@@ -8,6 +8,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEnvironment, ProcessorEnv } from '../../lambdas/domain/function-environment';
 import type { OutageBackoff } from '../../lambdas/domain/outage-backoff';
+import type { RecipientPolicy } from '../../lambdas/domain/status-change-event';
+import type { StatusEventBus } from './status-event-bus';
 import { TrackerFunction } from './tracker-function';
 
 export interface StatusProcessorProps {
@@ -26,6 +28,8 @@ export interface StatusProcessorProps {
   readonly logRetention: RetentionDays;
   /** The waits between receives while the database is down; checked against the queue's maxReceiveCount by the config. */
   readonly outageBackoff: OutageBackoff;
+  /** Status-change events (docs/events.md): the bus and retry queue, and what events say of the recipient. */
+  readonly statusEvents?: { bus: StatusEventBus; recipient: RecipientPolicy };
   /** Where critical and warning account or template events (a template disabled, a number flagged) are sent. */
   readonly accountAlertTopics: { critical: ITopic; warning: ITopic };
 }
@@ -41,6 +45,7 @@ export class StatusProcessor extends Construct {
 
   constructor(scope: Construct, id: string, props: StatusProcessorProps) {
     super(scope, id);
+    const events = props.statusEvents?.bus;
     this.function = new TrackerFunction(this, 'Function', {
       entry: 'lambdas/processor/handler.ts',
       description: 'Applies batches of WhatsApp status updates to Supabase',
@@ -53,6 +58,14 @@ export class StatusProcessor extends Construct {
         QUEUE_URL: props.queue.queueUrl,
         OUTAGE_BACKOFF_BASE_SECONDS: String(props.outageBackoff.baseSeconds),
         OUTAGE_BACKOFF_MAX_SECONDS: String(props.outageBackoff.maxSeconds),
+        ...(events
+          ? {
+              STATUS_EVENT_BUS_NAME: events.bus.eventBusName,
+              STATUS_EVENT_RETRY_QUEUE_URL: events.retryQueue.queue.queueUrl,
+              STATUS_EVENT_RETRY_QUEUE_ARN: events.retryQueue.queue.queueArn,
+              STATUS_EVENT_RECIPIENT: props.statusEvents!.recipient,
+            }
+          : {}),
         CRITICAL_TOPIC_ARN: props.accountAlertTopics.critical.topicArn,
         WARNING_TOPIC_ARN: props.accountAlertTopics.warning.topicArn,
       }),
@@ -60,6 +73,20 @@ export class StatusProcessor extends Construct {
     props.supabaseSecret.grantRead(this.function);
     props.accountAlertTopics.critical.grantPublish(this.function);
     props.accountAlertTopics.warning.grantPublish(this.function);
+    if (events) {
+      // events:PutEvents on this bus only; sqs:SendMessage to park what it refuses; the retry queue's event source
+      // grants consuming it.
+      events.bus.grantPutEventsTo(this.function);
+      events.retryQueue.queue.grantSendMessages(this.function);
+      this.function.addEventSource(
+        new SqsEventSource(events.retryQueue.queue, {
+          batchSize: 10,
+          maxBatchingWindow: Duration.seconds(5),
+          reportBatchItemFailures: true,
+          maxConcurrency: 2,
+        }),
+      );
+    }
 
     this.eventSource = new SqsEventSource(props.queue, {
       batchSize: props.batchSize ?? 10,

@@ -8,6 +8,7 @@ import { LocalQueue } from '../../local/local-queue';
 import { type SqsEndpoint, startSqsEndpoint } from '../../local/sqs-endpoint';
 import { type BuiltLambda, bundleLambdas } from '../../scripts/bundle-lambdas';
 import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
+import { startFakeEventBridge } from '../../testkit/fake-eventbridge';
 import { startFakeFirehose } from '../../testkit/fake-firehose';
 import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
 import { flatWebhook } from '../../testkit/webhooks';
@@ -109,6 +110,73 @@ describe('Lambda bundles', () => {
       );
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
       expect(await readRow(db.executor, `wamid.proc-${label}`)).toMatchObject({ current_status: 'read' });
+    });
+
+    it('processor: publishes status-change events to EventBridge, and redrives parked ones from the retry queue', async () => {
+      const eventBridge = await startFakeEventBridge();
+      const retryQueueArn = 'arn:aws:sqs:eu-west-1:123456789012:event-retry';
+      const env = {
+        SUPABASE_SECRET_ID: 'tracker/supabase',
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+        QUEUE_URL: sqs.queueUrl,
+        OUTAGE_BACKOFF_BASE_SECONDS: '180',
+        OUTAGE_BACKOFF_MAX_SECONDS: '3600',
+        STATUS_EVENT_BUS_NAME: 'whatsapp-delivery-tracker-test',
+        STATUS_EVENT_RETRY_QUEUE_URL: sqs.queueUrl,
+        STATUS_EVENT_RETRY_QUEUE_ARN: retryQueueArn,
+      };
+      try {
+        const message = JSON.stringify({
+          v: 1,
+          statuses: [
+            {
+              message_id: `wamid.events-${label}`,
+              status: 'failed',
+              timestamp: '2024-01-01T10:00:00.000Z',
+              phone_number: '+919876543210',
+              error: { code: 131026, title: 'Message undeliverable' },
+            },
+          ],
+        });
+        const applied = await invokeBundle(bin, bundles.processor!.file, sqsEvent(sqsRecord(message)), env);
+        expect(applied.result).toEqual({ batchItemFailures: [] });
+        expect(eventBridge.accepted).toHaveLength(1);
+        const [entry] = eventBridge.accepted;
+        expect(entry).toMatchObject({
+          EventBusName: 'whatsapp-delivery-tracker-test',
+          Source: 'whatsapp-delivery-tracker',
+          DetailType: 'WhatsApp Message Status Changed',
+        });
+        expect(JSON.parse(entry!.Detail)).toMatchObject({
+          message_id: `wamid.events-${label}`,
+          status: 'failed',
+          error: { code: 131026 },
+          recipient: '+91********10',
+        });
+
+        // A parked entry arriving from the retry queue is put on the bus again, not applied as statuses.
+        const parked = sqsRecord(
+          JSON.stringify({
+            Source: entry!.Source,
+            DetailType: entry!.DetailType,
+            Detail: entry!.Detail,
+            Time: '2024-01-01T10:00:01.000Z',
+          }),
+          'parked-1',
+        );
+        const redriven = await invokeBundle(
+          bin,
+          bundles.processor!.file,
+          sqsEvent({ ...parked, eventSourceARN: retryQueueArn }),
+          env,
+        );
+        expect(redriven.result).toEqual({ batchItemFailures: [] });
+        expect(eventBridge.accepted).toHaveLength(2);
+      } finally {
+        await eventBridge.close();
+      }
     });
   });
 

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
@@ -29,17 +29,20 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
   let dataDir: string | undefined;
   let rows: MessageRow[];
   let health: unknown;
+  let eventsFile: string;
   let archiveDir: string;
   const guideWebhooks = [...GUIDE_SENT_DELIVERED_READ, ...GUIDE_READ_BEFORE_DELIVERED, GUIDE_BATCH_OF_THREE];
 
   beforeAll(async () => {
+    eventsFile = path.join(await mkdtemp(path.join(tmpdir(), 'e2e-events-')), 'events.ndjson');
     archiveDir = await mkdtemp(path.join(tmpdir(), 'e2e-archive-'));
+    const files = { STATUS_EVENTS_FILE: eventsFile, ARCHIVE_DIR: archiveDir };
     if (hasRealPostgres()) {
       db = await createTestDatabase('postgres');
-      server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '', ARCHIVE_DIR: archiveDir });
+      server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '', ...files });
     } else {
       dataDir = await mkdtemp(path.join(tmpdir(), 'e2e-pglite-'));
-      server = await startLocalServerProcess({ DATA_DIR: dataDir, ARCHIVE_DIR: archiveDir });
+      server = await startLocalServerProcess({ DATA_DIR: dataDir, ...files });
     }
 
     // The guide's scenarios, in order, each answered before the next is sent.
@@ -106,6 +109,25 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
       database: db ? 'postgres' : 'pglite',
       queue: { visible: 0, inFlight: 0, deadLetters: 0 },
     });
+  });
+
+  it("writes one status-change event per change to STATUS_EVENTS_FILE, in EventBridge's envelope", async () => {
+    const events = (await readFile(eventsFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { 'detail-type': string; detail: Record<string, unknown> });
+    expect(new Set(events.map((e) => e['detail-type']))).toEqual(new Set(['WhatsApp Message Status Changed']));
+    // Every stored message had at least one change, so at least one event.
+    expect(new Set(events.map((e) => e.detail.message_id)).size).toBe(rows.length);
+    expect(
+      events
+        .filter((e) => e.detail.message_id === 'wamid.test123')
+        .map((e) => [e.detail.previous_status, e.detail.status, e.detail.recipient]),
+    ).toEqual([
+      [null, 'sent', '+12******90'],
+      ['sent', 'delivered', '+12******90'],
+      ['delivered', 'read', '+12******90'],
+    ]);
   });
 
   it('records sent, then delivered, then read', () => {

@@ -119,9 +119,9 @@ describe('StatusTrackingStack', () => {
       expect(queue?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * processorTimeout.asNumber());
     });
 
-    it('denies every request that is not over TLS, on both queues', () => {
+    it('denies every request that is not over TLS, on every queue (status queue, event retry queue, their DLQs)', () => {
       const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-      expect(policies).toHaveLength(2);
+      expect(policies).toHaveLength(4);
       for (const policy of policies) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
           expect.objectContaining({
@@ -145,7 +145,8 @@ describe('StatusTrackingStack', () => {
     });
 
     it('may read only the Supabase secret, consume its queue and notify the alert topics (no wildcard action)', () => {
-      const statements = statementsOf(template, 'ProcessorFunctionServiceRole');
+      // The events' own actions (PutEvents, the retry queue) are asserted in test/infra/status-events.test.ts.
+      const statements = statementsOf(synth({ statusEvents: false }).template, 'ProcessorFunctionServiceRole');
       expect(actionsOf(statements)).toEqual([
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
@@ -175,7 +176,7 @@ describe('StatusTrackingStack', () => {
     });
 
     it('delays the next receive on its own queue only, with the backoff the config checked', () => {
-      const statements = statementsOf(template, 'ProcessorFunctionServiceRole');
+      const statements = statementsOf(synth({ statusEvents: false }).template, 'ProcessorFunctionServiceRole');
       const visibility = statements.filter((s) => [s.Action].flat().includes('sqs:ChangeMessageVisibility'));
       expect(visibility.length).toBeGreaterThan(0);
       for (const statement of visibility)

@@ -98,7 +98,12 @@ describe('stages', () => {
     });
     expect(prod.stack.account).toBe('222222222222');
     expect(prod.stack.region).toBe('ap-south-1');
-    const mapping = Object.values(prod.template.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    // The status queue's mapping (the event retry queue has its own, with a fixed concurrency).
+    const mapping = Object.values(prod.template.Resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        JSON.stringify(r.Properties?.EventSourceArn).includes('"StatusQueue'),
+    );
     expect(mapping?.Properties?.ScalingConfig).toEqual({ MaximumConcurrency: 20 });
   });
 

@@ -20,6 +20,8 @@ const STACK_CALLS: [name: string, sql: string][] = [
   ['delivery_summary', `select * from public.delivery_summary('2024-01-01', '2024-01-02')`],
   ['delivery_report', `select * from public.delivery_report('2024-01-01', '2024-01-02', true)`],
   ['delivery_report_by', `select * from public.delivery_report_by('2024-01-01', '2024-01-02', true, true)`],
+  ['number_health', 'select * from public.number_health()'],
+  ['templates_needing_attention', 'select * from public.templates_needing_attention()'],
   ['hourly_volume', `select * from public.hourly_volume('2024-01-01', '2024-01-02')`],
   ['best_send_hours', `select * from public.best_send_hours('2024-01-01', '2024-01-02', 1)`],
   ['top_recipients', `select * from public.top_recipients('2024-01-01', '2024-01-02', 5)`],

@@ -1,6 +1,8 @@
 import { normalizeWebhook } from '../../lambdas/domain/normalize-webhook';
+import { buildReport } from '../../lambdas/report/report-data';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { aisensyMessage, aisensyWebhook, metaStatus, metaWebhook, T0_SECONDS } from '../../testkit/webhooks';
+import { accountWebhook, NUMBER_FLAGGED, TEMPLATE_APPROVED, TEMPLATE_PAUSED } from '../fixtures/account-webhooks';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
 
 /** Two Meta numbers of one account, one AiSensy project, and a status from the original guide's flat format. */
@@ -71,5 +73,29 @@ describe.each(availableEngines())('delivery_report_by on %s', (engine) => {
       { campaign: 'diwali', total: 4 },
       { campaign: '(none)', total: 1 },
     ]);
+  });
+
+  it('puts the senders, the numbers and the templates needing attention in the report', async () => {
+    const store = new SqlTrackerStore(db.executor);
+    for (const [field, value] of [
+      ['phone_number_quality_update', NUMBER_FLAGGED],
+      ['message_template_status_update', TEMPLATE_APPROVED],
+      ['message_template_status_update', TEMPLATE_PAUSED],
+    ] as const)
+      await store.recordAccountEvents(normalizeWebhook(accountWebhook(field, value)).accountEvents);
+    const report = await buildReport(async (sql, params) => (await db.executor.query(sql, params)).rows, {
+      from: new Date(period[0]!),
+      to: new Date(period[1]!),
+    });
+    expect(report.by_sender.map((r) => [r.sender, r.total_messages])).toEqual([
+      ['(unknown sender)', 1],
+      ['+15550783881', 2],
+      ['+919800012345', 1],
+      ['AiSensy project 64f0a1b2c3d4e5f6a7b8c9d1', 1],
+    ]);
+    expect(report.by_sender_campaign).toHaveLength(4);
+    expect(report.numbers).toMatchObject([{ phone_number: '+15550783881', quality_event: 'FLAGGED' }]);
+    // The approved template is not listed; the paused one is.
+    expect(report.templates.map((t) => [t.template, t.status])).toEqual([['testing_template (en)', 'PAUSED']]);
   });
 });

@@ -75,6 +75,9 @@ describe.each(availableEngines())('the report through PostgREST rpc on %s', (eng
           'delay_distribution',
           'delay_percentiles',
           'pricing_breakdown',
+          'delivery_report_by',
+          'number_health',
+          'templates_needing_attention',
         ].map((fn) => `/rest/v1/rpc/${fn}`),
       ),
     );

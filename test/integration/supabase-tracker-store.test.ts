@@ -44,6 +44,33 @@ describe.each(availableEngines())('SupabaseTrackerStore over PostgREST RPC on %s
     });
   });
 
+  it('applies a batch through rpc("apply_status_changes") with what a status-change event needs', async () => {
+    const changes = await store.applyStatusChanges([
+      update('m2', 'failed', 3, {
+        phone_number: '+15551234567',
+        campaign: 'launch',
+        error: { code: 131026, title: 'Message undeliverable' },
+      }),
+    ]);
+    expect(changes).toEqual([
+      {
+        message_id: 'm2',
+        inserted: true,
+        previous_status: null,
+        status: { failed: at(3) },
+        inferred_stages: [],
+        campaign: 'launch',
+        error_code: 131026,
+        error_title: 'Message undeliverable',
+        phone_number: '+15551234567',
+        recipient_user_id: null,
+      },
+    ]);
+    expect(rest.requests.at(-1)?.path).toBe('/rest/v1/rpc/apply_status_changes');
+    // Applied again: nothing changed, nothing returned.
+    expect(await store.applyStatusChanges([update('m2', 'failed', 3)])).toEqual([]);
+  });
+
   it("throws a StoreError with the database's code when the function refuses the batch", async () => {
     const bad = [{ ...update('m2', 'sent', 0), status: 'bogus' }] as never;
     const error = await store.applyStatusUpdates(bad).catch((e: unknown) => e);

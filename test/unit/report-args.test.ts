@@ -11,6 +11,7 @@ describe('report arguments', () => {
       from: new Date('2024-06-01T12:00:00Z'),
       to: NOW,
       byCampaign: false,
+      bySender: false,
       output: 'table',
       csvList: undefined,
       htmlFile: undefined,
@@ -46,6 +47,11 @@ describe('report arguments', () => {
       output: 'json',
     });
     expect(parseReportArgs(['--csv', 'remind'], NOW)).toMatchObject({ output: 'csv', csvList: 'remind' });
+  });
+  it('reads --by sender, and --by sender,campaign for campaigns within each sender', () => {
+    expect(parseReportArgs(['--by', 'sender'], NOW)).toMatchObject({ bySender: true, byCampaign: false });
+    expect(parseReportArgs(['--by', 'sender,campaign'], NOW)).toMatchObject({ bySender: true, byCampaign: true });
+    expect(() => parseReportArgs(['--by', 'senders'], NOW)).toThrow(/"campaign", "sender" or "sender,campaign"/);
   });
   it('reads --cost with --rates FILE and --json', () => {
     expect(parseReportArgs(['--cost'], NOW)).toMatchObject({ cost: true, ratesFile: undefined, output: 'table' });
@@ -84,6 +90,45 @@ describe('report output', () => {
     expect(text).toContain('diwali');
     expect(text).toContain('+91********10');
     expect(text).not.toContain('+919876543210');
+  });
+  it('splits the figures by sender, and by campaign within sender', () => {
+    const bySender = formatReport(report, { bySender: true });
+    expect(bySender).toMatch(/^\+15550783881 +1,200/m);
+    expect(bySender).not.toMatch(/^diwali/m);
+    expect(formatReport(report, { bySender: true, byCampaign: true })).toMatch(/^\+15550783881 \/ diwali +1,200/m);
+    expect(reportJson(report)).toMatchObject({ by_sender: [{ sender: '+15550783881', total_messages: 1200 }] });
+  });
+  it('shows the numbers and the templates that need attention, only when Meta reported any', () => {
+    expect(formatReport(report)).not.toContain('Business numbers');
+    const withHealth = sampleReport({
+      numbers: [
+        {
+          phone_number: '+15550783881',
+          quality_event: 'FLAGGED',
+          quality_since: '2025-05-28T17:46:34.000Z',
+          messaging_limit: 'TIER_2K',
+          last_event: 'DOWNGRADE',
+          last_severity: 'warning',
+          last_event_at: '2025-05-28T17:48:14.000Z',
+        },
+      ],
+      templates: [
+        {
+          template_id: '1689556908129832',
+          template: 'order_confirmation (en-US)',
+          status: 'DISABLED',
+          status_since: '2025-05-28T17:51:34.000Z',
+          reason: null,
+          quality: 'RED',
+        },
+      ],
+    });
+    const text = formatReport(withHealth);
+    expect(text).toMatch(/^\+15550783881 +FLAGGED \(low quality\) +TIER_2K +DOWNGRADE \(warning\)/m);
+    expect(text).toMatch(/^order_confirmation \(en-US\) +DISABLED +2025-05-28T17:51 +RED/m);
+    const html = renderReportHtml(withHealth);
+    expect(html).toContain('<h2 id="h-account">Numbers and templates</h2>');
+    expect(html).toContain('<td>order_confirmation (en-US)</td><td>DISABLED</td>');
   });
   it('puts the headline figures at the top level of the JSON', () => {
     expect(reportJson(report)).toMatchObject({
