@@ -12,6 +12,16 @@ export const PRICES = {
   sqsPerMillionRequests: 0.4, // standard queue, per 64 KB chunk of a request
   logsIngestionPerGb: 0.5,
   eventBridgeCustomEventsPerMillion: 1.0, // PutEvents to a custom bus, per 64 KB chunk of an entry (ours: < 1 KB)
+  // The webhook archive (docs/archive.md). Firehose Direct PUT ingestion, first 500 TB a month, billed per record
+  // rounded up to 5 KB (5,120 bytes) (https://aws.amazon.com/firehose/pricing/).
+  firehoseIngestionPerGb: 0.029,
+  firehoseRecordIncrementBytes: 5_120,
+  // https://aws.amazon.com/s3/pricing/: Standard storage (first 50 TB), Glacier Instant Retrieval storage, PUT
+  // requests (Standard), lifecycle transitions into Glacier Instant Retrieval.
+  s3StandardPerGbMonth: 0.023,
+  s3GlacierIrPerGbMonth: 0.004,
+  s3PutPerThousand: 0.005,
+  s3TransitionToGlacierIrPerThousand: 0.02,
 };
 
 /** Which API Gateway serves the webhook (config `apiType`). */
@@ -86,5 +96,52 @@ export function costByApiType(inputs: Omit<CostInputs, 'apiType'>): Record<ApiTy
   return {
     rest: costPerMillionWebhooks({ ...inputs, apiType: 'rest' }).usd,
     http: costPerMillionWebhooks({ ...inputs, apiType: 'http' }).usd,
+  };
+}
+
+export interface ArchiveInputs {
+  /** Archive lines (one per webhook) measured here: their sizes, and their GZIP size together. */
+  recordBytes: number[];
+  gzipBytes: number;
+  statuses: number;
+  /** The stack's archive settings (lib/config.ts). */
+  bufferSeconds: number;
+  transitionDays: number;
+  expirationDays: number;
+}
+
+/**
+ * The archive's cost. Per million webhooks: Firehose ingestion, each record billed rounded up to 5 KB, which a
+ * 1-status webhook (~1 KB) never reaches, so it pays for 5 KB. Per month whatever the traffic: Firehose's S3 PUTs (one
+ * object per buffer interval at low traffic; more only above `archiveBufferMb` per interval) and their transitions.
+ * Storage per million statuses: the GZIP bytes measured here kept `transitionDays` in Standard, then Glacier IR until
+ * `expirationDays` (priced per month of 30 days).
+ */
+export function archiveCost(inputs: ArchiveInputs) {
+  const GB = 1024 ** 3;
+  const billed = (bytes: number) =>
+    Math.ceil(bytes / PRICES.firehoseRecordIncrementBytes) * PRICES.firehoseRecordIncrementBytes;
+  const meanBilledBytes = inputs.recordBytes.reduce((sum, b) => sum + billed(b), 0) / inputs.recordBytes.length;
+  const firehosePerMillionWebhooks = ((meanBilledBytes * 1_000_000) / GB) * PRICES.firehoseIngestionPerGb;
+  const objectsPerMonth = (30 * 86_400) / Math.max(inputs.bufferSeconds, 60);
+  const s3RequestsPerMonth =
+    (objectsPerMonth / 1_000) * (PRICES.s3PutPerThousand + PRICES.s3TransitionToGlacierIrPerThousand);
+  const gbPerMillionStatuses = ((inputs.gzipBytes / inputs.statuses) * 1_000_000) / GB;
+  const months = (days: number) => days / 30;
+  const storagePerMillionStatuses =
+    gbPerMillionStatuses *
+    (months(inputs.transitionDays) * PRICES.s3StandardPerGbMonth +
+      months(Math.max(inputs.expirationDays - inputs.transitionDays, 90)) * PRICES.s3GlacierIrPerGbMonth);
+  const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
+  return {
+    firehosePerMillionWebhooks: round(firehosePerMillionWebhooks),
+    s3RequestsPerMonth: round(s3RequestsPerMonth),
+    storagePerMillionStatuses: round(storagePerMillionStatuses),
+    measured: {
+      meanRecordBytes: Math.round(inputs.recordBytes.reduce((a, b) => a + b, 0) / inputs.recordBytes.length),
+      meanBilledBytes: Math.round(meanBilledBytes),
+      gzipBytesPerStatus: round(inputs.gzipBytes / inputs.statuses, 1),
+      gbPerMillionStatuses: round(gbPerMillionStatuses),
+    },
   };
 }

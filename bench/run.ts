@@ -8,8 +8,10 @@ import { applyMigrations } from '../db/migrations';
 import { startThrowawayPostgres } from '../db/throwaway-postgres';
 import { parseCli } from '../lambdas/shared/cli';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
+import { loadConfig } from '../lib/config';
 import { benchAnalytics } from './analytics';
-import { costByApiType, costPerMillionWebhooks, PRICES } from './cost';
+import { measureArchiveSize } from './archive-size';
+import { archiveCost, costByApiType, costPerMillionWebhooks, PRICES } from './cost';
 import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
 import { benchIngest } from './ingest';
@@ -312,6 +314,19 @@ async function main(): Promise<void> {
     );
     say(`  by apiType: REST API (the default) $${fmt(byApiType.rest, 2)}, HTTP API $${fmt(byApiType.http, 2)}`);
     out.cost = { ...cost, byApiType, prices: PRICES };
+    const defaults = loadConfig({}, {});
+    const archive = archiveCost({
+      ...measureArchiveSize(SHORT ? 2_000 : 10_000),
+      bufferSeconds: defaults.archiveBufferSeconds,
+      transitionDays: defaults.archiveTransitionDays,
+      expirationDays: defaults.archiveExpirationDays,
+    });
+    say(
+      `  archive (docs/archive.md): Firehose $${archive.firehosePerMillionWebhooks} per million webhooks (records of ${archive.measured.meanRecordBytes} bytes billed as ${archive.measured.meanBilledBytes}); ` +
+        `S3 PUTs and transitions $${archive.s3RequestsPerMonth} a month; storage $${archive.storagePerMillionStatuses} per million statuses over their ${defaults.archiveExpirationDays} days ` +
+        `(${archive.measured.gzipBytesPerStatus} GZIP bytes per status measured on generated webhooks)`,
+    );
+    out.archive_cost = archive;
   } finally {
     await pg.stop();
   }

@@ -94,8 +94,8 @@ const ConfigShape = z.object({
   /** Tags on every taggable resource, besides `project` and `stage`. */
   tags: tagMap.default({}),
   /**
-   * Keep the queues (and what they hold), the log groups and the report bucket when the stack is deleted or they are
-   * replaced.
+   * Keep the queues (and what they hold), the log groups, the report bucket and the webhook archive when the stack is
+   * deleted or they are replaced.
    * Default: true for the stage `prod`, false for any other (a dev stack is deleted whole).
    */
   retainData: bool.optional(),
@@ -220,6 +220,24 @@ const ConfigShape = z.object({
   logRetentionDays: logRetentionDays.default(30),
 
   /**
+   * Archive every authenticated webhook as sent (Kinesis Data Firehose -> S3, docs/archive.md): what replay
+   * (`npm run replay`) rebuilds the table from. `false` leaves out the stream, the bucket and the alarm.
+   */
+  archiveEnabled: bool.default(true),
+  /** Firehose writes an S3 object when this many seconds or `archiveBufferMb` MiB have gathered, whichever first. */
+  archiveBufferSeconds: int(0, 900).default(300),
+  archiveBufferMb: int(1, 128).default(64),
+  /** Days an archived webhook stays in S3 Standard before moving to `archiveStorageClass`. */
+  archiveTransitionDays: int(0, 3_650).default(30),
+  /**
+   * The cheaper storage after `archiveTransitionDays`. Only classes read without a restore, so Athena and replay
+   * keep working: Glacier Instant Retrieval (the cheapest of them; 90 days' minimum charge), Standard-IA, or
+   * Intelligent-Tiering.
+   */
+  archiveStorageClass: z.enum(['GLACIER_IR', 'STANDARD_IA', 'INTELLIGENT_TIERING']).default('GLACIER_IR'),
+  /** Days after which an archived webhook is deleted. */
+  archiveExpirationDays: int(1, 36_500).default(365),
+  /**
    * Publish a `WhatsApp Message Status Changed` event on the stack's EventBridge bus (`whatsapp-delivery-tracker-<stage>`)
    * for every change of a message's status (docs/events.md). `false`: no bus, no retry queue, the plain write.
    */
@@ -296,6 +314,7 @@ export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
       message: `reports would expire after ${config.dailyReportRetentionDays} day(s), before their links (dailyReportLinkHours ${config.dailyReportLinkHours})`,
     });
   }
+  for (const problem of archiveProblems(config)) ctx.addIssue({ code: 'custom', ...problem });
   if (config.processorBatchSize > 10 && config.processorBatchingWindowSeconds === 0) {
     ctx.addIssue({
       code: 'custom',
@@ -313,6 +332,35 @@ export const TrackerConfig = ConfigShape.superRefine((config, ctx) => {
     config.maxReceiveCount ?? receivesToOutlast(config.databaseOutageToleranceHours * 3_600, outageBackoff(config)),
 }));
 export type TrackerConfig = z.infer<typeof TrackerConfig>;
+
+/** Lifecycle settings S3 would refuse at deploy, or that would pay for storage they do not keep. */
+function archiveProblems(config: {
+  archiveTransitionDays: number;
+  archiveExpirationDays: number;
+  archiveStorageClass: string;
+}): { path: string[]; message: string }[] {
+  const { archiveTransitionDays: transition, archiveExpirationDays: expiration, archiveStorageClass: storage } = config;
+  const problems: { path: string[]; message: string }[] = [];
+  if (expiration <= transition) {
+    problems.push({
+      path: ['archiveExpirationDays'],
+      message: `archiveExpirationDays (${expiration}) must be later than archiveTransitionDays (${transition}), or nothing ever moves to ${storage}`,
+    });
+  }
+  if (storage === 'STANDARD_IA' && transition < 30) {
+    problems.push({
+      path: ['archiveTransitionDays'],
+      message: `S3 moves objects to STANDARD_IA after 30 days at the earliest, not ${transition}`,
+    });
+  }
+  if (storage === 'GLACIER_IR' && expiration > transition && expiration - transition < 90) {
+    problems.push({
+      path: ['archiveExpirationDays'],
+      message: `GLACIER_IR charges 90 days at least: expiring ${expiration - transition} days after the transition pays for storage not kept (raise archiveExpirationDays or use STANDARD_IA)`,
+    });
+  }
+  return problems;
+}
 
 /** A custom domain's keys come together: a name with its certificate (in the stack's region), a zone with a name. */
 function customDomainProblems(config: {

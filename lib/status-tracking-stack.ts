@@ -15,6 +15,7 @@ import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { outageBackoff, queueVisibilityTimeoutSeconds, statusEventBusName, type TrackerConfig } from './config';
 import { AlertTopics } from './constructs/alert-topics';
+import { ArchiveStorage } from './constructs/archive-storage';
 import { DeadLetteredQueue } from './constructs/dead-lettered-queue';
 import { DeliveryAlarms } from './constructs/delivery-alarms';
 import { DeliveryDashboard } from './constructs/delivery-dashboard';
@@ -49,6 +50,8 @@ export class StatusTrackingStack extends Stack {
   public readonly reportBucket?: ReportBucket;
   public readonly alarms: DeliveryAlarms;
   public readonly dashboard: DeliveryDashboard;
+  /** Unset when `archiveEnabled` is false. */
+  public readonly archive?: ArchiveStorage;
 
   constructor(scope: Construct, id: string, props: StatusTrackingStackProps) {
     super(scope, id, props);
@@ -73,8 +76,20 @@ export class StatusTrackingStack extends Stack {
       maxReceiveCount: config.maxReceiveCount,
       deadLetterRetention: Duration.days(config.dlqRetentionDays),
     });
+    if (config.archiveEnabled) {
+      this.archive = new ArchiveStorage(this, 'Archive', {
+        bufferInterval: Duration.seconds(config.archiveBufferSeconds),
+        bufferMb: config.archiveBufferMb,
+        transitionAfter: Duration.days(config.archiveTransitionDays),
+        storageClass: config.archiveStorageClass,
+        expiration: Duration.days(config.archiveExpirationDays),
+        logRetention,
+        autoDeleteObjects: !config.retainData,
+      });
+    }
     this.ingest = new WebhookIngest(this, 'Ingest', {
       queue: this.statusQueue.queue,
+      archive: this.archive,
       webhookSecret,
       requireWebhookAuth: config.requireWebhookAuth,
       maxBodyBytes: config.maxBodyBytes,
@@ -164,6 +179,7 @@ export class StatusTrackingStack extends Stack {
       sweeper: this.sweeper.function,
       queue: this.statusQueue.queue,
       deadLetterQueue: this.statusQueue.deadLetterQueue,
+      archive: this.archive,
       statusEventDeadLetterQueue: this.statusEvents?.retryQueue.deadLetterQueue,
     });
     this.dashboard = new DeliveryDashboard(this, 'Dashboard', {
@@ -191,6 +207,13 @@ export class StatusTrackingStack extends Stack {
     new CfnOutput(this, 'QueueArn', { value: this.statusQueue.queue.queueArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.statusQueue.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueArn', { value: this.statusQueue.deadLetterQueue.queueArn });
+    if (this.archive) {
+      new CfnOutput(this, 'ArchiveLocation', {
+        value: this.archive.location,
+        description: 'Every authenticated webhook as sent: npm run replay -- --source <this>',
+      });
+      new CfnOutput(this, 'ArchiveStreamName', { value: this.archive.streamName });
+    }
     if (this.statusEvents) {
       new CfnOutput(this, 'StatusEventBusName', { value: this.statusEvents.bus.eventBusName });
       new CfnOutput(this, 'StatusEventBusArn', { value: this.statusEvents.bus.eventBusArn });

@@ -21,6 +21,7 @@ import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
+import { FileWebhookArchive } from './file-webhook-archive';
 import { startLocalHttpServer } from './http-server';
 import { LocalQueue } from './local-queue';
 import { QueuePoller } from './queue-poller';
@@ -60,6 +61,8 @@ export interface LocalPipelineOptions {
   eventRecipient?: RecipientPolicy;
   /** How far from the receipt a status time may be; `npm start` passes 30 days / 300 s unless configured. @default none */
   statusTimeWindow?: StatusTimeWindow;
+  /** Where every authenticated webhook is archived (docs/archive.md); `npm start`: `.data/archive`. @default none */
+  archiveDir?: string;
 }
 
 /** The cohort windows of GET /delivery-health; a bad one is a 400 naming the parameters, never echoing values. */
@@ -147,6 +150,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     metrics,
     maxBodyBytes: options.maxBodyBytes,
     statusTimeWindow: options.statusTimeWindow,
+    archive: options.archiveDir ? new FileWebhookArchive(options.archiveDir) : undefined,
     credentials: () => options.credentials,
     requireAuth: false,
   });

@@ -5,6 +5,7 @@ import { RecipientPolicy } from '../lambdas/domain/status-change-event';
 import { hasAnyCredential } from '../lambdas/domain/webhook-auth';
 import { readEnv } from '../lambdas/shared/env';
 import { toWebhookCredentials, WebhookSecret } from '../lambdas/shared/secrets';
+import { DEFAULT_LOCAL_ARCHIVE_DIR } from './file-webhook-archive';
 import { sourceAllowList } from './http-server';
 import { localOutageBackoff, startLocalPipeline } from './local-pipeline';
 
@@ -15,6 +16,8 @@ const LocalEnv = z
     HOST: z.string().default('127.0.0.1'),
     DATABASE_URL: z.string().optional(),
     DATA_DIR: z.string().default('.data/pglite'),
+    // Every authenticated webhook as sent, in the deployed archive's layout (docs/archive.md); `none`: nothing is archived.
+    ARCHIVE_DIR: z.string().min(1).default(DEFAULT_LOCAL_ARCHIVE_DIR),
     // What a shutdown could not store is kept here and re-queued at the next start (local/queue-spool.ts).
     SPOOL_FILE: z.string().min(1).default('.data/undelivered-statuses.json'),
     // Status-change events, one JSON line each as EventBridge delivers them (docs/events.md); `none`: no events.
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
     batchSize: env.PROCESSOR_BATCH_SIZE,
     concurrency: env.PROCESSOR_CONCURRENCY,
     spoolFile: env.SPOOL_FILE,
+    archiveDir: env.ARCHIVE_DIR === 'none' ? undefined : env.ARCHIVE_DIR,
     eventsFile: env.STATUS_EVENTS_FILE === 'none' ? undefined : env.STATUS_EVENTS_FILE,
     eventRecipient: env.STATUS_EVENT_RECIPIENT,
     statusTimeWindow: {
@@ -108,8 +112,9 @@ async function main(): Promise<void> {
       : '';
   const events =
     env.STATUS_EVENTS_FILE === 'none' ? '' : `  status-change events: ${env.STATUS_EVENTS_FILE} (one JSON line each)\n`;
+  const archive = env.ARCHIVE_DIR === 'none' ? 'none' : `${env.ARCHIVE_DIR}/webhooks (npm run replay)`;
   process.stdout.write(
-    `listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health   live report: ${pipeline.url}/dashboard\n${events}${restored}`,
+    `listening on ${pipeline.url} (database: ${where})\n  POST ${pipeline.url}/webhook   GET ${pipeline.url}/health   live report: ${pipeline.url}/dashboard\n  webhook archive: ${archive}\n${events}${restored}`,
   );
 
   let closing = false;

@@ -17,13 +17,14 @@ export async function startLocalServerProcess(env: Record<string, string>): Prom
   const child: ChildProcess = spawn('npm', ['start', '--silent'], {
     cwd: ROOT,
     // A spool of its own unless the test names one: a shutdown must never hand its queue to another test's server.
-    // Likewise its own events file, so tests never append to the working tree's .data/events.ndjson.
+    // Likewise its own events file and archive, so tests never write into the working tree's .data/.
     env: {
       ...process.env,
       PORT: '0',
       LOG_LEVEL: 'WARN',
       POWERTOOLS_LOG_LEVEL: 'WARN',
       SPOOL_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'spool-')), 'spool.json'),
+      ARCHIVE_DIR: mkdtempSync(path.join(tmpdir(), 'archive-')),
       STATUS_EVENTS_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'events-')), 'events.ndjson'),
       ...env,
     },

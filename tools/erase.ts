@@ -16,6 +16,7 @@ export const OUT_OF_REACH = [
   "Supabase's backups (they age out: daily backups are kept 7 days on Pro, point-in-time recovery as configured)",
   'statuses still queued in SQS or its dead-letter queue (kept at most 14 days; redrive or purge, then erase again)',
   'CloudWatch logs (they hold no phone numbers: README, Security)',
+  'the webhook archive (raw bodies, kept archiveExpirationDays; docs/archive.md): a replay of those days brings the rows back, so erase again after one',
   'columns of your own on broadcasts_messages (see docs/adoption.md): erase those yourself',
   'a phone or user id that never appeared on the same row as the one given (a person with two numbers): erase each',
 ];

@@ -138,6 +138,13 @@ export const AlarmSettings = z
     statusEvents: alarm({ threshold: 1, periodMinutes: 5, evaluationPeriods: 1 }).prefault({}),
     /** Account or template notifications (a template disabled, a number flagged) that could not be sent, at least. */
     accountNotifications: alarm({ threshold: 1, periodMinutes: 5, evaluationPeriods: 1 }).prefault({}),
+    /**
+     * Webhooks not reaching the archive (docs/archive.md): archive writes the ingest counted as failed, at least
+     * `threshold`, or Firehose's oldest undelivered record older than `maxDeliveryAgeMinutes` (S3 refusing it).
+     */
+    archiveFailures: alarm({ threshold: 1, periodMinutes: 5, evaluationPeriods: 1 })
+      .extend({ maxDeliveryAgeMinutes: int(5, 1_440).default(60) })
+      .prefault({}),
     /** Hours without any webhook request at all (a stop during quiet hours, or a webhook never configured). */
     webhookAbsent: alarm({ threshold: 1, periodMinutes: 60, evaluationPeriods: 24 }).prefault({}),
     /** The sweeper's failure-spike notification (above). */

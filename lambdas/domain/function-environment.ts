@@ -33,6 +33,8 @@ export const IngestEnv = z.object({
   MAX_STATUS_AGE_DAYS: positiveInt(30),
   /** A status time more than this many seconds after the webhook's receipt is rejected (a wrong clock). */
   MAX_STATUS_AHEAD_SECONDS: positiveInt(300),
+  /** The Kinesis Data Firehose stream that archives every authenticated webhook (docs/archive.md); unset: none. */
+  ARCHIVE_STREAM_NAME: z.string().min(1).optional(),
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 

@@ -16,6 +16,8 @@ export const METRIC = {
   StatusesAccepted: 'StatusesAccepted',
   ItemsRejected: 'ItemsRejected',
   WebhookAuthFailures: 'WebhookAuthFailures',
+  /** Authenticated webhooks whose raw copy could not be archived (their statuses were handled regardless). */
+  ArchiveFailures: 'ArchiveFailures',
   // processor
   StatusesReceived: 'StatusesReceived',
   /** Dimension `Status`: sent, delivered, read, played, failed. */

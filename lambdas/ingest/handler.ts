@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
@@ -10,6 +11,7 @@ import { logger, metrics } from '../shared/powertools';
 import { readJsonSecret, toWebhookCredentials, WebhookSecret } from '../shared/secrets';
 import { createIngestHandler } from './ingest-webhook';
 import { SqsStatusQueue } from './status-queue';
+import { FirehoseWebhookArchive } from './webhook-archive';
 
 // Module scope: built once per cold start, reused by every invocation. Every call on the path has a deadline and
 // the clients' attempts fit inside it, so the worst case answers 503 well inside the provider's 5 s (the budget).
@@ -25,6 +27,17 @@ const sqs = new SQSClient({
     throwOnRequestTimeout: true,
   },
 });
+// Beside the queue send, within its own deadline: a slow archive never delays the answer beyond the queue's.
+const firehose = env.ARCHIVE_STREAM_NAME
+  ? new FirehoseClient({
+      maxAttempts: budget.archiveAttempts,
+      requestHandler: {
+        connectionTimeout: budget.archiveConnectMs,
+        requestTimeout: budget.archiveRequestMs,
+        throwOnRequestTimeout: true,
+      },
+    })
+  : undefined;
 const secrets = new SecretsProvider({
   awsSdkV3Client: new SecretsManagerClient({
     maxAttempts: budget.secretAttempts,
@@ -38,6 +51,10 @@ const secrets = new SecretsProvider({
 
 const ingestWebhook = createIngestHandler({
   queue: new SqsStatusQueue(sqs, env.QUEUE_URL, budget.queueSendMs),
+  archive:
+    firehose && env.ARCHIVE_STREAM_NAME
+      ? new FirehoseWebhookArchive(firehose, env.ARCHIVE_STREAM_NAME, budget.archiveWriteMs)
+      : undefined,
   logger,
   metrics,
   maxBodyBytes: env.MAX_BODY_BYTES,

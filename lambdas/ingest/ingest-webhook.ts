@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { type ArchivedWebhook, archivedHeaders, archiveLines } from '../domain/archive-record';
 import { METRIC } from '../domain/metric-names';
 import {
   type NormalizeOptions,
@@ -22,6 +24,7 @@ import { RequestError, SecretConfigurationError } from '../shared/errors';
 import { safeError } from '../shared/log-safe';
 import { type ApiGatewayEvent, toProxyEvent } from './api-gateway-event';
 import type { StatusQueue } from './status-queue';
+import type { WebhookArchive } from './webhook-archive';
 
 export interface IngestDependencies {
   queue: StatusQueue;
@@ -52,6 +55,13 @@ export interface IngestDependencies {
    * with 503 (a misconfiguration the provider's retries will outlive) instead of being accepted unauthenticated.
    */
   requireAuth: boolean;
+  /**
+   * Where every authenticated webhook is kept as sent (docs/archive.md), beside the queue send and within its own
+   * deadline; a failure is counted (ArchiveFailures) and logged, never answered. @default none: nothing is archived
+   */
+  archive?: WebhookArchive;
+  /** The archive record's id, for tests. @default crypto.randomUUID */
+  newArchiveId?: () => string;
 }
 
 /** What the provider gets back for a webhook it should not retry. */
@@ -105,12 +115,43 @@ export function createIngestHandler(deps: IngestDependencies) {
     }
 
     const receivedAtMs = event.requestContext?.requestTimeEpoch ?? now();
+    // Archived once, after authentication, whatever the answer: started beside the queue send once the format is
+    // known, or, when the body is refused (400, 413), before the refusal is answered.
+    let archived: Promise<void> | undefined;
+    const archiveOnce = (format?: string) => {
+      archived ??= archiveWebhook({
+        id: (deps.newArchiveId ?? randomUUID)(),
+        receivedAtMs,
+        requestId: event.requestContext?.requestId,
+        format,
+        auth: auth.method,
+        headers: archivedHeaders(headers),
+        body: rawBody,
+      });
+      return archived;
+    };
+    try {
+      return await accept(event, headers, rawBody, receivedAtMs, auth.method, archiveOnce);
+    } finally {
+      await archiveOnce();
+    }
+  }
+
+  async function accept(
+    event: APIGatewayProxyEvent,
+    headers: Record<string, string | undefined>,
+    rawBody: Buffer,
+    receivedAtMs: number,
+    authMethod: string,
+    archiveOnce: (format?: string) => Promise<void>,
+  ): Promise<APIGatewayProxyResult> {
     const receipt = deps.statusTimeWindow ? { receivedAtMs, window: deps.statusTimeWindow } : undefined;
     const webhook = normalize(parseJson(rawBody), {
       maxItems: maxStatuses,
       receipt,
       projectId: headers['x-aisensy-project-id'],
     });
+    void archiveOnce(webhook.format);
     if (webhook.updates.length + webhook.rejected.length > maxStatuses) {
       throw new RequestError(413, `webhook carries more than ${maxStatuses} statuses`);
     }
@@ -131,7 +172,7 @@ export function createIngestHandler(deps: IngestDependencies) {
     metrics.addMetric(METRIC.ItemsRejected, MetricUnit.Count, webhook.rejected.length);
     logger.info('webhook accepted', {
       format: webhook.format,
-      auth: auth.method,
+      auth: authMethod,
       accepted: webhook.updates.length,
       rejected: webhook.rejected.length,
       ...(webhook.accountEvents.length ? { accountEvents: webhook.accountEvents.map((e) => e.field) } : {}),
@@ -142,6 +183,21 @@ export function createIngestHandler(deps: IngestDependencies) {
     if (webhook.accountEvents.length) response.accountEvents = webhook.accountEvents.length;
     if (webhook.ignored) response.ignored = webhook.ignored;
     return json(200, response);
+  }
+
+  /** Never rejects: a webhook is answered whatever became of its archive copy, which is counted when lost. */
+  async function archiveWebhook(webhook: ArchivedWebhook): Promise<void> {
+    if (!deps.archive) return;
+    try {
+      await deps.archive.put(archiveLines(webhook));
+    } catch (error) {
+      metrics.addMetric(METRIC.ArchiveFailures, MetricUnit.Count, 1);
+      logger.error('could not archive the webhook; its statuses are handled regardless', {
+        error: safeError(error),
+        archiveId: webhook.id,
+        bytes: webhook.body.byteLength,
+      });
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type AlarmSettings, type CloudWatchAlarmName, datapointsToAlarm } from '../../lambdas/domain/alert-settings';
 import type { AlertTopics, Severity } from './alert-topics';
+import type { ArchiveStorage } from './archive-storage';
 import type { TrackerMetrics } from './tracker-metrics';
 import type { WebhookApiMetrics } from './webhook-api';
 
@@ -31,6 +32,8 @@ export interface DeliveryAlarmsProps {
   readonly sweeper: IFunction;
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
+  /** The webhook archive; unset (archive off): no archiveFailures alarm. */
+  readonly archive?: ArchiveStorage;
   /** The status-change events' retry dead-letter queue; unset (statusEvents off): no statusEvents alarm. */
   readonly statusEventDeadLetterQueue?: IQueue;
   /** The runbook's address; each alarm's description links its section. */
@@ -75,6 +78,7 @@ export const RUNBOOK_ANCHORS: Record<CloudWatchAlarmName, string> = {
   webhookAbsent: 'webhook-absent',
   statusEvents: 'status-events',
   accountNotifications: 'account-notifications',
+  archiveFailures: 'archive-failures',
 };
 
 /**
@@ -95,7 +99,7 @@ export class DeliveryAlarms extends Construct {
     const math = (expression: string, usingMetrics: Record<string, IMetric>, label: string, period: Duration) =>
       new MathExpression({ expression, usingMetrics, label, period });
 
-    const specs: Record<Exclude<CloudWatchAlarmName, 'webhookSilence'>, AlarmSpec> = {
+    const specs: Partial<Record<Exclude<CloudWatchAlarmName, 'webhookSilence'>, AlarmSpec>> = {
       deliveryRate: {
         severity: 'critical',
         meaning: `Fewer than ${settings.deliveryRate.threshold} % of the recently sent messages (the delivery cohort, at least ${settings.deliveryRate.minCohort}) were delivered.`,
@@ -384,6 +388,31 @@ export class DeliveryAlarms extends Construct {
         missing: TreatMissingData.BREACHING,
       },
     };
+    const archive = props.archive;
+    if (archive) {
+      const maxAgeSeconds = settings.archiveFailures.maxDeliveryAgeMinutes * 60;
+      specs.archiveFailures = {
+        severity: 'warning',
+        meaning: `Webhooks are not reaching the archive: the ingest could not write them, or Firehose has held records for over ${settings.archiveFailures.maxDeliveryAgeMinutes} minutes. Their statuses were stored regardless; replay cannot rebuild them.`,
+        checks: [
+          'Ingest logs: "could not archive the webhook" (throttled: Firehose quota; AccessDenied: the role).',
+          'Firehose delivery logs and DeliveryToS3.DataFreshness (output ArchiveStreamName): is the bucket refusing writes?',
+        ],
+        anchor: RUNBOOK_ANCHORS.archiveFailures,
+        metric: (p) =>
+          math(
+            `FILL(failures, 0) + IF(FILL(freshness, 0) > ${maxAgeSeconds}, 1, 0)`,
+            {
+              failures: m.metric('ArchiveFailures', { statistic: 'Sum', period: p }),
+              freshness: archive.metricDataFreshness(p),
+            },
+            'archive failures',
+            p,
+          ),
+        comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        missing: TreatMissingData.NOT_BREACHING,
+      };
+    }
 
     const describe = (spec: Pick<AlarmSpec, 'severity' | 'meaning' | 'checks' | 'anchor'>) =>
       `[${spec.severity}] ${spec.meaning} Check 1: ${spec.checks[0]} Check 2: ${spec.checks[1]} Runbook: ${props.runbookUrl}#${spec.anchor}`;

@@ -5,10 +5,13 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEnvironment, IngestEnv } from '../../lambdas/domain/function-environment';
+import type { ArchiveStorage } from './archive-storage';
 import { TrackerFunction } from './tracker-function';
 
 export interface WebhookIngestProps {
   readonly queue: IQueue;
+  /** The webhook archive's stream (docs/archive.md); unset: nothing is archived. */
+  readonly archive?: ArchiveStorage;
   /** Holds META_APP_SECRET, AISENSY_WEBHOOK_SECRET, WEBHOOK_SHARED_TOKEN, WEBHOOK_VERIFY_TOKEN (any of them). */
   readonly webhookSecret: ISecret;
   /** @default true */
@@ -22,7 +25,7 @@ export interface WebhookIngestProps {
   readonly logRetention: RetentionDays;
 }
 
-/** The ingest function: may send to its queue and read its secret, nothing else. */
+/** The ingest function: may send to its queue, put records to the archive stream and read its secret, nothing else. */
 export class WebhookIngest extends Construct {
   public readonly function: TrackerFunction;
 
@@ -41,9 +44,11 @@ export class WebhookIngest extends Construct {
         REQUIRE_WEBHOOK_AUTH: String(props.requireWebhookAuth ?? true),
         MAX_BODY_BYTES: String(props.maxBodyBytes),
         MAX_STATUSES_PER_WEBHOOK: String(props.maxStatusesPerWebhook),
+        ...(props.archive ? { ARCHIVE_STREAM_NAME: props.archive.streamName } : {}),
       }),
     });
     props.queue.grant(this.function, 'sqs:SendMessage');
     props.webhookSecret.grantRead(this.function);
+    props.archive?.grantPutRecords(this.function);
   }
 }

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
+import { ArchiveAssembler } from '../../lambdas/domain/archive-record';
 import { QueueMessage } from '../../lambdas/domain/queue-message';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { LAMBDA_RUNTIME } from '../../lib/constructs/tracker-function';
@@ -8,6 +9,7 @@ import { type SqsEndpoint, startSqsEndpoint } from '../../local/sqs-endpoint';
 import { type BuiltLambda, bundleLambdas } from '../../scripts/bundle-lambdas';
 import { sqsEvent, sqsRecord, webhookEvent } from '../../testkit/events';
 import { startFakeEventBridge } from '../../testkit/fake-eventbridge';
+import { startFakeFirehose } from '../../testkit/fake-firehose';
 import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
 import { flatWebhook } from '../../testkit/webhooks';
 import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
@@ -28,12 +30,14 @@ describe('Lambda bundles', () => {
   let db: TestDatabase;
   let rest: PostgrestRpcServer;
   let secrets: Awaited<ReturnType<typeof startFakeSecretsManager>>;
+  let firehose: Awaited<ReturnType<typeof startFakeFirehose>>;
 
   beforeAll(async () => {
     const outDir = path.resolve(__dirname, '..', '..', '.build', 'test');
     bundles = Object.fromEntries((await bundleLambdas(outDir)).map((b) => [b.name, b]));
     queue = new LocalQueue({ name: 'status-updates' });
     sqs = await startSqsEndpoint(queue);
+    firehose = await startFakeFirehose();
     db = await createTestDatabase(availableEngines()[0] ?? 'pglite');
     rest = await startPostgrestRpcServer(db.executor, 'service-role-key');
     secrets = await startFakeSecretsManager({
@@ -44,13 +48,14 @@ describe('Lambda bundles', () => {
 
   afterAll(async () => {
     await secrets.close();
+    await firehose.close();
     await rest.close();
     await sqs.close();
     await db.drop();
   });
 
   describe.each(nodeBinaries())('on $label', ({ bin, label }) => {
-    it('ingest: verifies the signature with the secret from Secrets Manager and queues the statuses', async () => {
+    it('ingest: verifies the signature with the secret from Secrets Manager, queues the statuses and archives the webhook', async () => {
       const body = JSON.stringify(
         flatWebhook([
           { id: `wamid.bundle-${label}`, status: 'delivered', timestamp: '1704103200', recipient_id: '15551234567' },
@@ -61,6 +66,8 @@ describe('Lambda bundles', () => {
         QUEUE_URL: sqs.queueUrl,
         WEBHOOK_SECRET_ID: 'tracker/webhook',
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        ARCHIVE_STREAM_NAME: `archive-${label}`,
+        AWS_ENDPOINT_URL_FIREHOSE: firehose.endpoint,
       };
 
       const signed = await invokeBundle(
@@ -75,6 +82,12 @@ describe('Lambda bundles', () => {
       expect(unsigned.result).toMatchObject({ statusCode: 401 });
       const queued = queue.receive(10).flatMap((r) => QueueMessage.parse(JSON.parse(r.body)).statuses);
       expect(queued.map((s) => s.message_id)).toEqual([`wamid.bundle-${label}`]);
+      // The signed webhook, byte for byte, and not the one refused with 401.
+      const assembler = new ArchiveAssembler();
+      const archived = (firehose.records.get(`archive-${label}`) ?? []).flatMap((line) => assembler.push(line) ?? []);
+      expect(archived.map((w) => [w.format, w.auth, Buffer.from(w.body).toString()])).toEqual([
+        ['flat', 'meta-signature', body],
+      ]);
     });
 
     it('processor: reads the Supabase secret and applies the batch through supabase-js', async () => {

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,19 +30,23 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
   let rows: MessageRow[];
   let health: unknown;
   let eventsFile: string;
+  let archiveDir: string;
+  const guideWebhooks = [...GUIDE_SENT_DELIVERED_READ, ...GUIDE_READ_BEFORE_DELIVERED, GUIDE_BATCH_OF_THREE];
 
   beforeAll(async () => {
     eventsFile = path.join(await mkdtemp(path.join(tmpdir(), 'e2e-events-')), 'events.ndjson');
+    archiveDir = await mkdtemp(path.join(tmpdir(), 'e2e-archive-'));
+    const files = { STATUS_EVENTS_FILE: eventsFile, ARCHIVE_DIR: archiveDir };
     if (hasRealPostgres()) {
       db = await createTestDatabase('postgres');
-      server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '', STATUS_EVENTS_FILE: eventsFile });
+      server = await startLocalServerProcess({ DATABASE_URL: db.url ?? '', ...files });
     } else {
       dataDir = await mkdtemp(path.join(tmpdir(), 'e2e-pglite-'));
-      server = await startLocalServerProcess({ DATA_DIR: dataDir, STATUS_EVENTS_FILE: eventsFile });
+      server = await startLocalServerProcess({ DATA_DIR: dataDir, ...files });
     }
 
     // The guide's scenarios, in order, each answered before the next is sent.
-    for (const body of [...GUIDE_SENT_DELIVERED_READ, ...GUIDE_READ_BEFORE_DELIVERED, GUIDE_BATCH_OF_THREE]) {
+    for (const body of guideWebhooks) {
       const response = await postJson(`${server.url}/webhook`, body);
       expect(response.status).toBe(200);
     }
@@ -78,6 +83,22 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
     await server?.stop();
     await db?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await rm(archiveDir, { recursive: true, force: true });
+  });
+
+  it('archives every webhook as sent under ARCHIVE_DIR, by UTC hour (docs/archive.md)', () => {
+    const root = path.join(archiveDir, 'webhooks');
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jsonl'));
+    for (const file of files)
+      expect(file).toMatch(/^year=\d{4}\/month=\d{2}\/day=\d{2}\/hour=\d{2}\/local-\d+-\d+\.jsonl$/);
+    const records = files.flatMap((f) =>
+      readFileSync(path.join(root, f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { format: string; body: string }),
+    );
+    expect(records.map((r) => r.format)).toEqual([...guideWebhooks.map(() => 'flat'), 'meta', 'aisensy']);
+    expect(JSON.parse(records[0]!.body)).toEqual(guideWebhooks[0]);
   });
 
   const row = (id: string) => rows.find((r) => r.message_id === id);

@@ -126,6 +126,28 @@ describe('alarms', () => {
     });
   });
 
+  it('archive failures (warning): ArchiveFailures the ingest counts, or Firehose holding records over an hour', () => {
+    const props = alarm(template, 'ArchiveFailures');
+    expect(props).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef('Warning')],
+    });
+    expect(expression(props)).toBe('FILL(failures, 0) + IF(FILL(freshness, 0) > 3600, 1, 0)');
+    const metrics = props.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map(
+      (m: { MetricStat: { Metric: { Namespace: string; MetricName: string } } }) =>
+        `${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}`,
+    );
+    expect(metrics.sort()).toEqual([
+      'AWS/Firehose/DeliveryToS3.DataFreshness',
+      'WhatsAppDeliveryTracker/ArchiveFailures',
+    ]);
+    const custom = synth({ alarms: JSON.stringify({ archiveFailures: { maxDeliveryAgeMinutes: 15 } }) });
+    expect(expression(alarm(custom, 'ArchiveFailures'))).toBe('FILL(failures, 0) + IF(FILL(freshness, 0) > 900, 1, 0)');
+  });
+
   it('webhook silence: a composite of "no request for 15 minutes" and "a busy period in the last hour", paging critical', () => {
     const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'));
     expect(composite).toHaveLength(1);

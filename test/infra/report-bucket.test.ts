@@ -23,7 +23,10 @@ describe('report bucket', () => {
   });
 
   it('refuses requests without TLS, or with TLS older than 1.2', () => {
-    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
+    // The archive's bucket has its own (test/infra/archive.test.ts).
+    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy')).filter(
+      (p) => p.Properties.Bucket.Ref === bucketId,
+    );
     expect(policies.map((p) => p.Properties.Bucket)).toEqual([{ Ref: bucketId }]);
     const statements = policies[0]!.Properties.PolicyDocument.Statement;
     expect(statements).toEqual(
@@ -81,12 +84,17 @@ describe('report bucket', () => {
     prod.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     expect(prod.findResources('Custom::S3AutoDeleteObjects')).toEqual({});
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
-    expect(Object.keys(template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(1);
+    expect(
+      Object.keys(
+        template.findResources('Custom::S3AutoDeleteObjects', { Properties: { BucketName: { Ref: bucketId } } }),
+      ),
+    ).toHaveLength(1);
   });
 
   it('is not made, and the sweeper gets no S3 access, with dailyReportLink false', () => {
     const off = synthStack({ dailyReportLink: 'false' }).template;
-    expect(off.findResources('AWS::S3::Bucket')).toEqual({});
+    // The archive's bucket stays (archiveEnabled).
+    expect(Object.keys(off.findResources('AWS::S3::Bucket')).filter((id) => id.startsWith('ReportBucket'))).toEqual([]);
     expect(actionsOf(statementsOf(off, 'SweeperFunctionServiceRole')).filter((a) => a.startsWith('s3:'))).toEqual([]);
     const sweeper = Object.values(off.findResources('AWS::Lambda::Function')).find((f) =>
       String(f.Properties.Description).includes('daily summary'),

@@ -78,9 +78,11 @@ describe('StatusTrackingStack', () => {
       });
     });
 
-    it('may only send messages to its queue and read the webhook secret', () => {
+    it('may only send messages to its queue, put records to the archive and read the webhook secret', () => {
       const statements = statementsOf(template, 'IngestFunctionServiceRole');
       expect(actionsOf(statements)).toEqual([
+        'firehose:PutRecord',
+        'firehose:PutRecordBatch',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'sqs:SendMessage',

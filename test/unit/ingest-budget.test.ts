@@ -9,6 +9,8 @@ import {
   worstCaseIngestMs,
 } from '../../lambdas/domain/ingest-budget';
 import { loadConfig } from '../../lib/config';
+import { LocalQueue } from '../../local/local-queue';
+import { startSqsEndpoint } from '../../local/sqs-endpoint';
 import { webhookEvent } from '../../testkit/events';
 import { startFakeSecretsManager } from '../../testkit/fake-secrets-manager';
 
@@ -34,6 +36,12 @@ describe('ingest time budget', () => {
       INGEST_BUDGET.queueAttempts,
       INGEST_BUDGET.queueConnectMs + INGEST_BUDGET.queueRequestMs,
       INGEST_BUDGET.queueSendMs,
+    ],
+    [
+      'Firehose (the archive)',
+      INGEST_BUDGET.archiveAttempts,
+      INGEST_BUDGET.archiveConnectMs + INGEST_BUDGET.archiveRequestMs,
+      INGEST_BUDGET.archiveWriteMs,
     ],
   ])(
     "%s: the client's attempts and its first backoff fit inside the call's deadline",
@@ -182,5 +190,28 @@ describe('the ingest Lambda against endpoints that hang', () => {
     }
     // Each attempt timed out and the SDK retried within the deadline: every attempt reached the endpoint.
     expect(hanging.requests()).toBe(2 * INGEST_BUDGET.queueAttempts);
+  }, 30_000);
+
+  it('Firehose (the archive) hangs: 200 with the statuses queued, within the archive deadline, which runs beside the queue send', async () => {
+    const queue = new LocalQueue({ name: 'status-updates' });
+    const sqs = await startSqsEndpoint(queue);
+    try {
+      const handler = await loadIngestHandler({
+        ...baseEnv(),
+        QUEUE_URL: sqs.queueUrl,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        ARCHIVE_STREAM_NAME: 'archive',
+        AWS_ENDPOINT_URL_FIREHOSE: hanging.endpoint,
+      });
+      const { answer, ms } = await timed(handler, 'tok-budget');
+      expect(answer).toMatchObject({ statusCode: 200 });
+      expect(queue.stats().visible).toBe(1);
+      expect(ms).toBeLessThan(INGEST_BUDGET.secretReadMs + INGEST_BUDGET.archiveWriteMs + SLACK_MS);
+      expect(hanging.requests()).toBeGreaterThanOrEqual(1);
+      expect(hanging.requests()).toBeLessThanOrEqual(INGEST_BUDGET.archiveAttempts);
+    } finally {
+      await sqs.close();
+    }
   }, 30_000);
 });
