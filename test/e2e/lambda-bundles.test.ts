@@ -81,11 +81,18 @@ describe('Lambda bundles', () => {
       expect(signed.result).toMatchObject({ statusCode: 200, body: JSON.stringify({ accepted: 1, rejected: [] }) });
       expect(unsigned.result).toMatchObject({ statusCode: 401 });
       const queued = queue.receive(10).flatMap((r) => QueueMessage.parse(JSON.parse(r.body)).statuses);
-      expect(queued.map((s) => s.message_id)).toEqual([`wamid.bundle-${label}`]);
+      // This run's status, once or more: on a loaded machine the SDK can send a SendMessageBatch again whose first
+      // answer came too late (at least once, as SQS itself), and such a late copy of an earlier Node's run can land
+      // here. Nothing else may be queued.
+      const ids = queued.map((s) => s.message_id);
+      expect(ids).toContain(`wamid.bundle-${label}`);
+      expect(ids.filter((id) => !id.startsWith('wamid.bundle-node '))).toEqual([]);
       // The signed webhook, byte for byte, and not the one refused with 401.
       const assembler = new ArchiveAssembler();
       const archived = (firehose.records.get(`archive-${label}`) ?? []).flatMap((line) => assembler.push(line) ?? []);
-      expect(archived.map((w) => [w.format, w.auth, Buffer.from(w.body).toString()])).toEqual([
+      // One webhook, whatever the retries: a record sent again carries the same archive id.
+      const unique = [...new Map(archived.map((w) => [w.id, w])).values()];
+      expect(unique.map((w) => [w.format, w.auth, Buffer.from(w.body).toString()])).toEqual([
         ['flat', 'meta-signature', body],
       ]);
     });
