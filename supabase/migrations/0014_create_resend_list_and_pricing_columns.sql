@@ -35,7 +35,10 @@ comment on column public.broadcasts_messages.pricing_billable is
 
 -- Messages to send again: not delivered and either still waiting after `older_than_minutes`, or failed with an
 -- error a re-send can fix (an unknown or missing code counts as fixable: only known dead ends are left out).
-create or replace function public.resend_list(
+-- Dropped first: 0021 adds a column to its result, and a re-run of this file (psql -f, every file in order) must
+-- not fail on the newer signature before 0021 puts it back.
+drop function if exists public.resend_list(integer, integer, timestamptz, integer[]);
+create function public.resend_list(
   older_than_minutes integer, lookback_hours integer, as_of timestamptz, no_resend_codes integer[])
 returns table (
   message_id text, phone_number text, campaign text, sent_at timestamptz, minutes_waiting numeric,

@@ -277,6 +277,14 @@ describe('metric isolation', () => {
   });
 });
 
+describe('the processor as the template deploys it', () => {
+  it("reads the status queue's event source mapping, not the status-change events' retry queue's", () => {
+    // Picking the wrong mapping simulated batches of 10 instead of 100: 8.5x the processor invocations.
+    const model = synthesizeStackModel({ processorBatchSize: 60, processorBatchingWindowSeconds: 2 });
+    expect(model.processor.batchSize).toBe(60);
+  });
+});
+
 describe('the alarms are read from the synthesized template', () => {
   it('reads every alarm and the composite rule, and refuses a rule it cannot model', () => {
     const model = synthesizeStackModel();

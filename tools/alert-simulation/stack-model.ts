@@ -71,8 +71,13 @@ export function modelOf(config: TrackerConfig): StackModel {
   const rate = /^rate\((\d+) minutes?\)$/.exec(String(props(id(stack.sweeper.healthRule)).ScheduleExpression));
   const cron = /^cron\(0 (\d+) /.exec(String(props(id(stack.sweeper.summaryRule)).ScheduleExpression));
   if (!rate || !cron) throw new Error('the sweeper schedules are not the shapes the simulator models');
-  const mapping = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')!
-    .Properties as Json;
+  // The status queue's mapping: the processor also reads the status-change events' retry queue (batches of its own).
+  const mapping = Object.values(resources).find(
+    (r) =>
+      r.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify((r.Properties as Json).EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queue, 'Arn'] }),
+  )?.Properties as Json | undefined;
+  if (!mapping) throw new Error("the status queue's event source mapping is not in the template");
   const queueProps = props(queue);
 
   return {
