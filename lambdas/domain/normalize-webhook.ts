@@ -1,7 +1,7 @@
 import type * as z from 'zod';
 import { ACCOUNT_FIELDS, type AccountEvent, type AccountField, toAccountEvent } from './account-events';
 import { normalizePhone } from './phone';
-import { type RejectedItem, STAGES, type Stage, type StatusError, StatusUpdate } from './status-update';
+import { type RejectedItem, SENDER_ID, STAGES, type Stage, type StatusError, StatusUpdate } from './status-update';
 import { type JsonObjectLimits, toStorableJsonObject, toStorableOptional, toStorableText } from './storable-text';
 import { implausibleTimeReason, parseProviderTimestamp, type StatusTimeWindow } from './timestamps';
 import { normalizeUserId } from './user-id';
@@ -207,7 +207,7 @@ function withoutEmpty<T extends Record<string, unknown>>(value: T): T | undefine
 function senderId(value: unknown): string | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
   const id = String(value).trim();
-  return /^[\w.+:-]{1,128}$/.test(id) ? id : undefined;
+  return SENDER_ID.test(id) ? id : undefined;
 }
 
 function toErrorCode(value: unknown): number | undefined {

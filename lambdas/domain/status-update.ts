@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { USER_ID } from './user-id';
 
 /**
  * The stages a WhatsApp message goes through, in order of progress. A later stage implies the earlier ones
@@ -24,7 +25,8 @@ export const StatusError = z.object({
 export type StatusError = z.infer<typeof StatusError>;
 
 /** Ids of a sender as providers send them: short, printable, no spaces. */
-const SenderField = z.string().regex(/^[\w.+:-]{1,128}$/);
+export const SENDER_ID = /^[\w.+:-]{1,128}$/;
+const SenderField = z.string().regex(SENDER_ID);
 
 /**
  * One normalized status update: the single shape that travels from the ingest handler through the queue to the
@@ -42,15 +44,9 @@ export const StatusUpdate = z.object({
     .regex(/^\+\d{1,20}$/)
     .optional(),
   /** WhatsApp's business-scoped user id (lambdas/domain/user-id.ts): beside the phone, or alone for a username user. */
-  recipient_user_id: z
-    .string()
-    .regex(/^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/)
-    .optional(),
+  recipient_user_id: z.string().regex(USER_ID).optional(),
   /** The parent user id, shared by the business portfolios of one enterprise. */
-  recipient_parent_user_id: z
-    .string()
-    .regex(/^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/)
-    .optional(),
+  recipient_parent_user_id: z.string().regex(USER_ID).optional(),
   /** The sender: Meta's WhatsApp Business Account id (`entry[].id`). */
   sender_waba_id: SenderField.optional(),
   /** The sender: the business phone number's id (`metadata.phone_number_id`), the key Meta's API uses. */

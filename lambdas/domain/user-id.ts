@@ -10,7 +10,7 @@ import { maskPhone } from './phone';
  * A user who adopts a username may have no phone number in a webhook at all: the user id is then the only way to
  * know who a message went to, and to send them the next one.
  */
-const USER_ID = /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/;
+export const USER_ID = /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/;
 
 /** The user id as stored, or undefined when the value is not one (the status is kept; only this field is not). */
 export function normalizeUserId(value: unknown): string | undefined {
