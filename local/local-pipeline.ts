@@ -23,6 +23,7 @@ import type { SqlExecutor } from '../lambdas/store/sql-executor';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 import { FileWebhookArchive } from './file-webhook-archive';
 import { startLocalHttpServer } from './http-server';
+import { startLocalRelay } from './local-relay';
 import { LocalQueue } from './local-queue';
 import { QueuePoller } from './queue-poller';
 import { countStatuses, readQueueSpool, removeQueueSpool, writeQueueSpool } from './queue-spool';
@@ -95,6 +96,8 @@ export interface LocalPipeline {
   poller: QueuePoller;
   /** Queue messages and dead letters re-queued from the spool at start. */
   restored: { messages: number; deadLetters: number };
+  /** The status-event relay (with an events file): kick() drains the outbox now, idle() waits for the drain. */
+  relay?: { kick(): void; idle(): Promise<void> };
   /**
    * Stops accepting webhooks (503: the provider retries elsewhere or later), stores what it can within `drainMs`,
    * keeps the rest in the spool file, and closes everything.
@@ -162,13 +165,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     logger,
     metrics,
     outageRetries: { queue, backoff: localOutageBackoff(options.visibilityTimeoutMs) },
-    // Status-change events as the deployed processor publishes them, appended to a file instead of the bus. No retry
-    // queue: an unwritable file counts the events as lost and logs their message ids.
-    statusEvents: options.eventsFile
-      ? { sink: new NdjsonFileSink(options.eventsFile), recipientPolicy: options.eventRecipient ?? 'masked' }
-      : undefined,
+    // Status-change events as deployed: written to the outbox in the batch's transaction, then drained by the relay,
+    // which appends them to a file instead of the bus. What the file refuses stays in the outbox and is tried again.
+    statusEvents: Boolean(options.eventsFile),
   });
-  const poller = new QueuePoller(queue, (event) => processStatusBatch(event), {
+  const relay = options.eventsFile
+    ? startLocalRelay({
+        outbox: store,
+        sink: new NdjsonFileSink(options.eventsFile),
+        recipientPolicy: options.eventRecipient ?? 'masked',
+        logger,
+        metrics,
+      })
+    : undefined;
+  const poller = new QueuePoller(queue, (event) => processStatusBatch(event).finally(() => relay?.kick()), {
     batchSize: options.batchSize,
     concurrency: options.concurrency,
     onError: (error) =>
@@ -227,6 +237,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const close = async () => {
     await http.close();
     await poller.stop();
+    await relay?.stop();
     await sqs.close();
     sqsClient.destroy();
     await database.close();
@@ -239,6 +250,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     sqs,
     poller,
     restored,
+    relay,
     async shutdown(drainMs) {
       closing = true;
       const deadline = Date.now() + drainMs;

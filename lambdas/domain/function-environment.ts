@@ -53,20 +53,31 @@ export const ProcessorEnv = z
       /** The queue's visibility timeout: the first wait after a receive fails with the database down. */
       OUTAGE_BACKOFF_BASE_SECONDS: z.coerce.number().int().positive(),
       OUTAGE_BACKOFF_MAX_SECONDS: z.coerce.number().int().positive(),
-      /** The stack's event bus for status-change events (docs/events.md); unset: no events are published. */
+      /**
+       * The stack's event bus for status-change events (docs/events.md); set: the processor writes the events to the
+       * outbox (the relay puts them on this bus) and puts the event retry queue's parked events on it. Unset: no events.
+       */
       STATUS_EVENT_BUS_NAME: z.string().min(1).optional(),
-      /** The event retry queue: events the bus refused are parked there and put again from there. */
-      STATUS_EVENT_RETRY_QUEUE_URL: z.url().optional(),
-      /** Its ARN: the handler tells a batch of parked events from a batch of statuses by its event source. */
+      /** The event retry queue's ARN: the handler tells a batch of parked events from a batch of statuses by it. */
       STATUS_EVENT_RETRY_QUEUE_ARN: z.string().min(1).optional(),
-      /** What an event says of the recipient's phone number: masked or omitted (lambdas/domain/status-change-event.ts). */
-      STATUS_EVENT_RECIPIENT: RecipientPolicy.default('masked'),
       /** The topics that receive critical and warning account or template events; unset: they are logged only. */
       CRITICAL_TOPIC_ARN: z.string().optional(),
       WARNING_TOPIC_ARN: z.string().optional(),
     }),
   );
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
+
+/**
+ * The status-change events' relay (lambdas/processor/relay-handler.ts): the Supabase secret it claims and
+ * acknowledges outbox entries with, the bus it puts them on, and what the events say of the recipient.
+ */
+export const RelayEnv = z.object({
+  SUPABASE_SECRET_ID: z.string().min(1),
+  STATUS_EVENT_BUS_NAME: z.string().min(1),
+  /** What an event says of the recipient's phone number: masked or omitted (lambdas/domain/status-change-event.ts). */
+  STATUS_EVENT_RECIPIENT: RecipientPolicy.default('masked'),
+});
+export type RelayEnv = z.infer<typeof RelayEnv>;
 
 /**
  * The sweeper's resources. Its cohort and failure-spike settings are read by sweeperSettingsFromEnvironment

@@ -6,7 +6,8 @@ import { maskUserId } from './user-id';
 /**
  * Status-change events: one per message whose stage times a batch changed, put on the stack's EventBridge bus after
  * the batch is committed, so other systems subscribe with a rule instead of polling the database (docs/events.md).
- * Pure: the processor builds the events here from what `apply_status_changes` returned, then publishes them.
+ * Pure: the relay builds the events here from the outbox entries it claimed (claim_status_events,
+ * supabase/migrations/0023_*), then puts them on the bus.
  */
 
 /** The event's `source`: EventBridge reserves `aws.*`; rules match on it. */
@@ -54,7 +55,7 @@ export const StatusChangedDetail = z.strictObject({
 });
 export type StatusChangedDetail = z.infer<typeof StatusChangedDetail>;
 
-/** One row of `apply_status_changes` (supabase/migrations/0020_*). */
+/** What an event is built from: a change and the message's row (an outbox entry as claim_status_events returns it). */
 export interface StatusChangeRow {
   message_id: string;
   inserted: boolean;
@@ -67,6 +68,19 @@ export interface StatusChangeRow {
   phone_number?: string | null;
   /** The WhatsApp user id (BSUID): the recipient when the webhooks gave no phone (user-id.ts). */
   recipient_user_id?: string | null;
+}
+
+/**
+ * An entry of the status-change outbox as `claim_status_events` returns it (supabase/migrations/0023_*): the change as
+ * the processor's transaction wrote it, and the message's campaign, error and recipient as the row is now.
+ */
+export interface OutboxEntry extends StatusChangeRow {
+  /** The outbox row's id: what `ack_status_events` takes (increasing in commit order for one message). */
+  id: number;
+  /** When the change was committed: the event's `time`. */
+  applied_at: Date;
+  /** Claims so far, this one included. */
+  attempts: number;
 }
 
 /** The status a row shows for these stage times: the same rule as the SQL function broadcasts_current_status. */

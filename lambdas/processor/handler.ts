@@ -13,7 +13,7 @@ import { lazySupabaseStore } from '../store/handler-store';
 import { SnsAccountNotifier } from './account-notifier';
 import { createStatusBatchProcessor } from './process-status-batch';
 import { SqsRetryQueue } from './retry-queue';
-import { EventBridgeSink, redriveStatusEvents, SqsEventParking } from './status-events';
+import { EventBridgeSink, redriveStatusEvents } from './status-events';
 
 // Module scope: config is read once per cold start; the client is created on first use and then reused.
 const env = readEnv(ProcessorEnv);
@@ -30,22 +30,16 @@ const processStatusBatch = createStatusBatchProcessor({
     queue: new SqsRetryQueue(sqs, env.QUEUE_URL),
     backoff: { baseSeconds: env.OUTAGE_BACKOFF_BASE_SECONDS, maxSeconds: env.OUTAGE_BACKOFF_MAX_SECONDS },
   },
-  statusEvents: eventSink
-    ? {
-        sink: eventSink,
-        parking: env.STATUS_EVENT_RETRY_QUEUE_URL
-          ? new SqsEventParking(sqs, env.STATUS_EVENT_RETRY_QUEUE_URL)
-          : undefined,
-        recipientPolicy: env.STATUS_EVENT_RECIPIENT,
-      }
-    : undefined,
+  // Events on: the batch writes them to the outbox in its own transaction; the relay (relay-handler.ts) puts them on the bus.
+  statusEvents: eventSink !== undefined,
   accountNotifier:
     env.CRITICAL_TOPIC_ARN && env.WARNING_TOPIC_ARN
       ? new SnsAccountNotifier(new SNSClient({}), { critical: env.CRITICAL_TOPIC_ARN, warning: env.WARNING_TOPIC_ARN })
       : undefined,
 });
 
-// The event retry queue's batches (parked status-change events) come through the same function: no second bundle.
+// The event retry queue's batches (status-change events parked by the release before the outbox) come through the same
+// function: no second bundle.
 const redrive = middy((event: SQSEvent) => {
   if (!eventSink) throw new Error('STATUS_EVENT_BUS_NAME is not set: parked events cannot be redriven');
   return redriveStatusEvents(event, { sink: eventSink, logger, metrics });

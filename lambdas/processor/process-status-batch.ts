@@ -16,7 +16,6 @@ import { applyIsolatingDataErrors, type IsolationResult } from './isolate-data-e
 import { recordAccountEvents } from './record-account-events';
 import { parseStatusRecord } from './record-body';
 import type { RetryQueue } from './retry-queue';
-import { publishStatusEvents, type StatusEventsDependencies } from './status-events';
 
 export { PoisonRecordError } from './record-body';
 
@@ -35,10 +34,11 @@ export interface ProcessorDependencies {
    */
   outageRetries?: { queue: RetryQueue; backoff: OutageBackoff };
   /**
-   * Status-change events (docs/events.md): when set, the batch is applied with the store's applyStatusChanges and,
-   * once committed, one event per message whose status changed is published. Unset: no events, the plain write.
+   * Status-change events (docs/events.md): when true, the batch is applied with the store's
+   * applyStatusUpdatesWithEvents, which writes one outbox entry per changed message in the batch's transaction; the
+   * relay (status-event-relay.ts) puts them on the bus. The batch never waits for EventBridge. Unset: the plain write.
    */
-  statusEvents?: Omit<StatusEventsDependencies, 'logger' | 'metrics'>;
+  statusEvents?: boolean;
   /** Where critical and warning account or template events are sent (the alert topics). Unset: logged only. */
   accountNotifier?: AccountNotifier;
 }
@@ -114,14 +114,14 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
   ): Promise<Set<string>> {
     const store = await deps.store();
     const events = deps.statusEvents;
-    if (events && !store.applyStatusChanges)
-      throw new Error('status-change events need a store with applyStatusChanges');
+    if (events && !store.applyStatusUpdatesWithEvents)
+      throw new Error('status-change events need a store with applyStatusUpdatesWithEvents');
     const apply = async (slice: readonly RecordedUpdate[]): Promise<AppliedChange[]> => {
       const started = clock();
       const updates = slice.map((r) => r.update);
       try {
-        return events && store.applyStatusChanges
-          ? await store.applyStatusChanges(updates)
+        return events && store.applyStatusUpdatesWithEvents
+          ? await store.applyStatusUpdatesWithEvents(updates)
           : await store.applyStatusUpdates(updates);
       } finally {
         metrics.addMetric(METRIC.DatabaseCallDuration, MetricUnit.Milliseconds, Math.round(clock() - started));
@@ -141,8 +141,6 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       });
       throw new BatchNotStoredError(`the batch could not be stored: ${safe.message}`, safe.code);
     }
-    // Committed: the events go out now, before the batch is acknowledged (publishStatusEvents never throws).
-    const published = events ? await publishStatusEvents(outcome.results, { ...events, logger, metrics }) : undefined;
     const failedRecords = new Set<string>();
     for (const { item, error } of outcome.unstorable) {
       failedRecords.add(item.recordId);
@@ -177,7 +175,6 @@ export function createStatusBatchProcessor(deps: ProcessorDependencies) {
       statuses: updates,
       changedMessages: changes.length,
       insertedMessages: changes.filter((c) => c.inserted).length,
-      ...(published ? { statusEvents: published } : {}),
       ...(outcome.unstorable.length
         ? { unstorableStatuses: outcome.unstorable.length, databaseCalls: outcome.calls }
         : {}),

@@ -3,18 +3,9 @@ import path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { METRIC } from '../domain/metric-names';
-import {
-  putEventsRequests,
-  type RecipientPolicy,
-  type StatusChangeRow,
-  StatusEventEntry,
-  statusChangedDetails,
-  statusEventEntry,
-} from '../domain/status-change-event';
-import { safeError } from '../shared/log-safe';
+import { putEventsRequests, StatusEventEntry } from '../domain/status-change-event';
 
 /**
  * Where status-change events go (docs/events.md). `put` resolves with the entries it could not deliver after its own
@@ -22,14 +13,6 @@ import { safeError } from '../shared/log-safe';
  */
 export interface StatusEventSink {
   put(entries: readonly StatusEventEntry[]): Promise<StatusEventEntry[]>;
-}
-
-/**
- * Where events the sink refused are kept until they can be put again: the deployed stack's event retry queue, which
- * the processor drains into the bus (redriveStatusEvents). Rejects naming what it could not keep.
- */
-export interface StatusEventParking {
-  park(entries: readonly StatusEventEntry[]): Promise<void>;
 }
 
 export interface EventBridgeSinkOptions {
@@ -114,36 +97,6 @@ export class EventBridgeSink implements StatusEventSink {
   }
 }
 
-/** SQS allows 10 entries per SendMessageBatch; an entry (< 3 KiB) is far below the 256 KiB message limit. */
-const SQS_BATCH_ENTRIES = 10;
-
-/** The event retry queue (IAM: sqs:SendMessage on it): one message per event entry, its JSON as the body. */
-export class SqsEventParking implements StatusEventParking {
-  constructor(
-    private readonly client: SQSClient,
-    private readonly queueUrl: string,
-  ) {}
-
-  async park(entries: readonly StatusEventEntry[]): Promise<void> {
-    let failed = 0;
-    for (let i = 0; i < entries.length; i += SQS_BATCH_ENTRIES) {
-      const chunk = entries.slice(i, i + SQS_BATCH_ENTRIES);
-      try {
-        const { Failed = [] } = await this.client.send(
-          new SendMessageBatchCommand({
-            QueueUrl: this.queueUrl,
-            Entries: chunk.map((entry, index) => ({ Id: String(index), MessageBody: JSON.stringify(entry) })),
-          }),
-        );
-        failed += Failed.length;
-      } catch {
-        failed += chunk.length;
-      }
-    }
-    if (failed) throw new Error(`the event retry queue refused ${failed} of ${entries.length} events`);
-  }
-}
-
 /**
  * `npm start`: each event appended to an NDJSON file as EventBridge would deliver it to a rule's target (the same
  * envelope: version, id, detail-type, source, time, detail), so a user sees the shape. Never fails a batch: an
@@ -183,70 +136,9 @@ export class NdjsonFileSink implements StatusEventSink {
   }
 }
 
-export interface StatusEventsDependencies {
-  sink: StatusEventSink;
-  /** Unset (npm start, tests): events the sink refused are counted as lost. */
-  parking?: StatusEventParking;
-  recipientPolicy: RecipientPolicy;
-  logger: Logger;
-  metrics: Metrics;
-  now?: () => Date;
-}
-
-export interface PublishOutcome {
-  published: number;
-  /** Refused by the sink, kept in the retry queue: they reach the bus later. */
-  parked: number;
-  /** Refused by the sink and by the retry queue. */
-  lost: number;
-}
-
 /**
- * Publishes the events for the rows a committed batch changed. Never throws: the rows are committed, so failing the
- * batch would only bring it back as "no change" and lose the events for good. What the bus refuses (after the
- * sink's retries) goes to the retry queue; what that refuses too is counted (StatusEventsLost) and its message ids
- * are logged (never the phone number), for the alarm and for a replay from the database (docs/events.md).
- */
-export async function publishStatusEvents(
-  rows: readonly StatusChangeRow[],
-  deps: StatusEventsDependencies,
-): Promise<PublishOutcome> {
-  const { logger, metrics } = deps;
-  const appliedAt = (deps.now ?? (() => new Date()))();
-  const entries = statusChangedDetails(rows, deps.recipientPolicy).map((d) => statusEventEntry(d, appliedAt));
-  const outcome: PublishOutcome = { published: 0, parked: 0, lost: 0 };
-  if (entries.length === 0) return outcome;
-  let refused: StatusEventEntry[];
-  try {
-    refused = await deps.sink.put(entries);
-  } catch (error) {
-    logger.error('status events could not be put', { error: safeError(error) });
-    refused = entries;
-  }
-  outcome.published = entries.length - refused.length;
-  if (refused.length) {
-    try {
-      if (!deps.parking) throw new Error('no retry queue');
-      await deps.parking.park(refused);
-      outcome.parked = refused.length;
-      logger.warn('status events refused by the bus: kept in the event retry queue', { events: refused.length });
-    } catch (error) {
-      outcome.lost = refused.length;
-      logger.error('status events lost: neither the bus nor the retry queue took them', {
-        events: refused.length,
-        messageIds: refused.slice(0, 50).map((e) => (JSON.parse(e.Detail) as { message_id: string }).message_id),
-        error: safeError(error),
-      });
-    }
-  }
-  metrics.addMetric(METRIC.StatusEventsPublished, MetricUnit.Count, outcome.published);
-  if (outcome.parked) metrics.addMetric(METRIC.StatusEventsParked, MetricUnit.Count, outcome.parked);
-  if (outcome.lost) metrics.addMetric(METRIC.StatusEventsLost, MetricUnit.Count, outcome.lost);
-  return outcome;
-}
-
-/**
- * The event retry queue's consumer: puts each parked entry on the bus again; a record whose entry the bus still
+ * The event retry queue's consumer: puts each parked entry on the bus again. Since the outbox (docs/events.md) nothing
+ * parks events there any more; the consumer stays one release so that events parked before the upgrade still go out. a record whose entry the bus still
  * refuses is reported in `batchItemFailures`, so SQS retries it and, after maxReceiveCount, moves it to the retry
  * queue's dead-letter queue (alarm statusEvents; redrive: docs/events.md). A body that is not an entry fails alone.
  */

@@ -5,7 +5,7 @@ import type * as z from 'zod';
  * with a message naming the key, instead of `undefined` surfacing later. The schemas live with the key names in
  * lambdas/domain/function-environment.ts, where the constructs in lib/ read them too.
  */
-export { IngestEnv, ProcessorEnv, SweeperEnv } from '../domain/function-environment';
+export { IngestEnv, ProcessorEnv, RelayEnv, SweeperEnv } from '../domain/function-environment';
 
 /** Parses `env` with `schema`; the error names each bad key but never echoes a value (it may be a secret). */
 export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {

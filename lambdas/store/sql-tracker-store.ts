@@ -1,14 +1,18 @@
 import type { AccountEvent } from '../domain/account-events';
-import type { StatusChangeRow } from '../domain/status-change-event';
+import type { OutboxEntry } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { SqlExecutor } from './sql-executor';
 import {
-  APPLY_STATUS_CHANGES_SQL,
+  ACK_STATUS_EVENTS_SQL,
   APPLY_STATUS_UPDATES_SQL,
+  APPLY_STATUS_UPDATES_WITH_EVENTS_SQL,
   type AppliedChange,
+  CLAIM_STATUS_EVENTS_SQL,
+  fromClaimedRow,
   fromRecordedRow,
   RECORD_ACCOUNT_EVENTS_SQL,
+  type StatusEventOutbox,
   type StatusStore,
 } from './status-store';
 
@@ -19,7 +23,7 @@ import {
  * store as a whole, because each implements both ports: StatusStore (the processor's writes, status-store.ts) and
  * HealthStore (the sweeper's and the report's reads, health-store.ts). Callers keep depending on the port they use.
  */
-export class SqlTrackerStore implements StatusStore, HealthStore {
+export class SqlTrackerStore implements StatusStore, HealthStore, StatusEventOutbox {
   constructor(private readonly executor: SqlExecutor) {}
 
   async applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]> {
@@ -28,10 +32,26 @@ export class SqlTrackerStore implements StatusStore, HealthStore {
     return rows;
   }
 
-  async applyStatusChanges(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]> {
+  async applyStatusUpdatesWithEvents(updates: readonly StatusUpdate[]): Promise<AppliedChange[]> {
     if (updates.length === 0) return [];
-    const { rows } = await this.executor.query<StatusChangeRow>(APPLY_STATUS_CHANGES_SQL, [JSON.stringify(updates)]);
+    const { rows } = await this.executor.query<AppliedChange>(APPLY_STATUS_UPDATES_WITH_EVENTS_SQL, [
+      JSON.stringify(updates),
+    ]);
     return rows;
+  }
+
+  async claimStatusEvents(maxEvents: number, leaseSeconds: number): Promise<OutboxEntry[]> {
+    const { rows } = await this.executor.query<Record<string, unknown>>(CLAIM_STATUS_EVENTS_SQL, [
+      maxEvents,
+      leaseSeconds,
+    ]);
+    return rows.map(fromClaimedRow);
+  }
+
+  async ackStatusEvents(ids: readonly number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { rows } = await this.executor.query<{ deleted: number }>(ACK_STATUS_EVENTS_SQL, [ids.map(String)]);
+    return Number(rows[0]?.deleted ?? 0);
   }
 
   async recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]> {

@@ -1,5 +1,5 @@
 import type { AccountEvent } from '../domain/account-events';
-import type { StatusChangeRow } from '../domain/status-change-event';
+import type { OutboxEntry } from '../domain/status-change-event';
 import type { StatusTimes, StatusUpdate } from '../domain/status-update';
 
 /** One message the batch inserted or changed (unchanged messages are not reported). */
@@ -19,10 +19,10 @@ export interface StatusStore {
   /** Applies the batch atomically; throws when the database refuses or cannot be reached. */
   applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]>;
   /**
-   * The same, through `apply_status_changes` (supabase/migrations/0020_*): each changed row also carries what a
-   * status-change event needs (campaign, error, phone). Used when status-change events are on.
+   * The same, through `apply_status_updates_with_events` (supabase/migrations/0023_*): in the same transaction, one
+   * status-change outbox entry per changed message, which the relay puts on the bus. Used when events are on.
    */
-  applyStatusChanges?(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]>;
+  applyStatusUpdatesWithEvents?(updates: readonly StatusUpdate[]): Promise<AppliedChange[]>;
   /**
    * Records account and template events (`record_account_events`) and returns those not recorded before, so that a
    * webhook Meta sends again is not notified again.
@@ -46,9 +46,34 @@ export function fromRecordedRow(row: Record<string, unknown>): AccountEvent {
 export const APPLY_STATUS_UPDATES_SQL =
   'select message_id, inserted, previous_status, status, inferred_stages from public.apply_status_updates($1::jsonb)';
 
-/** The same for apply_status_changes. */
-export const APPLY_STATUS_CHANGES_SQL =
-  'select message_id, inserted, previous_status, status, inferred_stages, campaign, error_code, error_title, phone_number, recipient_user_id from public.apply_status_changes($1::jsonb)';
+/** The same for apply_status_updates_with_events. */
+export const APPLY_STATUS_UPDATES_WITH_EVENTS_SQL =
+  'select message_id, inserted, previous_status, status, inferred_stages from public.apply_status_updates_with_events($1::jsonb)';
+
+/**
+ * The status-change outbox, as the relay drains it (docs/events.md#the-outbox). `claim` leases up to `maxEvents`
+ * entries no other relay holds, for `leaseSeconds`; `ack` deletes those the bus accepted and returns how many it
+ * deleted. An entry not acknowledged is claimed again once its lease has expired.
+ */
+export interface StatusEventOutbox {
+  claimStatusEvents(maxEvents: number, leaseSeconds: number): Promise<OutboxEntry[]>;
+  ackStatusEvents(ids: readonly number[]): Promise<number>;
+}
+
+export const CLAIM_STATUS_EVENTS_SQL = `select id, message_id, inserted, previous_status, status, inferred_stages, applied_at,
+    attempts, campaign, error_code, error_title, phone_number, recipient_user_id from public.claim_status_events($1, $2)`;
+export const ACK_STATUS_EVENTS_SQL = 'select public.ack_status_events($1::bigint[]) as deleted';
+
+/** A claimed entry as a store returns it: ids as numbers (node-postgres returns bigint as text), times as Dates. */
+export function fromClaimedRow(row: Record<string, unknown>): OutboxEntry {
+  return {
+    ...(row as unknown as OutboxEntry),
+    id: Number(row.id),
+    applied_at: new Date(row.applied_at as string | Date),
+    attempts: Number(row.attempts),
+    inferred_stages: (row.inferred_stages as string[] | null) ?? [],
+  };
+}
 
 /**
  * True when the database refused a call because of the data in it, so that the same call fails the same way on

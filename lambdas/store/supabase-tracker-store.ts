@@ -1,11 +1,17 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import type { AccountEvent } from '../domain/account-events';
-import type { StatusChangeRow } from '../domain/status-change-event';
+import type { OutboxEntry } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
 import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
 import type { ReportFunctionCall, ReportRows } from './report-functions';
-import { type AppliedChange, fromRecordedRow, type StatusStore } from './status-store';
+import {
+  type AppliedChange,
+  fromClaimedRow,
+  fromRecordedRow,
+  type StatusEventOutbox,
+  type StatusStore,
+} from './status-store';
 
 export interface SupabaseStoreOptions {
   url: string;
@@ -29,7 +35,7 @@ export class StoreError extends Error {
  * The production store: Supabase's REST API (PostgREST) calling the same SQL functions with `rpc`. Both ports,
  * StatusStore and HealthStore, like SqlTrackerStore (see there for the naming).
  */
-export class SupabaseTrackerStore implements StatusStore, HealthStore {
+export class SupabaseTrackerStore implements StatusStore, HealthStore, StatusEventOutbox {
   private readonly client: SupabaseClient;
 
   constructor(options: SupabaseStoreOptions) {
@@ -48,11 +54,27 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore {
     return (data ?? []) as AppliedChange[];
   }
 
-  async applyStatusChanges(updates: readonly StatusUpdate[]): Promise<StatusChangeRow[]> {
+  async applyStatusUpdatesWithEvents(updates: readonly StatusUpdate[]): Promise<AppliedChange[]> {
     if (updates.length === 0) return [];
-    const { data, error } = await this.client.rpc('apply_status_changes', { updates });
-    if (error) throw new StoreError(`apply_status_changes failed: ${error.message}`, error.code);
-    return (data ?? []) as StatusChangeRow[];
+    const { data, error } = await this.client.rpc('apply_status_updates_with_events', { updates });
+    if (error) throw new StoreError(`apply_status_updates_with_events failed: ${error.message}`, error.code);
+    return (data ?? []) as AppliedChange[];
+  }
+
+  async claimStatusEvents(maxEvents: number, leaseSeconds: number): Promise<OutboxEntry[]> {
+    const { data, error } = await this.client.rpc('claim_status_events', {
+      max_events: maxEvents,
+      lease_seconds: leaseSeconds,
+    });
+    if (error) throw new StoreError(`claim_status_events failed: ${error.message}`, error.code);
+    return ((data ?? []) as Record<string, unknown>[]).map(fromClaimedRow);
+  }
+
+  async ackStatusEvents(ids: readonly number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { data, error } = await this.client.rpc('ack_status_events', { ids });
+    if (error) throw new StoreError(`ack_status_events failed: ${error.message}`, error.code);
+    return Number(data ?? 0);
   }
 
   async recordAccountEvents(events: readonly AccountEvent[]): Promise<AccountEvent[]> {

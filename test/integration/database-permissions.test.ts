@@ -16,6 +16,13 @@ const STACK_CALLS: [name: string, sql: string][] = [
     'apply_status_updates',
     `select * from public.apply_status_updates('[{"message_id":"wamid.perm","status":"read","timestamp":"2024-01-01T10:00:00.000Z","phone_number":"+919876543210"}]'::jsonb)`,
   ],
+  // Status-change events (docs/events.md): the processor writes the outbox, the relay claims and acknowledges.
+  [
+    'apply_status_updates_with_events',
+    `select * from public.apply_status_updates_with_events('[{"message_id":"wamid.outbox","status":"sent","timestamp":"2024-01-01T10:00:00.000Z"}]'::jsonb)`,
+  ],
+  ['claim_status_events', 'select * from public.claim_status_events(10, 0)'],
+  ['ack_status_events', 'select public.ack_status_events(array[]::bigint[])'],
   ['delivery_health', `select * from public.delivery_health('2024-01-01T12:00:00Z', 30, 5, 24, 180, 10, 60)`],
   ['delivery_summary', `select * from public.delivery_summary('2024-01-01', '2024-01-02')`],
   ['delivery_report', `select * from public.delivery_report('2024-01-01', '2024-01-02', true)`],

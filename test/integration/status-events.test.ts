@@ -1,14 +1,17 @@
+import { Client } from 'pg';
 import { StatusChangedDetail, type StatusEventEntry } from '../../lambdas/domain/status-change-event';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { createStatusBatchProcessor } from '../../lambdas/processor/process-status-batch';
-import type { StatusEventParking, StatusEventSink } from '../../lambdas/processor/status-events';
+import { drainStatusEvents, RELAY_SETTINGS } from '../../lambdas/processor/status-event-relay';
+import type { StatusEventSink } from '../../lambdas/processor/status-events';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { sqsEvent, sqsRecord } from '../../testkit/events';
-import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
-import { capturingMetrics, silentLogger } from '../support/powertools';
+import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
+import { capturingMetrics, quietMetrics, silentLogger } from '../support/powertools';
 import { at, readRows, update } from '../support/status-rows';
 
 const body = (...statuses: StatusUpdate[]) => JSON.stringify({ v: 1, correlation_id: 'req-1', statuses });
+const updatesJson = (...statuses: StatusUpdate[]) => JSON.stringify(statuses);
 
 /** A sink that keeps what it is given, or refuses everything while `down`. */
 function recordingSink(): StatusEventSink & { events: StatusChangedDetail[]; down: boolean } {
@@ -24,7 +27,7 @@ function recordingSink(): StatusEventSink & { events: StatusChangedDetail[]; dow
   return sink;
 }
 
-describe.each(availableEngines())('status-change events through the processor on %s', (engine) => {
+describe.each(availableEngines())('status-change events through the outbox on %s', (engine) => {
   let db: TestDatabase;
   let store: SqlTrackerStore;
   beforeAll(async () => {
@@ -32,98 +35,196 @@ describe.each(availableEngines())('status-change events through the processor on
     store = new SqlTrackerStore(db.executor);
   });
   afterAll(() => db.drop());
-  beforeEach(() => db.executor.exec('truncate public.broadcasts_messages'));
+  beforeEach(() => db.executor.exec('truncate public.broadcasts_messages, public.status_event_outbox'));
 
-  const processorWith = (sink: StatusEventSink, parking?: StatusEventParking) => {
-    const captured = capturingMetrics();
-    const process = createStatusBatchProcessor({
+  const outboxSize = async () =>
+    Number((await db.executor.query<{ n: string }>('select count(*) as n from public.status_event_outbox')).rows[0]?.n);
+  const processor = () =>
+    createStatusBatchProcessor({
       store: () => store,
       logger: silentLogger(),
-      metrics: captured.metrics,
-      statusEvents: { sink, parking, recipientPolicy: 'masked' },
+      metrics: quietMetrics(),
+      statusEvents: true,
     });
-    return { process, captured };
-  };
+  const drain = (sink: StatusEventSink, metrics = quietMetrics()) =>
+    drainStatusEvents(
+      { outbox: store, sink, recipientPolicy: 'masked', logger: silentLogger(), metrics },
+      { ...RELAY_SETTINGS, lingerMs: 0 },
+    );
 
-  it('publishes one event per real change, after the commit, and none when the batch is delivered again', async () => {
+  it('writes one outbox entry per real change with the rows; the relay publishes them and empties the outbox', async () => {
     const sink = recordingSink();
-    const { process, captured } = processorWith(sink);
+    const process = processor();
+    const first = sqsEvent(
+      sqsRecord(
+        body(
+          update('m1', 'sent', 0, { phone_number: '+919876543210', campaign: 'diwali' }),
+          update('m2', 'sent', 1),
+          update('m2', 'delivered', 4),
+        ),
+      ),
+    );
+    await process(first);
+    // Committed with the rows, and nothing published by the batch itself.
+    expect((await readRows(db.executor)).map((r) => r.message_id)).toEqual(['m1', 'm2']);
+    expect([await outboxSize(), sink.events.length]).toEqual([2, 0]);
+
+    // SQS delivers the same batch again: the rows do not change, so no entry.
+    await process(first);
+    expect(await outboxSize()).toBe(2);
+
+    const captured = capturingMetrics();
     try {
-      const first = sqsEvent(
-        sqsRecord(
-          body(
-            update('m1', 'sent', 0, { phone_number: '+919876543210', campaign: 'diwali' }),
-            update('m2', 'sent', 1),
-            update('m2', 'delivered', 4),
-          ),
-        ),
-      );
-      await process(first);
-      // What the sink saw was committed: the rows are there.
-      expect((await readRows(db.executor)).map((r) => r.message_id)).toEqual(['m1', 'm2']);
-      expect(sink.events.map((e) => [e.message_id, e.previous_status, e.status])).toEqual([
-        ['m1', null, 'sent'],
-        ['m2', null, 'delivered'],
-      ]);
-      expect(sink.events[0]).toMatchObject({
-        campaign: 'diwali',
-        recipient: '+91********10',
-        stages: { sent: at(0) },
-        error: null,
-      });
-
-      // SQS delivers the same batch again: the rows do not change, so no event.
-      await process(first);
-      expect(sink.events).toHaveLength(2);
-
-      // A failure with WhatsApp's error, then a read: one event each, previous status as stored before.
-      await process(
-        sqsEvent(
-          sqsRecord(body(update('m1', 'failed', 9, { error: { code: 131026, title: 'Message undeliverable' } }))),
-        ),
-      );
-      await process(sqsEvent(sqsRecord(body(update('m2', 'read', 20)))));
-      expect(sink.events.slice(2).map((e) => [e.message_id, e.previous_status, e.status, e.error])).toEqual([
-        ['m1', 'sent', 'failed', { code: 131026, title: 'Message undeliverable' }],
-        ['m2', 'delivered', 'read', null],
-      ]);
-      // The event's status is the row's current_status (the SQL rule), for every message.
-      const rows = await readRows(db.executor);
-      for (const row of rows) {
-        const last = sink.events.filter((e) => e.message_id === row.message_id).at(-1)!;
-        expect([row.message_id, last.status, last.stages]).toEqual([row.message_id, row.current_status, row.status]);
-      }
-      expect(captured.values('StatusEventsPublished').reduce((n, v) => n + v.value, 0)).toBe(4);
+      expect(await drain(sink, captured.metrics)).toMatchObject({ published: 2, refused: 0 });
+      captured.metrics.publishStoredMetrics();
+      expect(captured.values('StatusEventsPublished').map((v) => v.value)).toEqual([2]);
     } finally {
       captured.restore();
     }
+    expect(await outboxSize()).toBe(0);
+    expect(sink.events.map((e) => [e.message_id, e.previous_status, e.status])).toEqual([
+      ['m1', null, 'sent'],
+      ['m2', null, 'delivered'],
+    ]);
+    expect(sink.events[0]).toMatchObject({
+      campaign: 'diwali',
+      recipient: '+91********10',
+      stages: { sent: at(0) },
+      error: null,
+    });
+
+    // A failure with WhatsApp's error, then a read: one event each, previous status as stored before.
+    await process(
+      sqsEvent(sqsRecord(body(update('m1', 'failed', 9, { error: { code: 131026, title: 'Message undeliverable' } })))),
+    );
+    await process(sqsEvent(sqsRecord(body(update('m2', 'read', 20)))));
+    await drain(sink);
+    expect(sink.events.slice(2).map((e) => [e.message_id, e.previous_status, e.status, e.error])).toEqual([
+      ['m1', 'sent', 'failed', { code: 131026, title: 'Message undeliverable' }],
+      ['m2', 'delivered', 'read', null],
+    ]);
+    // The event's status is the row's current_status (the SQL rule), for every message.
+    for (const row of await readRows(db.executor)) {
+      const last = sink.events.filter((e) => e.message_id === row.message_id).at(-1)!;
+      expect([row.message_id, last.status, last.stages]).toEqual([row.message_id, row.current_status, row.status]);
+    }
   });
 
-  it('parks what the bus refuses, and counts as lost what the retry queue refuses too; the rows stay', async () => {
+  it('gives an event the error only when its change has a failed stage, and no recipient once the row is erased', async () => {
+    await store.applyStatusUpdatesWithEvents([update('m1', 'sent', 0, { phone_number: '+919876543210' })]);
+    await store.applyStatusUpdatesWithEvents([update('m1', 'failed', 5, { error: { code: 131026, title: 'x' } })]);
+    await store.applyStatusUpdatesWithEvents([update('m2', 'sent', 0, { phone_number: '+919800000000' })]);
+    await db.executor.query(`select public.erase_recipient('+919800000000', 'test')`);
+    const claimed = await store.claimStatusEvents(10, 60);
+    expect(claimed.map((c) => [c.message_id, c.error_code, c.phone_number, c.attempts])).toEqual([
+      ['m1', null, '+919876543210', 1], // the `sent` change, drained after the failure: no error on it
+      ['m1', 131026, '+919876543210', 1],
+      ['m2', null, null, 1], // erased: its row no longer has this id
+    ]);
+    expect(claimed[0]!.id).toBeLessThan(claimed[1]!.id);
+    expect(claimed[0]!.applied_at).toBeInstanceOf(Date);
+  });
+
+  it('writes no entry when the status transaction rolls back, nor for an update the database refuses', async () => {
+    await db.executor.exec('begin');
+    try {
+      await db.executor.query('select * from public.apply_status_updates_with_events($1::jsonb)', [
+        updatesJson(update('m1', 'sent', 0)),
+      ]);
+      expect(await outboxSize()).toBe(1);
+    } finally {
+      await db.executor.exec('rollback');
+    }
+    expect([await outboxSize(), (await readRows(db.executor)).length]).toEqual([0, 0]);
+    const refused = await store
+      .applyStatusUpdatesWithEvents([update('m2', 'sent', 0), { ...update('m3', 'sent', 0), status: 'bogus' } as never])
+      .catch((e: { code?: string }) => e.code);
+    expect([refused, await outboxSize()]).toEqual(['22023', 0]);
+  });
+
+  it('acknowledges only what the bus accepted: a refused entry comes back once its lease has expired', async () => {
+    await store.applyStatusUpdatesWithEvents([update('m1', 'sent', 0), update('m2', 'sent', 0)]);
     const sink = recordingSink();
     sink.down = true;
-    const parked: StatusEventEntry[] = [];
-    const parking: StatusEventParking & { down: boolean } = {
-      down: false,
-      async park(entries) {
-        if (parking.down) throw new Error('SQS unavailable');
-        parked.push(...entries);
-      },
-    };
-    const { process, captured } = processorWith(sink, parking);
+    expect(await drain(sink)).toMatchObject({ claimed: 2, refused: 2 });
+    // Leased: nothing to claim until the lease ends.
+    expect(await store.claimStatusEvents(10, 60)).toEqual([]);
+    await db.executor.exec(`update public.status_event_outbox set claimed_until = now() - interval '1 second'`);
+    sink.down = false;
+    expect(await drain(sink)).toMatchObject({ claimed: 2, published: 2 });
+    expect(await outboxSize()).toBe(0);
+    // A lease of 0 s returns an entry to the next claim: what a relay that crashed after claiming leaves.
+    await store.applyStatusUpdatesWithEvents([update('m3', 'sent', 0)]);
+    expect((await store.claimStatusEvents(10, 0)).map((c) => c.attempts)).toEqual([1]);
+    expect((await store.claimStatusEvents(10, 0)).map((c) => c.attempts)).toEqual([2]);
+    expect(await store.ackStatusEvents([])).toBe(0);
+  });
+
+  it('refuses a claim of nonsense sizes with a data error', async () => {
+    await expect(store.claimStatusEvents(0, 60)).rejects.toMatchObject({ code: '22023' });
+    await expect(store.claimStatusEvents(10, -1)).rejects.toMatchObject({ code: '22023' });
+  });
+});
+
+(hasRealPostgres() ? describe : describe.skip)('the outbox under concurrent relays (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let store: SqlTrackerStore;
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    store = new SqlTrackerStore(db.executor);
+  });
+  afterAll(() => db.drop());
+
+  const connect = async () => {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    return client;
+  };
+  const claimIds = async (client: Client, max: number) =>
+    (await client.query<{ id: string }>('select id from public.claim_status_events($1, 60)', [max])).rows.map((r) =>
+      Number(r.id),
+    );
+
+  it('never gives two relays the same entry: skip locked while one claim is uncommitted, leases after', async () => {
+    await store.applyStatusUpdatesWithEvents(Array.from({ length: 30 }, (_, i) => update(`m${i}`, 'sent', 0)));
+    const [a, b] = [await connect(), await connect()];
     try {
-      const response = await process(sqsEvent(sqsRecord(body(update('m1', 'sent', 0), update('m2', 'sent', 0)))));
-      expect(response).toEqual({ batchItemFailures: [] });
-      expect(parked.map((e) => JSON.parse(e.Detail).message_id)).toEqual(['m1', 'm2']);
-      parking.down = true;
-      await process(sqsEvent(sqsRecord(body(update('m3', 'sent', 0)))));
-      expect((await readRows(db.executor)).map((r) => r.message_id)).toEqual(['m1', 'm2', 'm3']);
-      const total = (name: string) => captured.values(name).reduce((n, v) => n + v.value, 0);
-      expect([total('StatusEventsPublished'), total('StatusEventsParked'), total('StatusEventsLost')]).toEqual([
-        0, 2, 1,
-      ]);
+      await a.query('begin');
+      await b.query('begin');
+      const fromA = await claimIds(a, 10);
+      // A holds its rows' locks: B skips them rather than waiting, and takes the next ten.
+      const fromB = await claimIds(b, 10);
+      expect([fromA.length, fromB.length]).toEqual([10, 10]);
+      expect(fromA.filter((id) => fromB.includes(id))).toEqual([]);
+      await a.query('commit');
+      await b.query('commit');
+      // Committed leases: a third claim gets only the ten nobody holds.
+      const rest = await store.claimStatusEvents(30, 60);
+      expect(rest.map((r) => r.id).filter((id) => fromA.includes(id) || fromB.includes(id))).toEqual([]);
+      expect(rest).toHaveLength(10);
     } finally {
-      captured.restore();
+      await a.end();
+      await b.end();
+    }
+  });
+
+  it('splits 200 entries among 8 relays claiming at once, each entry to exactly one', async () => {
+    await db.executor.exec('truncate public.status_event_outbox');
+    await store.applyStatusUpdatesWithEvents(Array.from({ length: 200 }, (_, i) => update(`c${i}`, 'sent', 0)));
+    const clients = await Promise.all(Array.from({ length: 8 }, connect));
+    try {
+      const claims = await Promise.all(
+        clients.map(async (client) => {
+          const mine: number[] = [];
+          for (let ids = await claimIds(client, 10); ids.length; ids = await claimIds(client, 10)) mine.push(...ids);
+          return mine;
+        }),
+      );
+      const all = claims.flat();
+      expect(all).toHaveLength(200);
+      expect(new Set(all).size).toBe(200);
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
     }
   });
 });

@@ -44,8 +44,8 @@ describe.each(availableEngines())('SupabaseTrackerStore over PostgREST RPC on %s
     });
   });
 
-  it('applies a batch through rpc("apply_status_changes") with what a status-change event needs', async () => {
-    const changes = await store.applyStatusChanges([
+  it('writes status-change events to the outbox, claims and acknowledges them, all through rpc', async () => {
+    const changes = await store.applyStatusUpdatesWithEvents([
       update('m2', 'failed', 3, {
         phone_number: '+15551234567',
         campaign: 'launch',
@@ -53,12 +53,23 @@ describe.each(availableEngines())('SupabaseTrackerStore over PostgREST RPC on %s
       }),
     ]);
     expect(changes).toEqual([
+      { message_id: 'm2', inserted: true, previous_status: null, status: { failed: at(3) }, inferred_stages: [] },
+    ]);
+    expect(rest.requests.at(-1)?.path).toBe('/rest/v1/rpc/apply_status_updates_with_events');
+    // Applied again: nothing changed, nothing returned.
+    expect(await store.applyStatusUpdatesWithEvents([update('m2', 'failed', 3)])).toEqual([]);
+
+    const claimed = await store.claimStatusEvents(10, 60);
+    expect(claimed).toEqual([
       {
+        id: expect.any(Number),
         message_id: 'm2',
         inserted: true,
         previous_status: null,
         status: { failed: at(3) },
         inferred_stages: [],
+        applied_at: expect.any(Date),
+        attempts: 1,
         campaign: 'launch',
         error_code: 131026,
         error_title: 'Message undeliverable',
@@ -66,9 +77,9 @@ describe.each(availableEngines())('SupabaseTrackerStore over PostgREST RPC on %s
         recipient_user_id: null,
       },
     ]);
-    expect(rest.requests.at(-1)?.path).toBe('/rest/v1/rpc/apply_status_changes');
-    // Applied again: nothing changed, nothing returned.
-    expect(await store.applyStatusChanges([update('m2', 'failed', 3)])).toEqual([]);
+    expect(await store.ackStatusEvents(claimed.map((c) => c.id))).toBe(1);
+    expect(rest.requests.at(-1)?.path).toBe('/rest/v1/rpc/ack_status_events');
+    expect(await store.claimStatusEvents(10, 0)).toEqual([]);
   });
 
   it("throws a StoreError with the database's code when the function refuses the batch", async () => {

@@ -70,7 +70,10 @@ export async function startPostgrestRpcServer(
       return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
     });
     try {
-      const { rows } = await executor.query(call, values);
+      const { rows } = await executor.query<Record<string, unknown>>(call, values);
+      // A function returning a scalar (not a table or a set): PostgREST answers the bare value (ack_status_events).
+      const only = rows.length === 1 ? Object.keys(rows[0]!) : [];
+      if (only.length === 1 && only[0] === match[1]) return reply(200, rows[0]![match[1]!]);
       return reply(200, rows);
     } catch (error) {
       const e = error as { code?: string; message: string; detail?: string; hint?: string };

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  type OutboxEntry,
   PUT_EVENTS_MAX_BYTES,
   putEventsRequests,
   STATUS_CHANGED_DETAIL_TYPE,
@@ -15,15 +15,10 @@ import {
   statusChangedDetails,
   statusEventEntry,
 } from '../../lambdas/domain/status-change-event';
-import {
-  EventBridgeSink,
-  NdjsonFileSink,
-  publishStatusEvents,
-  redriveStatusEvents,
-  SqsEventParking,
-} from '../../lambdas/processor/status-events';
+import { drainStatusEvents, RELAY_SETTINGS } from '../../lambdas/processor/status-event-relay';
+import { EventBridgeSink, NdjsonFileSink, redriveStatusEvents } from '../../lambdas/processor/status-events';
 import { sqsEvent, sqsRecord } from '../../testkit/events';
-import { capturingMetrics, silentLogger } from '../support/powertools';
+import { capturingMetrics, quietMetrics, silentLogger } from '../support/powertools';
 
 const T = (s: number) => new Date(Date.UTC(2024, 0, 1, 10, 0, s)).toISOString();
 const row = (overrides: Partial<StatusChangeRow> = {}): StatusChangeRow => ({
@@ -191,66 +186,147 @@ describe('EventBridgeSink (aws-sdk-client-mock at the client)', () => {
   });
 });
 
-describe('publishStatusEvents: a total failure of the bus goes to the retry queue, and is a metric', () => {
+describe('the relay (an in-memory outbox; aws-sdk-client-mock at the client)', () => {
   const eventBridge = mockClient(EventBridgeClient);
-  const sqs = mockClient(SQSClient);
-  beforeEach(() => {
-    eventBridge.reset();
-    sqs.reset();
-  });
+  beforeEach(() => eventBridge.reset());
 
-  it('parks every refused event in the retry queue (10 per SendMessageBatch) and counts them', async () => {
-    eventBridge.on(PutEventsCommand).rejects(new Error('down'));
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  /** An outbox as claim_status_events / ack_status_events behave, minus the locks (those are tested on PostgreSQL). */
+  function memoryOutbox(rows: StatusChangeRow[]) {
+    let now = 0;
+    const entries: (OutboxEntry & { until: number })[] = rows.map((r, i) => ({
+      ...r,
+      id: i + 1,
+      applied_at: new Date(T(30)),
+      attempts: 0,
+      until: -1,
+    }));
+    const outbox = {
+      claims: [] as number[],
+      acked: [] as number[],
+      advance(seconds: number) {
+        now += seconds;
+      },
+      async claimStatusEvents(max: number, lease: number) {
+        const claimed = entries.filter((e) => e.until <= now).slice(0, max);
+        for (const e of claimed) {
+          e.until = now + lease;
+          e.attempts++;
+        }
+        outbox.claims.push(claimed.length);
+        return claimed.map(({ until: _until, ...e }) => ({ ...e }));
+      },
+      async ackStatusEvents(ids: readonly number[]) {
+        outbox.acked.push(...ids);
+        const before = entries.length;
+        for (const id of ids) {
+          const index = entries.findIndex((e) => e.id === id);
+          if (index >= 0) entries.splice(index, 1);
+        }
+        return before - entries.length;
+      },
+      pending: () => entries.map((e) => e.id),
+    };
+    return outbox;
+  }
+  const accepting = () =>
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map((_, i) => ({ EventId: `id-${i}` })),
+    }));
+  const relayDeps = (outbox: ReturnType<typeof memoryOutbox>, metrics = quietMetrics()) => ({
+    outbox,
+    sink: new EventBridgeSink(new EventBridgeClient({ region: 'eu-west-1', maxAttempts: 1 }), 'bus', {
+      sleep: async () => undefined,
+    }),
+    recipientPolicy: 'masked' as const,
+    logger: silentLogger(),
+    metrics,
+    sleep: async () => undefined,
+  });
+  const once = { ...RELAY_SETTINGS, maxEvents: 10, lingerMs: 0 };
+
+  it('claims until the outbox is empty, puts each claim in requests of 10, and acknowledges what the bus accepted', async () => {
+    accepting();
+    const outbox = memoryOutbox(Array.from({ length: 25 }, (_, i) => row({ message_id: `wamid.${i}` })));
     const captured = capturingMetrics();
     try {
-      const outcome = await publishStatusEvents(
-        Array.from({ length: 12 }, (_, i) => row({ message_id: `wamid.${i}` })),
-        {
-          sink: new EventBridgeSink(new EventBridgeClient({ region: 'eu-west-1', maxAttempts: 1 }), 'bus', {
-            sleep: async () => undefined,
-          }),
-          parking: new SqsEventParking(new SQSClient({ region: 'eu-west-1' }), 'https://sqs.local/q'),
-          recipientPolicy: 'masked',
-          logger: silentLogger(),
-          metrics: captured.metrics,
-        },
-      );
+      const outcome = await drainStatusEvents(relayDeps(outbox, captured.metrics), once);
       captured.metrics.publishStoredMetrics();
-      expect(outcome).toEqual({ published: 0, parked: 12, lost: 0 });
-      const batches = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries!);
-      expect(batches.map((b) => b.length)).toEqual([10, 2]);
-      // A parked body is the PutEvents entry itself, ready to be put again.
-      expect(JSON.parse(batches[0]![0]!.MessageBody!)).toMatchObject({ Source: STATUS_EVENT_SOURCE });
-      expect(captured.values('StatusEventsParked').map((v) => v.value)).toEqual([12]);
+      expect(outcome).toEqual({ claims: 3, claimed: 25, published: 25, refused: 0, skipped: 0 });
+      expect(outbox.claims).toEqual([10, 10, 5]);
+      expect(outbox.pending()).toEqual([]);
+      const calls = eventBridge.commandCalls(PutEventsCommand);
+      expect(calls.map((c) => c.args[0].input.Entries!.length)).toEqual([10, 10, 5]);
+      // The event is the change as committed, at the time it was committed, with the recipient masked.
+      const first = calls[0]!.args[0].input.Entries![0]!;
+      expect(first.Time).toEqual(new Date(T(30)));
+      expect(JSON.parse(first.Detail!)).toMatchObject({
+        message_id: 'wamid.0',
+        status: 'delivered',
+        recipient: '+91********10',
+      });
+      expect(captured.values('StatusEventsPublished').map((v) => v.value)).toEqual([25]);
     } finally {
       captured.restore();
     }
   });
 
-  it('counts as lost, and never throws, when the retry queue refuses them too', async () => {
-    eventBridge.on(PutEventsCommand).rejects(new Error('down'));
-    sqs.on(SendMessageBatchCommand).resolves({
-      Successful: [],
-      Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }],
+  it('leaves what the bus refuses in the outbox, counts it StatusEventsParked, and puts it once the lease expires', async () => {
+    let down = true;
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
+      if (down) throw new Error('service unavailable');
+      return { FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `id-${i}` })) };
     });
+    const outbox = memoryOutbox([row({ message_id: 'wamid.a' }), row({ message_id: 'wamid.b' })]);
     const captured = capturingMetrics();
     try {
-      const outcome = await publishStatusEvents([row()], {
-        sink: new EventBridgeSink(new EventBridgeClient({ region: 'eu-west-1', maxAttempts: 1 }), 'bus', {
-          sleep: async () => undefined,
-        }),
-        parking: new SqsEventParking(new SQSClient({ region: 'eu-west-1' }), 'https://sqs.local/q'),
-        recipientPolicy: 'masked',
-        logger: silentLogger(),
-        metrics: captured.metrics,
+      expect(await drainStatusEvents(relayDeps(outbox, captured.metrics), once)).toMatchObject({
+        published: 0,
+        refused: 2,
       });
       captured.metrics.publishStoredMetrics();
-      expect(outcome).toEqual({ published: 0, parked: 0, lost: 1 });
-      expect(captured.values('StatusEventsLost').map((v) => v.value)).toEqual([1]);
+      expect(captured.values('StatusEventsParked').map((v) => v.value)).toEqual([2]);
+      expect(outbox.acked).toEqual([]);
+      // Still leased: a second relay finds nothing.
+      down = false;
+      expect(await drainStatusEvents(relayDeps(outbox), once)).toMatchObject({ claimed: 0 });
+      outbox.advance(once.leaseSeconds);
+      expect(await drainStatusEvents(relayDeps(outbox), once)).toMatchObject({ claimed: 2, published: 2 });
+      expect(outbox.pending()).toEqual([]);
     } finally {
       captured.restore();
     }
+  });
+
+  it('acknowledges without an event an entry whose stage times did not change', async () => {
+    accepting();
+    const outbox = memoryOutbox([row({ previous_status: { sent: T(0) }, status: { sent: T(0) } }), row()]);
+    expect(await drainStatusEvents(relayDeps(outbox), once)).toMatchObject({ published: 1, skipped: 1 });
+    expect(outbox.pending()).toEqual([]);
+  });
+
+  it('lingers for new entries after the outbox is empty, and stops claiming near the invocation end', async () => {
+    accepting();
+    const outbox = memoryOutbox([row()]);
+    let ms = 0;
+    const polls: number[] = [];
+    const lingering = {
+      ...relayDeps(outbox),
+      clock: () => ms,
+      sleep: async (wait: number) => {
+        polls.push(wait);
+        ms += wait;
+      },
+    };
+    const outcome = await drainStatusEvents(lingering, { ...once, lingerMs: 3_000, pollIntervalMs: 1_000 });
+    // One claim found the entry, then three empty polls a second apart until the 3 s of linger were over.
+    expect([outcome.claims, polls]).toEqual([4, [1_000, 1_000, 1_000]]);
+    let left = 12_000;
+    const nearEnd = await drainStatusEvents(
+      { ...lingering, remainingMs: () => (left -= 1_000) },
+      { ...once, lingerMs: 60_000, stopMarginMs: 10_000 },
+    );
+    expect(nearEnd.claims).toBe(1);
   });
 });
 
