@@ -22,6 +22,7 @@ import { DeliveryDashboard } from './constructs/delivery-dashboard';
 import { DeliverySweeper } from './constructs/delivery-sweeper';
 import { ReportBucket } from './constructs/report-bucket';
 import { StatusEventBus } from './constructs/status-event-bus';
+import { StatusEventRelay } from './constructs/status-event-relay';
 import { StatusProcessor } from './constructs/status-processor';
 import { TrackerMetrics } from './constructs/tracker-metrics';
 import { WebhookApi, type WebhookApiProps, type WebhookEndpoint } from './constructs/webhook-api';
@@ -44,6 +45,8 @@ export class StatusTrackingStack extends Stack {
   public readonly processor: StatusProcessor;
   /** The status-change events' bus and retry queue; absent with `statusEvents: false`. */
   public readonly statusEvents?: StatusEventBus;
+  /** The relay that drains the status-change outbox onto the bus; absent with `statusEvents: false`. */
+  public readonly statusEventRelay?: StatusEventRelay;
   public readonly topics: AlertTopics;
   public readonly sweeper: DeliverySweeper;
   /** Where the daily HTML reports go (`dailyReportLink`). */
@@ -118,9 +121,17 @@ export class StatusTrackingStack extends Stack {
       memorySize: config.processorMemoryMb,
       logRetention,
       outageBackoff: outageBackoff(config),
-      statusEvents: this.statusEvents && { bus: this.statusEvents, recipient: config.statusEventRecipient },
+      statusEvents: this.statusEvents && { bus: this.statusEvents },
       accountAlertTopics: { critical: this.topics.critical, warning: this.topics.warning },
     });
+    if (this.statusEvents) {
+      this.statusEventRelay = new StatusEventRelay(this, 'StatusEventRelay', {
+        bus: this.statusEvents,
+        supabaseSecret,
+        recipient: config.statusEventRecipient,
+        logRetention,
+      });
+    }
     const apiProps: WebhookApiProps = {
       handler: this.ingest.function,
       rateLimit: config.apiRateLimit,
@@ -181,6 +192,7 @@ export class StatusTrackingStack extends Stack {
       deadLetterQueue: this.statusQueue.deadLetterQueue,
       archive: this.archive,
       statusEventDeadLetterQueue: this.statusEvents?.retryQueue.deadLetterQueue,
+      statusEventRelay: this.statusEventRelay?.function,
     });
     this.dashboard = new DeliveryDashboard(this, 'Dashboard', {
       metrics,
@@ -217,6 +229,9 @@ export class StatusTrackingStack extends Stack {
     if (this.statusEvents) {
       new CfnOutput(this, 'StatusEventBusName', { value: this.statusEvents.bus.eventBusName });
       new CfnOutput(this, 'StatusEventBusArn', { value: this.statusEvents.bus.eventBusArn });
+      new CfnOutput(this, 'StatusEventRelayLogGroupName', {
+        value: this.statusEventRelay!.function.logGroup.logGroupName,
+      });
       new CfnOutput(this, 'StatusEventRetryQueueUrl', { value: this.statusEvents.retryQueue.queue.queueUrl });
       new CfnOutput(this, 'StatusEventDeadLetterQueueUrl', {
         value: this.statusEvents.retryQueue.deadLetterQueue.queueUrl,

@@ -11,6 +11,7 @@ import { LAMBDA_BUNDLING } from '../lib/constructs/tracker-function';
 export const LAMBDA_ENTRIES = {
   ingest: 'lambdas/ingest/handler.ts',
   processor: 'lambdas/processor/handler.ts',
+  relay: 'lambdas/processor/relay-handler.ts',
   sweeper: 'lambdas/sweeper/handler.ts',
 } as const;
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

@@ -36,6 +36,8 @@ export interface DeliveryAlarmsProps {
   readonly archive?: ArchiveStorage;
   /** The status-change events' retry dead-letter queue; unset (statusEvents off): no statusEvents alarm. */
   readonly statusEventDeadLetterQueue?: IQueue;
+  /** The status-change outbox's relay: its errors (the outbox not drained) count in the statusEvents alarm. */
+  readonly statusEventRelay?: IFunction;
   /** The runbook's address; each alarm's description links its section. */
   readonly runbookUrl: string;
 }
@@ -340,23 +342,26 @@ export class DeliveryAlarms extends Construct {
       statusEvents: {
         severity: 'warning',
         meaning:
-          'Status-change events were refused by the EventBridge bus (kept in the event retry queue), lost, or dead-lettered after the retries: subscribers see them late or not at all.',
+          'Status-change events were refused by the EventBridge bus (left in the outbox), lost, or dead-lettered, or the relay failed: subscribers see them late or not at all.',
         checks: [
-          'Processor logs: "status events refused by the bus" / "status events lost" (message ids), and the PutEvents error.',
+          'Relay logs (output StatusEventRelayLogGroupName): "status events refused by the bus" (message ids) or the error; the outbox: select count(*), min(applied_at) from status_event_outbox.',
           'Event retry dead-letter queue (output StatusEventDeadLetterQueueUrl): redrive it as docs/events.md shows.',
         ],
         anchor: RUNBOOK_ANCHORS.statusEvents,
         metric: (p) =>
           math(
-            'FILL(parked, 0) + FILL(lost, 0) + FILL(deadLettered, 0)',
+            `FILL(parked, 0) + FILL(lost, 0) + FILL(deadLettered, 0)${props.statusEventRelay ? ' + FILL(relayErrors, 0)' : ''}`,
             {
               parked: m.metric('StatusEventsParked', { statistic: 'Sum', period: p }),
               lost: m.metric('StatusEventsLost', { statistic: 'Sum', period: p }),
               deadLettered: (
                 props.statusEventDeadLetterQueue ?? deadLetterQueue
               ).metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: p }),
+              ...(props.statusEventRelay
+                ? { relayErrors: props.statusEventRelay.metricErrors({ statistic: 'Sum', period: p }) }
+                : {}),
             },
-            'status events refused, lost or dead-lettered',
+            'status events refused, lost or dead-lettered, or relay errors',
             p,
           ),
         comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

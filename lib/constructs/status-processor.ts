@@ -8,7 +8,6 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEnvironment, ProcessorEnv } from '../../lambdas/domain/function-environment';
 import type { OutageBackoff } from '../../lambdas/domain/outage-backoff';
-import type { RecipientPolicy } from '../../lambdas/domain/status-change-event';
 import type { StatusEventBus } from './status-event-bus';
 import { TrackerFunction } from './tracker-function';
 
@@ -28,8 +27,11 @@ export interface StatusProcessorProps {
   readonly logRetention: RetentionDays;
   /** The waits between receives while the database is down; checked against the queue's maxReceiveCount by the config. */
   readonly outageBackoff: OutageBackoff;
-  /** Status-change events (docs/events.md): the bus and retry queue, and what events say of the recipient. */
-  readonly statusEvents?: { bus: StatusEventBus; recipient: RecipientPolicy };
+  /**
+   * Status-change events (docs/events.md): the processor writes them to the outbox (the relay puts them on the bus),
+   * and puts the event retry queue's parked events (from the release before the outbox) on the bus.
+   */
+  readonly statusEvents?: { bus: StatusEventBus };
   /** Where critical and warning account or template events (a template disabled, a number flagged) are sent. */
   readonly accountAlertTopics: { critical: ITopic; warning: ITopic };
 }
@@ -61,9 +63,7 @@ export class StatusProcessor extends Construct {
         ...(events
           ? {
               STATUS_EVENT_BUS_NAME: events.bus.eventBusName,
-              STATUS_EVENT_RETRY_QUEUE_URL: events.retryQueue.queue.queueUrl,
               STATUS_EVENT_RETRY_QUEUE_ARN: events.retryQueue.queue.queueArn,
-              STATUS_EVENT_RECIPIENT: props.statusEvents!.recipient,
             }
           : {}),
         CRITICAL_TOPIC_ARN: props.accountAlertTopics.critical.topicArn,
@@ -74,10 +74,9 @@ export class StatusProcessor extends Construct {
     props.accountAlertTopics.critical.grantPublish(this.function);
     props.accountAlertTopics.warning.grantPublish(this.function);
     if (events) {
-      // events:PutEvents on this bus only; sqs:SendMessage to park what it refuses; the retry queue's event source
-      // grants consuming it.
+      // events:PutEvents on this bus only, for the parked events; the retry queue's event source grants consuming it.
+      // Nothing parks events any more (the relay leaves what the bus refuses in the outbox): no sqs:SendMessage.
       events.bus.grantPutEventsTo(this.function);
-      events.retryQueue.queue.grantSendMessages(this.function);
       this.function.addEventSource(
         new SqsEventSource(events.retryQueue.queue, {
           batchSize: 10,
