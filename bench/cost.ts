@@ -38,10 +38,11 @@ export interface CostInputs {
   processorMemoryMb: number;
   /**
    * Status-change events (docs/events.md), measured by the bench: events per webhook (changes per status: duplicates
-   * and no-change statuses publish none) and the processor's added wall time per batch of 10 (apply_status_changes'
-   * extra reads plus one PutEvents round trip). Unset: events off.
+   * and no-change statuses publish none), the processor's added wall time per batch of 10 (the outbox write, with
+   * the relay draining alongside on the bench's shared cores) and, optionally, the relay's throughput (events per
+   * second; default RELAY_EVENTS_PER_SECOND). Unset: events off.
    */
-  statusEvents?: { eventsPerWebhook: number; extraMsPerBatch: number };
+  statusEvents?: { eventsPerWebhook: number; extraMsPerBatch: number; relayEventsPerSecond?: number };
 }
 
 /**
@@ -50,6 +51,19 @@ export interface CostInputs {
  * trip inside AWS for the ingest. SQS: one SendMessageBatch per webhook, plus the event source's receive and
  * delete calls (one each per batch of 10) and idle long polls (~0.1 per webhook at steady traffic).
  */
+/**
+ * The relay's throughput when the bench does not pass its measurement: `npm run bench:events` measured 375-1,586
+ * events/s draining alone on the loaded 2-core machine (2026-11-26). Its memory: lib/constructs/status-event-relay.ts.
+ */
+export const RELAY_EVENTS_PER_SECOND = 700;
+export const RELAY_MEMORY_MB = 256;
+/**
+ * Not per million webhooks but per month: the relay lingers (polling every second) while changes keep coming, up to
+ * ~50 s of every minute: 43,200 invocations and 540,000 GB-s a month at most (docs/events.md#the-outbox).
+ */
+export const RELAY_LINGER_MAX_USD_PER_MONTH =
+  Math.round(43_200 * 50 * (RELAY_MEMORY_MB / 1024) * 0.0000133334 * 100) / 100;
+
 export function costPerMillionWebhooks(inputs: CostInputs) {
   const million = 1_000_000;
   const cpuScale = (memoryMb: number) => Math.max(1, 1769 / memoryMb);
@@ -74,7 +88,18 @@ export function costPerMillionWebhooks(inputs: CostInputs) {
     logs: ((million * 700) / 1024 ** 3) * PRICES.logsIngestionPerGb, // ~700 bytes of log lines per webhook
     // One event per change, each < 1 KB (one 64 KB chunk). The retry queue costs only when the bus refuses events.
     ...(inputs.statusEvents
-      ? { statusEvents: inputs.statusEvents.eventsPerWebhook * PRICES.eventBridgeCustomEventsPerMillion }
+      ? {
+          statusEvents: inputs.statusEvents.eventsPerWebhook * PRICES.eventBridgeCustomEventsPerMillion,
+          // The relay's busy time for these events (claims of 100, PutEvents 10 at once); its invocations are per
+          // minute, not per webhook (RELAY_LINGER_MAX_USD_PER_MONTH).
+          statusEventRelay:
+            gbSeconds(
+              (inputs.statusEvents.eventsPerWebhook * 1000) /
+                (inputs.statusEvents.relayEventsPerSecond ?? RELAY_EVENTS_PER_SECOND),
+              RELAY_MEMORY_MB,
+              million,
+            ) * PRICES.lambdaArmPerGbSecond,
+        }
       : {}),
   };
   const total = Object.values(parts).reduce((a, b) => a + b, 0);
@@ -85,7 +110,11 @@ export function costPerMillionWebhooks(inputs: CostInputs) {
       ingestBilledMs: Math.round(ingestMs),
       processorBilledMs: Math.round(processorMs),
       ...(inputs.statusEvents
-        ? { statusEventsPerMillionWebhooks: Math.round(inputs.statusEvents.eventsPerWebhook * million) }
+        ? {
+            statusEventsPerMillionWebhooks: Math.round(inputs.statusEvents.eventsPerWebhook * million),
+            relayEventsPerSecond: inputs.statusEvents.relayEventsPerSecond ?? RELAY_EVENTS_PER_SECOND,
+            relayLingerMaxUsdPerMonth: RELAY_LINGER_MAX_USD_PER_MONTH,
+          }
         : {}),
     },
   };

@@ -1,4 +1,4 @@
-import { costByApiType, costPerMillionWebhooks, PRICES } from '../../bench/cost';
+import { costByApiType, costPerMillionWebhooks, PRICES, RELAY_LINGER_MAX_USD_PER_MONTH } from '../../bench/cost';
 
 /** Issue 17, item 2: the bench's cost model prices both API types (docs/performance.md quotes its figures). */
 describe('cost per million webhooks', () => {
@@ -17,5 +17,26 @@ describe('cost per million webhooks', () => {
     const totals = costByApiType(inputs);
     expect(totals.rest).toBe(costPerMillionWebhooks(inputs).usd);
     expect(totals.rest - totals.http).toBeCloseTo(2.5, 2);
+  });
+
+  it("prices status-change events: EventBridge per event and the relay's busy time at its throughput", () => {
+    const events = (relayEventsPerSecond?: number) =>
+      costPerMillionWebhooks({
+        ...inputs,
+        statusEvents: {
+          eventsPerWebhook: 1,
+          extraMsPerBatch: 0,
+          ...(relayEventsPerSecond ? { relayEventsPerSecond } : {}),
+        },
+      });
+    expect(events(1000).parts.statusEvents).toBe(PRICES.eventBridgeCustomEventsPerMillion);
+    // 1,000,000 events at 1,000/s: 1,000 s at 256 MB = 250 GB-s.
+    expect(events(1000).parts.statusEventRelay).toBeCloseTo(250 * PRICES.lambdaArmPerGbSecond, 3);
+    expect(events(500).parts.statusEventRelay).toBeCloseTo(2 * 250 * PRICES.lambdaArmPerGbSecond, 3);
+    expect(events().assumed).toMatchObject({
+      relayEventsPerSecond: 700,
+      relayLingerMaxUsdPerMonth: RELAY_LINGER_MAX_USD_PER_MONTH,
+    });
+    expect(RELAY_LINGER_MAX_USD_PER_MONTH).toBeCloseTo(7.2, 1);
   });
 });
