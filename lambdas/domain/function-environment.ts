@@ -76,6 +76,8 @@ export const RelayEnv = z.object({
   STATUS_EVENT_BUS_NAME: z.string().min(1),
   /** What an event says of the recipient's phone number: masked or omitted (lambdas/domain/status-change-event.ts). */
   STATUS_EVENT_RECIPIENT: RecipientPolicy.default('masked'),
+  /** How long the relay keeps polling once the outbox is empty (status-event-relay.ts, RELAY_SETTINGS.lingerMs). */
+  STATUS_EVENT_RELAY_LINGER_SECONDS: z.coerce.number().int().min(0).max(40).default(20),
 });
 export type RelayEnv = z.infer<typeof RelayEnv>;
 

@@ -119,7 +119,7 @@ describe('Lambda bundles', () => {
       expect(await readRow(db.executor, `wamid.proc-${label}`)).toMatchObject({ current_status: 'read' });
     });
 
-    it('processor: publishes status-change events to EventBridge, and redrives parked ones from the retry queue', async () => {
+    it('processor writes status-change events to the outbox, the relay puts them on EventBridge; parked ones are redriven', async () => {
       const eventBridge = await startFakeEventBridge();
       const retryQueueArn = 'arn:aws:sqs:eu-west-1:123456789012:event-retry';
       const env = {
@@ -131,8 +131,16 @@ describe('Lambda bundles', () => {
         OUTAGE_BACKOFF_BASE_SECONDS: '180',
         OUTAGE_BACKOFF_MAX_SECONDS: '3600',
         STATUS_EVENT_BUS_NAME: 'whatsapp-delivery-tracker-test',
-        STATUS_EVENT_RETRY_QUEUE_URL: sqs.queueUrl,
         STATUS_EVENT_RETRY_QUEUE_ARN: retryQueueArn,
+      };
+      // The relay's context here has no getRemainingTimeInMillis: it must not linger.
+      const relayEnv = {
+        SUPABASE_SECRET_ID: 'tracker/supabase',
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+        STATUS_EVENT_BUS_NAME: 'whatsapp-delivery-tracker-test',
+        STATUS_EVENT_RELAY_LINGER_SECONDS: '0',
       };
       try {
         const message = JSON.stringify({
@@ -149,6 +157,10 @@ describe('Lambda bundles', () => {
         });
         const applied = await invokeBundle(bin, bundles.processor!.file, sqsEvent(sqsRecord(message)), env);
         expect(applied.result).toEqual({ batchItemFailures: [] });
+        // The processor does not talk to EventBridge: the event waits in the outbox for the relay.
+        expect(eventBridge.accepted).toHaveLength(0);
+        const relayed = await invokeBundle(bin, bundles.relay!.file, { source: 'aws.events' }, relayEnv);
+        expect(relayed.result).toMatchObject({ published: 1, refused: 0 });
         expect(eventBridge.accepted).toHaveLength(1);
         const [entry] = eventBridge.accepted;
         expect(entry).toMatchObject({
