@@ -110,6 +110,16 @@ describe.each(availableEngines())('status-change events through the outbox on %s
     }
   });
 
+  it('writes no entry for a row that changed only in its pricing (not a status change)', async () => {
+    await store.applyStatusUpdatesWithEvents([update('m1', 'sent', 0)]);
+    const changed = await store.applyStatusUpdatesWithEvents([
+      update('m1', 'sent', 0, { pricing: { billable: true, category: 'marketing' } }),
+    ]);
+    // The row changed (apply_status_updates reports it), its stage times did not: one entry, the first.
+    expect(changed.map((c) => c.message_id)).toEqual(['m1']);
+    expect(await outboxSize()).toBe(1);
+  });
+
   it('gives an event the error only when its change has a failed stage, and no recipient once the row is erased', async () => {
     await store.applyStatusUpdatesWithEvents([update('m1', 'sent', 0, { phone_number: '+919876543210' })]);
     await store.applyStatusUpdatesWithEvents([update('m1', 'failed', 5, { error: { code: 131026, title: 'x' } })]);
