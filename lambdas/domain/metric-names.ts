@@ -25,12 +25,14 @@ export const METRIC = {
   DeliveryLatency: 'DeliveryLatency',
   ReadLatency: 'ReadLatency',
   PoisonRecords: 'PoisonRecords',
-  /** Status-change events put on the bus (docs/events.md): by the processor, and again from the event retry queue. */
+  /** Status-change events put on the bus (docs/events.md): by the relay, and again from the event retry queue. */
   StatusEventsPublished: 'StatusEventsPublished',
-  /** Events the bus refused (after retries), kept in the event retry queue to be put again. */
+  /** Events the bus refused (after retries): left in the outbox (or, before the outbox, the event retry queue). */
   StatusEventsParked: 'StatusEventsParked',
-  /** Events neither the bus nor the retry queue took: only the processor's log names their messages. */
+  /** Events neither the bus nor the retry queue took (the release before the outbox): only the log names them. */
   StatusEventsLost: 'StatusEventsLost',
+  /** Seconds from a change's commit to the bus accepting its event, the oldest of each relay claim (docs/events.md). */
+  StatusEventLatency: 'StatusEventLatency',
   /** Account and template events recorded for the first time; dimension `Severity`: critical, warning, info. */
   AccountEvents: 'AccountEvents',
   /** Account notifications (critical or warning) that could not be sent to their topic. */

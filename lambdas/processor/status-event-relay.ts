@@ -54,6 +54,8 @@ export interface RelayDependencies {
   remainingMs?: () => number;
   /** A monotonic clock in ms, for the linger. */
   clock?: () => number;
+  /** The wall clock, for the events' latency. */
+  now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -98,6 +100,14 @@ export async function relayOnce(
   // The ack is the commit point of the relay: if it fails, the entries come back after the lease and go out again.
   await deps.outbox.ackStatusEvents([...accepted, ...noEvent]);
   outcome.published = accepted.length;
+  if (accepted.length) {
+    // The oldest accepted change of the claim: what a subscriber waited at most (commit to PutEvents accepted).
+    const now = (deps.now ?? (() => new Date()))().getTime();
+    const oldest = Math.min(
+      ...[...idOf].filter(([entry]) => !refusedSet.has(entry)).map(([, r]) => r.applied_at.getTime()),
+    );
+    deps.metrics.addMetric(METRIC.StatusEventLatency, MetricUnit.Seconds, Math.max(0, (now - oldest) / 1000));
+  }
   outcome.skipped = noEvent.length;
   outcome.refused = refused.length;
   if (refused.length) {

@@ -242,6 +242,7 @@ describe('the relay (an in-memory outbox; aws-sdk-client-mock at the client)', (
     logger: silentLogger(),
     metrics,
     sleep: async () => undefined,
+    now: () => new Date(T(45)),
   });
   const once = { ...RELAY_SETTINGS, maxEvents: 10, lingerMs: 0 };
 
@@ -266,6 +267,8 @@ describe('the relay (an in-memory outbox; aws-sdk-client-mock at the client)', (
         recipient: '+91********10',
       });
       expect(captured.values('StatusEventsPublished').map((v) => v.value)).toEqual([25]);
+      // Committed at 10:00:30, accepted at 10:00:45: once per claim.
+      expect(captured.values('StatusEventLatency').map((v) => v.value)).toEqual([15, 15, 15]);
     } finally {
       captured.restore();
     }
