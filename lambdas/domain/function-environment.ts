@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { MessageRetentionDays } from './retention';
-import { SenderHealthSettings } from './sender-health';
+import { SenderHealthFromEnvironment } from './sender-health';
 import { RecipientPolicy } from './status-change-event';
 
 /**
@@ -88,19 +88,8 @@ export const SweeperEnv = z.object({
   REPORT_LINK_HOURS: z.coerce.number().int().min(1).max(168).default(12),
   /** The stage, in the report's key: reports/<stage>/<day>.html. */
   STAGE: z.string().min(1).default('dev'),
-  /** The senders whose health is published per sender (config `senderHealth`), as JSON; unset: none. */
-  SENDER_HEALTH: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of senders' });
-        return z.NEVER;
-      }
-    })
-    .pipe(SenderHealthSettings)
-    .optional(),
+  /** The senders whose health is published per sender (config `senderHealth`, sender-health.ts); unset: none. */
+  SENDER_HEALTH: SenderHealthFromEnvironment.optional(),
   /** Days the message rows are kept (config `retentionDays`); unset: kept forever. */
   RETENTION_DAYS: MessageRetentionDays.optional(),
 });

@@ -46,6 +46,32 @@ export const SenderHealthSettings = z
   });
 export type SenderHealthSettings = z.infer<typeof SenderHealthSettings>;
 
+/**
+ * The senders as the sweeper's environment variable SENDER_HEALTH holds them: `[["<id>","<name>",1],...]` (1: alarms).
+ * Tuples rather than objects: Lambda allows 4 KB for all variables, and 20 senders of the longest ids and names
+ * fit only this way (a test holds it).
+ */
+export function senderHealthEnvironment(senders: SenderHealthSettings): string {
+  return JSON.stringify(senders.map((s) => [s.id, s.name, s.alarms ? 1 : 0]));
+}
+
+/** Reads senderHealthEnvironment's text back, with the config's checks. */
+export const SenderHealthFromEnvironment = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be the JSON of [[id, name, 0|1], ...]' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(z.tuple([z.string(), z.string(), z.union([z.literal(0), z.literal(1)])])))
+  .transform((tuples): z.input<typeof SenderHealthEntry>[] =>
+    tuples.map(([id, name, alarms]) => ({ id, name, alarms: alarms === 1 })),
+  )
+  .pipe(SenderHealthSettings);
+
 /** The alarms a sender with `alarms: true` gets: the ones fed by the sweeper's figures, with the global settings. */
 export const SENDER_ALARMS = SWEEPER_FED_ALARMS;
 export type SenderAlarmName = (typeof SENDER_ALARMS)[number];

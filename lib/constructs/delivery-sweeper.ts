@@ -13,7 +13,7 @@ import {
   sweeperSettingsEnvironment,
 } from '../../lambdas/domain/alert-settings';
 import { functionEnvironment, SweeperEnv } from '../../lambdas/domain/function-environment';
-import type { SenderHealthSettings } from '../../lambdas/domain/sender-health';
+import { type SenderHealthSettings, senderHealthEnvironment } from '../../lambdas/domain/sender-health';
 import type { ReportBucket } from './report-bucket';
 import { TrackerFunction } from './tracker-function';
 
@@ -73,7 +73,7 @@ export class DeliverySweeper extends Construct {
                 REPORT_LINK_HOURS: String(props.reportLinkHours ?? 12),
               }
             : {}),
-          ...(props.senderHealth?.length ? { SENDER_HEALTH: JSON.stringify(props.senderHealth) } : {}),
+          ...(props.senderHealth?.length ? { SENDER_HEALTH: senderHealthEnvironment(props.senderHealth) } : {}),
           ...(props.retentionDays === undefined ? {} : { RETENTION_DAYS: String(props.retentionDays) }),
         }),
         ...sweeperSettingsEnvironment(props.cohorts, props.failureSpike),

@@ -1,6 +1,8 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_ALARMS } from '../../lambdas/domain/alert-settings';
-import { SENDER_ALARM_METRICS, senderHealthMonthlyCost } from '../../lambdas/domain/sender-health';
+import { SweeperEnv } from '../../lambdas/domain/function-environment';
+import { MAX_SENDERS, SENDER_ALARM_METRICS, senderHealthMonthlyCost } from '../../lambdas/domain/sender-health';
+import { readEnv } from '../../lambdas/shared/env';
 import { loadConfig } from '../../lib/config';
 import { synthStack } from '../support/cdk';
 
@@ -98,7 +100,35 @@ describe('alarms per sender', () => {
     const fn = Object.values(withSenders.findResources('AWS::Lambda::Function')).find((f) =>
       JSON.stringify(f).includes('SENDER_HEALTH'),
     ) as { Properties: { Environment: { Variables: Record<string, string> } } } | undefined;
-    expect(JSON.parse(fn!.Properties.Environment.Variables.SENDER_HEALTH!)).toEqual(SENDERS);
+    const text = fn!.Properties.Environment.Variables.SENDER_HEALTH!;
+    expect(JSON.parse(text)).toEqual([
+      ['106540352242922', 'IN marketing', 1],
+      ['aisensy-project-1', 'Support', 0],
+    ]);
+    // What the sweeper reads back (its handler: readEnv(SweeperEnv)).
+    expect(readEnv(SweeperEnv, { SUPABASE_SECRET_ID: 's', SENDER_HEALTH: text }).SENDER_HEALTH).toEqual(SENDERS);
+  });
+
+  it("keeps the sweeper's environment under Lambda's 4 KB with the most and longest senders allowed", () => {
+    const longest = Array.from({ length: MAX_SENDERS }, (_, i) => ({
+      id: `${'9'.repeat(62)}${String(i).padStart(2, '0')}`,
+      name: 'N'.repeat(40),
+      alarms: false,
+    }));
+    const template = synthStack({
+      senderHealth: longest,
+      retentionDays: 3650,
+      runbookUrl: `https://example.com/${'r'.repeat(100)}`,
+    }).template;
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f).includes('SENDER_HEALTH'),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    // Keys and values as Lambda counts them; a reference (a topic's ARN, the bucket's name) resolves to at most 256.
+    const size = Object.entries(fn.Properties.Environment.Variables).reduce(
+      (sum, [key, value]) => sum + key.length + (typeof value === 'string' ? value.length : 256),
+      0,
+    );
+    expect(size).toBeLessThan(4_096);
   });
 
   it('refuses a sender listed twice, an unknown key and a bad id, naming them', () => {
