@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { createScratchDatabase } from '../db/scratch-database';
 import { RETENTION_DEFAULTS } from '../lambdas/domain/retention';
 import type { StatusUpdate } from '../lambdas/domain/status-update';
-import { parseCli } from '../lambdas/shared/cli';
+import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 
 export interface MessageStorage {
@@ -127,17 +127,26 @@ export async function measureMessageStorage(adminUrl: string, messages: number):
 }
 
 if (require.main === module) {
-  const { values } = parseCli({
-    name: 'db:storage',
-    usage: 'npm run db:storage -- [--messages N] (PostgreSQL: TEST_DATABASE_URL or DATABASE_URL)',
-    options: { messages: { type: 'string', default: '100000' } },
-  });
+  const { messages } = parseCli(
+    {
+      name: 'db:storage',
+      usage: 'npm run db:storage -- [--messages N] (PostgreSQL: TEST_DATABASE_URL or DATABASE_URL)',
+      options: { messages: { type: 'string', default: '100000' } },
+    },
+    process.argv.slice(2),
+    ({ values }) => {
+      const n = Number(values.messages);
+      if (!Number.isInteger(n) || n < 1_000 || n > 10_000_000)
+        throw new UsageError('--messages expects a whole number from 1000 to 10000000');
+      return { messages: n };
+    },
+  );
   const adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (!adminUrl) {
     process.stderr.write('db:storage: set TEST_DATABASE_URL or DATABASE_URL to a PostgreSQL server\n');
     process.exit(2);
   }
-  measureMessageStorage(adminUrl, Number(values.messages)).then(
+  measureMessageStorage(adminUrl, messages).then(
     (m) => process.stdout.write(`${JSON.stringify(m, null, 2)}\n`),
     (error: unknown) => {
       process.stderr.write(`db:storage: ${error instanceof Error ? error.message : String(error)}\n`);
