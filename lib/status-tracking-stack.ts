@@ -165,6 +165,8 @@ export class StatusTrackingStack extends Stack {
       stage: config.stage,
       reportBucket: this.reportBucket,
       reportLinkHours: config.dailyReportLinkHours,
+      senderHealth: config.senderHealth,
+      retentionDays: config.retentionDays,
     });
     // The functions publish under dimension service = the stack's name (TrackerFunction sets it).
     const metrics = new TrackerMetrics(this.stackName);
@@ -181,6 +183,7 @@ export class StatusTrackingStack extends Stack {
       deadLetterQueue: this.statusQueue.deadLetterQueue,
       archive: this.archive,
       statusEventDeadLetterQueue: this.statusEvents?.retryQueue.deadLetterQueue,
+      senderHealth: config.senderHealth,
     });
     this.dashboard = new DeliveryDashboard(this, 'Dashboard', {
       metrics,
