@@ -14,6 +14,8 @@ import {
   outageToleranceSeconds,
   receivesToOutlast,
 } from '../lambdas/domain/outage-backoff';
+import { MessageRetentionDays } from '../lambdas/domain/retention';
+import { SenderHealthEntry, SenderHealthSettings } from '../lambdas/domain/sender-health';
 import { RecipientPolicy } from '../lambdas/domain/status-change-event';
 
 export { envName };
@@ -254,6 +256,21 @@ const ConfigShape = z.object({
     .union([z.string().transform((v) => JSON.parse(v) as unknown), z.record(z.string(), z.unknown())])
     .pipe(AlarmSettings)
     .default(AlarmSettings.parse({})),
+  /**
+   * Senders whose delivery health is published per sender (metrics with the dimension `Sender`), each
+   * `{ id: <phone number id or AiSensy project id>, name: 'IN marketing', alarms: true|false }`; `alarms: true`
+   * adds that sender's own delivery-rate, undelivered, read-rate and delivery-time alarms (the global settings) and
+   * failure-spike notifications. Each sender costs money: docs/alarms.md#alarms-per-sender. Default: none.
+   */
+  senderHealth: z
+    .union([z.string().transform((v) => JSON.parse(v) as unknown), z.array(z.unknown())])
+    .pipe(SenderHealthSettings)
+    .default([]),
+  /**
+   * Days the message rows are kept; older ones are deleted by the sweeper in small batches (docs/retention.md).
+   * Unset (the default): kept forever.
+   */
+  retentionDays: MessageRetentionDays.optional(),
   /** UTC hour of the daily summary. */
   dailySummaryHourUtc: int(0, 23).default(8),
   /**
@@ -500,8 +517,12 @@ export function loadConfig(context: Record<string, unknown>, env: NodeJS.Process
   return result.data;
 }
 
-/** The keys valid where zod found an unknown one: alarm names under `alarms`, an alarm's settings under each. */
+/**
+ * The keys valid where zod found an unknown one: alarm names under `alarms`, an alarm's settings under each, a
+ * sender's under `senderHealth`.
+ */
 function validKeysAt(path: readonly PropertyKey[]): string[] {
+  if (path[0] === 'senderHealth') return Object.keys(SenderHealthEntry.shape);
   if (path[0] !== 'alarms') return CONFIG_KEYS;
   if (path.length === 1) return Object.keys(DEFAULT_ALARMS);
   const alarm = DEFAULT_ALARMS[path[1] as keyof typeof DEFAULT_ALARMS];

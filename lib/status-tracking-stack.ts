@@ -176,6 +176,8 @@ export class StatusTrackingStack extends Stack {
       stage: config.stage,
       reportBucket: this.reportBucket,
       reportLinkHours: config.dailyReportLinkHours,
+      senderHealth: config.senderHealth,
+      retentionDays: config.retentionDays,
     });
     // The functions publish under dimension service = the stack's name (TrackerFunction sets it).
     const metrics = new TrackerMetrics(this.stackName);
@@ -193,6 +195,7 @@ export class StatusTrackingStack extends Stack {
       archive: this.archive,
       statusEventDeadLetterQueue: this.statusEvents?.retryQueue.deadLetterQueue,
       statusEventRelay: this.statusEventRelay?.function,
+      senderHealth: config.senderHealth,
     });
     this.dashboard = new DeliveryDashboard(this, 'Dashboard', {
       metrics,

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { AccountEvent } from '../lambdas/domain/account-events';
 import { ArchiveAssembler, ArchiveLineError, archivePartitionsBetween } from '../lambdas/domain/archive-record';
 import { normalizeWebhook, WebhookFormatError, WebhookTooLargeError } from '../lambdas/domain/normalize-webhook';
 import type { StatusUpdate } from '../lambdas/domain/status-update';
@@ -17,6 +18,10 @@ import { isDataError, type StatusStore } from '../lambdas/store/status-store';
  * on every raw body, with the webhook's own receipt as the receipt, and applies the updates through
  * apply_status_updates. The merge is order-independent and idempotent: a table that already holds them does not
  * change, an empty one is rebuilt, and a rule fixed or a field added since reaches the old messages.
+ *
+ * Meta's account and template events in the same bodies are recorded through record_account_events, whose unique
+ * key (field, WABA, time, the change's JSON: index account_events_once, migration 0018) makes a second replay, or a
+ * replay over events the processor recorded live, add nothing. Replay never notifies them: they are history.
  */
 
 /** Where the archive's files are: a directory of the local layout, or objects under an S3 prefix. */
@@ -125,8 +130,12 @@ export interface ReplaySummary {
   /** Lines that are not archive records, and split webhooks missing parts. */
   unreadableLines: Record<string, number>;
   incomplete: number;
-  /** Meta's account and template events found: counted, never replayed (they were notified once). */
+  /** Meta's account and template events found in the bodies. */
   accountEvents: number;
+  /** Of those, recorded now for the first time; the rest were stored already (by the processor or a replay). */
+  accountEventsRecorded: number;
+  /** Account events the database refused for their data, by error. */
+  accountEventsUnstorable: Record<string, number>;
 }
 
 const count = (tally: Record<string, number>, reason: string) => {
@@ -149,10 +158,24 @@ export async function replayArchive(options: ReplayOptions): Promise<ReplaySumma
     unreadableLines: {},
     incomplete: 0,
     accountEvents: 0,
+    accountEventsRecorded: 0,
+    accountEventsUnstorable: {},
   };
   const batchSize = options.batchSize ?? 500;
   let batch: StatusUpdate[] = [];
+  let events: AccountEvent[] = [];
+  const flushEvents = async () => {
+    if (events.length === 0) return;
+    const pending = events;
+    events = [];
+    if (!options.store) return;
+    const store = options.store;
+    const result = await applyIsolatingDataErrors(pending, (slice) => store.recordAccountEvents(slice), isDataError);
+    summary.accountEventsRecorded += result.results.length;
+    for (const { error } of result.unstorable) count(summary.accountEventsUnstorable, (error as Error).message);
+  };
   const flush = async () => {
+    await flushEvents();
     if (batch.length === 0) return;
     const updates = batch;
     batch = [];
@@ -194,6 +217,7 @@ export async function replayArchive(options: ReplayOptions): Promise<ReplaySumma
           }
           for (const rejected of normalized.rejected) count(summary.statusesRejected, reasonKind(rejected.reason));
           summary.accountEvents += normalized.accountEvents.length;
+          events.push(...normalized.accountEvents);
           batch.push(...normalized.updates);
         } catch (error) {
           if (error instanceof SyntaxError) count(summary.bodiesRefused, 'body is not valid JSON');
@@ -202,7 +226,7 @@ export async function replayArchive(options: ReplayOptions): Promise<ReplaySumma
           else throw error;
           continue;
         }
-        if (batch.length >= batchSize) {
+        if (batch.length >= batchSize || events.length >= batchSize) {
           await flush();
           options.onProgress?.(summary);
         }
@@ -235,10 +259,17 @@ export function formatSummary(summary: ReplaySummary, dryRun: boolean): string {
     `statuses rejected:   ${total(summary.statusesRejected)}`,
     `statuses unstorable: ${total(summary.statusesUnstorable)}`,
     `unreadable lines:    ${total(summary.unreadableLines)}; split webhooks missing parts: ${summary.incomplete}`,
-    ...(summary.accountEvents ? [`account and template events: ${summary.accountEvents} (not replayed)`] : []),
+    ...(summary.accountEvents
+      ? [
+          dryRun
+            ? `account and template events found: ${summary.accountEvents} (dry run: nothing recorded)`
+            : `account and template events: ${summary.accountEvents} found, ${summary.accountEventsRecorded} recorded, ${summary.accountEvents - summary.accountEventsRecorded - total(summary.accountEventsUnstorable)} already stored, ${total(summary.accountEventsUnstorable)} unstorable (none notified)`,
+        ]
+      : []),
     ...tally('bodies refused, by reason', summary.bodiesRefused),
     ...tally('statuses rejected, by reason', summary.statusesRejected),
     ...tally('statuses unstorable, by error', summary.statusesUnstorable),
+    ...tally('account events unstorable, by error', summary.accountEventsUnstorable),
     ...tally('unreadable lines, by reason', summary.unreadableLines),
   ].join('\n');
 }

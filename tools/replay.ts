@@ -86,7 +86,10 @@ async function main(): Promise<number> {
       onProgress: (s) => process.stderr.write(`  ${s.files} files, ${s.bodies} bodies, ${s.statuses} statuses\n`),
     });
     process.stdout.write(`${formatSummary(summary, args.dryRun)}\n`);
-    const refused = Object.keys(summary.statusesUnstorable).length + Object.keys(summary.unreadableLines).length;
+    const refused =
+      Object.keys(summary.statusesUnstorable).length +
+      Object.keys(summary.accountEventsUnstorable).length +
+      Object.keys(summary.unreadableLines).length;
     return refused > 0 || summary.incomplete > 0 ? 1 : 0;
   } finally {
     await executor?.close();

@@ -145,16 +145,28 @@ export function describeFailureSpike(s: FailureSpike): string {
   return `${s.failureRatePercent} % of ${s.cohort} recent messages failed; ${s.errorSharePercent} % of the ${s.failed} failures carry ${code}`;
 }
 
-/** The failure-spike notification as plain text (email, chat). */
-export function formatFailureSpike(s: FailureSpike, runbookUrl: string): { subject: string; message: string } {
-  const subject = `[warning] WhatsApp failures: ${s.failureRatePercent} % failed${s.errorCode === null ? '' : `, mostly ${s.errorCode}`}`;
+/**
+ * The failure-spike notification as plain text (email, chat); with `sender` (its name and id), the spike of that
+ * sender's messages alone (docs/alarms.md#alarms-per-sender).
+ */
+export function formatFailureSpike(
+  s: FailureSpike,
+  runbookUrl: string,
+  sender?: string,
+): { subject: string; message: string } {
+  const from = sender ? ` from ${sender}` : '';
+  const subject = `[warning] WhatsApp failures${from}: ${s.failureRatePercent} % failed${s.errorCode === null ? '' : `, mostly ${s.errorCode}`}`;
   const message = [
-    `${describeFailureSpike(s)}.`,
+    `${sender ? `Sender ${sender}: ` : ''}${describeFailureSpike(s)}.`,
     '',
     `What to do: ${nextStep(s.errorCode)}`,
     '',
-    'Checks: npm run report -- --since 2h --by campaign (failures by error code and campaign);',
-    'the sweeper log line "delivery health" has every figure.',
+    sender
+      ? 'Checks: npm run report -- --since 2h --by sender (failures by sender and error code);'
+      : 'Checks: npm run report -- --since 2h --by campaign (failures by error code and campaign);',
+    sender
+      ? 'the sweeper log line "delivery health by sender" has every figure.'
+      : 'the sweeper log line "delivery health" has every figure.',
     `Runbook: ${runbookUrl}#failure-spike`,
   ].join('\n');
   return { subject, message };

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { MessageRetentionDays } from './retention';
+import { SenderHealthFromEnvironment } from './sender-health';
 import { RecipientPolicy } from './status-change-event';
 
 /**
@@ -99,6 +101,10 @@ export const SweeperEnv = z.object({
   REPORT_LINK_HOURS: z.coerce.number().int().min(1).max(168).default(12),
   /** The stage, in the report's key: reports/<stage>/<day>.html. */
   STAGE: z.string().min(1).default('dev'),
+  /** The senders whose health is published per sender (config `senderHealth`, sender-health.ts); unset: none. */
+  SENDER_HEALTH: SenderHealthFromEnvironment.optional(),
+  /** Days the message rows are kept (config `retentionDays`); unset: kept forever. */
+  RETENTION_DAYS: MessageRetentionDays.optional(),
 });
 export type SweeperEnv = z.infer<typeof SweeperEnv>;
 

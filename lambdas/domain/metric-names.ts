@@ -41,7 +41,8 @@ export const METRIC = {
   /** Calls to the database that failed (the processor's batches, the sweeper's figures). */
   DatabaseErrors: 'DatabaseErrors',
   DatabaseCallDuration: 'DatabaseCallDuration',
-  // sweeper: the figures of delivery_health, published every run
+  // sweeper: the figures of delivery_health, published every run; those of SENDER_METRICS (sender-health.ts) also
+  // per listed sender, with the dimension `Sender` (its phone number id or AiSensy project id)
   SweeperRuns: 'SweeperRuns',
   CohortSent: 'CohortSent',
   DeliveryRate: 'DeliveryRate',
@@ -55,6 +56,8 @@ export const METRIC = {
   UndeliveredMessages: 'UndeliveredMessages',
   UndeliveredPercent: 'UndeliveredPercent',
   DailySummaryFailures: 'DailySummaryFailures',
+  /** Message rows deleted by retention in one sweeper run (docs/retention.md); only with `retentionDays` set. */
+  RetentionDeletedMessages: 'RetentionDeletedMessages',
   /** The daily summary went out without its report link (rendering, upload or signing failed). */
   DailyReportLinkFailures: 'DailyReportLinkFailures',
 } as const;

@@ -62,6 +62,23 @@ export interface HealthStore {
   deliverySummary(from: Date, to: Date): Promise<DeliverySummary>;
 }
 
+/** delivery_health's figures for one listed sender: a row of `delivery_health_by_sender` (migration 0024). */
+export const SenderDeliveryHealth = DeliveryHealth.extend({ sender_id: z.string() });
+export type SenderDeliveryHealth = z.infer<typeof SenderDeliveryHealth>;
+
+/**
+ * The per-sender read (the sweeper, for the senders listed in `senderHealth`). A port of its own so that stores which
+ * only serve the global figures (the alert simulator's) need not implement it.
+ */
+export interface SenderHealthStore {
+  /** One row per id of `senderIds` (phone number id or AiSensy project id), in their order, each id once. */
+  deliveryHealthBySender(
+    windows: HealthWindows,
+    senderIds: readonly string[],
+    asOf?: Date,
+  ): Promise<SenderDeliveryHealth[]>;
+}
+
 /** Named arguments of `delivery_health`, as both the SQL and the rpc adapters pass them. */
 export function healthArguments(windows: HealthWindows, asOf: Date) {
   return {

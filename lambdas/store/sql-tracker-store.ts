@@ -1,7 +1,16 @@
 import type { AccountEvent } from '../domain/account-events';
 import type { OutboxEntry } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
-import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
+import {
+  DeliveryHealth,
+  DeliverySummary,
+  type HealthStore,
+  type HealthWindows,
+  healthArguments,
+  SenderDeliveryHealth,
+  type SenderHealthStore,
+} from './health-store';
+import type { RetentionStore } from './retention-store';
 import type { SqlExecutor } from './sql-executor';
 import {
   ACK_STATUS_EVENTS_SQL,
@@ -23,7 +32,7 @@ import {
  * store as a whole, because each implements both ports: StatusStore (the processor's writes, status-store.ts) and
  * HealthStore (the sweeper's and the report's reads, health-store.ts). Callers keep depending on the port they use.
  */
-export class SqlTrackerStore implements StatusStore, HealthStore, StatusEventOutbox {
+export class SqlTrackerStore implements StatusStore, HealthStore, SenderHealthStore, RetentionStore, StatusEventOutbox {
   constructor(private readonly executor: SqlExecutor) {}
 
   async applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]> {
@@ -69,6 +78,35 @@ export class SqlTrackerStore implements StatusStore, HealthStore, StatusEventOut
       args,
     );
     return DeliveryHealth.parse(rows[0]);
+  }
+
+  async deliveryHealthBySender(
+    windows: HealthWindows,
+    senderIds: readonly string[],
+    asOf = new Date(),
+  ): Promise<SenderDeliveryHealth[]> {
+    if (senderIds.length === 0) return [];
+    const { rows } = await this.executor.query(
+      'select * from public.delivery_health_by_sender($1, $2, $3, $4, $5, $6, $7, $8)',
+      [...Object.values(healthArguments(windows, asOf)), [...senderIds]],
+    );
+    return rows.map((row) => SenderDeliveryHealth.parse(row));
+  }
+
+  async deleteExpiredMessages(olderThan: Date, batchSize: number): Promise<number> {
+    const { rows } = await this.executor.query<{ deleted: number }>(
+      'select public.delete_expired_messages($1, $2) as deleted',
+      [olderThan.toISOString(), batchSize],
+    );
+    return Number(rows[0]?.deleted ?? 0);
+  }
+
+  async expiredMessagesRemaining(olderThan: Date, upTo: number): Promise<number> {
+    const { rows } = await this.executor.query<{ remaining: string | number }>(
+      'select public.expired_messages_remaining($1, $2) as remaining',
+      [olderThan.toISOString(), upTo],
+    );
+    return Number(rows[0]?.remaining ?? 0);
   }
 
   async deliverySummary(from: Date, to: Date): Promise<DeliverySummary> {

@@ -3,8 +3,17 @@ import WebSocket from 'ws';
 import type { AccountEvent } from '../domain/account-events';
 import type { OutboxEntry } from '../domain/status-change-event';
 import type { StatusUpdate } from '../domain/status-update';
-import { DeliveryHealth, DeliverySummary, type HealthStore, type HealthWindows, healthArguments } from './health-store';
+import {
+  DeliveryHealth,
+  DeliverySummary,
+  type HealthStore,
+  type HealthWindows,
+  healthArguments,
+  SenderDeliveryHealth,
+  type SenderHealthStore,
+} from './health-store';
 import type { ReportFunctionCall, ReportRows } from './report-functions';
+import type { RetentionStore } from './retention-store';
 import {
   type AppliedChange,
   fromClaimedRow,
@@ -35,7 +44,9 @@ export class StoreError extends Error {
  * The production store: Supabase's REST API (PostgREST) calling the same SQL functions with `rpc`. Both ports,
  * StatusStore and HealthStore, like SqlTrackerStore (see there for the naming).
  */
-export class SupabaseTrackerStore implements StatusStore, HealthStore, StatusEventOutbox {
+export class SupabaseTrackerStore
+  implements StatusStore, HealthStore, SenderHealthStore, RetentionStore, StatusEventOutbox
+{
   private readonly client: SupabaseClient;
 
   constructor(options: SupabaseStoreOptions) {
@@ -90,6 +101,38 @@ export class SupabaseTrackerStore implements StatusStore, HealthStore, StatusEve
     const { data, error } = await this.client.rpc('delivery_health', healthArguments(windows, asOf));
     if (error) throw new StoreError(`delivery_health failed: ${error.message}`, error.code);
     return DeliveryHealth.parse((data as unknown[])[0]);
+  }
+
+  async deliveryHealthBySender(
+    windows: HealthWindows,
+    senderIds: readonly string[],
+    asOf = new Date(),
+  ): Promise<SenderDeliveryHealth[]> {
+    if (senderIds.length === 0) return [];
+    const { data, error } = await this.client.rpc('delivery_health_by_sender', {
+      ...healthArguments(windows, asOf),
+      senders: [...senderIds],
+    });
+    if (error) throw new StoreError(`delivery_health_by_sender failed: ${error.message}`, error.code);
+    return ((data ?? []) as unknown[]).map((row) => SenderDeliveryHealth.parse(row));
+  }
+
+  async deleteExpiredMessages(olderThan: Date, batchSize: number): Promise<number> {
+    const { data, error } = await this.client.rpc('delete_expired_messages', {
+      older_than: olderThan.toISOString(),
+      batch_size: batchSize,
+    });
+    if (error) throw new StoreError(`delete_expired_messages failed: ${error.message}`, error.code);
+    return Number(data ?? 0);
+  }
+
+  async expiredMessagesRemaining(olderThan: Date, upTo: number): Promise<number> {
+    const { data, error } = await this.client.rpc('expired_messages_remaining', {
+      older_than: olderThan.toISOString(),
+      up_to: upTo,
+    });
+    if (error) throw new StoreError(`expired_messages_remaining failed: ${error.message}`, error.code);
+    return Number(data ?? 0);
   }
 
   async deliverySummary(from: Date, to: Date): Promise<DeliverySummary> {

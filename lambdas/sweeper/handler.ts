@@ -61,6 +61,8 @@ const sweep = createSweeper({
   notifier: env.SUMMARY_TOPIC_ARN ? new SnsSummaryNotifier(sns, env.SUMMARY_TOPIC_ARN) : undefined,
   reportLinks,
   alertNotifier: env.WARNING_TOPIC_ARN ? new SnsSummaryNotifier(sns, env.WARNING_TOPIC_ARN) : undefined,
+  senderHealth: env.SENDER_HEALTH,
+  retention: env.RETENTION_DAYS === undefined ? undefined : { days: env.RETENTION_DAYS },
 });
 
 /**

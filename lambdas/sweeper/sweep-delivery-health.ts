@@ -7,17 +7,26 @@ import * as z from 'zod';
 import { failureSpike, formatFailureSpike } from '../domain/alert-rules';
 import { type CohortSettings, type FailureSpikeSettings, healthWindows } from '../domain/alert-settings';
 import { METRIC } from '../domain/metric-names';
+import { type RetentionRun, retentionRun } from '../domain/retention';
+import { SENDER_METRICS, type SenderHealthEntry, type SenderHealthSettings } from '../domain/sender-health';
 import { formatDailySummary, previousUtcDay } from '../report/daily-summary';
 import { withDeadline } from '../shared/deadline';
-import type { DeliveryHealth, HealthStore } from '../store/health-store';
+import type { DeliveryHealth, HealthStore, SenderDeliveryHealth, SenderHealthStore } from '../store/health-store';
+import type { RetentionStore } from '../store/retention-store';
 import { type DailyReportLinks, type ReportLink, reportLinkLines } from './report-link';
 import type { SummaryNotifier } from './summary-notifier';
 
 /** The schedule's input: `{"kind": "health"}` every few minutes, `{"kind": "daily-summary"}` once a day. */
 export const SweeperEvent = z.looseObject({ kind: z.enum(['health', 'daily-summary']).default('health') });
 
+/**
+ * What the sweeper reads and deletes through. The per-sender figures and retention are needed only when configured,
+ * so a store that serves the global figures alone (the alert simulator's) is enough without them.
+ */
+export type SweeperStore = HealthStore & Partial<SenderHealthStore> & Partial<RetentionStore>;
+
 export interface SweeperDependencies {
-  store: () => Promise<HealthStore> | HealthStore;
+  store: () => Promise<SweeperStore> | SweeperStore;
   metrics: Metrics;
   logger: Logger;
   /** The cohort windows and the sweeper's own interval (lambdas/domain/alert-settings.ts). */
@@ -36,10 +45,23 @@ export interface SweeperDependencies {
   alertNotifier?: SummaryNotifier;
   /** Where people find the runbook (docs/runbook.md, or its published address). */
   runbookUrl?: string;
+  /**
+   * Senders whose figures are published with a `Sender` dimension (config `senderHealth`); those with `alarms: true`
+   * also get failure-spike notifications of their own. @default none
+   */
+  senderHealth?: SenderHealthSettings;
+  /**
+   * Delete the messages sent more than `days` ago, in batches, within a time budget, on every health run (config
+   * `retentionDays`, docs/retention.md). @default unset: nothing is deleted
+   */
+  retention?: { days: number } & Partial<Omit<RetentionRun, 'olderThan'>>;
   now?: () => Date;
-  /** Milliseconds on a monotonic clock, for call durations (a simulation passes its own). */
+  /** Milliseconds on a monotonic clock, for call durations and the retention budget (a simulation passes its own). */
   clock?: () => number;
 }
+
+/** Remaining expired rows are counted up to this (an index-only count that stays cheap on a huge backlog). */
+const REMAINING_COUNT_CAP = 1_000_000;
 
 /**
  * The scheduled sweeper: computes the alarm figures from the database in one call and publishes them as metrics;
@@ -51,6 +73,8 @@ export interface SweeperDependencies {
  *   over a cohort of at least their `minCohort`.
  * - A failure spike (lambdas/domain/alert-rules.ts) is notified once, when it starts: the previous run's cohort is
  *   computed again to tell a new spike from one already notified.
+ * - The senders listed in `senderHealth` get the alarms' figures again, each with its `Sender` dimension.
+ * - With `retention` set, each health run then deletes expired messages for up to its time budget.
  */
 export function createSweeper(deps: SweeperDependencies) {
   const { metrics, logger } = deps;
@@ -127,13 +151,111 @@ export function createSweeper(deps: SweeperDependencies) {
         logger.warn('failure spike notified', { ...spike });
       }
     }
+    // Each below logs and counts its own failure (DatabaseErrors) without failing the run: the global figures are
+    // already measured, and one part down must not blind the other.
+    await senderHealth(store, at).catch((error) => logger.error('delivery health by sender failed', { error }));
+    await expireMessages(store, at).catch((error) => logger.error('retention failed; the next run goes on', { error }));
     return figures;
   }
 
-  function publishFigures(h: DeliveryHealth): void {
-    const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
-    const optional = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number | null) => {
-      if (value !== null) metrics.addMetric(name, unit, value);
+  /**
+   * The listed senders' figures, as metrics with the dimension `Sender` (only those SENDER_METRICS names: each is a
+   * billed custom metric), and a failure spike of a sender with `alarms: true` notified once, naming it.
+   */
+  async function senderHealth(store: SweeperStore, at: Date): Promise<void> {
+    const senders = deps.senderHealth ?? [];
+    if (senders.length === 0) return;
+    if (!store.deliveryHealthBySender) throw new Error('this store cannot compute delivery health by sender');
+    const bySender = store.deliveryHealthBySender.bind(store);
+    const ids = senders.map((s) => s.id);
+    const rows = await measured(() => bySender(windows, ids, at));
+    const byId = new Map(senders.map((s) => [s.id, s]));
+    for (const row of rows) {
+      publishFigures(row, (name, unit, value) => {
+        if (!(name in SENDER_METRICS)) return;
+        const single = metrics.singleMetric();
+        single.addDimension('Sender', row.sender_id);
+        single.addMetric(name, unit, value);
+      });
+      logger.info('delivery health by sender', { sender: byId.get(row.sender_id)?.name, ...row });
+    }
+
+    if (!deps.alertNotifier) return;
+    const spiking = rows.flatMap((row) => {
+      const sender = byId.get(row.sender_id);
+      const spike = sender?.alarms ? failureSpike(row, deps.failureSpike) : undefined;
+      return sender && spike ? [{ sender, spike }] : [];
+    });
+    if (spiking.length === 0) return;
+    const previousAt = new Date(at.getTime() - deps.cohorts.sweeperIntervalMinutes * 60_000);
+    const before = await measured(() =>
+      bySender(
+        windows,
+        spiking.map((s) => s.sender.id),
+        previousAt,
+      ),
+    );
+    const spikedBefore = new Set(
+      before.filter((row) => failureSpike(row, deps.failureSpike)).map((row: SenderDeliveryHealth) => row.sender_id),
+    );
+    for (const { sender, spike } of spiking) {
+      if (spikedBefore.has(sender.id)) continue;
+      const { subject, message } = formatFailureSpike(spike, runbookUrl, senderLabel(sender));
+      await deps.alertNotifier.publish(subject, message);
+      logger.warn('failure spike notified', { sender: sender.name, senderId: sender.id, ...spike });
+    }
+  }
+
+  /**
+   * Retention: small delete batches until none is full (nothing left) or the time budget is spent; the rest goes
+   * on the next run. Logs what it deleted and, when it stopped at the budget, about how many remain.
+   */
+  async function expireMessages(store: SweeperStore, at: Date): Promise<void> {
+    if (!deps.retention) return;
+    if (!store.deleteExpiredMessages || !store.expiredMessagesRemaining)
+      throw new Error('this store cannot delete expired messages');
+    const { days, ...overrides } = deps.retention;
+    const run = retentionRun(at, days, overrides);
+    const started = clock();
+    let deleted = 0;
+    let batches = 0;
+    let finished = false;
+    try {
+      while (clock() - started < run.budgetMs) {
+        const n = await measured(() => store.deleteExpiredMessages!(run.olderThan, run.batchSize));
+        deleted += n;
+        batches += 1;
+        if (n < run.batchSize) {
+          finished = true;
+          break;
+        }
+      }
+      const remaining = finished
+        ? 0
+        : await measured(() => store.expiredMessagesRemaining!(run.olderThan, REMAINING_COUNT_CAP));
+      logger.info('retention', {
+        olderThan: run.olderThan.toISOString(),
+        deleted,
+        batches,
+        // Capped: "at least" this many when it equals the cap.
+        remaining,
+        remainingCapped: remaining >= REMAINING_COUNT_CAP,
+        milliseconds: Math.round(clock() - started),
+      });
+    } finally {
+      metrics.addMetric(METRIC.RetentionDeletedMessages, MetricUnit.Count, deleted);
+    }
+  }
+
+  type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+  function publishFigures(
+    h: DeliveryHealth,
+    add: (name: string, unit: Unit, value: number) => void = (name, unit, value) =>
+      metrics.addMetric(name, unit, value),
+  ): void {
+    const count = (name: string, value: number) => add(name, MetricUnit.Count, value);
+    const optional = (name: string, unit: Unit, value: number | null) => {
+      if (value !== null) add(name, unit, value);
     };
     count(METRIC.CohortSent, h.cohort_sent);
     count(METRIC.UndeliveredCohort, h.undelivered_cohort_sent);
@@ -160,3 +282,6 @@ export function createSweeper(deps: SweeperDependencies) {
   return (event: unknown, context?: Context): Promise<DeliveryHealth | { summarySent: boolean }> =>
     withMetrics(event, context as Context);
 }
+
+/** How notifications name a sender: its name and its id. */
+const senderLabel = (sender: SenderHealthEntry) => `${sender.name} (${sender.id})`;

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmRule,
@@ -16,6 +16,12 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type AlarmSettings, type CloudWatchAlarmName, datapointsToAlarm } from '../../lambdas/domain/alert-settings';
+import {
+  SENDER_ALARMS,
+  type SenderAlarmName,
+  type SenderHealthSettings,
+  type SenderMetricName,
+} from '../../lambdas/domain/sender-health';
 import type { AlertTopics, Severity } from './alert-topics';
 import type { ArchiveStorage } from './archive-storage';
 import type { TrackerMetrics } from './tracker-metrics';
@@ -40,6 +46,11 @@ export interface DeliveryAlarmsProps {
   readonly statusEventRelay?: IFunction;
   /** The runbook's address; each alarm's description links its section. */
   readonly runbookUrl: string;
+  /**
+   * Senders listed for per-sender health; those with `alarms: true` get the sweeper-fed alarms of their own, on the
+   * metrics the sweeper publishes with their `Sender` dimension. @default none
+   */
+  readonly senderHealth?: SenderHealthSettings;
 }
 
 /** What an alarm watches, and what the person it wakes needs to read first. */
@@ -91,6 +102,8 @@ export const RUNBOOK_ANCHORS: Record<CloudWatchAlarmName, string> = {
 export class DeliveryAlarms extends Construct {
   /** The alarms that notify people, by name (webhookSilence is a composite alarm). */
   public readonly alarms: Partial<Record<CloudWatchAlarmName, IAlarm>> = {};
+  /** The per-sender alarms, by sender id and alarm name (senders listed with `alarms: true` only). */
+  public readonly senderAlarms: Record<string, Partial<Record<SenderAlarmName, IAlarm>>> = {};
 
   constructor(scope: Construct, id: string, props: DeliveryAlarmsProps) {
     super(scope, id);
@@ -98,46 +111,9 @@ export class DeliveryAlarms extends Construct {
     const sum = (metric: Metric, period: Duration) => metric.with({ statistic: 'Sum', period });
     const avg = (name: Parameters<TrackerMetrics['metric']>[0], period: Duration) =>
       m.metric(name, { statistic: 'Average', period });
-    const math = (expression: string, usingMetrics: Record<string, IMetric>, label: string, period: Duration) =>
-      new MathExpression({ expression, usingMetrics, label, period });
 
     const specs: Partial<Record<Exclude<CloudWatchAlarmName, 'webhookSilence'>, AlarmSpec>> = {
-      deliveryRate: {
-        severity: 'critical',
-        meaning: `Fewer than ${settings.deliveryRate.threshold} % of the recently sent messages (the delivery cohort, at least ${settings.deliveryRate.minCohort}) were delivered.`,
-        checks: [
-          'npm run alerts:check and npm run report -- --since 2h --by campaign: failures by error code, or deliveries missing?',
-          "Meta's WhatsApp status page and the provider's dashboard; queue depth on the CloudWatch dashboard.",
-        ],
-        anchor: RUNBOOK_ANCHORS.deliveryRate,
-        metric: (p) =>
-          math(
-            `IF(FILL(cohort, 0) >= ${settings.deliveryRate.minCohort}, FILL(rate, 100), 100)`,
-            { cohort: avg('CohortSent', p), rate: avg('DeliveryRate', p) },
-            'delivery rate (judged cohorts)',
-            p,
-          ),
-        comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
-        missing: TreatMissingData.NOT_BREACHING,
-      },
-      undelivered: {
-        severity: 'critical',
-        meaning: `Over ${settings.undelivered.threshold} % of recent messages have neither a delivery nor a failure status: deliveries are stuck or their webhooks are not arriving.`,
-        checks: [
-          'npm run alerts:check (undelivered share) and npm run report -- --csv resend (which messages).',
-          'API Gateway 4XX/5XX and WebhookAuthFailures on the dashboard: are delivered webhooks refused?',
-        ],
-        anchor: RUNBOOK_ANCHORS.undelivered,
-        metric: (p) =>
-          math(
-            `IF(FILL(cohort, 0) >= ${settings.undelivered.minCohort}, FILL(share, 0), 0)`,
-            { cohort: avg('UndeliveredCohort', p), share: avg('UndeliveredPercent', p) },
-            'undelivered % (judged cohorts)',
-            p,
-          ),
-        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        missing: TreatMissingData.NOT_BREACHING,
-      },
+      ...sweeperFedSpecs(settings, avg),
       webhooksRefused: {
         severity: 'critical',
         meaning: `At least ${settings.webhooksRefused.threshold} % of webhook requests were refused (4xx) or their statuses rejected: those statuses are lost unless the provider retries.`,
@@ -232,42 +208,6 @@ export class DeliveryAlarms extends Construct {
         metric: (p) => m.metric('SweeperRuns', { statistic: 'SampleCount', period: p }),
         comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
         missing: TreatMissingData.BREACHING,
-      },
-      readRate: {
-        severity: 'warning',
-        meaning: `Fewer than ${settings.readRate.threshold} % of delivered messages of the read cohort were read: content, audience or timing.`,
-        checks: [
-          'npm run report -- --since 2d --by campaign: which campaign reads poorly.',
-          'Template quality rating in WhatsApp Manager.',
-        ],
-        anchor: RUNBOOK_ANCHORS.readRate,
-        metric: (p) =>
-          math(
-            `IF(FILL(cohort, 0) >= ${settings.readRate.minCohort}, FILL(rate, 100), 100)`,
-            { cohort: avg('ReadCohortDelivered', p), rate: avg('ReadRate', p) },
-            'read rate (judged cohorts)',
-            p,
-          ),
-        comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
-        missing: TreatMissingData.NOT_BREACHING,
-      },
-      deliveryTime: {
-        severity: 'warning',
-        meaning: `The median time from sent to delivered is above ${settings.deliveryTime.threshold} s: WhatsApp or the provider is slow.`,
-        checks: [
-          'Latency widget on the dashboard (p50/p90 per status).',
-          "Meta's WhatsApp status page; the provider's status page.",
-        ],
-        anchor: RUNBOOK_ANCHORS.deliveryTime,
-        metric: (p) =>
-          math(
-            `IF(FILL(samples, 0) >= ${settings.deliveryTime.minCohort}, FILL(median, 0), 0)`,
-            { samples: avg('DeliveryTimeSamples', p), median: avg('MedianDeliveryTime', p) },
-            'median delivery s (judged cohorts)',
-            p,
-          ),
-        comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        missing: TreatMissingData.NOT_BREACHING,
       },
       slowDatabase: {
         severity: 'warning',
@@ -447,6 +387,40 @@ export class DeliveryAlarms extends Construct {
       this.alarms[name] = alarm;
     }
 
+    // Per sender: the same rules and settings over the sender's own figures (docs/alarms.md#alarms-per-sender). The
+    // construct id holds the sender's index, not its id, so renaming a sender's label never replaces its alarms; the
+    // description names it.
+    (props.senderHealth ?? []).forEach((sender, index) => {
+      if (!sender.alarms) return;
+      const senderAvg: AverageOf = (name, period) =>
+        m.metric(name, { statistic: 'Average', period, dimensions: { Sender: sender.id } });
+      const senderSpecs = sweeperFedSpecs(settings, senderAvg);
+      const made: Partial<Record<SenderAlarmName, IAlarm>> = {};
+      for (const name of SENDER_ALARMS) {
+        const s = settings[name];
+        if (!s.enabled) continue;
+        const spec = senderSpecs[name];
+        const alarm = new Alarm(this, `Sender${index + 1}${upperFirst(name)}`, {
+          // The notification's subject is the alarm's name: it says which sender, which alarm, which stack.
+          alarmName: `${Stack.of(this).stackName} ${name} sender ${sender.name} (${sender.id})`,
+          alarmDescription: describe({
+            ...spec,
+            meaning: `Sender ${sender.name} (${sender.id}): ${spec.meaning}`,
+            checks: [`npm run report -- --since 2h --by sender: the figures of ${sender.name}.`, spec.checks[1]],
+          }),
+          metric: spec.metric(Duration.minutes(s.periodMinutes)),
+          threshold: s.threshold,
+          comparisonOperator: spec.comparison,
+          evaluationPeriods: s.evaluationPeriods,
+          datapointsToAlarm: datapointsToAlarm(s),
+          treatMissingData: spec.missing,
+        });
+        notify(alarm, spec.severity);
+        made[name] = alarm;
+      }
+      this.senderAlarms[sender.id] = made;
+    });
+
     // The provider stopped calling while messages were going out: no request for N periods, right after a busy
     // period. Two alarms without actions, joined by a composite alarm that notifies; a quiet night has no busy
     // period in the look-back, so it pages nobody (docs/alarms.md).
@@ -490,6 +464,92 @@ export class DeliveryAlarms extends Construct {
       this.alarms.webhookSilence = composite;
     }
   }
+}
+
+const math = (expression: string, usingMetrics: Record<string, IMetric>, label: string, period: Duration) =>
+  new MathExpression({ expression, usingMetrics, label, period });
+
+type AverageOf = (name: SenderMetricName, period: Duration) => IMetric;
+
+/**
+ * The alarms fed by the sweeper's figures, over the metrics `avg` reads: the global ones, or one sender's (the same
+ * names with its `Sender` dimension). The minimum cohort is in the metric math, so a quiet sender pages nobody.
+ */
+function sweeperFedSpecs(settings: AlarmSettings, avg: AverageOf): Record<SenderAlarmName, AlarmSpec> {
+  return {
+    deliveryRate: {
+      severity: 'critical',
+      meaning: `Fewer than ${settings.deliveryRate.threshold} % of the recently sent messages (the delivery cohort, at least ${settings.deliveryRate.minCohort}) were delivered.`,
+      checks: [
+        'npm run alerts:check and npm run report -- --since 2h --by campaign: failures by error code, or deliveries missing?',
+        "Meta's WhatsApp status page and the provider's dashboard; queue depth on the CloudWatch dashboard.",
+      ],
+      anchor: RUNBOOK_ANCHORS.deliveryRate,
+      metric: (p) =>
+        math(
+          `IF(FILL(cohort, 0) >= ${settings.deliveryRate.minCohort}, FILL(rate, 100), 100)`,
+          { cohort: avg('CohortSent', p), rate: avg('DeliveryRate', p) },
+          'delivery rate (judged cohorts)',
+          p,
+        ),
+      comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+      missing: TreatMissingData.NOT_BREACHING,
+    },
+    undelivered: {
+      severity: 'critical',
+      meaning: `Over ${settings.undelivered.threshold} % of recent messages have neither a delivery nor a failure status: deliveries are stuck or their webhooks are not arriving.`,
+      checks: [
+        'npm run alerts:check (undelivered share) and npm run report -- --csv resend (which messages).',
+        'API Gateway 4XX/5XX and WebhookAuthFailures on the dashboard: are delivered webhooks refused?',
+      ],
+      anchor: RUNBOOK_ANCHORS.undelivered,
+      metric: (p) =>
+        math(
+          `IF(FILL(cohort, 0) >= ${settings.undelivered.minCohort}, FILL(share, 0), 0)`,
+          { cohort: avg('UndeliveredCohort', p), share: avg('UndeliveredPercent', p) },
+          'undelivered % (judged cohorts)',
+          p,
+        ),
+      comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      missing: TreatMissingData.NOT_BREACHING,
+    },
+    readRate: {
+      severity: 'warning',
+      meaning: `Fewer than ${settings.readRate.threshold} % of delivered messages of the read cohort were read: content, audience or timing.`,
+      checks: [
+        'npm run report -- --since 2d --by campaign: which campaign reads poorly.',
+        'Template quality rating in WhatsApp Manager.',
+      ],
+      anchor: RUNBOOK_ANCHORS.readRate,
+      metric: (p) =>
+        math(
+          `IF(FILL(cohort, 0) >= ${settings.readRate.minCohort}, FILL(rate, 100), 100)`,
+          { cohort: avg('ReadCohortDelivered', p), rate: avg('ReadRate', p) },
+          'read rate (judged cohorts)',
+          p,
+        ),
+      comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+      missing: TreatMissingData.NOT_BREACHING,
+    },
+    deliveryTime: {
+      severity: 'warning',
+      meaning: `The median time from sent to delivered is above ${settings.deliveryTime.threshold} s: WhatsApp or the provider is slow.`,
+      checks: [
+        'Latency widget on the dashboard (p50/p90 per status).',
+        "Meta's WhatsApp status page; the provider's status page.",
+      ],
+      anchor: RUNBOOK_ANCHORS.deliveryTime,
+      metric: (p) =>
+        math(
+          `IF(FILL(samples, 0) >= ${settings.deliveryTime.minCohort}, FILL(median, 0), 0)`,
+          { samples: avg('DeliveryTimeSamples', p), median: avg('MedianDeliveryTime', p) },
+          'median delivery s (judged cohorts)',
+          p,
+        ),
+      comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      missing: TreatMissingData.NOT_BREACHING,
+    },
+  };
 }
 
 const upperFirst = (name: string) => name[0]!.toUpperCase() + name.slice(1);

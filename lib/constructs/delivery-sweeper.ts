@@ -13,6 +13,7 @@ import {
   sweeperSettingsEnvironment,
 } from '../../lambdas/domain/alert-settings';
 import { functionEnvironment, SweeperEnv } from '../../lambdas/domain/function-environment';
+import { type SenderHealthSettings, senderHealthEnvironment } from '../../lambdas/domain/sender-health';
 import type { ReportBucket } from './report-bucket';
 import { TrackerFunction } from './tracker-function';
 
@@ -36,6 +37,10 @@ export interface DeliverySweeperProps {
   readonly reportBucket?: ReportBucket;
   /** The link's lifetime (X-Amz-Expires), 1 to 168 hours. @default 12 */
   readonly reportLinkHours?: number;
+  /** Senders whose health is published per sender (lambdas/domain/sender-health.ts). @default none */
+  readonly senderHealth?: SenderHealthSettings;
+  /** Days the message rows are kept; the sweeper deletes older ones (docs/retention.md). @default kept forever */
+  readonly retentionDays?: number;
 }
 
 /** The scheduled sweeper: health figures every few minutes, the summary once a day. */
@@ -50,7 +55,7 @@ export class DeliverySweeper extends Construct {
     this.function = new TrackerFunction(this, 'Function', {
       entry: 'lambdas/sweeper/handler.ts',
       description:
-        'Computes delivery health from Supabase and publishes it as metrics; notifies failure spikes; sends the daily summary',
+        'Computes delivery health from Supabase and publishes it as metrics; notifies failure spikes; deletes expired messages; sends the daily summary',
       memorySize: 256,
       timeout: Duration.seconds(60),
       logRetention: props.logRetention,
@@ -68,6 +73,8 @@ export class DeliverySweeper extends Construct {
                 REPORT_LINK_HOURS: String(props.reportLinkHours ?? 12),
               }
             : {}),
+          ...(props.senderHealth?.length ? { SENDER_HEALTH: senderHealthEnvironment(props.senderHealth) } : {}),
+          ...(props.retentionDays === undefined ? {} : { RETENTION_DAYS: String(props.retentionDays) }),
         }),
         ...sweeperSettingsEnvironment(props.cohorts, props.failureSpike),
       },

@@ -24,6 +24,12 @@ const STACK_CALLS: [name: string, sql: string][] = [
   ['claim_status_events', 'select * from public.claim_status_events(10, 0)'],
   ['ack_status_events', 'select public.ack_status_events(array[]::bigint[])'],
   ['delivery_health', `select * from public.delivery_health('2024-01-01T12:00:00Z', 30, 5, 24, 180, 10, 60)`],
+  [
+    'delivery_health_by_sender',
+    `select * from public.delivery_health_by_sender('2024-01-01T12:00:00Z', 30, 5, 24, 180, 10, 60, '{106540352242922}')`,
+  ],
+  ['delete_expired_messages', `select public.delete_expired_messages('2000-01-01', 10)`],
+  ['expired_messages_remaining', `select public.expired_messages_remaining('2000-01-01', 10)`],
   ['delivery_summary', `select * from public.delivery_summary('2024-01-01', '2024-01-02')`],
   ['delivery_report', `select * from public.delivery_report('2024-01-01', '2024-01-02', true)`],
   ['delivery_report_by', `select * from public.delivery_report_by('2024-01-01', '2024-01-02', true, true)`],

@@ -67,13 +67,21 @@ export async function startPostgrestRpcServer(
     const values = names.map((n) => {
       const value = args[n];
       if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return `{${value.join(',')}}`;
+      // An array of strings: a text[] parameter (delivery_health_by_sender's senders), quoted as an array literal.
+      if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'))
+        return `{${value.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
       return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
     });
     try {
-      const { rows } = await executor.query<Record<string, unknown>>(call, values);
-      // A function returning a scalar (not a table or a set): PostgREST answers the bare value (ack_status_events).
-      const only = rows.length === 1 ? Object.keys(rows[0]!) : [];
-      if (only.length === 1 && only[0] === match[1]) return reply(200, rows[0]![match[1]!]);
+      const { rows } = await executor.query(call, values);
+      // A function returning one value of a base type (delete_expired_messages' count) answers that value alone.
+      const { rows: kind } = await executor.query<{ proretset: boolean; typtype: string }>(
+        `select p.proretset, t.typtype from pg_proc p join pg_type t on t.oid = p.prorettype
+          where p.proname = $1 and p.pronamespace = 'public'::regnamespace limit 1`,
+        [match[1]],
+      );
+      if (kind[0] && !kind[0].proretset && kind[0].typtype === 'b')
+        return reply(200, Object.values(rows[0] ?? {})[0] ?? null);
       return reply(200, rows);
     } catch (error) {
       const e = error as { code?: string; message: string; detail?: string; hint?: string };
