@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       short: false,
       writeUpdates: statusWorkload(100_000, 40_000),
       onSize: (label, figures) => printAnalyticsSize(say, label, figures),
+      onProgress: (line) => process.stderr.write(`${line}\n`),
     });
     printAnalyticsSummary(say, scale);
     say(`  whole run ${((performance.now() - started) / 60_000).toFixed(1)} min`);

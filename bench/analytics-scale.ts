@@ -63,6 +63,8 @@ export async function benchAnalyticsAtScale(options: {
   smallRows?: number;
   /** Called after each size, e.g. to print its table while the next one is generated. */
   onSize?: (label: string, figures: AnalyticsFigures) => void;
+  /** Called after each query and after each generation, for progress lines on long runs. */
+  onProgress?: (line: string) => void;
 }): Promise<AnalyticsAtScale> {
   const { url, sizes, short, writeUpdates } = options;
   const smallRows = options.smallRows ?? 100_000;
@@ -72,7 +74,17 @@ export async function benchAnalyticsAtScale(options: {
   let largePerSecond: number | undefined;
   const largest = Math.max(...sizes);
   for (const size of [...sizes].sort((a, b) => a - b)) {
-    const figures = await benchAnalytics(url, size, short);
+    const label = sizeLabel(size);
+    const figures = await benchAnalytics(
+      url,
+      size,
+      short,
+      (name, q) =>
+        options.onProgress?.(
+          `  [${label}] ${name}: ${q.medianMs.toFixed(1)} ms (server ${q.explainMs.toFixed(1)} ms, ${q.runs} runs)`,
+        ),
+      (g) => options.onProgress?.(`  [${label}] generated: ${JSON.stringify(g)}`),
+    );
     bySize[sizeLabel(size)] = figures;
     options.onSize?.(sizeLabel(size), figures);
     if (size === largest && writeUpdates) largePerSecond = await writeRate(url, writeUpdates, batchSize, repetitions);
