@@ -1,8 +1,8 @@
 /**
  * `npm run bench:analytics [-- --sizes 1m,10m] [--json]`: the analytics section of `npm run bench` alone (every
  * report and alarm query at each size, and the write path at the largest), on its own throwaway PostgreSQL with the
- * bench's durable settings. 10M messages need ~20 GB of free disk under the temporary directory (TMPDIR) and about
- * an hour on 2 cores; see docs/performance.md.
+ * bench's durable settings. 10M messages need ~8 GB of free disk under the temporary directory (TMPDIR) and about
+ * 45 minutes on 2 cores; see docs/performance.md.
  */
 import { Client } from 'pg';
 import { applyMigrations } from '../db/migrations';

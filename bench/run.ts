@@ -58,7 +58,7 @@ const SIZES = SHORT
       guide: 30_000,
       delayedGuide: 3_000,
       delayedBatch10: 20_000,
-      // 10M needs ~20 GB of disk and most of an hour on 2 cores: never in CI, which runs --short.
+      // 10M needs ~8 GB of disk and ~45 minutes on 2 cores: never in CI, which runs --short.
       analytics: [1_000_000, 10_000_000],
       events: 3_000,
     };
