@@ -40,17 +40,23 @@ async function timed(updates: number, work: () => Promise<number>): Promise<RunR
   return { updates, seconds, perSecond: updates / seconds, errors };
 }
 
-/** Ours: `clients` connections, each applying its share in batches of `batchSize`. */
+/**
+ * Ours: `clients` connections, each applying its share in batches of `batchSize`. On an empty table unless
+ * `onEmptyTable` is false (the write path at a large table: the caller filled it).
+ */
 export async function runOurs(
   url: string,
   updates: StatusUpdate[],
   batchSize: number,
   clients: number,
+  onEmptyTable = true,
 ): Promise<RunResult> {
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query('truncate broadcasts_messages');
-  await admin.end();
+  if (onEmptyTable) {
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    await admin.query('truncate broadcasts_messages');
+    await admin.end();
+  }
   const stores = Array.from({ length: clients }, () => new SqlTrackerStore(createPostgresExecutor(url, { max: 1 })));
   await Promise.all(stores.map((s) => s.applyStatusUpdates([]))); // connections opened before the clock starts
   try {
