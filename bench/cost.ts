@@ -38,8 +38,8 @@ export interface CostInputs {
   processorMemoryMb: number;
   /**
    * Status-change events (docs/events.md), measured by the bench: events per webhook (changes per status: duplicates
-   * and no-change statuses publish none), the processor's added wall time per batch of 10 (the outbox write, with
-   * the relay draining alongside on the bench's shared cores) and, optionally, the relay's throughput (events per
+   * and no-change statuses publish none), the processor's added wall time per batch of 10 (the outbox write in its
+   * transaction) and, optionally, the relay's throughput (events per
    * second; default RELAY_EVENTS_PER_SECOND). Unset: events off.
    */
   statusEvents?: { eventsPerWebhook: number; extraMsPerBatch: number; relayEventsPerSecond?: number };
@@ -69,7 +69,7 @@ export function costPerMillionWebhooks(inputs: CostInputs) {
   const cpuScale = (memoryMb: number) => Math.max(1, 1769 / memoryMb);
   const ingestMs = inputs.ingestHandlerMs * cpuScale(inputs.ingestMemoryMb) + 10;
   const processorInvocations = million / 10;
-  // The events' added time is mostly waiting on PutEvents: billed as is, not scaled for CPU.
+  // The outbox write's added time is spent waiting on the database: billed as is, not scaled for CPU.
   const processorMs =
     inputs.processorBatchMs * cpuScale(inputs.processorMemoryMb) * 0.5 +
     inputs.processorBatchMs * 0.5 +
