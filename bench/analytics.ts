@@ -172,9 +172,11 @@ const FAILURES = FAILURE_WEIGHTS.flatMap(([code, weight]) => {
  * Returns the seconds it took, or null when there is no such function (the schema before rollups).
  */
 export async function rebuildRollupsIfPresent(db: Client): Promise<number | null> {
+  // Callable without arguments: every argument has a default (migration 0022: the period, whole when omitted).
   const { rows } = await db.query<{ present: boolean }>(
     `select exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-                     where n.nspname = 'public' and p.proname = 'rebuild_rollups' and p.pronargs = 0) as present`,
+                     where n.nspname = 'public' and p.proname = 'rebuild_rollups'
+                       and p.pronargs = p.pronargdefaults) as present`,
   );
   if (!rows[0]?.present) return null;
   const started = performance.now();
