@@ -268,6 +268,25 @@ create trigger broadcasts_messages_rollup_update
   referencing old table as old_rows new table as new_rows
   for each statement execute function public.broadcasts_rollup_after_write();
 
+-- TRUNCATE is a start-over (tests, the benchmark's generator), not retention (which deletes in batches and keeps the
+-- rollups): the rollups start over with the rows.
+create or replace function public.broadcasts_rollup_after_truncate()
+returns trigger
+language plpgsql
+security definer
+set search_path = public, pg_temp
+as $$
+begin
+  truncate public.broadcasts_rollup, public.broadcasts_rollup_detail;
+  return null;
+end;
+$$;
+
+drop trigger if exists broadcasts_messages_rollup_truncate on public.broadcasts_messages;
+create trigger broadcasts_messages_rollup_truncate
+  after truncate on public.broadcasts_messages
+  for each statement execute function public.broadcasts_rollup_after_truncate();
+
 -- Folds the pending rows: every bucket that has one is replaced by one row per key. Run by the sweeper every few
 -- minutes; without it reads stay right but read more rows (one per writing statement since the last run).
 -- Returns the number of rows folded. One at a time (advisory lock); writers are never blocked.
@@ -770,6 +789,7 @@ declare
 begin
   foreach fn in array array[
     'broadcasts_latency_bounds()', 'broadcasts_rollup_sql(text, text, text)', 'broadcasts_rollup_after_write()',
+    'broadcasts_rollup_after_truncate()',
     'compact_rollups()', 'rebuild_rollups(timestamptz, timestamptz)', 'set_rollup_triggers(boolean)',
     'broadcasts_rollup_pieces(timestamptz, timestamptz)', 'rollup_range(timestamptz, timestamptz)',
     'rollup_detail_range(timestamptz, timestamptz, text)', 'rollup_percentile(double precision, bigint[], numeric[])']
