@@ -79,6 +79,15 @@ create index if not exists broadcasts_rollup_detail_bucket_idx
 create index if not exists broadcasts_rollup_detail_pending_idx
   on public.broadcasts_rollup_detail (grain, bucket_start) where pending;
 
+-- Minute rows exist for buckets from minute_horizon on (compact_rollups() moves it forward and drops older minute
+-- rows): before it, a period's edges that are not whole quarters are read from the message rows instead.
+create table if not exists public.broadcasts_rollup_state (
+  id boolean primary key default true check (id),
+  minute_horizon timestamptz not null default '-infinity'
+);
+insert into public.broadcasts_rollup_state (id) values (true) on conflict do nothing;
+alter table public.broadcasts_rollup_state enable row level security;
+
 comment on table public.broadcasts_rollup is
   'Per minute (grain m) and quarter hour (q) of coalesce(sent_at, failed_at), campaign and sender: sums kept by triggers on broadcasts_messages. Sum rows per key; see 0022.';
 comment on table public.broadcasts_rollup_detail is
@@ -89,7 +98,7 @@ alter table public.broadcasts_rollup_detail enable row level security;
 do $$
 begin
   if exists (select 1 from pg_roles where rolname = 'anon') then
-    execute 'revoke all on public.broadcasts_rollup, public.broadcasts_rollup_detail from anon, authenticated';
+    execute 'revoke all on public.broadcasts_rollup, public.broadcasts_rollup_detail, public.broadcasts_rollup_state from anon, authenticated';
   end if;
 end;
 $$;
@@ -151,8 +160,12 @@ begin
                     then extract(epoch from m.reported_read_at - m.reported_delivered_at) / 60 end as read_minutes
           from %1$s m
       ),
-      minute as (
-        select 'm'::text as grain, date_bin('1 minute', x.t, timestamptz '2000-01-01 00:00+00') as bucket_start,
+      fine as (
+        select case when %3$L = 'edge' or x.t >= (select minute_horizon from public.broadcasts_rollup_state)
+                    then 'm' else 'q' end as grain,
+               case when %3$L = 'edge' or x.t >= (select minute_horizon from public.broadcasts_rollup_state)
+                    then date_bin('1 minute', x.t, timestamptz '2000-01-01 00:00+00')
+                    else date_bin('15 minutes', x.t, timestamptz '2000-01-01 00:00+00') end as bucket_start,
                x.campaign, x.sender_key, x.sender_label,
                sum(x.sign) as messages, sum(x.sign * x.sent) as sent, sum(x.sign * x.delivered) as delivered,
                sum(x.sign * x.read) as read, sum(x.sign * x.played) as played, sum(x.sign * x.failed) as failed,
@@ -163,16 +176,16 @@ begin
                sum(x.sign * (x.read_minutes is not null)::int) as read_samples
           from x
          where x.t is not null and %2$s
-         group by 2, 3, 4, 5
+         group by 1, 2, 3, 4, 5
       ),
       grains as (
-        select * from minute
+        select * from fine where grain = 'm'
         union all
         select 'q', date_bin('15 minutes', bucket_start, timestamptz '2000-01-01 00:00+00'), campaign, sender_key,
                sender_label, sum(messages), sum(sent), sum(delivered), sum(read), sum(played), sum(failed),
                sum(failed_undelivered), sum(waiting), sum(delivery_seconds_sum), sum(delivery_samples),
                sum(read_minutes_sum), sum(read_samples)
-          from minute
+          from fine
          where %3$L = 'mq'
          group by 2, 3, 4, 5
       )
@@ -196,8 +209,12 @@ begin
                     then extract(epoch from m.reported_read_at - m.reported_delivered_at) end as read_seconds
           from %1$s m
       ),
-      minute as (
-        select 'm'::text as grain, date_bin('1 minute', k.t, timestamptz '2000-01-01 00:00+00') as bucket_start,
+      fine as (
+        select case when %3$L = 'edge' or k.t >= (select minute_horizon from public.broadcasts_rollup_state)
+                    then 'm' else 'q' end as grain,
+               case when %3$L = 'edge' or k.t >= (select minute_horizon from public.broadcasts_rollup_state)
+                    then date_bin('1 minute', k.t, timestamptz '2000-01-01 00:00+00')
+                    else date_bin('15 minutes', k.t, timestamptz '2000-01-01 00:00+00') end as bucket_start,
                x.campaign, x.sender_key, k.kind, k.code, k.title,
                sum(x.sign) as messages, coalesce(sum(x.sign * k.value), 0) as total
           from x
@@ -212,14 +229,14 @@ begin
            ('error_failed', x.failed_at, x.error_code, x.error_title, null::numeric)
          ) k(kind, t, code, title, value)
          where k.t is not null and %2$s
-         group by 2, 3, 4, 5, 6, 7
+         group by 1, 2, 3, 4, 5, 6, 7
       ),
       grains as (
-        select * from minute
+        select * from fine where grain = 'm'
         union all
         select 'q', date_bin('15 minutes', bucket_start, timestamptz '2000-01-01 00:00+00'), campaign, sender_key,
                kind, code, title, sum(messages), sum(total)
-          from minute
+          from fine
          where %3$L = 'mq'
          group by 2, 3, 4, 5, 6, 7
       )
@@ -287,24 +304,39 @@ create trigger broadcasts_messages_rollup_truncate
   after truncate on public.broadcasts_messages
   for each statement execute function public.broadcasts_rollup_after_truncate();
 
--- Folds the pending rows: every bucket that has one is replaced by one row per key. Run by the sweeper every few
--- minutes; without it reads stay right but read more rows (one per writing statement since the last run).
--- Returns the number of rows folded. One at a time (advisory lock); writers are never blocked.
-create or replace function public.compact_rollups()
+-- Upkeep, run by the sweeper every few minutes (one at a time: advisory lock; writers are never blocked):
+--   1. drops minute rows older than `keep_minutes` (they only serve the edges of recent periods and the alarms'
+--      windows; older edges read the message rows), moving minute_horizon forward;
+--   2. folds the pending rows of at most `max_buckets` buckets, oldest first, into one row per key.
+-- Without it reads stay right but read more rows (one per writing statement). Returns the number of rows removed.
+drop function if exists public.compact_rollups();
+create or replace function public.compact_rollups(keep_minutes interval default '2 days', max_buckets integer default 5000)
 returns bigint
 language plpgsql
 volatile
 set search_path = public, pg_temp
 as $$
 declare
-  folded bigint := 0;
+  horizon timestamptz := date_bin('15 minutes', now() - keep_minutes, timestamptz '2000-01-01 00:00+00');
+  removed bigint := 0;
   n bigint;
 begin
   if not pg_try_advisory_xact_lock(hashtext('public.broadcasts_rollup')) then
     return 0;
   end if;
+  update public.broadcasts_rollup_state set minute_horizon = horizon where minute_horizon < horizon;
+  if found then
+    delete from public.broadcasts_rollup where grain = 'm' and bucket_start < horizon;
+    get diagnostics n = row_count;
+    removed := removed + n;
+    delete from public.broadcasts_rollup_detail where grain = 'm' and bucket_start < horizon;
+    get diagnostics n = row_count;
+    removed := removed + n;
+  end if;
+
   with touched as (
     select distinct grain, bucket_start from public.broadcasts_rollup where pending
+     order by bucket_start, grain limit max_buckets
   ),
   gone as (
     delete from public.broadcasts_rollup r using touched t
@@ -325,11 +357,12 @@ begin
             sum(read_samples)) <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     returning 1
   )
-  select (select count(*) from gone) into n;
-  folded := folded + n;
+  select (select count(*) from gone) - (select count(*) from folded_rows) into n;
+  removed := removed + n;
 
   with touched as (
     select distinct grain, bucket_start from public.broadcasts_rollup_detail where pending
+     order by bucket_start, grain limit max_buckets
   ),
   gone as (
     delete from public.broadcasts_rollup_detail r using touched t
@@ -345,8 +378,8 @@ begin
     having sum(messages) <> 0 or sum(total) <> 0
     returning 1
   )
-  select (select count(*) from gone) into n;
-  return folded + n;
+  select (select count(*) from gone) - (select count(*) from folded_rows) into n;
+  return removed + n;
 end;
 $$;
 
@@ -409,32 +442,44 @@ end;
 $$;
 
 -- How a period [range_start, range_end) is read: whole quarters from grain 'q', whole minutes at its ends from
--- grain 'm', and the seconds before the first and after the last whole minute ('rows') from the message rows.
+-- grain 'm' (from minute_horizon on), and the rest ('rows': the seconds before the first and after the last whole
+-- minute, or the partial quarters at ends before minute_horizon) from the message rows.
 create or replace function public.broadcasts_rollup_pieces(range_start timestamptz, range_end timestamptz)
 returns table (source text, piece_start timestamptz, piece_end timestamptz)
-language sql immutable parallel safe
+language sql stable parallel safe
+set search_path = public, pg_temp
 as $$
   with b as (
     select range_start as a, range_end as z,
+           (select minute_horizon from public.broadcasts_rollup_state) as h,
            date_bin('1 minute', range_start, timestamptz '2000-01-01 00:00+00') as af,
            date_bin('1 minute', range_end, timestamptz '2000-01-01 00:00+00') as zm,
            date_bin('15 minutes', range_start, timestamptz '2000-01-01 00:00+00') as aqf,
            date_bin('15 minutes', range_end, timestamptz '2000-01-01 00:00+00') as zq
   ),
   c as (
-    select a, z, zm, zq,
+    select a, z, zm, zq, coalesce(h, '-infinity') as h,
            case when af = a then a else af + interval '1 minute' end as am,
            case when aqf = a then a else aqf + interval '15 minutes' end as aq
       from b
      where a < z
+  ),
+  -- The ends: [start_cut, end_cut) is read from rollups, the rest from rows.
+  whole as (
+    select c.*, (aq < zq) as has_quarters,
+           case when aq < zq then case when am >= h then am else aq end
+                else case when am >= h and am <= zm then am end end as start_cut,
+           case when aq < zq then case when zq >= h then zm else zq end
+                else case when am >= h and am <= zm then zm end end as end_cut
+      from c
   )
-  select 'rows', a, z from c where am > zm
-  union all select 'rows', a, am from c where am <= zm and a < am
-  union all select 'rows', zm, z from c where am <= zm and zm < z
-  union all select 'q', aq, zq from c where am <= zm and aq < zq
-  union all select 'm', am, aq from c where am <= zm and aq < zq and am < aq
-  union all select 'm', zq, zm from c where am <= zm and aq < zq and zq < zm
-  union all select 'm', am, zm from c where am <= zm and aq >= zq and am < zm;
+  select 'rows', a, z from whole where start_cut is null
+  union all select 'rows', a, start_cut from whole where start_cut is not null and a < start_cut
+  union all select 'rows', end_cut, z from whole where start_cut is not null and end_cut < z
+  union all select 'q', aq, zq from whole where has_quarters
+  union all select 'm', start_cut, aq from whole where has_quarters and start_cut < aq
+  union all select 'm', zq, end_cut from whole where has_quarters and zq < end_cut
+  union all select 'm', start_cut, end_cut from whole where not has_quarters and start_cut < end_cut;
 $$;
 
 -- The rollup rows of a period (by coalesce(sent_at, failed_at)), unsummed: every reader groups them as it needs.
@@ -790,7 +835,7 @@ begin
   foreach fn in array array[
     'broadcasts_latency_bounds()', 'broadcasts_rollup_sql(text, text, text)', 'broadcasts_rollup_after_write()',
     'broadcasts_rollup_after_truncate()',
-    'compact_rollups()', 'rebuild_rollups(timestamptz, timestamptz)', 'set_rollup_triggers(boolean)',
+    'compact_rollups(interval, integer)', 'rebuild_rollups(timestamptz, timestamptz)', 'set_rollup_triggers(boolean)',
     'broadcasts_rollup_pieces(timestamptz, timestamptz)', 'rollup_range(timestamptz, timestamptz)',
     'rollup_detail_range(timestamptz, timestamptz, text)', 'rollup_percentile(double precision, bigint[], numeric[])']
   loop

@@ -234,15 +234,19 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
         await applyConcurrently(scenario(seed), seed);
         await compareAll(seed);
         const kept = await rollupContent();
-        await rows('select public.compact_rollups()', []);
+        await rows("select public.compact_rollups(interval '100 years')", []);
         expect(await rows('select count(*)::int as n from public.broadcasts_rollup where pending', [])).toEqual([
           { n: 0 },
         ]);
         expect(await rollupContent()).toEqual(kept);
         await rows('select public.rebuild_rollups()', []);
         expect(await rollupContent()).toEqual(kept);
+        // Minute rows dropped (the test's days are long past): the edges come from the rows, the figures stay.
+        await rows('select public.compact_rollups()', []);
+        await compareAll(seed);
+        await db.executor.exec("update public.broadcasts_rollup_state set minute_horizon = '-infinity'");
       }),
-      { numRuns: 5 },
+      { numRuns: 4 },
     );
   }, 60_000);
 
@@ -259,7 +263,7 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
       "delete from public.broadcasts_messages where message_id like '%1' or message_id like '%4' returning 1",
     );
     expect(deleted.length).toBeGreaterThan(0);
-    await rows('select public.compact_rollups()', []);
+    await rows("select public.compact_rollups(interval '100 years')", []);
     const after = [];
     for (const period of wholeMinutes) {
       for (const fn of [...EXACT, 'delay_percentiles($1, $2)']) after.push(await figures(fn, period, 'public'));
