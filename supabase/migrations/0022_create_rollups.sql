@@ -36,7 +36,7 @@
 -- Forward-only and re-runnable, like the others.
 
 create table if not exists public.broadcasts_rollup (
-  grain text not null check (grain in ('m', 'q')),
+  grain text not null check (grain in ('m', 'q', 'h', 'd')),
   bucket_start timestamptz not null,
   campaign text,
   sender_key text,                     -- coalesce(sender_phone_number_id, sender_project_id): one filter per sender
@@ -60,7 +60,7 @@ create table if not exists public.broadcasts_rollup (
 -- delays in seconds) and the failures by error code ('error_sent': sent, failed, never delivered, by sent time;
 -- 'error_failed': every failure, by failure time, as failures_by_error reads them).
 create table if not exists public.broadcasts_rollup_detail (
-  grain text not null check (grain in ('m', 'q')),
+  grain text not null check (grain in ('m', 'q', 'h', 'd')),
   bucket_start timestamptz not null,
   campaign text,
   sender_key text,
@@ -85,7 +85,11 @@ create table if not exists public.broadcasts_rollup_state (
   id boolean primary key default true check (id),
   minute_horizon timestamptz not null default '-infinity'
 );
-insert into public.broadcasts_rollup_state (id) values (true) on conflict do nothing;
+-- Starts two days back (compact_rollups' default), so a bulk load of history right after this migration writes no
+-- minute rows for it.
+insert into public.broadcasts_rollup_state (id, minute_horizon)
+values (true, date_bin('15 minutes', now() - interval '2 days', timestamptz '2000-01-01 00:00+00'))
+on conflict do nothing;
 alter table public.broadcasts_rollup_state enable row level security;
 
 comment on table public.broadcasts_rollup is
@@ -181,13 +185,14 @@ begin
       grains as (
         select * from fine where grain = 'm'
         union all
-        select 'q', date_bin('15 minutes', bucket_start, timestamptz '2000-01-01 00:00+00'), campaign, sender_key,
-               sender_label, sum(messages), sum(sent), sum(delivered), sum(read), sum(played), sum(failed),
-               sum(failed_undelivered), sum(waiting), sum(delivery_seconds_sum), sum(delivery_samples),
-               sum(read_minutes_sum), sum(read_samples)
-          from fine
+        select g.grain, date_bin(g.width, f.bucket_start, timestamptz '2000-01-01 00:00+00'), f.campaign,
+               f.sender_key, f.sender_label, sum(f.messages), sum(f.sent), sum(f.delivered), sum(f.read),
+               sum(f.played), sum(f.failed), sum(f.failed_undelivered), sum(f.waiting), sum(f.delivery_seconds_sum),
+               sum(f.delivery_samples), sum(f.read_minutes_sum), sum(f.read_samples)
+          from fine f
+         cross join (values ('q', interval '15 minutes'), ('h', interval '1 hour'), ('d', interval '1 day')) g(grain, width)
          where %3$L = 'mq'
-         group by 2, 3, 4, 5
+         group by 1, 2, 3, 4, 5
       )
       select grain, bucket_start, campaign, sender_key, sender_label, messages::bigint, sent::bigint,
              delivered::bigint, read::bigint, played::bigint, failed::bigint, failed_undelivered::bigint,
@@ -215,7 +220,9 @@ begin
                case when %3$L = 'edge' or k.t >= (select minute_horizon from public.broadcasts_rollup_state)
                     then date_bin('1 minute', k.t, timestamptz '2000-01-01 00:00+00')
                     else date_bin('15 minutes', k.t, timestamptz '2000-01-01 00:00+00') end as bucket_start,
-               x.campaign, x.sender_key, k.kind, k.code, k.title,
+               -- Histograms are kept overall: per campaign they would hold about a row per message at low volumes.
+               case when k.kind like 'error%%' then x.campaign end as campaign,
+               case when k.kind like 'error%%' then x.sender_key end as sender_key, k.kind, k.code, k.title,
                sum(x.sign) as messages, coalesce(sum(x.sign * k.value), 0) as total
           from x
          cross join lateral (values
@@ -234,11 +241,12 @@ begin
       grains as (
         select * from fine where grain = 'm'
         union all
-        select 'q', date_bin('15 minutes', bucket_start, timestamptz '2000-01-01 00:00+00'), campaign, sender_key,
-               kind, code, title, sum(messages), sum(total)
-          from fine
+        select g.grain, date_bin(g.width, f.bucket_start, timestamptz '2000-01-01 00:00+00'), f.campaign,
+               f.sender_key, f.kind, f.code, f.title, sum(f.messages), sum(f.total)
+          from fine f
+         cross join (values ('q', interval '15 minutes'), ('h', interval '1 hour'), ('d', interval '1 day')) g(grain, width)
          where %3$L = 'mq'
-         group by 2, 3, 4, 5, 6, 7
+         group by 1, 2, 3, 4, 5, 6, 7
       )
       select grain, bucket_start, campaign, sender_key, kind, code, title, messages::bigint, total
         from grains
@@ -383,7 +391,7 @@ begin
 end;
 $$;
 
--- Recomputes the rollups of [range_start, range_end) (widened to whole quarters; default: everything) from the
+-- Recomputes the rollups of [range_start, range_end) (widened to whole UTC days; default: everything) from the
 -- message rows. Rows deleted by retention or erasure are gone from the table: rebuilding their period forgets them,
 -- so rebuild only periods whose rows are all still there. Writers wait while it runs (SHARE lock).
 -- Returns the number of rollup rows written.
@@ -400,11 +408,12 @@ declare
   main_rows bigint;
   detail_rows bigint;
 begin
+  -- Whole UTC days: the coarsest rollup rows cover a day.
   lo := case when range_start is null then '-infinity'::timestamptz
-             else date_bin('15 minutes', range_start, timestamptz '2000-01-01 00:00+00') end;
+             else date_bin('1 day', range_start, timestamptz '2000-01-01 00:00+00') end;
   hi := case when range_end is null then 'infinity'::timestamptz
-             when date_bin('15 minutes', range_end, timestamptz '2000-01-01 00:00+00') = range_end then range_end
-             else date_bin('15 minutes', range_end, timestamptz '2000-01-01 00:00+00') + interval '15 minutes' end;
+             when date_bin('1 day', range_end, timestamptz '2000-01-01 00:00+00') = range_end then range_end
+             else date_bin('1 day', range_end, timestamptz '2000-01-01 00:00+00') + interval '1 day' end;
   lock table public.broadcasts_messages in share mode;
   perform pg_advisory_xact_lock(hashtext('public.broadcasts_rollup'));
   delete from public.broadcasts_rollup where bucket_start >= lo and bucket_start < hi;
@@ -441,49 +450,68 @@ begin
 end;
 $$;
 
--- How a period [range_start, range_end) is read: whole quarters from grain 'q', whole minutes at its ends from
--- grain 'm' (from minute_horizon on), and the rest ('rows': the seconds before the first and after the last whole
--- minute, or the partial quarters at ends before minute_horizon) from the message rows.
-create or replace function public.broadcasts_rollup_pieces(range_start timestamptz, range_end timestamptz)
+-- How a period [range_start, range_end) is read: the whole UTC days in it from grain 'd' (at most `coarsest`:
+-- 'h' for readers that group by hour, 'q' for hours in any time zone), the whole hours at its ends from 'h', then
+-- the whole quarters from 'q', the whole minutes from 'm' (from minute_horizon on), and the rest ('rows': the
+-- seconds before the first and after the last whole minute, or partial quarters before minute_horizon) from the
+-- message rows.
+drop function if exists public.broadcasts_rollup_pieces(timestamptz, timestamptz);
+create or replace function public.broadcasts_rollup_pieces(
+  range_start timestamptz, range_end timestamptz, coarsest text default 'd')
 returns table (source text, piece_start timestamptz, piece_end timestamptz)
-language sql stable parallel safe
+language plpgsql stable
 set search_path = public, pg_temp
 as $$
-  with b as (
-    select range_start as a, range_end as z,
-           (select minute_horizon from public.broadcasts_rollup_state) as h,
-           date_bin('1 minute', range_start, timestamptz '2000-01-01 00:00+00') as af,
-           date_bin('1 minute', range_end, timestamptz '2000-01-01 00:00+00') as zm,
-           date_bin('15 minutes', range_start, timestamptz '2000-01-01 00:00+00') as aqf,
-           date_bin('15 minutes', range_end, timestamptz '2000-01-01 00:00+00') as zq
-  ),
-  c as (
-    select a, z, zm, zq, coalesce(h, '-infinity') as h,
-           case when af = a then a else af + interval '1 minute' end as am,
-           case when aqf = a then a else aqf + interval '15 minutes' end as aq
-      from b
-     where a < z
-  ),
-  -- The ends: [start_cut, end_cut) is read from rollups, the rest from rows.
-  whole as (
-    select c.*, (aq < zq) as has_quarters,
-           case when aq < zq then case when am >= h then am else aq end
-                else case when am >= h and am <= zm then am end end as start_cut,
-           case when aq < zq then case when zq >= h then zm else zq end
-                else case when am >= h and am <= zm then zm end end as end_cut
-      from c
-  )
-  select 'rows', a, z from whole where start_cut is null
-  union all select 'rows', a, start_cut from whole where start_cut is not null and a < start_cut
-  union all select 'rows', end_cut, z from whole where start_cut is not null and end_cut < z
-  union all select 'q', aq, zq from whole where has_quarters
-  union all select 'm', start_cut, aq from whole where has_quarters and start_cut < aq
-  union all select 'm', zq, end_cut from whole where has_quarters and zq < end_cut
-  union all select 'm', start_cut, end_cut from whole where not has_quarters and start_cut < end_cut;
+declare
+  grains constant text[] := array['d', 'h', 'q', 'm'];
+  widths constant interval[] := array[interval '1 day', interval '1 hour', interval '15 minutes', interval '1 minute'];
+  origin constant timestamptz := timestamptz '2000-01-01 00:00+00';
+  horizon timestamptz := coalesce((select s.minute_horizon from public.broadcasts_rollup_state s), '-infinity');
+  starts timestamptz[] := array[range_start];
+  ends timestamptz[] := array[range_end];
+  levels integer[] := array[array_position(grains, coarsest)];
+  a timestamptz;
+  z timestamptz;
+  lvl integer;
+  whole_start timestamptz;
+  whole_end timestamptz;
+begin
+  if levels[1] is null then
+    raise exception 'broadcasts_rollup_pieces: coarsest must be d, h, q or m' using errcode = '22023';
+  end if;
+  while cardinality(starts) > 0 loop
+    a := starts[cardinality(starts)];
+    z := ends[cardinality(ends)];
+    lvl := levels[cardinality(levels)];
+    starts := trim_array(starts, 1);
+    ends := trim_array(ends, 1);
+    levels := trim_array(levels, 1);
+    continue when a >= z;
+    if lvl > 4 then
+      return query select 'rows'::text, a, z;
+      continue;
+    end if;
+    whole_start := date_bin(widths[lvl], a, origin);
+    if whole_start < a then whole_start := whole_start + widths[lvl]; end if;
+    whole_end := date_bin(widths[lvl], z, origin);
+    if grains[lvl] = 'm' and whole_start < horizon then
+      return query select 'rows'::text, a, z;
+    elsif whole_start < whole_end then
+      return query select grains[lvl], whole_start, whole_end;
+      starts := starts || array[a, whole_end];
+      ends := ends || array[whole_start, z];
+      levels := levels || array[lvl + 1, lvl + 1];
+    else
+      starts := starts || a;
+      ends := ends || z;
+      levels := levels || (lvl + 1);
+    end if;
+  end loop;
+end;
 $$;
 
 -- The rollup rows of a period (by coalesce(sent_at, failed_at)), unsummed: every reader groups them as it needs.
-create or replace function public.rollup_range(range_start timestamptz, range_end timestamptz)
+create or replace function public.rollup_range(range_start timestamptz, range_end timestamptz, coarsest text default 'd')
 returns table (
   bucket_start timestamptz, campaign text, sender_key text, sender_label text, messages bigint, sent bigint,
   delivered bigint, read bigint, played bigint, failed bigint, failed_undelivered bigint, waiting bigint,
@@ -494,7 +522,7 @@ as $$
 declare
   p record;
 begin
-  for p in select * from public.broadcasts_rollup_pieces(range_start, range_end) loop
+  for p in select * from public.broadcasts_rollup_pieces(range_start, range_end, coarsest) loop
     if p.source = 'rows' then
       return query execute
         'select bucket_start, campaign, sender_key, sender_label, messages, sent, delivered, read, played, failed,
@@ -517,7 +545,8 @@ end;
 $$;
 
 -- The detail rows of one kind for a period (by sent time, or failure time for 'error_failed'), unsummed.
-create or replace function public.rollup_detail_range(range_start timestamptz, range_end timestamptz, detail_kind text)
+create or replace function public.rollup_detail_range(
+  range_start timestamptz, range_end timestamptz, detail_kind text, coarsest text default 'd')
 returns table (bucket_start timestamptz, campaign text, sender_key text, code integer, title text, messages bigint,
                total numeric)
 language plpgsql stable
@@ -526,7 +555,7 @@ as $$
 declare
   p record;
 begin
-  for p in select * from public.broadcasts_rollup_pieces(range_start, range_end) loop
+  for p in select * from public.broadcasts_rollup_pieces(range_start, range_end, coarsest) loop
     if p.source = 'rows' then
       return query execute
         'select bucket_start, campaign, sender_key, code, title, messages, total
@@ -633,7 +662,7 @@ set timezone = 'UTC'
 as $$
   select date_trunc('hour', r.bucket_start),
          sum(r.sent)::bigint, sum(r.delivered)::bigint, sum(r.read)::bigint, sum(r.failed)::bigint
-    from public.rollup_range(period_start, period_end) r
+    from public.rollup_range(period_start, period_end, 'h') r
    group by 1
   having sum(r.messages) > 0
    order by 1;
@@ -649,7 +678,7 @@ as $$
          sum(r.delivered)::bigint,
          sum(r.read)::bigint,
          round(100.0 * sum(r.read) / nullif(sum(r.delivered), 0), 2)
-    from public.rollup_range(period_start, period_end) r
+    from public.rollup_range(period_start, period_end, 'h') r
    group by 1
   having sum(r.sent) > 0 and sum(r.delivered) >= min_delivered
    order by 4 desc nulls last, 2 desc, 1;
@@ -665,7 +694,7 @@ as $$
          sum(r.delivered)::bigint,
          sum(r.read)::bigint,
          round(100.0 * sum(r.read) / nullif(sum(r.delivered), 0), 2)
-    from public.rollup_range(period_start, period_end) r
+    from public.rollup_range(period_start, period_end, 'q') r
    group by 1, 2
   having sum(r.sent) > 0
    order by 1, 2;
@@ -836,8 +865,8 @@ begin
     'broadcasts_latency_bounds()', 'broadcasts_rollup_sql(text, text, text)', 'broadcasts_rollup_after_write()',
     'broadcasts_rollup_after_truncate()',
     'compact_rollups(interval, integer)', 'rebuild_rollups(timestamptz, timestamptz)', 'set_rollup_triggers(boolean)',
-    'broadcasts_rollup_pieces(timestamptz, timestamptz)', 'rollup_range(timestamptz, timestamptz)',
-    'rollup_detail_range(timestamptz, timestamptz, text)', 'rollup_percentile(double precision, bigint[], numeric[])']
+    'broadcasts_rollup_pieces(timestamptz, timestamptz, text)', 'rollup_range(timestamptz, timestamptz, text)',
+    'rollup_detail_range(timestamptz, timestamptz, text, text)', 'rollup_percentile(double precision, bigint[], numeric[])']
   loop
     execute format('revoke execute on function public.%s from public', fn);
     if exists (select 1 from pg_roles where rolname = 'anon') then
