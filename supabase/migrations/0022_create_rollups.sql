@@ -1,14 +1,12 @@
 -- Rollups (issue 15, item 2): the report and alarm functions read aggregates whose size does not grow with messages.
 --
--- Two grains, in the same two tables:
---   * 'q', a quarter of an hour: what a report over days or weeks reads (30 days = 2,880 buckets per campaign and
---     sender). A quarter, not an hour, because a report's "hour of the day" and "day" are in the reader's time zone:
---     India is UTC+05:30 and Nepal +05:45, so an hourly UTC bucket would straddle two of their local hours.
---   * 'm', a minute: the edges of a period that does not start or end on a quarter (the alarms' windows end at
---     now() minus a grace in minutes; the report's default period ends now). Only the <15 minutes at each end
---     read minute buckets, so their number does not matter for speed, and there are never more of them than
---     messages. What is left, the seconds before the first whole minute and after the last, is read from the
---     message rows (at most two minutes of rows whatever the period).
+-- Four grains, in the same two tables (docs/design.md#rollups): a UTC day ('d'), an hour ('h'), a quarter of an hour
+-- ('q') and a minute ('m'). A period is read coarsest first: its whole days, then the whole hours at its ends, the
+-- whole quarters, the whole minutes, and the seconds before its first and after its last whole minute from the
+-- message rows (at most two minutes of rows whatever the period). Quarters because a report's hours and days are in
+-- the reader's time zone: India is UTC+05:30 and Nepal +05:45. Minutes because the alarms' windows end at now()
+-- minus a grace in minutes; they are kept for two days only (compact_rollups() moves minute_horizon), older partial
+-- quarters at a period's ends are read from the rows (at most 15 minutes at each end).
 --
 -- Exact and order-independent: statement-level triggers on broadcasts_messages, with transition tables, add for
 -- every inserted row its contribution and for every updated row its new contribution minus its old one (a `sent`
@@ -23,8 +21,8 @@
 --
 -- Deletes do not change rollups: retention and erasure delete or anonymise message rows, and the reports of old
 -- periods keep their figures (no DELETE trigger; an anonymising UPDATE changes no rollup key or measure). Only the
--- few seconds at the edges of a period read rows, so a period whose bounds are whole minutes (every day, hour or
--- report period of whole minutes) is computed from rollups alone.
+-- edges of a period read rows, so a period of whole quarters (every day in any time zone, every hour) is computed
+-- from rollups alone. TRUNCATE empties the rollups too (a start-over: tests, the benchmark).
 --
 -- Latency percentiles come from a histogram (broadcasts_latency_bounds: 1-second bins below a minute, then bins
 -- 2^(1/8) ~ 9 % wide, plus the delay chart's own bounds) holding the count and the sum of the delays of each bin:
@@ -93,7 +91,7 @@ on conflict do nothing;
 alter table public.broadcasts_rollup_state enable row level security;
 
 comment on table public.broadcasts_rollup is
-  'Per minute (grain m) and quarter hour (q) of coalesce(sent_at, failed_at), campaign and sender: sums kept by triggers on broadcasts_messages. Sum rows per key; see 0022.';
+  'Per UTC day (grain d), hour (h), quarter hour (q) and minute (m) of coalesce(sent_at, failed_at), campaign and sender: sums kept by triggers on broadcasts_messages. Sum rows per key; see 0022.';
 comment on table public.broadcasts_rollup_detail is
   'Delay histograms and failures by error code per bucket (see 0022). Sum rows per key.';
 
@@ -132,8 +130,8 @@ $$;
 
 -- The SELECT that turns message rows into rollup rows, in one place for the triggers, rebuild_rollups() and the
 -- edges of a period. `source` yields broadcasts_messages rows plus a `sign` column (+1 new state, -1 old state).
--- mode 'mq': minute and quarter rows of every row; mode 'edge': minute rows (grain 'm') of the rows whose period
--- time t is in [$1, $2).
+-- mode 'mq': rows of every grain (minute rows only from minute_horizon on); mode 'edge': minute rows (grain 'm') of
+-- the rows whose period time t is in [$1, $2).
 create or replace function public.broadcasts_rollup_sql(part text, source text, mode text)
 returns text
 language plpgsql immutable
