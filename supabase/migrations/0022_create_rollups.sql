@@ -5,8 +5,9 @@
 -- whole quarters, the whole minutes, and the seconds before its first and after its last whole minute from the
 -- message rows (at most two minutes of rows whatever the period). Quarters because a report's hours and days are in
 -- the reader's time zone: India is UTC+05:30 and Nepal +05:45. Minutes because the alarms' windows end at now()
--- minus a grace in minutes; they are kept for two days only (compact_rollups() moves minute_horizon), older partial
--- quarters at a period's ends are read from the rows (at most 15 minutes at each end).
+-- minus a grace in minutes; they are kept for eight days (the longest alarm window, 168 h plus 24 h of grace, and
+-- the 7-day reports; compact_rollups() moves minute_horizon), older partial quarters at a period's ends are read
+-- from the rows (at most 15 minutes at each end).
 --
 -- Exact and order-independent: statement-level triggers on broadcasts_messages, with transition tables, add for
 -- every inserted row its contribution and for every updated row its new contribution minus its old one (a `sent`
@@ -83,10 +84,10 @@ create table if not exists public.broadcasts_rollup_state (
   id boolean primary key default true check (id),
   minute_horizon timestamptz not null default '-infinity'
 );
--- Starts two days back (compact_rollups' default), so a bulk load of history right after this migration writes no
+-- Starts eight days back (compact_rollups' default), so a bulk load of history right after this migration writes no
 -- minute rows for it.
 insert into public.broadcasts_rollup_state (id, minute_horizon)
-values (true, date_bin('15 minutes', now() - interval '2 days', timestamptz '2000-01-01 00:00+00'))
+values (true, date_bin('15 minutes', now() - interval '8 days', timestamptz '2000-01-01 00:00+00'))
 on conflict do nothing;
 alter table public.broadcasts_rollup_state enable row level security;
 
@@ -334,7 +335,7 @@ create trigger broadcasts_messages_rollup_truncate
 --   2. folds the pending rows of at most `max_buckets` buckets, oldest first, into one row per key.
 -- Without it reads stay right but read more rows (one per writing statement). Returns the number of rows removed.
 drop function if exists public.compact_rollups();
-create or replace function public.compact_rollups(keep_minutes interval default '2 days', max_buckets integer default 5000)
+create or replace function public.compact_rollups(keep_minutes interval default '8 days', max_buckets integer default 5000)
 returns bigint
 language plpgsql
 volatile
