@@ -1,0 +1,62 @@
+/**
+ * `npm run rollups:rebuild -- [--from 2026-03-01T00:00:00Z] [--to 2026-03-08T00:00:00Z]`: recomputes the rollups
+ * (supabase/migrations/0022) of a period, or of everything, from the message rows, in the database at DATABASE_URL,
+ * else the embedded one in DATA_DIR (stop `npm start` first). Writers wait while it runs. Rows deleted by retention or
+ * erasure are gone: rebuilding their period forgets them, so rebuild only periods whose rows are all still there
+ * (after a bulk load, a restore, or a change of the rollups' definition). Exit code 2 on a usage error.
+ */
+import { parseCli, UsageError } from '../lambdas/shared/cli';
+import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
+import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
+
+const instant = (value: string | undefined, option: string): Date | null => {
+  if (value === undefined) return null;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`${option} takes an ISO-8601 time, e.g. 2026-03-01T00:00:00Z`);
+  return date;
+};
+
+const args = parseCli(
+  {
+    name: 'rollups:rebuild',
+    usage: 'npm run rollups:rebuild -- [--from ISO-TIME] [--to ISO-TIME]',
+    options: { from: { type: 'string' }, to: { type: 'string' } },
+  },
+  process.argv.slice(2),
+  ({ values }) => {
+    const from = instant(values.from, '--from');
+    const to = instant(values.to, '--to');
+    if (from && to && from >= to) throw new UsageError('--from must be before --to');
+    return { from, to };
+  },
+);
+
+async function main(): Promise<number> {
+  const url = process.env.DATABASE_URL;
+  const executor = url
+    ? createPostgresExecutor(url, { max: 1 })
+    : await createPgliteExecutor(process.env.DATA_DIR ?? '.data/pglite');
+  try {
+    const started = performance.now();
+    const { rows } = await executor.query<{ written: string | number }>(
+      'select public.rebuild_rollups($1, $2) as written',
+      [args.from?.toISOString() ?? null, args.to?.toISOString() ?? null],
+    );
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const period = `${args.from?.toISOString() ?? 'the beginning'} to ${args.to?.toISOString() ?? 'the end'}`;
+    process.stdout.write(
+      `rollups of ${period} rebuilt from the message rows in ${url ? 'DATABASE_URL' : 'the embedded database'}: ${Number(rows[0]?.written ?? 0)} rollup row(s) in ${seconds} s\n`,
+    );
+    return 0;
+  } finally {
+    await executor.close();
+  }
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    process.stderr.write(`rollups:rebuild failed: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);
