@@ -11,6 +11,7 @@ import {
   type SenderHealthStore,
 } from './health-store';
 import type { RetentionStore } from './retention-store';
+import type { RollupStore } from './rollup-store';
 import type { SqlExecutor } from './sql-executor';
 import {
   ACK_STATUS_EVENTS_SQL,
@@ -32,7 +33,9 @@ import {
  * store as a whole, because each implements both ports: StatusStore (the processor's writes, status-store.ts) and
  * HealthStore (the sweeper's and the report's reads, health-store.ts). Callers keep depending on the port they use.
  */
-export class SqlTrackerStore implements StatusStore, HealthStore, SenderHealthStore, RetentionStore, StatusEventOutbox {
+export class SqlTrackerStore
+  implements StatusStore, HealthStore, SenderHealthStore, RetentionStore, RollupStore, StatusEventOutbox
+{
   constructor(private readonly executor: SqlExecutor) {}
 
   async applyStatusUpdates(updates: readonly StatusUpdate[]): Promise<AppliedChange[]> {
@@ -107,6 +110,13 @@ export class SqlTrackerStore implements StatusStore, HealthStore, SenderHealthSt
       [olderThan.toISOString(), upTo],
     );
     return Number(rows[0]?.remaining ?? 0);
+  }
+
+  async compactRollups(): Promise<number> {
+    const { rows } = await this.executor.query<{ removed: string | number }>(
+      'select public.compact_rollups() as removed',
+    );
+    return Number(rows[0]?.removed ?? 0);
   }
 
   async deliverySummary(from: Date, to: Date): Promise<DeliverySummary> {

@@ -14,6 +14,7 @@ import {
 } from './health-store';
 import type { ReportFunctionCall, ReportRows } from './report-functions';
 import type { RetentionStore } from './retention-store';
+import type { RollupStore } from './rollup-store';
 import {
   type AppliedChange,
   fromClaimedRow,
@@ -45,7 +46,7 @@ export class StoreError extends Error {
  * StatusStore and HealthStore, like SqlTrackerStore (see there for the naming).
  */
 export class SupabaseTrackerStore
-  implements StatusStore, HealthStore, SenderHealthStore, RetentionStore, StatusEventOutbox
+  implements StatusStore, HealthStore, SenderHealthStore, RetentionStore, RollupStore, StatusEventOutbox
 {
   private readonly client: SupabaseClient;
 
@@ -132,6 +133,12 @@ export class SupabaseTrackerStore
       up_to: upTo,
     });
     if (error) throw new StoreError(`expired_messages_remaining failed: ${error.message}`, error.code);
+    return Number(data ?? 0);
+  }
+
+  async compactRollups(): Promise<number> {
+    const { data, error } = await this.client.rpc('compact_rollups', {});
+    if (error) throw new StoreError(`compact_rollups failed: ${error.message}`, error.code);
     return Number(data ?? 0);
   }
 

@@ -13,6 +13,7 @@ import { formatDailySummary, previousUtcDay } from '../report/daily-summary';
 import { withDeadline } from '../shared/deadline';
 import type { DeliveryHealth, HealthStore, SenderDeliveryHealth, SenderHealthStore } from '../store/health-store';
 import type { RetentionStore } from '../store/retention-store';
+import type { RollupStore } from '../store/rollup-store';
 import { type DailyReportLinks, type ReportLink, reportLinkLines } from './report-link';
 import type { SummaryNotifier } from './summary-notifier';
 
@@ -20,10 +21,11 @@ import type { SummaryNotifier } from './summary-notifier';
 export const SweeperEvent = z.looseObject({ kind: z.enum(['health', 'daily-summary']).default('health') });
 
 /**
- * What the sweeper reads and deletes through. The per-sender figures and retention are needed only when configured,
- * so a store that serves the global figures alone (the alert simulator's) is enough without them.
+ * What the sweeper reads, folds and deletes through. The per-sender figures and retention are needed only when
+ * configured, and rollup upkeep only where the database has rollups, so a store that serves the global figures alone
+ * is enough without them.
  */
-export type SweeperStore = HealthStore & Partial<SenderHealthStore> & Partial<RetentionStore>;
+export type SweeperStore = HealthStore & Partial<SenderHealthStore> & Partial<RetentionStore> & Partial<RollupStore>;
 
 export interface SweeperDependencies {
   store: () => Promise<SweeperStore> | SweeperStore;
@@ -75,6 +77,7 @@ const REMAINING_COUNT_CAP = 1_000_000;
  *   computed again to tell a new spike from one already notified.
  * - The senders listed in `senderHealth` get the alarms' figures again, each with its `Sender` dimension.
  * - With `retention` set, each health run then deletes expired messages for up to its time budget.
+ * - Last, it folds the rollups' pending rows (compact_rollups), which keeps the report's and the alarms' reads short.
  */
 export function createSweeper(deps: SweeperDependencies) {
   const { metrics, logger } = deps;
@@ -155,6 +158,9 @@ export function createSweeper(deps: SweeperDependencies) {
     // already measured, and one part down must not blind the other.
     await senderHealth(store, at).catch((error) => logger.error('delivery health by sender failed', { error }));
     await expireMessages(store, at).catch((error) => logger.error('retention failed; the next run goes on', { error }));
+    await compactRollups(store).catch((error) =>
+      logger.error('rollup compaction failed; the figures stay right, reads slow until a run succeeds', { error }),
+    );
     return figures;
   }
 
@@ -245,6 +251,14 @@ export function createSweeper(deps: SweeperDependencies) {
     } finally {
       metrics.addMetric(METRIC.RetentionDeletedMessages, MetricUnit.Count, deleted);
     }
+  }
+
+  /** Rollup upkeep (docs/design.md#rollups): after the figures, so a long fold never delays the alarms' metrics. */
+  async function compactRollups(store: SweeperStore): Promise<void> {
+    if (!store.compactRollups) return;
+    const started = clock();
+    const removed = await measured(() => store.compactRollups!());
+    logger.info('rollups compacted', { removed, milliseconds: Math.round(clock() - started) });
   }
 
   type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];

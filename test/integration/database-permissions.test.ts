@@ -28,6 +28,8 @@ const STACK_CALLS: [name: string, sql: string][] = [
     'delivery_health_by_sender',
     `select * from public.delivery_health_by_sender('2024-01-01T12:00:00Z', 30, 5, 24, 180, 10, 60, '{106540352242922}')`,
   ],
+  // The sweeper's rollup upkeep (docs/design.md#rollups).
+  ['compact_rollups', 'select public.compact_rollups()'],
   ['delete_expired_messages', `select public.delete_expired_messages('2000-01-01', 10)`],
   ['expired_messages_remaining', `select public.expired_messages_remaining('2000-01-01', 10)`],
   ['delivery_summary', `select * from public.delivery_summary('2024-01-01', '2024-01-02')`],

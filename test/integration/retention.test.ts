@@ -103,6 +103,33 @@ const sentDaysAgo = (prefix: string, daysAgo: number, count: number): StatusUpda
     }
   });
 
+  it('leaves the rollups: a report of a deleted period still counts its messages, after compaction by either adapter', async () => {
+    // Sent, then delivered in a second call: each bucket gets a row per call, which compaction folds into one.
+    const updates = [...sentDaysAgo('old', 40, 3), ...sentDaysAgo('new', 1, 2)];
+    await store.applyStatusUpdates(updates.filter((u) => u.status === 'sent'));
+    await store.applyStatusUpdates(updates.filter((u) => u.status === 'delivered'));
+    const pending = async () =>
+      Number(
+        (await db.executor.query<{ n: string }>('select count(*) as n from public.broadcasts_rollup where pending'))
+          .rows[0]?.n,
+      );
+    expect(await pending()).toBeGreaterThan(0);
+    const rest = await startPostgrestRpcServer(db.executor, 'key');
+    const rpc = new SupabaseTrackerStore({ url: rest.url, serviceRoleKey: 'key' });
+    try {
+      expect(await rpc.compactRollups()).toBeGreaterThan(0);
+    } finally {
+      await rpc.close();
+      await rest.close();
+    }
+    expect(await pending()).toBe(0);
+    expect(await store.compactRollups()).toBe(0); // nothing left to fold
+
+    expect(await store.deleteExpiredMessages(CUTOFF, 100)).toBe(3);
+    const oldDays = await store.deliverySummary(new Date(NOW.getTime() - 41 * DAY), new Date(NOW.getTime() - 39 * DAY));
+    expect([oldDays.total_messages, oldDays.delivered]).toEqual([3, 3]);
+  });
+
   it('is run by the sweeper within its budget, and the next run finishes the job', async () => {
     await store.applyStatusUpdates(sentDaysAgo('old', 40, 30));
     let clock = 0;

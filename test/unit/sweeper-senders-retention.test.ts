@@ -222,3 +222,35 @@ describe('sweeper: retention', () => {
     expect(capture.values('RetentionDeletedMessages')).toEqual([]);
   });
 });
+
+describe('sweeper: rollup upkeep', () => {
+  it('folds the rollups on every health run, after the figures, and a failure costs neither the figures nor the run', async () => {
+    const order: string[] = [];
+    let fail = false;
+    const store: SweeperStore = {
+      deliveryHealth: async () => {
+        order.push('health');
+        return healthy;
+      },
+      deliverySummary: async () => {
+        throw new Error('not used');
+      },
+      compactRollups: async () => {
+        order.push('compact');
+        if (fail) throw new Error('connection reset');
+        return 1_234;
+      },
+    };
+    const healthyRun = run(store);
+    await healthyRun.sweep();
+    expect(order).toEqual(['health', 'compact']);
+    expect(healthyRun.capture.values('DatabaseErrors')).toEqual([]);
+
+    fail = true;
+    const failingRun = run(store);
+    await expect(failingRun.sweep()).resolves.toBeDefined();
+    expect(order).toEqual(['health', 'compact', 'health', 'compact']);
+    expect(failingRun.capture.values('DatabaseErrors').map((v) => v.value)).toEqual([1]);
+    expect(failingRun.capture.values('DeliveryRate')).toHaveLength(1);
+  });
+});
