@@ -1,9 +1,10 @@
 /**
- * The rollups (supabase/migrations/0022) against the rows: random messages, random status sequences applied in random
+ * The rollups (supabase/migrations/0022, and 0026's for pricing_breakdown) against the rows: random messages, random status sequences applied in random
  * orders and batches by concurrent writers through apply_status_updates, then every rollup-based report and alarm
  * function must give the figures of its row-based original (test/support/row-based-reports.sql, schema `oracle`):
  * exactly, except the latency percentiles, which must be within their bin's width. Then the same after compaction
- * and after a rebuild; and after deleting rows, the rollup-based figures of whole-minute periods do not change.
+ * and after a rebuild; and after deleting or erasing rows, the rollup-based figures of whole-minute periods do not
+ * change.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -30,6 +31,16 @@ const SENDERS = [
   {},
 ];
 
+const PREFIXES = ['+9198', '+9170', '+1415', '+4477', '+97150'];
+/** Meta's pricing object (https://developers.facebook.com/docs/whatsapp/pricing/updates-to-pricing/ : PMP since
+ * July 2025, CBP before), some without `billable` (deprecated in newer API versions). */
+const PRICINGS = [
+  { billable: true, pricing_model: 'PMP', category: 'marketing', type: 'regular' },
+  { billable: false, pricing_model: 'PMP', category: 'utility', type: 'free_customer_service' },
+  { pricing_model: 'PMP', category: 'authentication', type: 'regular' },
+  { billable: true, pricing_model: 'CBP', category: 'marketing' },
+];
+
 type Update = Record<string, unknown>;
 
 /** One scenario's status updates, in the order they arrive. */
@@ -43,7 +54,8 @@ function scenario(seed: number): Update[] {
     const sent = BASE + Math.floor(random() * 3 * 3600) * 1000 + (random() < 0.2 ? Math.floor(random() * 1000) : 0);
     const delivered = sent + (random() < 0.5 ? Math.floor(random() * 60) : 60 + random() * 20_000) * 1000;
     const read = delivered + random() * 7_200_000;
-    const common = { phone_number: `+9198${String(i).padStart(8, '0')}`, ...pick(SENDERS) };
+    const common = { phone_number: `${pick(PREFIXES)}${String(i).padStart(8, '0')}`, ...pick(SENDERS) };
+    const pricing = random() < 0.7 ? pick(PRICINGS) : undefined;
     const add = (status: string, time: number, extra: Update = {}) =>
       updates.push({
         message_id: id,
@@ -51,6 +63,8 @@ function scenario(seed: number): Update[] {
         timestamp: at(time),
         ...common,
         ...(random() < 0.6 ? { campaign: pick(['spring', 'summer', 'autumn']) } : {}),
+        // Pricing comes with some statuses of a message, not all (a later status can bring it first).
+        ...(pricing && random() < 0.6 ? { pricing } : {}),
         ...extra,
       });
     if (random() < 0.9) add('sent', sent);
@@ -107,6 +121,7 @@ const EXACT = [
   "read_heatmap($1, $2, 'UTC')",
   "read_heatmap($1, $2, 'Asia/Kolkata')",
   'delay_distribution($1, $2)',
+  'pricing_breakdown($1, $2)',
 ];
 const HEALTH = 'delivery_health($1, $2, $3, $4, $5, $6, $7)';
 
@@ -229,6 +244,13 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
         having sum(messages) <> 0 or sum(total) <> 0 order by 1, 2, 3, 4, 5, 6, 7`,
       [],
     ),
+    pricing: await rows(
+      `select grain, bucket_start, campaign, pricing_category, pricing_type, pricing_model, pricing_billable,
+              phone_prefix, sum(messages) as n
+         from public.broadcasts_pricing_rollup group by 1, 2, 3, 4, 5, 6, 7, 8
+        having sum(messages) <> 0 order by 1, 2, 3, 4, 5, 6, 7, 8`,
+      [],
+    ),
   });
 
   it('equal the row-based figures for any order, batching and concurrency of the updates; compaction and rebuild change nothing', async () => {
@@ -239,9 +261,13 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
         await compareAll(seed);
         const kept = await rollupContent();
         await rows("select public.compact_rollups(interval '100 years')", []);
-        expect(await rows('select count(*)::int as n from public.broadcasts_rollup where pending', [])).toEqual([
-          { n: 0 },
-        ]);
+        expect(
+          await rows(
+            `select ((select count(*) from public.broadcasts_rollup where pending)
+                     + (select count(*) from public.broadcasts_pricing_rollup where pending))::int as n`,
+            [],
+          ),
+        ).toEqual([{ n: 0 }]);
         expect(await rollupContent()).toEqual(kept);
         await rows('select public.rebuild_rollups()', []);
         expect(await rollupContent()).toEqual(kept);
@@ -254,7 +280,7 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
     );
   }, 60_000);
 
-  it('keeps the figures of whole-minute periods when rows are deleted (retention, erasure)', async () => {
+  it('keeps the figures of whole-minute periods when rows are erased or deleted (erasure, retention)', async () => {
     const seed = 4242;
     await db.executor.exec('truncate public.broadcasts_messages');
     await applyConcurrently(scenario(seed), seed);
@@ -263,6 +289,12 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
     for (const period of wholeMinutes) {
       for (const fn of [...EXACT, 'delay_percentiles($1, $2)']) before.push(await figures(fn, period, 'public'));
     }
+    // Erasure anonymises (number and pricing cleared): the costs of the period stay where they were.
+    const { rows: erased } = await db.executor.query(
+      `select public.erase_recipient(p) as n from (select distinct phone_number as p from public.broadcasts_messages
+        where message_id like '%2' or message_id like '%7') s`,
+    );
+    expect(erased.length).toBeGreaterThan(0);
     const { rows: deleted } = await db.executor.query(
       "delete from public.broadcasts_messages where message_id like '%1' or message_id like '%4' returning 1",
     );
@@ -275,6 +307,8 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
     expect(after).toEqual(before);
     // The rows themselves did change: the row-based figures move, the rollups remember.
     expect(await figures(EXACT[0]!, wholeMinutes[0]!, 'oracle')).not.toEqual(before[0]);
+    const pricing = EXACT.indexOf('pricing_breakdown($1, $2)');
+    expect(await figures(EXACT[pricing]!, wholeMinutes[0]!, 'oracle')).not.toEqual(before[pricing]);
   });
 
   it('npm run rollups:rebuild puts lost rollups back from the rows, for a period or everything', async () => {

@@ -1,4 +1,4 @@
--- The row-based report and alarm functions as they were before the rollups (0004, 0005, 0008, 0012, 0019),
+-- The row-based report and alarm functions as they were before the rollups (0004, 0005, 0008, 0012, 0014, 0019),
 -- copied verbatim into the schema `oracle`: the property test (rollup-properties.test.ts) compares the rollup-based
 -- functions with them. Not a migration.
 create schema if not exists oracle;
@@ -254,3 +254,20 @@ as $$
 $$;
 
 alter function oracle.hourly_volume(timestamptz, timestamptz) set timezone = 'UTC';
+
+-- 0014's pricing_breakdown, row-based (0026 moved it onto its own rollup).
+create or replace function oracle.pricing_breakdown(period_start timestamptz, period_end timestamptz)
+returns table (
+  campaign text, pricing_category text, pricing_type text, pricing_model text, pricing_billable boolean,
+  phone_prefix text, messages bigint)
+language sql stable
+set search_path = public, pg_temp
+as $$
+  select coalesce(m.campaign, '(none)'), m.pricing_category, m.pricing_type, m.pricing_model, m.pricing_billable,
+         left(ltrim(m.phone_number, '+'), 4), count(*)
+    from public.broadcasts_messages m
+   where ((m.sent_at >= period_start and m.sent_at < period_end)
+       or (m.sent_at is null and m.failed_at >= period_start and m.failed_at < period_end))
+   group by 1, 2, 3, 4, 5, 6
+   order by 1, 7 desc, 2, 3, 4, 5, 6;
+$$;
