@@ -69,7 +69,8 @@ describe('secret ids: a name, a partial ARN or a complete ARN', () => {
     expect(processor.canRead(arnOf(`${name}-Xy9Zw1`))).toBe(true);
     expect(processor.canRead(arnOf(`${name}x-Xy9Zw1`))).toBe(false);
     // Secrets Manager finds a secret by name without ambiguity; a partial ARN of such a name would be taken for complete.
-    expect(environmentOf(processor.template, 'SUPABASE_SECRET_ID')).toEqual([name, name]);
+    // The three functions that reach the database: the processor, the sweeper and the status-event relay.
+    expect(environmentOf(processor.template, 'SUPABASE_SECRET_ID')).toEqual([name, name, name]);
   });
 
   it('grants reads of a partial ARN with the -?????? suffix and hands the functions the partial ARN', () => {
@@ -77,7 +78,7 @@ describe('secret ids: a name, a partial ARN or a complete ARN', () => {
     const processor = secretAccess({ supabaseSecret: arn }, 'ProcessorFunctionServiceRole');
     expect(processor.resources).toEqual([`${arn}-??????`]);
     expect(processor.canRead(arnOf('prod/supabase-Xy9Zw1'))).toBe(true);
-    expect(environmentOf(processor.template, 'SUPABASE_SECRET_ID')).toEqual([arn, arn]);
+    expect(environmentOf(processor.template, 'SUPABASE_SECRET_ID')).toEqual([arn, arn, arn]);
   });
 
   it.each([
