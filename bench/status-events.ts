@@ -9,6 +9,7 @@ import type { StatusUpdate } from '../lambdas/domain/status-update';
 import { createStatusBatchProcessor } from '../lambdas/processor/process-status-batch';
 import { drainStatusEvents, RELAY_SETTINGS } from '../lambdas/processor/status-event-relay';
 import { EventBridgeSink } from '../lambdas/processor/status-events';
+import { parseCli } from '../lambdas/shared/cli';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 import { sqsEvent, sqsRecord } from '../testkit/events';
@@ -57,7 +58,7 @@ export interface StatusEventFigures {
 async function startRelayProcess(databaseUrl: string, putEventsLatencyMs: number) {
   const child = spawn(
     process.execPath,
-    [...process.execArgv, __filename, '--relay', databaseUrl, String(putEventsLatencyMs)],
+    [...process.execArgv, __filename, '--relay', databaseUrl, '--put-events-latency-ms', String(putEventsLatencyMs)],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -268,8 +269,13 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  const relayAt = process.argv.indexOf('--relay');
-  (relayAt > 0 ? relayProcess(process.argv[relayAt + 1]!, Number(process.argv[relayAt + 2])) : main()).catch(
+  // `npm run bench:events`; with `--relay`, the relay process the bench itself starts (startRelayProcess).
+  const { values } = parseCli({
+    name: 'bench:events',
+    usage: 'npm run bench:events',
+    options: { relay: { type: 'string' }, 'put-events-latency-ms': { type: 'string', default: '20' } },
+  });
+  (values.relay ? relayProcess(values.relay, Number(values['put-events-latency-ms'])) : main()).catch(
     (error: unknown) => {
       console.error(error);
       process.exitCode = 1;
