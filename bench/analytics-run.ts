@@ -4,12 +4,9 @@
  * bench's durable settings. 10M messages need ~8 GB of free disk under the temporary directory (TMPDIR) and about
  * 45 minutes on 2 cores; see docs/performance.md.
  */
-import { Client } from 'pg';
-import { applyMigrations } from '../db/migrations';
-import { startThrowawayPostgres } from '../db/throwaway-postgres';
 import { parseCli } from '../lambdas/shared/cli';
-import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { benchAnalyticsAtScale, printAnalyticsSize, printAnalyticsSummary } from './analytics-scale';
+import { startBenchDatabase } from './bench-database';
 import { statusWorkload } from './workload';
 
 const { values: args } = parseCli({
@@ -30,16 +27,8 @@ async function main(): Promise<void> {
   const sizes = String(args.sizes).split(',').map(parseSize);
   const started = performance.now();
   say(`bench:analytics: sizes ${sizes.join(', ')}, node ${process.version}, ${new Date().toISOString()}`);
-  const pg = await startThrowawayPostgres({ fast: false });
+  const { server: pg, url } = await startBenchDatabase();
   try {
-    const admin = new Client({ connectionString: pg.url });
-    await admin.connect();
-    await admin.query('create database bench');
-    await admin.end();
-    const url = pg.url.replace(/\/postgres$/, '/bench');
-    const setup = createPostgresExecutor(url, { max: 1 });
-    await applyMigrations(setup);
-    await setup.close();
     const scale = await benchAnalyticsAtScale({
       url,
       sizes,

@@ -3,14 +3,11 @@
  * shared and noisy). `--json` prints one JSON object on stdout (the table goes to stderr); `--short` is the
  * seconds-long form CI runs. Starts its own throwaway PostgreSQL (durable settings: fsync on).
  */
-import { Client } from 'pg';
-import { applyMigrations } from '../db/migrations';
-import { startThrowawayPostgres } from '../db/throwaway-postgres';
 import { parseCli } from '../lambdas/shared/cli';
-import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { loadConfig } from '../lib/config';
 import { benchAnalyticsAtScale, printAnalyticsSize, printAnalyticsSummary } from './analytics-scale';
 import { measureArchiveSize } from './archive-size';
+import { startBenchDatabase } from './bench-database';
 import { archiveCost, costByApiType, costPerMillionWebhooks, PRICES } from './cost';
 import { startDelayProxy } from './delay-proxy';
 import { benchEndToEnd } from './end-to-end';
@@ -70,16 +67,7 @@ const row = (cells: (string | number)[], widths: number[]) =>
 
 async function main(): Promise<void> {
   say(`bench (${SHORT ? 'short' : 'full'}): node ${process.version}, ${new Date().toISOString()}`);
-  const pg = await startThrowawayPostgres({ fast: false });
-  const admin = new Client({ connectionString: pg.url });
-  await admin.connect();
-  await admin.query('create database bench');
-  await admin.end();
-  const url = pg.url.replace(/\/postgres$/, '/bench');
-  const setup = createPostgresExecutor(url, { max: 1 });
-  await applyMigrations(setup);
-  await setup.exec(GUIDE_TABLE_SQL);
-  await setup.close();
+  const { server: pg, url } = await startBenchDatabase((setup) => setup.exec(GUIDE_TABLE_SQL));
   const out: Record<string, unknown> = { short: SHORT, node: process.version, sizes: SIZES };
 
   try {

@@ -228,20 +228,11 @@ export async function benchStatusEvents(options: {
  * 2 ms delay proxy, 3,000 statuses over 1,200 messages, batches of 10 and 100, median of 3 interleaved runs.
  */
 async function main(): Promise<void> {
-  const { startThrowawayPostgres } = await import('../db/throwaway-postgres');
-  const { applyMigrations } = await import('../db/migrations');
+  const { startBenchDatabase } = await import('./bench-database');
   const { startDelayProxy } = await import('./delay-proxy');
   const { statusWorkload } = await import('./workload');
-  const pg = await startThrowawayPostgres({ fast: false });
+  const { server: pg, url } = await startBenchDatabase();
   try {
-    const admin = new Client({ connectionString: pg.url });
-    await admin.connect();
-    await admin.query('create database bench');
-    await admin.end();
-    const url = pg.url.replace(/\/postgres$/, '/bench');
-    const setup = createPostgresExecutor(url, { max: 1 });
-    await applyMigrations(setup);
-    await setup.close();
     const proxy = await startDelayProxy(Number(new URL(pg.url).port), 1);
     const databaseUrl = url.replace(/:(\d+)\//, `:${proxy.port}/`);
     const updates = statusWorkload(3_000, 1_200, 7);
