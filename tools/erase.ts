@@ -8,8 +8,7 @@
 import { normalizePhone } from '../lambdas/domain/phone';
 import { normalizeUserId } from '../lambdas/domain/user-id';
 import { parseCli, UsageError } from '../lambdas/shared/cli';
-import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
-import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
+import { openToolDatabase } from './tool-database';
 
 /** What an erasure here cannot reach, said every time so nobody mistakes it for complete. */
 export const OUT_OF_REACH = [
@@ -48,10 +47,7 @@ const args = parseCli(
 );
 
 async function main(): Promise<number> {
-  const url = process.env.DATABASE_URL;
-  const executor = url
-    ? createPostgresExecutor(url, { max: 1 })
-    : await createPgliteExecutor(process.env.DATA_DIR ?? '.data/pglite');
+  const { executor, where } = await openToolDatabase();
   try {
     const { rows } = await executor.query<{ erased: string | number }>(`select public.${args.call}($1, $2) as erased`, [
       args.identifier,
@@ -59,7 +55,7 @@ async function main(): Promise<number> {
     ]);
     const erased = Number(rows[0]?.erased ?? 0);
     process.stdout.write(
-      `${erased} message row(s) anonymised in ${url ? 'DATABASE_URL' : 'the embedded database'}; the erasure is recorded in erasure_log (without the number).\n`,
+      `${erased} message row(s) anonymised in ${where}; the erasure is recorded in erasure_log (without the number).\n`,
     );
     process.stdout.write(`Not reached by this command:\n${OUT_OF_REACH.map((line) => `  - ${line}`).join('\n')}\n`);
     return 0;

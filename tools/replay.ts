@@ -7,11 +7,10 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { parseCli, UsageError } from '../lambdas/shared/cli';
-import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
-import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 import { archiveDataRoot, DEFAULT_LOCAL_ARCHIVE_DIR } from '../local/file-webhook-archive';
 import { formatSummary, localArchiveSource, replayArchive, s3ArchiveSource } from './replay-archive';
+import { openToolDatabase } from './tool-database';
 
 const DAY = 86_400_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
@@ -60,13 +59,9 @@ async function main(): Promise<number> {
     : localArchiveSource(
         args.source === 'local' ? archiveDataRoot(process.env.ARCHIVE_DIR ?? DEFAULT_LOCAL_ARCHIVE_DIR) : args.source,
       );
-  const url = process.env.DATABASE_URL;
-  const executor = args.dryRun
-    ? undefined
-    : url
-      ? createPostgresExecutor(url, { max: 1 })
-      : await createPgliteExecutor(process.env.DATA_DIR ?? '.data/pglite');
-  const target = args.dryRun ? 'nothing (dry run)' : url ? 'DATABASE_URL' : 'the embedded database';
+  const database = args.dryRun ? undefined : await openToolDatabase();
+  const executor = database?.executor;
+  const target = database?.where ?? 'nothing (dry run)';
   process.stderr.write(
     `replaying webhooks received ${new Date(args.fromMs).toISOString()} .. ${new Date(args.toMs).toISOString()} from ${source.describe} into ${target}\n`,
   );

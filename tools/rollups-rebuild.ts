@@ -6,8 +6,7 @@
  * (after a bulk load, a restore, or a change of the rollups' definition). Exit code 2 on a usage error.
  */
 import { parseCli, UsageError } from '../lambdas/shared/cli';
-import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
-import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
+import { openToolDatabase } from './tool-database';
 
 const instant = (value: string | undefined, option: string): Date | null => {
   if (value === undefined) return null;
@@ -32,10 +31,7 @@ const args = parseCli(
 );
 
 async function main(): Promise<number> {
-  const url = process.env.DATABASE_URL;
-  const executor = url
-    ? createPostgresExecutor(url, { max: 1 })
-    : await createPgliteExecutor(process.env.DATA_DIR ?? '.data/pglite');
+  const { executor, where } = await openToolDatabase();
   try {
     const started = performance.now();
     const { rows } = await executor.query<{ written: string | number }>(
@@ -45,7 +41,7 @@ async function main(): Promise<number> {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const period = `${args.from?.toISOString() ?? 'the beginning'} to ${args.to?.toISOString() ?? 'the end'}`;
     process.stdout.write(
-      `rollups of ${period} rebuilt from the message rows in ${url ? 'DATABASE_URL' : 'the embedded database'}: ${Number(rows[0]?.written ?? 0)} rollup row(s) in ${seconds} s\n`,
+      `rollups of ${period} rebuilt from the message rows in ${where}: ${Number(rows[0]?.written ?? 0)} rollup row(s) in ${seconds} s\n`,
     );
     return 0;
   } finally {
