@@ -2,29 +2,11 @@ import { DEFAULT_ALARMS, DEFAULT_COHORTS } from '../../lambdas/domain/alert-sett
 import type { DeliveryHealth, HealthStore } from '../../lambdas/store/health-store';
 import type { SummaryNotifier } from '../../lambdas/sweeper/summary-notifier';
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
+import { healthyFigures } from '../support/delivery-health-figures';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 
 const NOW = new Date('2026-03-02T10:30:00.000Z');
-const healthy: DeliveryHealth = {
-  computed_at: NOW.toISOString(),
-  cohort_sent: 1_000,
-  cohort_delivered: 950,
-  cohort_failed: 20,
-  delivery_rate_percent: 95,
-  failure_rate_percent: 2,
-  top_error_code: 131026,
-  top_error_title: 'Message undeliverable',
-  top_error_count: 12,
-  avg_delivery_seconds: 4,
-  median_delivery_seconds: 3,
-  delivery_latency_samples: 900,
-  read_cohort_delivered: 5_000,
-  read_cohort_read: 2_800,
-  read_rate_percent: 56,
-  undelivered_cohort_sent: 1_500,
-  undelivered_count: 60,
-  undelivered_percent: 4,
-};
+const healthy = healthyFigures(NOW);
 const spiking: DeliveryHealth = {
   ...healthy,
   cohort_failed: 250,
