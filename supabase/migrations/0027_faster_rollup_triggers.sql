@@ -4,6 +4,11 @@
 -- each row and kind. Here each kind is its own branch over the rows that have one. The figures are the same
 -- (test/integration/rollup-properties.test.ts compares every report with its row-based original).
 --
+-- The delivery delay histogram is also kept per sender from now on (sender_key, the campaign still null), so that
+-- delivery_health_by_sender can read its median from the rollups (0030); the readers that sum it over every sender
+-- are unchanged. Buckets written before this migration keep one overall row per bin: the per-sender median of a
+-- period before it comes back with `npm run rollups:rebuild` over that period.
+--
 -- broadcasts_rollup_sql() is redefined whole (its main part unchanged) and the trigger functions written from it
 -- again, as 0022 writes them; rebuild_rollups() and the edges of a period read the same SQL. Forward-only and
 -- re-runnable, like the others.
@@ -94,7 +99,7 @@ begin
       -- list before (0022), which computed both histogram bins for every row and kind and cost a nested-loop step
       -- per row and kind, most of the update trigger's time.
       k as (
-        select x.sign, x.sent_at as t, null::text as campaign, null::text as sender_key, 'delivery'::text as kind,
+        select x.sign, x.sent_at as t, null::text as campaign, x.sender_key, 'delivery'::text as kind,
                width_bucket(x.delivery_seconds, public.broadcasts_latency_bounds()) as code, null::text as title,
                x.delivery_seconds as value
           from x where x.delivery_seconds is not null and x.sent_at is not null
@@ -116,7 +121,8 @@ begin
                case when %3$L = 'edge' or k.t >= (select minute_horizon from public.broadcasts_rollup_state)
                     then date_bin('1 minute', k.t, timestamptz '2000-01-01 00:00+00')
                     else date_bin('15 minutes', k.t, timestamptz '2000-01-01 00:00+00') end as bucket_start,
-               -- Histograms are kept overall: per campaign they would hold about a row per message at low volumes.
+               -- Histograms are not kept per campaign: they would hold about a row per message at low volumes. The
+               -- delivery delays are kept per sender (a business has a few), for delivery_health_by_sender's median.
                k.campaign, k.sender_key, k.kind, k.code, k.title,
                sum(k.sign) as messages, coalesce(sum(k.sign * k.value), 0) as total
           from k
