@@ -4,7 +4,8 @@
  * function must give the figures of its row-based original (test/support/row-based-reports.sql, schema `oracle`):
  * exactly, except the latency percentiles, which must be within their bin's width. Then the same after compaction
  * and after a rebuild; and after deleting or erasing rows, the rollup-based figures of whole-minute periods do not
- * change.
+ * change. The totals over every campaign and sender (0028) must equal the sum of the non-pending keyed rows of their
+ * bucket at every moment, also while compaction folds a few buckets at a time and writers keep writing.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
