@@ -17,6 +17,10 @@ import { npmRun } from '../support/npm-run';
 
 const describeOnRealPostgres = hasRealPostgres() ? describe : describe.skip;
 const ORACLE = readFileSync(path.join(__dirname, '..', 'support', 'row-based-reports.sql'), 'utf8');
+const TOTALS_MIGRATION = readFileSync(
+  path.join(__dirname, '..', '..', 'supabase', 'migrations', '0028_rollup_totals.sql'),
+  'utf8',
+);
 
 const BASE = Date.parse('2026-03-02T10:07:23.000Z'); // on no minute: the first bucket is a partial one
 const at = (ms: number) => new Date(ms).toISOString();
@@ -272,10 +276,13 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
           ),
         ).toEqual([{ n: 0 }]);
         expect(await rollupContent()).toEqual(kept);
+        expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
         await rows('select public.rebuild_rollups()', []);
         expect(await rollupContent()).toEqual(kept);
+        expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
         // Minute rows dropped (the test's days are long past): the edges come from the rows, the figures stay.
         await rows('select public.compact_rollups()', []);
+        expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
         await compareAll(seed);
         await db.executor.exec("update public.broadcasts_rollup_state set minute_horizon = '-infinity'");
       }),
@@ -367,6 +374,13 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
           await rows('select public.rebuild_rollups($1, $2)', ['2026-03-02T00:00:00Z', '2026-03-03T00:00:00Z']);
           expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
           await compareAll(seed);
+          // An upgrade (rollups there, totals not yet): running the migration again computes them.
+          await db.executor.exec(
+            'delete from public.broadcasts_rollup_total; delete from public.broadcasts_rollup_total_detail',
+          );
+          expect(await totalsOutOfStep()).not.toEqual({ main: [], errors: [] });
+          await db.executor.exec(TOTALS_MIGRATION);
+          expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
         }),
         { numRuns: 2 },
       );
