@@ -4,7 +4,8 @@
  * function must give the figures of its row-based original (test/support/row-based-reports.sql, schema `oracle`):
  * exactly, except the latency percentiles, which must be within their bin's width. Then the same after compaction
  * and after a rebuild; and after deleting or erasing rows, the rollup-based figures of whole-minute periods do not
- * change.
+ * change. The totals over every campaign and sender (0028) must equal the sum of the non-pending keyed rows of their
+ * bucket at every moment, also while compaction folds a few buckets at a time and writers keep writing.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,10 @@ import { npmRun } from '../support/npm-run';
 
 const describeOnRealPostgres = hasRealPostgres() ? describe : describe.skip;
 const ORACLE = readFileSync(path.join(__dirname, '..', 'support', 'row-based-reports.sql'), 'utf8');
+const TOTALS_MIGRATION = readFileSync(
+  path.join(__dirname, '..', '..', 'supabase', 'migrations', '0028_rollup_totals.sql'),
+  'utf8',
+);
 
 const BASE = Date.parse('2026-03-02T10:07:23.000Z'); // on no minute: the first bucket is a partial one
 const at = (ms: number) => new Date(ms).toISOString();
@@ -271,15 +276,117 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
           ),
         ).toEqual([{ n: 0 }]);
         expect(await rollupContent()).toEqual(kept);
+        expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
         await rows('select public.rebuild_rollups()', []);
         expect(await rollupContent()).toEqual(kept);
+        expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
         // Minute rows dropped (the test's days are long past): the edges come from the rows, the figures stay.
         await rows('select public.compact_rollups()', []);
+        expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
         await compareAll(seed);
         await db.executor.exec("update public.broadcasts_rollup_state set minute_horizon = '-infinity'");
       }),
       { numRuns: 3 },
     );
+  }, 60_000);
+
+  const MEASURES = [
+    'messages',
+    'sent',
+    'delivered',
+    'read',
+    'played',
+    'failed',
+    'fu',
+    'waiting',
+    'ds',
+    'dn',
+    'rs',
+    'rn',
+  ];
+  /** Totals (0028) that differ from the sum of the non-pending keyed rows of their bucket: none, at every moment. */
+  const totalsOutOfStep = async () => ({
+    main: await rows(
+      `with keyed as (
+         select grain, bucket_start, sum(messages) as messages, sum(sent) as sent, sum(delivered) as delivered,
+                sum(read) as read, sum(played) as played, sum(failed) as failed, sum(failed_undelivered) as fu,
+                sum(waiting) as waiting, sum(delivery_seconds_sum) as ds, sum(delivery_samples) as dn,
+                sum(read_minutes_sum) as rs, sum(read_samples) as rn
+           from public.broadcasts_rollup where not pending group by 1, 2),
+       totals as (
+         select grain, bucket_start, sum(messages) as messages, sum(sent) as sent, sum(delivered) as delivered,
+                sum(read) as read, sum(played) as played, sum(failed) as failed, sum(failed_undelivered) as fu,
+                sum(waiting) as waiting, sum(delivery_seconds_sum) as ds, sum(delivery_samples) as dn,
+                sum(read_minutes_sum) as rs, sum(read_samples) as rn
+           from public.broadcasts_rollup_total group by 1, 2)
+       select k.grain, k.bucket_start, t.grain as total_grain, t.bucket_start as total_bucket
+         from keyed k full join totals t on t.grain = k.grain and t.bucket_start = k.bucket_start
+        where ${MEASURES.map((m) => `coalesce(k.${m}, 0) <> coalesce(t.${m}, 0)`).join(' or ')}`,
+      [],
+    ),
+    errors: await rows(
+      `with keyed as (
+         select grain, bucket_start, kind, code, title, sum(messages) as n
+           from public.broadcasts_rollup_detail where not pending and kind like 'error%' group by 1, 2, 3, 4, 5),
+       totals as (
+         select grain, bucket_start, kind, code, title, sum(messages) as n
+           from public.broadcasts_rollup_total_detail group by 1, 2, 3, 4, 5)
+       select k.grain, k.bucket_start, k.kind, k.code, t.grain as total_grain, t.bucket_start as total_bucket
+         from keyed k full join totals t
+           on (t.grain, t.bucket_start, t.kind) = (k.grain, k.bucket_start, k.kind)
+          and t.code is not distinct from k.code and t.title is not distinct from k.title
+        where coalesce(k.n, 0) <> coalesce(t.n, 0)`,
+      [],
+    ),
+  });
+
+  it('keeps the totals exact while compaction folds some buckets and writers keep writing', async () => {
+    const compactor = new Client({ connectionString: db.url });
+    await compactor.connect();
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), async (seed) => {
+          await db.executor.exec('truncate public.broadcasts_messages');
+          const updates = scenario(seed);
+          const half = Math.floor(updates.length / 2);
+          await applyConcurrently(updates.slice(0, half), seed);
+          // A few buckets at a time (small max_buckets) while three writers add the second half.
+          let writing = true;
+          let folds = 0;
+          const compacting = (async () => {
+            while (writing || folds < 2) {
+              await compactor.query("select public.compact_rollups(interval '100 years', 7)");
+              folds++;
+            }
+          })();
+          await applyConcurrently(updates.slice(half), seed ^ 0x7);
+          writing = false;
+          await compacting;
+          expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
+          const [mix] = await rows(
+            `select count(*) filter (where pending)::int as pending, count(*) filter (where not pending)::int as folded
+               from public.broadcasts_rollup`,
+            [],
+          );
+          expect(mix!.pending).toBeGreaterThan(0);
+          expect(mix!.folded).toBeGreaterThan(0);
+          await compareAll(seed);
+          await rows('select public.rebuild_rollups($1, $2)', ['2026-03-02T00:00:00Z', '2026-03-03T00:00:00Z']);
+          expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
+          await compareAll(seed);
+          // An upgrade (rollups there, totals not yet): running the migration again computes them.
+          await db.executor.exec(
+            'delete from public.broadcasts_rollup_total; delete from public.broadcasts_rollup_total_detail',
+          );
+          expect(await totalsOutOfStep()).not.toEqual({ main: [], errors: [] });
+          await db.executor.exec(TOTALS_MIGRATION);
+          expect(await totalsOutOfStep()).toEqual({ main: [], errors: [] });
+        }),
+        { numRuns: 2 },
+      );
+    } finally {
+      await compactor.end();
+    }
   }, 60_000);
 
   it('keeps the figures of whole-minute periods when rows are erased or deleted (erasure, retention)', async () => {
