@@ -1,12 +1,13 @@
 -- Totals over every campaign and sender (issue 15): the readers that sum a period over all campaigns and senders
--- (hourly_volume, best_send_hours, read_heatmap, failures_by_error, delivery_health, delivery_report_by without
--- grouping and so delivery_report, delivery_summary and message_status_dashboard) read one row per bucket instead
--- of one per bucket, campaign and sender (160 of them in the 10M benchmark: 30 days of hour or quarter rows were
--- 200-550 ms), and one row per bucket and error code instead of one per bucket, code, campaign and sender.
+-- (hourly_volume, best_send_hours, read_heatmap, failures_by_error, delay_distribution, delay_percentiles,
+-- delivery_health, delivery_report_by without grouping and so delivery_report, delivery_summary and
+-- message_status_dashboard) read one row per bucket instead of one per bucket, campaign and sender (160 of them in
+-- the 10M benchmark: 30 days of hour or quarter rows were 200-550 ms), and one row per bucket and error code or delay
+-- bin instead of one per bucket, code, campaign and sender (since 0027 the delivery delays are kept per sender).
 --
 -- Kept at compaction, not by the triggers, so the write path pays nothing for them:
 --   invariant: the totals of a bucket = the sum of the NON-pending rows of that bucket in broadcasts_rollup
---   (broadcasts_rollup_total) and of the error rows of broadcasts_rollup_detail (broadcasts_rollup_total_detail).
+--   (broadcasts_rollup_total) and of broadcasts_rollup_detail (broadcasts_rollup_total_detail).
 -- Non-pending rows are only written by compaction and rebuild, under the rollups' advisory lock, and each of them
 -- rewrites the totals of the buckets it wrote in the same statement or transaction: compact_main_rollup() and
 -- compact_detail_rollup() fold a bucket's rows and replace its totals with their sum; rebuild_main_rollup() and
@@ -35,11 +36,10 @@ create table if not exists public.broadcasts_rollup_total (
   read_minutes_sum numeric not null,
   read_samples bigint not null
 );
--- Only the failures: the delay histograms of broadcasts_rollup_detail are kept overall already.
 create table if not exists public.broadcasts_rollup_total_detail (
   grain text not null check (grain in ('m', 'q', 'h', 'd')),
   bucket_start timestamptz not null,
-  kind text not null check (kind in ('error_sent', 'error_failed')),
+  kind text not null check (kind in ('delivery', 'read', 'error_sent', 'error_failed')),
   code integer,
   title text,
   messages bigint not null,
@@ -51,7 +51,7 @@ create index if not exists broadcasts_rollup_total_detail_bucket_idx
 comment on table public.broadcasts_rollup_total is
   'broadcasts_rollup summed over campaigns and senders: per grain and bucket, the sum of its non-pending rows (kept by compact_rollups and rebuild_rollups; see 0028).';
 comment on table public.broadcasts_rollup_total_detail is
-  'The error rows of broadcasts_rollup_detail summed over campaigns and senders: per grain, bucket, kind and code, the sum of its non-pending rows (see 0028).';
+  'broadcasts_rollup_detail summed over campaigns and senders: per grain, bucket, kind and code (error code or delay bin), the sum of its non-pending rows (see 0028).';
 
 alter table public.broadcasts_rollup_total enable row level security;
 alter table public.broadcasts_rollup_total_detail enable row level security;
@@ -151,7 +151,7 @@ begin
 end;
 $$;
 
--- The same for broadcasts_rollup_detail; the error rows' totals are replaced with the fold.
+-- The same for broadcasts_rollup_detail; the bucket's detail totals are replaced with the fold.
 create or replace function public.compact_detail_rollup(max_buckets integer)
 returns bigint
 language plpgsql
@@ -187,7 +187,6 @@ begin
     insert into public.broadcasts_rollup_total_detail (grain, bucket_start, kind, code, title, messages, total)
     select grain, bucket_start, kind, code, title, sum(messages), sum(total)
       from gone
-     where kind in ('error_sent', 'error_failed')
      group by grain, bucket_start, kind, code, title
     having sum(messages) <> 0 or sum(total) <> 0
   )
@@ -243,7 +242,7 @@ begin
   insert into public.broadcasts_rollup_total_detail (grain, bucket_start, kind, code, title, messages, total)
   select grain, bucket_start, kind, code, title, sum(messages), sum(total)
     from public.broadcasts_rollup_detail
-   where not pending and kind in ('error_sent', 'error_failed') and bucket_start >= lo and bucket_start < hi
+   where not pending and bucket_start >= lo and bucket_start < hi
    group by grain, bucket_start, kind, code, title
   having sum(messages) <> 0 or sum(total) <> 0;
 end;
@@ -363,8 +362,8 @@ begin
 end;
 $$;
 
--- The failures of a period by error code over every campaign and sender ('error_sent' by sent time, 'error_failed'
--- by failure time), unsummed, in the same way.
+-- The detail rows of one kind for a period over every campaign and sender (the delay bins by sent time, 'error_sent'
+-- by sent time, 'error_failed' by failure time), unsummed, in the same way.
 create or replace function public.rollup_total_detail_range(
   range_start timestamptz, range_end timestamptz, detail_kind text, coarsest text default 'd')
 returns table (bucket_start timestamptz, code integer, title text, messages bigint, total numeric)
@@ -374,8 +373,9 @@ as $$
 declare
   p record;
 begin
-  if detail_kind is distinct from 'error_sent' and detail_kind is distinct from 'error_failed' then
-    raise exception 'rollup_total_detail_range: kind must be error_sent or error_failed' using errcode = '22023';
+  if detail_kind is null or detail_kind not in ('delivery', 'read', 'error_sent', 'error_failed') then
+    raise exception 'rollup_total_detail_range: kind must be delivery, read, error_sent or error_failed'
+      using errcode = '22023';
   end if;
   for p in select * from public.broadcasts_rollup_pieces(range_start, range_end, coarsest) loop
     if p.source = 'rows' then
@@ -520,8 +520,56 @@ as $$
    order by 3 desc, 1;
 $$;
 
--- The sweeper's alarm figures: its cohorts are summed over every campaign and sender too (the delay histogram is
--- read as before).
+-- The delay chart and percentiles (0022's bodies) on the delay bins' totals.
+create or replace function public.delay_distribution(period_start timestamptz, period_end timestamptz)
+returns table (kind text, bucket_order integer, bucket text, messages bigint)
+language sql stable
+set search_path = public, pg_temp
+as $$
+  with bins as materialized (
+    select k.kind, (public.broadcasts_latency_bounds())[d.code] as lower_seconds, sum(d.messages) as n
+      from (values ('delivery'), ('read')) k(kind)
+     cross join lateral public.rollup_total_detail_range(period_start, period_end, k.kind) d
+     group by 1, 2
+  ),
+  buckets(bucket_order, bucket, upper_seconds) as (
+    values (1, '< 5 s', 5), (2, '5-30 s', 30), (3, '30 s-2 min', 120), (4, '2-10 min', 600),
+           (5, '10-60 min', 3600), (6, '1-6 h', 21600), (7, '6-24 h', 86400), (8, '> 24 h', null)
+  ),
+  kinds(kind) as (values ('delivery'), ('read'))
+  select k.kind, b.bucket_order, b.bucket,
+         coalesce((select sum(n) from bins d
+                    where d.kind = k.kind
+                      and d.lower_seconds >= coalesce((select max(p.upper_seconds) from buckets p where p.bucket_order < b.bucket_order), -1e12)
+                      and (b.upper_seconds is null or d.lower_seconds < b.upper_seconds)), 0)::bigint
+    from kinds k cross join buckets b
+   order by 1, 2;
+$$;
+
+create or replace function public.delay_percentiles(period_start timestamptz, period_end timestamptz)
+returns table (delivery_p50_seconds numeric, delivery_p90_seconds numeric, read_p50_minutes numeric, read_p90_minutes numeric)
+language sql stable
+set search_path = public, pg_temp
+as $$
+  with bins as (
+    select k.kind, d.code, sum(d.messages)::bigint as n, sum(d.total) as total
+      from (values ('delivery'), ('read')) k(kind)
+     cross join lateral public.rollup_total_detail_range(period_start, period_end, k.kind) d
+     group by 1, 2
+  ),
+  h as (
+    select kind, array_agg(n order by code) as counts, array_agg(total order by code) as totals from bins group by kind
+  )
+  select round(public.rollup_percentile(0.5, d.counts, d.totals), 3),
+         round(public.rollup_percentile(0.9, d.counts, d.totals), 3),
+         round(public.rollup_percentile(0.5, r.counts, r.totals) / 60, 3),
+         round(public.rollup_percentile(0.9, r.counts, r.totals) / 60, 3)
+    from (select 1) one
+    left join h d on d.kind = 'delivery'
+    left join h r on r.kind = 'read';
+$$;
+
+-- The sweeper's alarm figures: its cohorts and its delay histogram are summed over every campaign and sender too.
 create or replace function public.delivery_health(
   as_of timestamptz,
   delivery_window_minutes integer,
@@ -573,7 +621,7 @@ as $$
   latency as (
     select public.rollup_percentile(0.5, array_agg(n order by code), array_agg(total order by code)) as median_seconds
       from (select d.code, sum(d.messages)::bigint as n, sum(d.total) as total
-              from bounds b cross join lateral public.rollup_detail_range(b.d_from, b.d_to, 'delivery') d
+              from bounds b cross join lateral public.rollup_total_detail_range(b.d_from, b.d_to, 'delivery') d
              group by d.code) h
   ),
   top_error as (
@@ -627,6 +675,7 @@ begin
     'delivery_report_by(timestamptz, timestamptz, boolean, boolean)',
     'hourly_volume(timestamptz, timestamptz)', 'best_send_hours(timestamptz, timestamptz, integer)',
     'read_heatmap(timestamptz, timestamptz, text)', 'failures_by_error(timestamptz, timestamptz)',
+    'delay_distribution(timestamptz, timestamptz)', 'delay_percentiles(timestamptz, timestamptz)',
     'delivery_health(timestamptz, integer, integer, integer, integer, integer, integer)']
   loop
     execute format('revoke execute on function public.%s from public', fn);
