@@ -12,7 +12,7 @@ import { type RunResult, runOurs } from './write-path';
  */
 export interface AnalyticsAtScale {
   bySize: Record<string, AnalyticsFigures>;
-  /** analytics_max_ms_<size>: the slowest judged query's median at each size. */
+  /** analytics_max_ms_<size>: the slowest judged query's server time at each size. */
   maxKeys: Record<string, number>;
   /** Per query, its server time at the smallest and the largest size. Absent with a single size. */
   growth?: { small: string; large: string; queries: Record<string, QueryGrowth> };
