@@ -10,8 +10,8 @@
 --   (broadcasts_rollup_total) and of broadcasts_rollup_detail (broadcasts_rollup_total_detail).
 -- Non-pending rows are only written by compaction and rebuild, under the rollups' advisory lock, and each of them
 -- rewrites the totals of the buckets it wrote in the same statement or transaction: compact_main_rollup() and
--- compact_detail_rollup() fold a bucket's rows and replace its totals with their sum; rebuild_main_rollup() and
--- rebuild_detail_rollup() recompute a period and then its totals; compact_rollup_minutes() drops minute rows and
+-- compact_detail_rollup() fold a bucket's rows and replace its totals with their sum; rebuild_main_rollup()
+-- recomputes a period and then its totals; compact_rollup_minutes() drops minute rows and
 -- minute totals together; TRUNCATE empties them with the rows. A reader takes, for every piece of
 -- broadcasts_rollup_pieces(), the totals of the piece plus the keyed rows still pending in it (partial index) plus
 -- the rows at the period's edges, so the figures are exact at every moment, whatever compaction has folded yet.
@@ -65,7 +65,8 @@ $$;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- The steps of compact_rollups(), each called under its advisory lock. Each returns the number of rollup rows it
--- removed.
+-- removed. Each also takes the lock itself (at once when the caller holds it: advisory locks are re-entrant), so
+-- a step called on its own waits for a running compaction instead of folding part of the same buckets.
 
 -- Drops minute rows (and minute totals) older than `keep_minutes`, moving minute_horizon forward (see 0022).
 create or replace function public.compact_rollup_minutes(keep_minutes interval)
@@ -79,6 +80,7 @@ declare
   removed bigint := 0;
   n bigint;
 begin
+  perform pg_advisory_xact_lock(hashtext('public.broadcasts_rollup'));
   update public.broadcasts_rollup_state set minute_horizon = horizon where minute_horizon < horizon;
   if found then
     delete from public.broadcasts_rollup where grain = 'm' and bucket_start < horizon;
@@ -105,6 +107,7 @@ as $$
 declare
   n bigint;
 begin
+  perform pg_advisory_xact_lock(hashtext('public.broadcasts_rollup'));
   with touched as (
     select distinct grain, bucket_start from public.broadcasts_rollup where pending
      order by bucket_start, grain limit max_buckets
@@ -161,6 +164,7 @@ as $$
 declare
   n bigint;
 begin
+  perform pg_advisory_xact_lock(hashtext('public.broadcasts_rollup'));
   with touched as (
     select distinct grain, bucket_start from public.broadcasts_rollup_detail where pending
      order by bucket_start, grain limit max_buckets
@@ -226,23 +230,26 @@ volatile
 set search_path = public, pg_temp
 as $$
 begin
-  delete from public.broadcasts_rollup_total where bucket_start >= lo and bucket_start < hi;
+  perform pg_advisory_xact_lock(hashtext('public.broadcasts_rollup'));
+  delete from public.broadcasts_rollup_total
+   where grain in ('m', 'q', 'h', 'd') and bucket_start >= lo and bucket_start < hi;
   insert into public.broadcasts_rollup_total (grain, bucket_start, messages, sent, delivered, read, played, failed,
          failed_undelivered, waiting, delivery_seconds_sum, delivery_samples, read_minutes_sum, read_samples)
   select grain, bucket_start, sum(messages), sum(sent), sum(delivered), sum(read), sum(played), sum(failed),
          sum(failed_undelivered), sum(waiting), sum(delivery_seconds_sum), sum(delivery_samples),
          sum(read_minutes_sum), sum(read_samples)
     from public.broadcasts_rollup
-   where not pending and bucket_start >= lo and bucket_start < hi
+   where not pending and grain in ('m', 'q', 'h', 'd') and bucket_start >= lo and bucket_start < hi
    group by grain, bucket_start
   having (sum(messages), sum(sent), sum(delivered), sum(read), sum(played), sum(failed), sum(failed_undelivered),
           sum(waiting), sum(delivery_seconds_sum), sum(delivery_samples), sum(read_minutes_sum),
           sum(read_samples)) <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-  delete from public.broadcasts_rollup_total_detail where bucket_start >= lo and bucket_start < hi;
+  delete from public.broadcasts_rollup_total_detail
+   where grain in ('m', 'q', 'h', 'd') and bucket_start >= lo and bucket_start < hi;
   insert into public.broadcasts_rollup_total_detail (grain, bucket_start, kind, code, title, messages, total)
   select grain, bucket_start, kind, code, title, sum(messages), sum(total)
     from public.broadcasts_rollup_detail
-   where not pending and bucket_start >= lo and bucket_start < hi
+   where not pending and grain in ('m', 'q', 'h', 'd') and bucket_start >= lo and bucket_start < hi
    group by grain, bucket_start, kind, code, title
   having sum(messages) <> 0 or sum(total) <> 0;
 end;
@@ -260,8 +267,13 @@ declare
   main_rows bigint;
   detail_rows bigint;
 begin
-  delete from public.broadcasts_rollup where bucket_start >= lo and bucket_start < hi;
-  delete from public.broadcasts_rollup_detail where bucket_start >= lo and bucket_start < hi;
+  -- As rebuild_rollups() does (at once when it holds them): writers wait, and so does compaction.
+  lock table public.broadcasts_messages in share mode;
+  perform pg_advisory_xact_lock(hashtext('public.broadcasts_rollup'));
+  delete from public.broadcasts_rollup
+   where grain in ('m', 'q', 'h', 'd') and bucket_start >= lo and bucket_start < hi;
+  delete from public.broadcasts_rollup_detail
+   where grain in ('m', 'q', 'h', 'd') and bucket_start >= lo and bucket_start < hi;
   source := format('(select 1 as sign, m.* from public.broadcasts_messages m where coalesce(m.sent_at, m.failed_at) >= %L and coalesce(m.sent_at, m.failed_at) < %L)', lo, hi);
   execute 'insert into public.broadcasts_rollup (grain, bucket_start, campaign, sender_key, sender_label, messages,
              sent, delivered, read, played, failed, failed_undelivered, waiting, delivery_seconds_sum,

@@ -129,3 +129,31 @@ $$;
 
 comment on function public.delivery_health_by_sender(timestamptz, integer, integer, integer, integer, integer, integer, text[]) is
   'delivery_health''s figures for each listed sender (its phone number id, else its AiSensy project id), from the rollups; the sweeper publishes them with a Sender dimension (docs/alarms.md).';
+
+-- Upgrade from 0026: the buckets written before 0027 hold the delivery delays without their sender (one overall row
+-- per bin), so a sender's median would only see the deliveries since the upgrade, and an update since then of an
+-- older message (a late `sent` moves its delay to another bin) subtracts under the sender what was added overall. The
+-- delivery delays of the last two UTC days and today (the longest delivery cohort is a 24-hour window plus 24 hours
+-- of grace) are recomputed once from the rows, with their totals (0028). Writers wait while it runs (SHARE lock): it
+-- reads those days' messages, about 10 s per million. Nothing to do on a new database, or once done.
+do $$
+declare
+  lo constant timestamptz := date_bin('1 day', now() - interval '2 days', timestamptz '2000-01-01 00:00+00');
+begin
+  if not exists (select 1 from public.broadcasts_rollup_detail
+                  where kind = 'delivery' and sender_key is null and bucket_start >= lo) then
+    return;
+  end if;
+  lock table public.broadcasts_messages in share mode;
+  perform pg_advisory_xact_lock(hashtext('public.broadcasts_rollup'));
+  delete from public.broadcasts_rollup_detail
+   where grain in ('m', 'q', 'h', 'd') and kind = 'delivery' and bucket_start >= lo;
+  execute 'insert into public.broadcasts_rollup_detail (grain, bucket_start, campaign, sender_key, kind, code, title,
+             messages, total, pending)
+           select *, false from (' || public.broadcasts_rollup_sql('detail',
+             format('(select 1 as sign, m.* from public.broadcasts_messages m where m.sent_at >= %L)', lo), 'mq')
+          || ') r where r.kind = ''delivery'' and r.bucket_start >= $1'
+    using lo;
+  perform public.rebuild_rollup_totals(lo, 'infinity');
+end;
+$$;

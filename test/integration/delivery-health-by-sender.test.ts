@@ -1,4 +1,8 @@
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
+import { applyMigrations, MIGRATIONS_DIR } from '../../db/migrations';
 import { CohortSettings, DEFAULT_COHORTS, healthWindows } from '../../lambdas/domain/alert-settings';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { healthArguments } from '../../lambdas/store/health-store';
@@ -29,7 +33,7 @@ function random(seed: number) {
  * carry a Meta number, so they count under that number: a message's sender is its phone number id, else its
  * project), one sender nobody lists, and messages with no sender at all.
  */
-function messages(seed: number, count: number): StatusUpdate[] {
+function messages(seed: number, count: number, asOf = AS_OF): StatusUpdate[] {
   const next = random(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
   const senders: Pick<StatusUpdate, 'sender_phone_number_id' | 'sender_project_id'>[] = [
@@ -45,7 +49,7 @@ function messages(seed: number, count: number): StatusUpdate[] {
   for (let i = 0; i < count; i++) {
     const message_id = `wamid.s${seed}.${i}`;
     const sender = pick(senders);
-    const sent = AS_OF.getTime() - Math.floor(next() * 32 * 3_600_000);
+    const sent = asOf.getTime() - Math.floor(next() * 32 * 3_600_000);
     const base = { message_id, ...sender };
     const fate = next();
     if (fate < 0.05) {
@@ -87,8 +91,8 @@ const LISTED = ['106540352242922', '201111111111111', 'aisensy-project-1', 'nobo
    * transaction rolled back, and the rollups delivery_health reads rebuilt from the rows left (deletes alone leave the
    * rollups as they were).
    */
-  async function healthOfOnly(senderId: string, windows: typeof DEFAULT_WINDOWS) {
-    const client = new Client({ connectionString: db.url });
+  async function healthOfOnly(senderId: string, windows: typeof DEFAULT_WINDOWS, on = db, asOf = AS_OF) {
+    const client = new Client({ connectionString: on.url });
     await client.connect();
     try {
       await client.query('begin');
@@ -99,7 +103,7 @@ const LISTED = ['106540352242922', '201111111111111', 'aisensy-project-1', 'nobo
       await client.query('select public.rebuild_rollups()');
       const { rows } = await client.query(
         'select * from public.delivery_health($1, $2, $3, $4, $5, $6, $7)',
-        Object.values(healthArguments(windows, AS_OF)),
+        Object.values(healthArguments(windows, asOf)),
       );
       return rows[0] as Record<string, unknown>;
     } finally {
@@ -144,6 +148,45 @@ const LISTED = ['106540352242922', '201111111111111', 'aisensy-project-1', 'nobo
     expect(await store.deliveryHealthBySender(WIDE_WINDOWS, [], AS_OF)).toEqual([]);
     const [unknown] = await store.deliveryHealthBySender(WIDE_WINDOWS, ['nobody-sends-from-here'], AS_OF);
     expect(unknown).toMatchObject({ cohort_sent: 0, delivery_rate_percent: null, top_error_code: null });
+  });
+
+  it('gives every figure right after an upgrade from 0026, whose delay histograms had no sender (0030 recomputes them)', async () => {
+    // A database at 0026 with a day and a half of messages up to now, partly compacted, then 0027 onwards.
+    const asOf = new Date();
+    const upTo0026 = await mkdtemp(path.join(tmpdir(), 'migrations-0026-'));
+    const upgraded = await createTestDatabase('postgres', {
+      beforeMigrations: async (executor) => {
+        for (const file of await readdir(MIGRATIONS_DIR))
+          if (file < '0027') await copyFile(path.join(MIGRATIONS_DIR, file), path.join(upTo0026, file));
+        await applyMigrations(executor, upTo0026);
+        await new SqlTrackerStore(executor).applyStatusUpdates(messages(11, 1_200, asOf));
+        await executor.query('select public.compact_rollups()');
+      },
+    });
+    try {
+      // After the upgrade: new messages, and late `sent` statuses that move older messages' delays to other bins.
+      const later = messages(12, 300, asOf).map((u) => ({ ...u, message_id: `${u.message_id}.after` }));
+      const lateSent = messages(11, 1_200, asOf)
+        .filter((u) => u.status === 'sent')
+        .slice(0, 200)
+        .map((u) => ({ ...u, timestamp: new Date(Date.parse(u.timestamp) - 30_000).toISOString() }));
+      await new SqlTrackerStore(upgraded.executor).applyStatusUpdates([...later, ...lateSent]);
+      const { rows } = await upgraded.executor.query(
+        'select * from public.delivery_health_by_sender($1, $2, $3, $4, $5, $6, $7, $8)',
+        [...Object.values(healthArguments(WIDE_WINDOWS, asOf)), LISTED],
+      );
+      for (const row of rows as Record<string, unknown>[]) {
+        const { sender_id, ...figures } = row;
+        expect([sender_id, figures]).toEqual([
+          sender_id,
+          await healthOfOnly(String(sender_id), WIDE_WINDOWS, upgraded, asOf),
+        ]);
+      }
+      expect(Number((rows[0] as Record<string, string>).delivery_latency_samples)).toBeGreaterThan(0);
+    } finally {
+      await upgraded.drop();
+      await rm(upTo0026, { recursive: true, force: true });
+    }
   });
 
   it('gives the same rows through Supabase rpc as through SQL', async () => {
