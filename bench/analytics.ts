@@ -93,10 +93,11 @@ export const ANALYTICS_QUERIES: Record<string, string> = {
     'pricing_breakdown',
     (a, b) => `select * from pricing_breakdown(period_start => ${a}, period_end => ${b})`,
   ),
-  // The follow-up lists as the report reads them: the last day (week) and its first 1,000 rows.
-  resend_list_24h: `select * from resend_list(older_than_minutes => ${w.undeliveredAfterMinutes}, lookback_hours => 24, as_of => now(), no_resend_codes => ${noResend}) limit 1000`,
+  // The follow-up lists as the report reads them: the last day (week) and its first 1,000 rows (max_rows, 0029).
+  resend_list_24h: `select * from resend_list(older_than_minutes => ${w.undeliveredAfterMinutes}, lookback_hours => 24, as_of => now(), no_resend_codes => ${noResend}, max_rows => 1000) limit 1000`,
   resend_left_out_24h: `select * from resend_left_out(lookback_hours => 24, as_of => now(), no_resend_codes => ${noResend})`,
-  remind_list_7d: 'select * from remind_list(older_than_hours => 24, lookback_days => 7, as_of => now()) limit 1000',
+  remind_list_7d:
+    'select * from remind_list(older_than_hours => 24, lookback_days => 7, as_of => now(), max_rows => 1000) limit 1000',
   number_health: 'select * from number_health()',
   templates_needing_attention: 'select * from templates_needing_attention()',
   dashboard_view_30d: 'select * from message_status_dashboard',

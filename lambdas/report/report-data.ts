@@ -212,10 +212,16 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
         lookback_hours: 24,
         as_of: asOf,
         no_resend_codes: noResend,
+        max_rows: limit,
       },
       limit,
     ),
-    call('remind_list', { older_than_hours: followUp.remind_after_hours, lookback_days: 7, as_of: asOf }, limit),
+    // max_rows stops the function itself after a page (0029); the call's limit alone would cut its whole result.
+    call(
+      'remind_list',
+      { older_than_hours: followUp.remind_after_hours, lookback_days: 7, as_of: asOf, max_rows: limit },
+      limit,
+    ),
     call('delivery_report', { ...previousRange, by_campaign: false }),
     call('read_heatmap', { ...range, time_zone: timeZone }),
     call('delay_distribution', range),

@@ -1,5 +1,5 @@
 /**
- * The SQL functions the report is built from (supabase/migrations/0004, 0012, 0014, 0019 and 0021; executable by service_role
+ * The SQL functions the report is built from (supabase/migrations/0004, 0012, 0014, 0019, 0021 and 0029; executable by service_role
  * only, see their grants). Every section of the report is one call of one of them, so any adapter that can
  * call a function by name with named arguments can build the whole report: node-postgres and PGlite with SQL
  * (sqlReportFunctionCall), Supabase's PostgREST with `rpc` (SupabaseTrackerStore.callReportFunction).
