@@ -221,5 +221,8 @@ describe('renderDailyReport', () => {
     expect(html).not.toMatch(/9876543210|9876543211/);
     expect(calls.find((c) => c.fn === 'read_heatmap')?.args).toMatchObject({ time_zone: 'UTC' });
     expect(calls.find((c) => c.fn === 'resend_list')?.args).toMatchObject({ older_than_minutes: 15 });
+    // The lists' page size goes into the functions (0029), which stop after it, not only onto the call's rows.
+    expect(calls.find((c) => c.fn === 'resend_list')?.args).toMatchObject({ max_rows: 1000 });
+    expect(calls.find((c) => c.fn === 'remind_list')?.args).toMatchObject({ max_rows: 1000 });
   });
 });
