@@ -13,7 +13,9 @@
 -- What changes:
 --   * one index (the write path pays for every index: this one holds only the undelivered rows, ~6 % of the table, a
 --     row leaves it when it is delivered) on the lists' own order: the period time, sent_at else failed_at (as every
---     report places a message), then message_id;
+--     report places a message), then message_id. Building it reads the whole table under a SHARE lock, so the
+--     processor's writes wait meanwhile (they stay on the queue and are retried): 0.4 s at 1M generated messages;
+--     on a much larger table, apply it at a quiet hour or create it `concurrently` by hand first (this then skips it);
 --   * a period is the range `coalesce(sent_at, failed_at) in [from, to)`, the same rows as "sent in it, or failed in it
 --     without being sent", written so that it is a range of that index;
 --   * resend_list and remind_list take `max_rows` (the page size, applied inside) and a keyset cursor: `after_time`
