@@ -1,4 +1,5 @@
-import type { StatusUpdate } from '../../lambdas/domain/status-update';
+import { Client } from 'pg';
+import type { StatusTimes, StatusUpdate } from '../../lambdas/domain/status-update';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { chunk } from '../../testkit/lists';
@@ -79,6 +80,126 @@ describeOnRealPostgres('concurrent writers on real PostgreSQL', () => {
         );
         expect(await readRows(db.executor)).toEqual(expected);
       }
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  /** Two sessions: the first holds its change open while the second's call waits for the row, then commits. */
+  async function whileAnotherWriterWaits(first: StatusUpdate[], second: StatusUpdate[]) {
+    const holder = new Client({ connectionString: db.url });
+    const waiter = new Client({ connectionString: db.url });
+    await Promise.all([holder.connect(), waiter.connect()]);
+    try {
+      await holder.query('begin');
+      await holder.query('select * from public.apply_status_updates_with_events($1::jsonb)', [JSON.stringify(first)]);
+      const waiterPid = (await waiter.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+      const waiting = waiter.query<{ inserted: boolean; previous_status: StatusTimes | null; status: StatusTimes }>(
+        'select inserted, previous_status, status from public.apply_status_updates_with_events($1::jsonb)',
+        [JSON.stringify(second)],
+      );
+      // The second call has taken its snapshot and is blocked on the first one's row (or its uncommitted insert).
+      for (let i = 0; ; i++) {
+        const { rows } = await db.executor.query<{ type: string | null }>(
+          'select wait_event_type as type from pg_stat_activity where pid = $1',
+          [waiterPid],
+        );
+        if (rows[0]?.type === 'Lock') break;
+        if (i > 200) throw new Error('the second writer never waited for the first');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await holder.query('commit');
+      return (await waiting).rows;
+    } finally {
+      await Promise.all([holder.end(), waiter.end()]);
+    }
+  }
+
+  const outboxChain = async (messageId: string) =>
+    (
+      await db.executor.query<{ inserted: boolean; previous_status: StatusTimes | null; status: StatusTimes }>(
+        'select inserted, previous_status, status from public.status_event_outbox where message_id = $1 order by id',
+        [messageId],
+      )
+    ).rows;
+
+  it('reports as previous status what a writer that committed while this call waited for the row left', async () => {
+    await db.executor.exec('truncate public.broadcasts_messages, public.status_event_outbox');
+    await new SqlTrackerStore(db.executor).applyStatusUpdates([
+      { message_id: 'wamid.r', status: 'sent', timestamp: at(0) },
+    ]);
+    const rows = await whileAnotherWriterWaits(
+      [{ message_id: 'wamid.r', status: 'delivered', timestamp: at(5) }],
+      [{ message_id: 'wamid.r', status: 'read', timestamp: at(9) }],
+    );
+    expect(rows).toEqual([
+      {
+        inserted: false,
+        previous_status: { sent: at(0), delivered: at(5) },
+        status: { sent: at(0), delivered: at(5), read: at(9) },
+      },
+    ]);
+    expect((await outboxChain('wamid.r')).map((e) => e.previous_status)).toEqual([
+      { sent: at(0) },
+      { sent: at(0), delivered: at(5) },
+    ]);
+  });
+
+  it('reports the first status of a message another writer inserted while this call waited as its previous status', async () => {
+    await db.executor.exec('truncate public.broadcasts_messages, public.status_event_outbox');
+    const rows = await whileAnotherWriterWaits(
+      [{ message_id: 'wamid.n', status: 'sent', timestamp: at(0) }],
+      [{ message_id: 'wamid.n', status: 'delivered', timestamp: at(4) }],
+    );
+    expect(rows).toEqual([
+      { inserted: false, previous_status: { sent: at(0) }, status: { sent: at(0), delivered: at(4) } },
+    ]);
+    expect(await outboxChain('wamid.n')).toEqual([
+      { inserted: true, previous_status: null, status: { sent: at(0) } },
+      { inserted: false, previous_status: { sent: at(0) }, status: { sent: at(0), delivered: at(4) } },
+    ]);
+  });
+
+  it(`${WORKERS} connections with events on: each message's outbox entries form one chain, each from where the last ended`, async () => {
+    const updates = workload();
+    const stores = Array.from(
+      { length: WORKERS },
+      () => new SqlTrackerStore(createPostgresExecutor(db.url ?? '', { max: 1 })),
+    );
+    try {
+      await db.executor.exec('truncate public.broadcasts_messages, public.status_event_outbox');
+      await Promise.all(
+        stores.map((store, w) =>
+          (async () => {
+            for (const batch of chunk(shuffled(updates, 700 + w), 10 + w * 5)) {
+              await store.applyStatusUpdatesWithEvents(batch);
+            }
+          })(),
+        ),
+      );
+      const { rows } = await db.executor.query<{
+        message_id: string;
+        inserted: boolean;
+        previous_status: StatusTimes | null;
+        status: StatusTimes;
+      }>('select message_id, inserted, previous_status, status from public.status_event_outbox order by id');
+      const last = new Map<string, StatusTimes>();
+      const breaks: string[] = [];
+      for (const entry of rows) {
+        const before = last.get(entry.message_id) ?? null;
+        if (JSON.stringify(entry.previous_status) !== JSON.stringify(before) || entry.inserted !== (before === null))
+          breaks.push(
+            `${entry.message_id}: from ${JSON.stringify(entry.previous_status)} after ${JSON.stringify(before)}`,
+          );
+        last.set(entry.message_id, entry.status);
+      }
+      expect(breaks).toEqual([]);
+      // The last link of every chain is the row as stored.
+      const stored = await db.executor.query<{ message_id: string; status: StatusTimes }>(
+        'select message_id, status from public.broadcasts_messages',
+      );
+      expect(stored.rows).toHaveLength(150);
+      for (const row of stored.rows) expect(last.get(row.message_id)).toEqual(row.status);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
