@@ -85,14 +85,19 @@ describeOnRealPostgres('concurrent writers on real PostgreSQL', () => {
     }
   });
 
-  /** Two sessions: the first holds its change open while the second's call waits for the row, then commits. */
-  async function whileAnotherWriterWaits(first: StatusUpdate[], second: StatusUpdate[]) {
+  /**
+   * Two sessions: the first holds `hold` open while the second applies `second` and waits for the row, then commits.
+   * The second session reads times in a non-ISO DateStyle and another zone, as a careless client might: the result
+   * must not depend on them.
+   */
+  async function whileAnotherWriterWaits(hold: (holder: Client) => Promise<unknown>, second: StatusUpdate[]) {
     const holder = new Client({ connectionString: db.url });
     const waiter = new Client({ connectionString: db.url });
     await Promise.all([holder.connect(), waiter.connect()]);
     try {
+      await waiter.query("set datestyle = 'Postgres, MDY'; set timezone = 'Asia/Kolkata'");
       await holder.query('begin');
-      await holder.query('select * from public.apply_status_updates_with_events($1::jsonb)', [JSON.stringify(first)]);
+      await hold(holder);
       const waiterPid = (await waiter.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
       const waiting = waiter.query<{ inserted: boolean; previous_status: StatusTimes | null; status: StatusTimes }>(
         'select inserted, previous_status, status from public.apply_status_updates_with_events($1::jsonb)',
@@ -114,6 +119,8 @@ describeOnRealPostgres('concurrent writers on real PostgreSQL', () => {
       await Promise.all([holder.end(), waiter.end()]);
     }
   }
+  const applying = (updates: StatusUpdate[]) => (holder: Client) =>
+    holder.query('select * from public.apply_status_updates_with_events($1::jsonb)', [JSON.stringify(updates)]);
 
   const outboxChain = async (messageId: string) =>
     (
@@ -129,7 +136,7 @@ describeOnRealPostgres('concurrent writers on real PostgreSQL', () => {
       { message_id: 'wamid.r', status: 'sent', timestamp: at(0) },
     ]);
     const rows = await whileAnotherWriterWaits(
-      [{ message_id: 'wamid.r', status: 'delivered', timestamp: at(5) }],
+      applying([{ message_id: 'wamid.r', status: 'delivered', timestamp: at(5) }]),
       [{ message_id: 'wamid.r', status: 'read', timestamp: at(9) }],
     );
     expect(rows).toEqual([
@@ -148,7 +155,7 @@ describeOnRealPostgres('concurrent writers on real PostgreSQL', () => {
   it('reports the first status of a message another writer inserted while this call waited as its previous status', async () => {
     await db.executor.exec('truncate public.broadcasts_messages, public.status_event_outbox');
     const rows = await whileAnotherWriterWaits(
-      [{ message_id: 'wamid.n', status: 'sent', timestamp: at(0) }],
+      applying([{ message_id: 'wamid.n', status: 'sent', timestamp: at(0) }]),
       [{ message_id: 'wamid.n', status: 'delivered', timestamp: at(4) }],
     );
     expect(rows).toEqual([
@@ -158,6 +165,18 @@ describeOnRealPostgres('concurrent writers on real PostgreSQL', () => {
       { inserted: true, previous_status: null, status: { sent: at(0) } },
       { inserted: false, previous_status: { sent: at(0) }, status: { sent: at(0), delivered: at(4) } },
     ]);
+  });
+
+  it('reports a message whose row a delete removed while this call waited as new, with no status before', async () => {
+    await db.executor.exec('truncate public.broadcasts_messages, public.status_event_outbox');
+    await new SqlTrackerStore(db.executor).applyStatusUpdates([
+      { message_id: 'wamid.d', status: 'read', timestamp: at(7) },
+    ]);
+    const rows = await whileAnotherWriterWaits(
+      (holder) => holder.query("delete from public.broadcasts_messages where message_id = 'wamid.d'"),
+      [{ message_id: 'wamid.d', status: 'sent', timestamp: at(1) }],
+    );
+    expect(rows).toEqual([{ inserted: true, previous_status: null, status: { sent: at(1) } }]);
   });
 
   it(`${WORKERS} connections with events on: each message's outbox entries form one chain, each from where the last ended`, async () => {
