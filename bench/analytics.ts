@@ -44,11 +44,12 @@ function perPeriod(name: string, call: (from: string, to: string) => string): Re
  * the views users query. Named arguments, as the report calls them.
  */
 export const ANALYTICS_QUERIES: Record<string, string> = {
-  // The sweeper's call, with the deployed default windows.
-  delivery_health: `select * from delivery_health(now(), ${w.deliveryWindowMinutes}, ${w.deliveryGraceMinutes}, ${w.readWindowHours}, ${w.readGraceMinutes}, ${w.undeliveredAfterMinutes}, ${w.undeliveredWithinMinutes})`,
+  // The sweeper's call, with the deployed default windows, at the start of the minute as the sweeper asks
+  // (cohortInstant in lambdas/domain/alert-settings.ts).
+  delivery_health: `select * from delivery_health(date_trunc('minute', now()), ${w.deliveryWindowMinutes}, ${w.deliveryGraceMinutes}, ${w.readWindowHours}, ${w.readGraceMinutes}, ${w.undeliveredAfterMinutes}, ${w.undeliveredWithinMinutes})`,
   // The sweeper's call per listed sender (config senderHealth): two phone number ids and an AiSensy project of the
   // generated data (GENERATE_SQL below).
-  delivery_health_by_sender: `select * from delivery_health_by_sender(now(), ${w.deliveryWindowMinutes}, ${w.deliveryGraceMinutes}, ${w.readWindowHours}, ${w.readGraceMinutes}, ${w.undeliveredAfterMinutes}, ${w.undeliveredWithinMinutes}, array['106540352242922', '114455667788990', '64b7e2a1f0c3d9e8a7b6c5d4'])`,
+  delivery_health_by_sender: `select * from delivery_health_by_sender(date_trunc('minute', now()), ${w.deliveryWindowMinutes}, ${w.deliveryGraceMinutes}, ${w.readWindowHours}, ${w.readGraceMinutes}, ${w.undeliveredAfterMinutes}, ${w.undeliveredWithinMinutes}, array['106540352242922', '114455667788990', '64b7e2a1f0c3d9e8a7b6c5d4'])`,
   summary_last_24h: "select * from delivery_summary(now() - interval '24 hours', now())",
   summary_last_7d: "select * from delivery_summary(now() - interval '7 days', now())",
   ...perPeriod(

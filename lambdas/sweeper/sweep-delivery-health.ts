@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { failureSpike, formatFailureSpike } from '../domain/alert-rules';
-import { type CohortSettings, type FailureSpikeSettings, healthWindows } from '../domain/alert-settings';
+import { type CohortSettings, cohortInstant, type FailureSpikeSettings, healthWindows } from '../domain/alert-settings';
 import { METRIC } from '../domain/metric-names';
 import { type RetentionRun, retentionRun } from '../domain/retention';
 import { SENDER_METRICS, type SenderHealthEntry, type SenderHealthSettings } from '../domain/sender-health';
@@ -137,7 +137,7 @@ export function createSweeper(deps: SweeperDependencies) {
   }
 
   async function health(): Promise<DeliveryHealth> {
-    const at = now();
+    const at = cohortInstant(now());
     metrics.addMetric(METRIC.SweeperRuns, MetricUnit.Count, 1);
     const store = await deps.store();
     const figures = await measured(() => store.deliveryHealth(windows, at));

@@ -1,9 +1,16 @@
-import { CohortSettings, DEFAULT_ALARMS, healthWindows } from '../../lambdas/domain/alert-settings';
+import { Client } from 'pg';
+import {
+  CohortSettings,
+  cohortInstant,
+  DEFAULT_ALARMS,
+  DEFAULT_COHORTS,
+  healthWindows,
+} from '../../lambdas/domain/alert-settings';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import type { SummaryNotifier } from '../../lambdas/sweeper/summary-notifier';
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
-import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { capturingMetrics, silentLogger } from '../support/powertools';
 
 const AS_OF = new Date('2024-06-01T12:00:00.000Z');
@@ -218,5 +225,75 @@ describe.each(availableEngines())('delivery health figures on %s', (engine) => {
     expect(sent[0]?.subject).toBe('WhatsApp delivery 2024-05-31: 66.7 % delivered, 50.0 % read');
     expect(sent[0]?.message).toMatch(/sent {7}3\n/);
     expect(sent[0]?.message).toMatch(/average delivery time {2}7\.5 s/);
+  });
+});
+
+const describeOnRealPostgres = hasRealPostgres() ? describe : describe.skip;
+
+describeOnRealPostgres('delivery health at the start of a minute, on PostgreSQL', () => {
+  let db: TestDatabase;
+  let client: Client;
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client.end();
+    await db.drop();
+  });
+
+  /** delivery_health as of `asOf` with the default cohorts, and how many scans it made of the message rows. */
+  async function healthAndScans(asOf: Date) {
+    const w = healthWindows(DEFAULT_COHORTS);
+    // pg_stat_xact_user_tables counts this transaction's scans once earlier ones are flushed to the shared stats.
+    await client.query('select pg_stat_force_next_flush()');
+    await client.query('begin');
+    try {
+      const { rows } = await client.query('select * from delivery_health($1, $2, $3, $4, $5, $6, $7)', [
+        asOf,
+        w.deliveryWindowMinutes,
+        w.deliveryGraceMinutes,
+        w.readWindowHours,
+        w.readGraceMinutes,
+        w.undeliveredAfterMinutes,
+        w.undeliveredWithinMinutes,
+      ]);
+      const { rows: stats } = await client.query<{ scans: string }>(
+        `select idx_scan + seq_scan as scans from pg_stat_xact_user_tables where relname = 'broadcasts_messages'`,
+      );
+      const counts = ['cohort_sent', 'cohort_delivered', 'cohort_failed', 'read_cohort_read'] as const;
+      return {
+        cohorts: Object.fromEntries(counts.map((k) => [k, Number(rows[0][k])])),
+        scans: Number(stats[0]!.scans),
+      };
+    } finally {
+      await client.query('commit');
+    }
+  }
+
+  it('reads only rollups at the start of a minute (the sweeper asks then), and the partial minutes at any other instant', async () => {
+    const minute = cohortInstant(new Date());
+    const at = (minutesBefore: number, seconds: number) =>
+      new Date(minute.getTime() - minutesBefore * 60_000 + seconds * 1000).toISOString();
+    // Messages in each window of the default cohorts, some in the seconds of a window's first or last minute.
+    await new SqlTrackerStore(db.executor).applyStatusUpdates([
+      u('edge-start', 'sent', at(35, 20)), // the delivery cohort's first minute
+      u('edge-start', 'delivered', at(35, 25)),
+      u('inside', 'sent', at(20, 0)),
+      { ...u('inside', 'failed', at(20, -5)), error: { code: 131049, title: 'ecosystem' } },
+      u('edge-end', 'sent', at(6, 30)), // the delivery cohort's last minute
+      u('waiting', 'sent', at(40, 10)), // undelivered
+      u('read', 'sent', at(600, 45)),
+      u('read', 'read', at(590, 0)),
+    ]);
+
+    const whole = await healthAndScans(minute);
+    expect(whole.cohorts).toEqual({ cohort_sent: 3, cohort_delivered: 1, cohort_failed: 1, read_cohort_read: 1 });
+    expect(whole.scans).toBe(0);
+
+    const within = await healthAndScans(new Date(minute.getTime() + 17_321));
+    expect(within.scans).toBeGreaterThan(0);
+    expect(within.cohorts).toEqual(whole.cohorts);
   });
 });

@@ -28,7 +28,7 @@ const storeOf = (figures: (asOf: Date) => DeliveryHealth | Error): HealthStore =
   },
 });
 
-function sweeperWith(store: HealthStore) {
+function sweeperWith(store: HealthStore, now = NOW) {
   const sent: { subject: string; message: string }[] = [];
   const alertNotifier: SummaryNotifier = { publish: async (subject, message) => void sent.push({ subject, message }) };
   const capture = capturingMetrics();
@@ -40,7 +40,7 @@ function sweeperWith(store: HealthStore) {
     failureSpike: DEFAULT_ALARMS.failureSpike,
     alertNotifier,
     runbookUrl: 'https://example.com/runbook.md',
-    now: () => NOW,
+    now: () => now,
   });
   return { sweep, sent, capture };
 }
@@ -71,6 +71,22 @@ describe('sweeper', () => {
       }
       expect(sent).toEqual([]);
     }
+  });
+
+  it('judges the cohorts as of the start of the minute, so that every window is whole minutes the rollups answer', async () => {
+    const asked: string[] = [];
+    const store = storeOf((asOf) => {
+      asked.push(asOf.toISOString());
+      return asked.length === 1 ? spiking : healthy;
+    });
+    const { sweep, capture } = sweeperWith(store, new Date('2026-03-02T10:30:41.512Z'));
+    try {
+      await sweep({ kind: 'health' });
+    } finally {
+      capture.restore();
+    }
+    // The run's cohorts, then (a spike) the previous run's: both on whole minutes.
+    expect(asked).toEqual(['2026-03-02T10:30:00.000Z', '2026-03-02T10:25:00.000Z']);
   });
 
   it('reports that it ran, and the database error, when the database cannot be reached', async () => {
