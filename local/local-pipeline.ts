@@ -1,6 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
+import { openEmbeddedDatabase } from '../db/embedded-database';
 import { applyMigrations } from '../db/migrations';
 import { METRICS_NAMESPACE } from '../lambdas/domain/metric-names';
 import { OUTAGE_BACKOFF_MAX_SECONDS, type OutageBackoff } from '../lambdas/domain/outage-backoff';
@@ -118,7 +119,9 @@ export function localOutageBackoff(visibilityTimeoutMs: number): OutageBackoff {
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const database = options.databaseUrl
     ? createPostgresExecutor(options.databaseUrl, { max: options.concurrency + 1 })
-    : await createPgliteExecutor(options.dataDir === 'memory' ? undefined : options.dataDir);
+    : options.dataDir === 'memory'
+      ? await createPgliteExecutor()
+      : await openEmbeddedDatabase(options.dataDir, 'npm start');
   await applyMigrations(database);
 
   const queue = new LocalQueue({

@@ -4,10 +4,11 @@
  * embedded database in DATA_DIR (default .data/pglite). `--dry-run` (DATABASE_URL only) runs the pending migrations in
  * a transaction that is rolled back, and prints what they would do (e.g. adopting the original guide's table).
  */
+
 import { mkdirSync } from 'node:fs';
+import { openEmbeddedDatabase } from '../db/embedded-database';
 import { applyMigrations, dryRunMigrations, readMigrations } from '../db/migrations';
 import { parseCli } from '../lambdas/shared/cli';
-import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 
 const { values } = parseCli({
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
   }
   const dataDir = process.env.DATA_DIR ?? '.data/pglite';
   if (!url) mkdirSync(dataDir, { recursive: true });
-  const executor = url ? createPostgresExecutor(url, { max: 1 }) : await createPgliteExecutor(dataDir);
+  const executor = url
+    ? createPostgresExecutor(url, { max: 1 })
+    : await openEmbeddedDatabase(dataDir, 'npm run db:migrate');
   try {
     const applied = await applyMigrations(executor);
     const total = (await readMigrations()).length;

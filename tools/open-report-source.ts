@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
+import { openEmbeddedDatabase } from '../db/embedded-database';
 import { Report } from '../lambdas/report/report-data';
 import { type ReportSource, sourceFromExecutor } from '../lambdas/report/report-source';
 import { DEFAULT_HEALTH_WINDOWS, DeliveryHealth } from '../lambdas/store/health-store';
-import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 
 /** The running `npm start`'s address: LOCAL_URL, else 127.0.0.1 on PORT (default 3000). */
@@ -69,5 +69,5 @@ export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Pr
   const dataDir = env.DATA_DIR ?? '.data/pglite';
   if (!existsSync(dataDir))
     throw new Error(`no database: set DATABASE_URL, run npm start, or create ${dataDir} with npm run db:migrate`);
-  return sourceFromExecutor(await createPgliteExecutor(dataDir), `the embedded database in ${dataDir}`);
+  return sourceFromExecutor(await openEmbeddedDatabase(dataDir), `the embedded database in ${dataDir}`);
 }

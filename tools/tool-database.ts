@@ -1,16 +1,16 @@
-import { createPgliteExecutor } from '../lambdas/store/pglite-executor';
+import { openEmbeddedDatabase } from '../db/embedded-database';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
 
 /**
  * The database an operator tool writes to, on one connection: the one at DATABASE_URL, else the embedded database in
- * DATA_DIR (`.data/pglite`; stop `npm start` first, PGlite takes one process at a time). `where` names it in the
- * tool's output.
+ * DATA_DIR (`.data/pglite`), which refuses to open while `npm start` or another tool has it (db/embedded-database.ts).
+ * `where` names it in the tool's output.
  */
 export async function openToolDatabase(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ executor: SqlExecutor; where: 'DATABASE_URL' | 'the embedded database' }> {
   if (env.DATABASE_URL)
     return { executor: createPostgresExecutor(env.DATABASE_URL, { max: 1 }), where: 'DATABASE_URL' };
-  return { executor: await createPgliteExecutor(env.DATA_DIR ?? '.data/pglite'), where: 'the embedded database' };
+  return { executor: await openEmbeddedDatabase(env.DATA_DIR ?? '.data/pglite'), where: 'the embedded database' };
 }

@@ -1,0 +1,53 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EmbeddedDatabaseBusyError, lockFileOf, openEmbeddedDatabase } from '../../db/embedded-database';
+
+describe('the embedded database, one process at a time', () => {
+  let dir: string;
+  let other: ChildProcess | undefined;
+  beforeEach(() => {
+    dir = path.join(mkdtempSync(path.join(tmpdir(), 'embedded-db-')), 'pglite');
+  });
+  afterEach(() => {
+    other?.kill('SIGKILL');
+    other = undefined;
+    rmSync(path.dirname(dir), { recursive: true, force: true });
+  });
+
+  it('holds a lock naming its holder while open, and refuses a second opener, naming the first', async () => {
+    const db = await openEmbeddedDatabase(dir, 'npm start');
+    try {
+      expect(JSON.parse(readFileSync(lockFileOf(dir), 'utf8'))).toEqual({ pid: process.pid, holder: 'npm start' });
+      const second = openEmbeddedDatabase(dir, 'npm run erase');
+      await expect(second).rejects.toThrow(EmbeddedDatabaseBusyError);
+      await expect(second).rejects.toThrow(
+        `the embedded database in ${dir} is open in another process (npm start, pid ${process.pid}): stop it first`,
+      );
+      expect((await db.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+    expect(existsSync(lockFileOf(dir))).toBe(false);
+    const again = await openEmbeddedDatabase(dir, 'npm run erase');
+    await again.close();
+  });
+
+  it('refuses while another live process holds it, and takes over the lock of one that is gone', async () => {
+    other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const pid = other.pid!;
+    writeFileSync(lockFileOf(dir), JSON.stringify({ pid, holder: 'npm start' }));
+    await expect(openEmbeddedDatabase(dir, 'npm run erase')).rejects.toThrow(`(npm start, pid ${pid})`);
+
+    const exited = new Promise((resolve) => other!.once('exit', resolve));
+    other.kill('SIGKILL');
+    await exited;
+    const db = await openEmbeddedDatabase(dir, 'npm run erase');
+    try {
+      expect(JSON.parse(readFileSync(lockFileOf(dir), 'utf8'))).toMatchObject({ holder: 'npm run erase' });
+    } finally {
+      await db.close();
+    }
+  });
+});
