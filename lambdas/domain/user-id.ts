@@ -29,8 +29,12 @@ export function maskUserId(id: string | undefined): string | undefined {
   return `${prefix}${'*'.repeat(rest.length - 2)}${rest.slice(-2)}`;
 }
 
-/** A recipient as reports name one (a phone, else a user id), masked the way its kind is. */
+/**
+ * A recipient as reports name one (a phone, else a user id), masked the way its kind is. One already masked (a report
+ * the running `npm start` served) is returned as it is: masked again, `+91********99` would read `+****`.
+ */
 export function maskRecipient(recipient: string | null | undefined): string | undefined {
   if (!recipient) return undefined;
+  if (recipient.includes('*')) return recipient;
   return USER_ID.test(recipient) ? maskUserId(recipient) : maskPhone(recipient);
 }

@@ -34,7 +34,7 @@ function svg(option: echarts.EChartsOption, width: number, height: number, theme
 }
 
 /** Masks a phone number, keeping one the source already masked (the local server's /report answers masked ones). */
-const masked = (recipient: string) => (recipient.includes('*') ? recipient : (maskRecipient(recipient) ?? ''));
+const masked = (recipient: string) => maskRecipient(recipient) ?? '';
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const seconds = (value: number | null) =>

@@ -1,4 +1,4 @@
-import { maskUserId, normalizeUserId } from '../../lambdas/domain/user-id';
+import { maskRecipient, maskUserId, normalizeUserId } from '../../lambdas/domain/user-id';
 
 describe('normalizeUserId', () => {
   it.each([
@@ -32,5 +32,15 @@ describe('maskUserId', () => {
     expect(maskUserId('US.ENT.11815799212886844830')).toBe('US.ENT.******************30');
     expect(maskUserId('BR.1234')).toBe('BR.****');
     expect(maskUserId(undefined)).toBeUndefined();
+  });
+});
+
+describe('maskRecipient', () => {
+  it('masks a phone or a user id once: a value already masked (a report from the running server) stays as it is', () => {
+    expect(maskRecipient('+919876543299')).toBe('+91********99');
+    expect(maskRecipient('IN.1648738043044942')).toBe('IN.**************42');
+    expect(maskRecipient(maskRecipient('+919876543299'))).toBe('+91********99');
+    expect(maskRecipient(maskRecipient('IN.1648738043044942'))).toBe('IN.**************42');
+    expect(maskRecipient(null)).toBeUndefined();
   });
 });
