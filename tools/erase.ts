@@ -13,9 +13,9 @@ import { openToolDatabase } from './tool-database';
 /** What an erasure here cannot reach, said every time so nobody mistakes it for complete. */
 export const OUT_OF_REACH = [
   "Supabase's backups (they age out: daily backups are kept 7 days on Pro, point-in-time recovery as configured)",
-  'statuses still queued in SQS or its dead-letter queue (kept at most 14 days; redrive or purge, then erase again)',
+  'messages sent to the person after the erasure: their statuses are stored as usual (the erased messages are remembered by a hash of their ids, so their later statuses are dropped)',
   'CloudWatch logs (they hold no phone numbers: README, Security)',
-  'the webhook archive (raw bodies, kept archiveExpirationDays; docs/archive.md): a replay of those days brings the rows back, so erase again after one',
+  "the webhook archive (raw bodies, kept archiveExpirationDays; docs/archive.md); a replay of those days drops the erased messages' statuses",
   'columns of your own on broadcasts_messages (see docs/adoption.md): erase those yourself',
   'a phone or user id that never appeared on the same row as the one given (a person with two numbers): erase each',
 ];

@@ -8,8 +8,8 @@ import * as z from 'zod';
 
 /**
  * Days the message rows are kept. At least 7: the alarms' read cohort looks back a day and the resend and remind lists
- * a week; statuses up to 30 days old are still accepted (MAX_STATUS_AGE_DAYS), and a late status for a message
- * already deleted stores a new row of that status alone, so 30 or more is the setting that never sees that.
+ * a week. A status for a deleted message is dropped (timed before the cutoff, or for a message deleted unread in the
+ * last 60 days: migration 0032), so a shorter period loses the late statuses of its messages, not their counts.
  */
 export const MessageRetentionDays = z.coerce.number().int().min(7).max(3_650);
 

@@ -35,7 +35,12 @@ describe.each(availableEngines())('status-change events through the outbox on %s
     store = new SqlTrackerStore(db.executor);
   });
   afterAll(() => db.drop());
-  beforeEach(() => db.executor.exec('truncate public.broadcasts_messages, public.status_event_outbox'));
+  // The erasure test's messages are remembered (0032); each test starts afresh, forgetting them too.
+  beforeEach(() =>
+    db.executor.exec(
+      'truncate public.broadcasts_messages, public.status_event_outbox, public.broadcasts_erased_messages',
+    ),
+  );
 
   const outboxSize = async () =>
     Number((await db.executor.query<{ n: string }>('select count(*) as n from public.status_event_outbox')).rows[0]?.n);
