@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createPgliteExecutor, type PgliteExecutor } from '../lambdas/store/pglite-executor';
 
@@ -50,26 +50,32 @@ export const lockFileOf = (dataDir: string): string => `${path.resolve(dataDir)}
 const releasedAtExit = new Set<string>();
 
 function takeLock(lock: string, dataDir: string, holder: string, takingOver = false): void {
+  mkdirSync(path.dirname(lock), { recursive: true });
+  // Written whole under a name of its own, then linked into place: link fails if the lock exists, and another opener
+  // never sees a lock without its owner.
+  const draft = `${lock}.${process.pid}`;
+  writeFileSync(draft, JSON.stringify({ pid: process.pid, holder } satisfies LockOwner));
   try {
-    const fd = openSync(lock, 'wx');
-    try {
-      writeSync(fd, JSON.stringify({ pid: process.pid, holder } satisfies LockOwner));
-    } finally {
-      closeSync(fd);
-    }
+    linkSync(draft, lock);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || takingOver) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const owner = readOwner(lock);
-    if (owner && isAlive(owner.pid))
+    // Our own pid in a lock we do not hold is a previous life of this pid (a container restarted with the same
+    // .data): stale, like a dead one.
+    if (owner && owner.pid !== process.pid && isAlive(owner.pid))
       throw new EmbeddedDatabaseBusyError(
         `the embedded database in ${dataDir} is open in another process (${owner.holder}, pid ${owner.pid}): ` +
           `stop it first (Ctrl-C in its terminal), or set DATABASE_URL. If no such process runs, delete ${lock}`,
       );
+    if (takingOver) throw error;
     rmSync(lock, { force: true });
     takeLock(lock, dataDir, holder, true);
     return;
+  } finally {
+    rmSync(draft, { force: true });
   }
-  // A process that ends without closing (an error, Ctrl-C in a tool) must not leave its lock to the next one.
+  // A process that ends without closing (an error) must not leave its lock to the next one. Ctrl-C ends a tool without
+  // 'exit': its lock is then taken over as stale, its pid being gone.
   if (!releasedAtExit.has(lock)) {
     releasedAtExit.add(lock);
     process.once('exit', () => releaseLock(lock));
@@ -85,7 +91,7 @@ function readOwner(lock: string): LockOwner | undefined {
     const owner = JSON.parse(readFileSync(lock, 'utf8')) as Partial<LockOwner>;
     return typeof owner.pid === 'number' ? { pid: owner.pid, holder: String(owner.holder ?? 'unknown') } : undefined;
   } catch {
-    return undefined; // unreadable or half-written: treated as stale
+    return undefined; // unreadable: treated as stale (a lock is linked into place whole, never half-written)
   }
 }
 

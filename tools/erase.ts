@@ -14,6 +14,8 @@ import { openToolDatabase } from './tool-database';
 export const OUT_OF_REACH = [
   "Supabase's backups (they age out: daily backups are kept 7 days on Pro, point-in-time recovery as configured)",
   'messages sent to the person after the erasure: their statuses are stored as usual (the erased messages are remembered by a hash of their ids, so their later statuses are dropped)',
+  'statuses of messages not yet stored when you erased (all still in SQS or its dead-letter queue, kept at most 14 days): redrive or purge, then erase again',
+  'erasures made before migration 0032 (no hash of their messages was kept): erase again after a replay or a redrive',
   'CloudWatch logs (they hold no phone numbers: README, Security)',
   "the webhook archive (raw bodies, kept archiveExpirationDays; docs/archive.md); a replay of those days drops the erased messages' statuses",
   'columns of your own on broadcasts_messages (see docs/adoption.md): erase those yourself',

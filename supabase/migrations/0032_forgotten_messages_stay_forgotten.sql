@@ -21,19 +21,25 @@
 --     apply_status_updates drops every status timed before it: its message is gone or about to go, and its period's
 --     figures are final.
 --   * broadcasts_erased_messages: a 64-bit hash of each message id erasure anonymised, kept for good.
---   * broadcasts_expired_messages: the same hash of each message retention deleted while it could still hear
---     something (not read, not failed), kept 60 days after the delete.
---   * apply_status_updates checks the messages its merge inserted: one erased, or one deleted unread whose batch has
---     no `sent` for it (a new message's statuses begin with its `sent`; a late read, delivery or expiry failure does
---     not), is left out, and the merge undone and done again without it (the path 0031 takes when another writer
---     changed a row). Only inserted messages are looked up: a message in the table under its id was neither erased
---     (erasure renames the rows) nor deleted. Looking up every message of a batch before the merge instead cost about
---     3 ms a batch of 1,000 (a probe each) and 2 ms (one index scan over the batch's ids).
+--   * broadcasts_expired_messages: the same hash of each message retention deleted that can still be heard of after
+--     the cutoff: one not read and not failed for 60 days after the delete; one whose read or failure came after the
+--     cutoff until the cutoff passes it (a replay or redrive of that later day would bring it back otherwise).
+--   * apply_status_updates checks the messages its merge inserted: one erased, or one remembered as deleted whose
+--     batch has no `sent` for it (a new message's statuses begin with its `sent`; a late read, delivery or expiry
+--     failure does not), is left out, and the merge undone and done again without it (the path 0031 takes when
+--     another writer changed a row). That path's first step, which inserts the new messages after the first try's locks were let
+--     go, checks what it inserted too (an erasure or a delete may have come in between). Only inserted messages are
+--     looked up: a message in the table under its id was neither erased (erasure renames the rows) nor deleted.
+--     Looking up every message of a batch before the merge instead cost 3.4-5.7 ms a batch of 1,000 (a probe each)
+--     and 4.9 ms (one index scan over the batch's ids).
 --   A hash, not the id: a WhatsApp message id encodes the recipient's number. The chance that a message looked up
 --   shares its hash with one of 100M remembered ones is about 1 in 2 x 10^11; the cost would be its statuses dropped.
 --   * rebuild_rollups leaves alone the days before the first whole UTC day on or after deleted_before: their rows
 --     are gone, their rollups are the only record. rollups_kept_before() says from when.
---   * erase_recipient_rows locks the person's rows in message id order first, as writers do.
+--   * erase_recipient_rows locks the person's rows in message id order first, as writers do, and anonymises exactly
+--     the rows it locked and remembered.
+--   Left as it is: failures are counted in the rollups at their failure time, so a rebuild of a day after the cutoff
+--   still loses the failures of deleted messages that failed that day (docs/retention.md).
 -- What it costs: per batch, once anything was erased or retention has run, one look-up of the keys of the messages
 -- it inserted (docs/performance.md has the figures); per message retention deletes unread, a row of about 70 bytes
 -- with its index, for 60 days (docs/retention.md). Before either, two checks of small tables.
@@ -207,6 +213,7 @@ declare
   inserted_rows public.broadcasts_status_change[];
   stale boolean;
   forgotten text[] := '{}';
+  rest public.broadcasts_status_batch[];
 begin
   if updates is null or jsonb_typeof(updates) <> 'array' then
     raise exception 'apply_status_updates: updates must be a JSON array' using errcode = '22023';
@@ -249,31 +256,42 @@ begin
   end if;
 
   -- Again, with every row locked before the merge's snapshot. 1. Insert the new messages and lock the existing
-  -- ones, in message id order (a writer still busy with one of them is waited for here).
-  with inserted as (
-    insert into public.broadcasts_messages as m (
-      message_id, phone_number, reported_sent_at, reported_delivered_at, reported_read_at, played_at, failed_at,
-      failure, campaign, provider_message_id, conversation, pricing, recipient_user_id, recipient_parent_user_id,
-      sender_waba_id, sender_phone_number_id, sender_display_phone_number, sender_project_id)
-    select b.message_id, b.phone_number, b.reported_sent_at, b.reported_delivered_at, b.reported_read_at,
-           b.played_at, b.failed_at, b.failure, b.campaign, b.provider_message_id, b.conversation, b.pricing,
-           b.recipient_user_id, b.recipient_parent_user_id, b.sender_waba_id, b.sender_phone_number_id,
-           b.sender_display_phone_number, b.sender_project_id
-      from unnest(batch) b
-     order by b.message_id
-    on conflict on constraint broadcasts_messages_message_id_key do update set updated_at = m.updated_at
-    where false
-    returning m.message_id, m.status, m.inferred_stages
-  )
-  -- `b` from unnest(batch) keeps the array's type: an array of anonymous records (from a CTE's `select *`) was
-  -- converted through text, and a session with a non-ISO DateStyle read the times back in the wrong zone.
-  select (select array_agg(b)
-            from unnest(batch) b
-           where not exists (select from inserted i where i.message_id = b.message_id)),
-         (select coalesce(array_agg(row(i.message_id, true, null, i.status, i.inferred_stages)
-                                    ::public.broadcasts_status_change), '{}')
-            from inserted i)
-    into batch, inserted_rows;
+  -- ones, in message id order (a writer still busy with one of them is waited for here). The first try's locks were
+  -- let go: a message erased or deleted since is new here, so what this step inserts is checked too (0032).
+  loop
+    begin
+      with inserted as (
+        insert into public.broadcasts_messages as m (
+          message_id, phone_number, reported_sent_at, reported_delivered_at, reported_read_at, played_at, failed_at,
+          failure, campaign, provider_message_id, conversation, pricing, recipient_user_id, recipient_parent_user_id,
+          sender_waba_id, sender_phone_number_id, sender_display_phone_number, sender_project_id)
+        select b.message_id, b.phone_number, b.reported_sent_at, b.reported_delivered_at, b.reported_read_at,
+               b.played_at, b.failed_at, b.failure, b.campaign, b.provider_message_id, b.conversation, b.pricing,
+               b.recipient_user_id, b.recipient_parent_user_id, b.sender_waba_id, b.sender_phone_number_id,
+               b.sender_display_phone_number, b.sender_project_id
+          from unnest(batch) b
+         order by b.message_id
+        on conflict on constraint broadcasts_messages_message_id_key do update set updated_at = m.updated_at
+        where false
+        returning m.message_id, m.status, m.inferred_stages
+      )
+      -- `b` from unnest(batch) keeps the array's type: an array of anonymous records (from a CTE's `select *`) was
+      -- converted through text, and a session with a non-ISO DateStyle read the times back in the wrong zone.
+      select (select array_agg(b)
+                from unnest(batch) b
+               where not exists (select from inserted i where i.message_id = b.message_id)),
+             (select coalesce(array_agg(row(i.message_id, true, null, i.status, i.inferred_stages)
+                                        ::public.broadcasts_status_change), '{}')
+                from inserted i)
+        into rest, inserted_rows;
+      forgotten := public.broadcasts_forgotten_among(batch, inserted_rows);
+      exit when cardinality(forgotten) = 0;
+      raise exception 'undo' using errcode = 'DT001';
+    exception when sqlstate 'DT001' then
+      batch := array(select b from unnest(batch) b where b.message_id <> all (forgotten));
+    end;
+  end loop;
+  batch := rest;
 
   -- 2. The merge of the rest: every row is locked by this transaction, so nothing waits and no row is stale.
   return query
@@ -287,8 +305,10 @@ begin
 end;
 $$;
 
--- 0025's retention, which now also records its cutoff, remembers the messages it deletes unread, and drops the
--- remembered ones whose 60 days are over (a batch of them per call).
+-- 0025's retention, which now also records its cutoff and remembers the messages it deletes that could still be
+-- heard of after it: those not read and not failed for 60 days, the others until the cutoff passes their latest
+-- stage (a replay or redrive of a later day brings statuses timed after the cutoff). It drops the remembered ones
+-- whose time is over, a batch of them per call.
 create or replace function public.delete_expired_messages(older_than timestamptz, batch_size integer)
 returns integer
 language plpgsql
@@ -320,14 +340,17 @@ begin
   ),
   gone as (
     delete from public.broadcasts_messages m using doomed d where m.id = d.id
-    returning m.message_id, m.read_at, m.failed_at
+    returning m.message_id, m.read_at is null and m.failed_at is null as open,
+              greatest(m.reported_sent_at, m.reported_delivered_at, m.reported_read_at, m.played_at, m.failed_at)
+                as latest
   ),
   remembered as (
-    insert into public.broadcasts_expired_messages (message_key, forget_until)
-    select public.broadcasts_message_key(g.message_id), now() + remember_for
+    insert into public.broadcasts_expired_messages as x (message_key, forget_until)
+    select public.broadcasts_message_key(g.message_id),
+           now() + greatest(case when g.open then remember_for else interval '0' end, g.latest - older_than)
       from gone g
-     where g.read_at is null and g.failed_at is null
-    on conflict (message_key) do nothing
+     where g.open or g.latest >= older_than
+    on conflict (message_key) do update set forget_until = greatest(x.forget_until, excluded.forget_until)
   )
   select count(*) into deleted from gone;
   -- Messages never sent, once the sent ones of the period are gone (few: failures before sending, pre-inserted rows).
@@ -341,14 +364,15 @@ begin
     ),
     gone as (
       delete from public.broadcasts_messages m using doomed d where m.id = d.id
-      returning m.message_id, m.failed_at
+      returning m.message_id, m.failed_at is null as open, m.failed_at as latest
     ),
     remembered as (
-      insert into public.broadcasts_expired_messages (message_key, forget_until)
-      select public.broadcasts_message_key(g.message_id), now() + remember_for
+      insert into public.broadcasts_expired_messages as x (message_key, forget_until)
+      select public.broadcasts_message_key(g.message_id),
+             now() + greatest(case when g.open then remember_for else interval '0' end, g.latest - older_than)
         from gone g
-       where g.failed_at is null
-      on conflict (message_key) do nothing
+       where g.open or g.latest >= older_than
+      on conflict (message_key) do update set forget_until = greatest(x.forget_until, excluded.forget_until)
     )
     select count(*) into unsent from gone;
     deleted := deleted + unsent;
@@ -379,6 +403,7 @@ declare
   all_user_ids text[] := user_ids;
   known integer := -1;
   erased bigint;
+  row_ids bigint[];
 begin
   -- The identifiers seen beside the known ones on any row, until no row adds one: a phone leads to its user id,
   -- the user id to its parent id, the parent id to rows that carry only it. A few rounds at most.
@@ -395,15 +420,22 @@ begin
         or m.recipient_parent_user_id = any (all_user_ids);
   end loop;
 
-  insert into public.broadcasts_erased_messages (message_key)
-  select public.broadcasts_message_key(m.message_id)
-    from (select m.message_id from public.broadcasts_messages m
-           where m.phone_number = any (all_phones)
-              or m.recipient_user_id = any (all_user_ids)
-              or m.recipient_parent_user_id = any (all_user_ids)
-           order by m.message_id
-             for update) m
-  on conflict (message_key) do nothing;
+  -- The rows are locked and remembered by one statement, and only those are anonymised: a row committed in between
+  -- for the same person waits for the next erasure, rather than being renamed unremembered.
+  with locked as (
+    select m.id, m.message_id from public.broadcasts_messages m
+     where m.phone_number = any (all_phones)
+        or m.recipient_user_id = any (all_user_ids)
+        or m.recipient_parent_user_id = any (all_user_ids)
+     order by m.message_id
+       for update
+  ),
+  remembered as (
+    insert into public.broadcasts_erased_messages (message_key)
+    select public.broadcasts_message_key(l.message_id) from locked l
+    on conflict (message_key) do nothing
+  )
+  select coalesce(array_agg(l.id), '{}') into row_ids from locked l;
 
   update public.broadcasts_messages
      set phone_number = null,
@@ -416,9 +448,7 @@ begin
          failure = case when failure is null then null
                         else jsonb_strip_nulls(jsonb_build_object('code', failure -> 'code', 'title', failure -> 'title')) end,
          updated_at = now()
-   where phone_number = any (all_phones)
-      or recipient_user_id = any (all_user_ids)
-      or recipient_parent_user_id = any (all_user_ids);
+   where id = any (row_ids);
   get diagnostics erased = row_count;
   insert into public.erasure_log (rows_erased, reference) values (erased, reference);
   return erased;

@@ -204,4 +204,24 @@ describe.each(availableEngines())('forgotten messages on %s', (engine) => {
     ]);
     expect(later.map((c) => [c.message_id, c.inserted])).toEqual([['wamid.fresh', false]]);
   });
+
+  it('remembers a read message whose read came after the cutoff, until the cutoff passes the read', async () => {
+    // Sent before the cutoff, read two days after it: a replay or redrive of the read's day (a day still kept) must
+    // not store the message again.
+    const readAt = CUTOFF.getTime() + 2 * DAY;
+    await store.applyStatusUpdates([
+      ...sentAndDelivered('wamid.RD'),
+      { message_id: 'wamid.RD', status: 'read', timestamp: at(readAt) },
+    ]);
+    expect(await store.deleteExpiredMessages(CUTOFF, 100)).toBe(1);
+    const { rows } = await db.executor.query<{ days: number }>(
+      `select round(extract(epoch from forget_until - now()) / 86400)::int as days
+         from public.broadcasts_expired_messages where message_key = public.broadcasts_message_key('wamid.RD')`,
+    );
+    expect(rows).toEqual([{ days: 2 }]);
+    expect(await store.applyStatusUpdates([{ message_id: 'wamid.RD', status: 'read', timestamp: at(readAt) }])).toEqual(
+      [],
+    );
+    expect(await report('2026-02-01T00:00:00Z', '2026-04-02T00:00:00Z')).toMatchObject({ messages: 1, read: 1 });
+  });
 });
