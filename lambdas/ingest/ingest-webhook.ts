@@ -21,7 +21,7 @@ import {
   type WebhookCredentials,
 } from '../domain/webhook-auth';
 import { RequestError, SecretConfigurationError } from '../shared/errors';
-import { safeError } from '../shared/log-safe';
+import { maskPhoneLike, safeError } from '../shared/log-safe';
 import { type ApiGatewayEvent, toProxyEvent } from './api-gateway-event';
 import type { StatusQueue } from './status-queue';
 import type { WebhookArchive } from './webhook-archive';
@@ -178,7 +178,12 @@ export function createIngestHandler(deps: IngestDependencies) {
       ...(webhook.accountEvents.length ? { accountEvents: webhook.accountEvents.map((e) => e.field) } : {}),
       ...(webhook.ignored ? { ignored: webhook.ignored } : {}),
     });
-    if (webhook.rejected.length) logger.warn('webhook items rejected', { rejected: webhook.rejected.slice(0, 20) });
+    // A reason quotes what the client sent (an unknown status, a bad time), which may hold a phone number: the
+    // client gets it as it is, the log masked.
+    if (webhook.rejected.length)
+      logger.warn('webhook items rejected', {
+        rejected: webhook.rejected.slice(0, 20).map((r) => ({ ...r, reason: maskPhoneLike(r.reason) })),
+      });
     const response: IngestResponseBody = { accepted: webhook.updates.length, rejected: webhook.rejected };
     if (webhook.accountEvents.length) response.accountEvents = webhook.accountEvents.length;
     if (webhook.ignored) response.ignored = webhook.ignored;
@@ -236,7 +241,7 @@ export function createIngestHandler(deps: IngestDependencies) {
 
   function refuse(error: unknown): APIGatewayProxyResult {
     if (error instanceof RequestError) {
-      logger.warn('webhook refused', { statusCode: error.statusCode, reason: error.reason });
+      logger.warn('webhook refused', { statusCode: error.statusCode, reason: maskPhoneLike(error.reason) });
       return json(error.statusCode, { error: error.reason });
     }
     // Unexpected: say nothing about internals to the caller; 500 lets the provider retry.

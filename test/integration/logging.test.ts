@@ -41,9 +41,17 @@ describe('logs', () => {
         credentials: () => ({ ...NO_CREDENTIALS, sharedTokens: ['s3cret-token-value'] }),
         requireAuth: true,
       });
-      const event = webhookEvent(metaWebhook([metaStatus(), metaStatus({ status: 'bogus' })]), {
-        headers: { 'x-webhook-token': 's3cret-token-value' },
-      });
+      // Two items refused for a value that holds the recipient's number: the reason quotes what the client sent.
+      const event = webhookEvent(
+        metaWebhook([
+          metaStatus(),
+          metaStatus({ status: 'bogus919876543210' }),
+          metaStatus({ timestamp: 'x919876543210' }),
+        ]),
+        {
+          headers: { 'x-webhook-token': 's3cret-token-value' },
+        },
+      );
       event.requestContext.requestId = 'req-correlation-42';
       await ingest(event);
       await ingest(webhookEvent(aisensyWebhook(aisensyMessage()), { headers: { 'x-webhook-token': 'wrong-guess' } }));
