@@ -65,6 +65,12 @@ export async function applyMigrations(executor: SqlExecutor, dir = MIGRATIONS_DI
   return applied;
 }
 
+/**
+ * A notice a migration raised to report (`adoption: ...`), not PostgreSQL's own `... does not exist, skipping` of a
+ * re-runnable `drop ... if exists`.
+ */
+export const isReport = (notice: string): boolean => notice !== '' && !notice.endsWith(', skipping');
+
 export interface DryRun {
   pending: string[];
   /** What the migrations said (RAISE NOTICE), e.g. what adopting the original guide's table would import. */
@@ -91,7 +97,7 @@ export async function dryRunMigrations(connectionString: string, dir = MIGRATION
     );
     const pending = (await readMigrations(dir)).filter((m) => !done.has(m.version));
     for (const migration of pending) await client.query(migration.sql);
-    return { pending: pending.map((m) => m.version), notices };
+    return { pending: pending.map((m) => m.version), notices: notices.filter(isReport) };
   } finally {
     await client.query('rollback').catch(() => undefined);
     await client.end();

@@ -7,7 +7,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { openEmbeddedDatabase } from '../db/embedded-database';
-import { applyMigrations, dryRunMigrations, readMigrations } from '../db/migrations';
+import { applyMigrations, dryRunMigrations, isReport, readMigrations } from '../db/migrations';
 import { parseCli } from '../lambdas/shared/cli';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 
@@ -30,8 +30,9 @@ async function main(): Promise<void> {
   }
   const dataDir = process.env.DATA_DIR ?? '.data/pglite';
   if (!url) mkdirSync(dataDir, { recursive: true });
+  const notices: string[] = [];
   const executor = url
-    ? createPostgresExecutor(url, { max: 1 })
+    ? createPostgresExecutor(url, { max: 1 }, (notice) => notices.push(notice))
     : await openEmbeddedDatabase(dataDir, 'npm run db:migrate');
   try {
     const applied = await applyMigrations(executor);
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
     const where = url ? 'DATABASE_URL' : `the embedded database in ${dataDir}`;
     if (applied.length === 0) process.stdout.write(`${where}: up to date (${total} migrations)\n`);
     for (const version of applied) process.stdout.write(`${where}: applied ${version}\n`);
+    // What the migrations reported, e.g. what adopting the original guide's table imported (docs/adoption.md).
+    for (const notice of notices.filter(isReport)) process.stdout.write(`  ${notice}\n`);
   } finally {
     await executor.close();
   }

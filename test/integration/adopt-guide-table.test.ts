@@ -4,6 +4,7 @@ import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { ORIGINAL_GUIDE_DDL } from '../../testkit/original-guide-table';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
+import { npmRun } from '../support/npm-run';
 
 /**
  * A database made with the original guide's DDL, holding its rows and a column of the user's own, goes through the
@@ -139,7 +140,7 @@ describe.each(availableEngines())("the guide's local-time bug on %s", (engine) =
 });
 
 (hasRealPostgres() ? describe : describe.skip)('db:migrate --dry-run on the guide table (PostgreSQL)', () => {
-  it('says what the adoption would import, and changes nothing', async () => {
+  it('says what the adoption would import and changes nothing; the real run then says what it imported', async () => {
     let url = '';
     let executor: SqlExecutor | undefined;
     const db = await createTestDatabase('postgres', {
@@ -166,6 +167,16 @@ describe.each(availableEngines())("the guide's local-time bug on %s", (engine) =
                 (select count(*)::int from public.broadcasts_messages) as n`,
       );
       expect(rows[0]).toEqual({ generated: '', n: 5 });
+      expect(plan.notices.filter((n) => n.endsWith(', skipping'))).toEqual([]);
+
+      // The real run reports the same, after the migrations it applied.
+      const run = await npmRun('db:migrate', [], { DATABASE_URL: target.toString() });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(
+        "  adoption: 5 rows of the original guide's table imported with 1 column(s) of your own\n",
+      );
+      expect(run.stdout).toMatch(/ {2}adoption: 2 status values were not times and were left out/);
+      expect(run.stdout).not.toContain(', skipping');
     } finally {
       await executor?.close();
       const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
