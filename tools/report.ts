@@ -15,8 +15,19 @@ import { REPORT_CLI, reportArgs } from './report-args';
 const args = parseCli(REPORT_CLI, process.argv.slice(2), ({ values }) => reportArgs(values));
 
 /** The rate card of --rates, read before any database is opened, so a bad file fails fast and says why. */
-const readRateCard = (file: string | undefined) =>
-  file === undefined ? undefined : parseRateCard(readFileSync(file, 'utf8'), file);
+function readRateCard(file: string | undefined) {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      `--rates ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code})`}; docs/rates.sample.json is an example`,
+    );
+  }
+  return parseRateCard(text, file);
+}
 
 async function main(): Promise<number> {
   const rateCard = readRateCard(args.ratesFile);

@@ -40,9 +40,12 @@ async function main(): Promise<number> {
       [args.from?.toISOString() ?? null, args.to?.toISOString() ?? null],
     );
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const period = `${args.from?.toISOString() ?? 'the beginning'} to ${args.to?.toISOString() ?? 'the end'}`;
+    const period =
+      args.from || args.to
+        ? `rollups of ${args.from?.toISOString() ?? 'the first message'} to ${args.to?.toISOString() ?? 'the last'}`
+        : 'all rollups';
     process.stdout.write(
-      `rollups of ${period} rebuilt from the message rows in ${where}: ${Number(rows[0]?.written ?? 0)} rollup row(s) in ${seconds} s\n`,
+      `${period} rebuilt from the message rows in ${where}: ${Number(rows[0]?.written ?? 0)} rollup row(s) in ${seconds} s\n`,
     );
     const { rows: kept } = await executor.query<{ kept: Date | string | null }>(
       'select public.rollups_kept_before() as kept',

@@ -43,10 +43,12 @@ async function main(): Promise<number> {
     );
     for (const a of answers) accepted += a.accepted;
     sent += answers.length;
-    process.stdout.write(`\r${sent}/${webhooks.length} webhooks sent, ${accepted} statuses accepted`);
+    // Progress on one line in a terminal; a pipe or a log file gets the summary below alone.
+    if (process.stdout.isTTY)
+      process.stdout.write(`\r${sent}/${webhooks.length} webhooks sent, ${accepted} statuses accepted`);
   }
   process.stdout.write(
-    `\nSeeded ${messages} messages (${webhooks.length} webhooks) in ${((Date.now() - started) / 1000).toFixed(1)} s. Now: npm run report -- --by campaign\n`,
+    `${process.stdout.isTTY ? '\n' : ''}Seeded ${messages} messages (${webhooks.length} webhooks) in ${((Date.now() - started) / 1000).toFixed(1)} s. Now: npm run report -- --by campaign\n`,
   );
   return 0;
 }

@@ -13,6 +13,11 @@ describe('seed:demo, then report, against npm start', () => {
     env = { LOCAL_URL: server.url, WEBHOOK_SHARED_TOKEN: TOKEN };
     const seeded = await npmRun('seed:demo', ['--messages', '300', '--url', server.url], env);
     expect(seeded.code).toBe(0);
+    // Not a terminal: the summary alone, without the progress line's carriage returns.
+    expect(seeded.stdout).toMatch(
+      /^Seeded 300 messages \(\d+ webhooks\) in [\d.]+ s\. Now: npm run report -- --by campaign$/m,
+    );
+    expect(seeded.stdout).not.toContain('\r');
     await waitUntilDrained(server.url);
   }, 120_000);
   afterAll(() => server.stop());
@@ -114,6 +119,13 @@ describe('seed:demo, then report, against npm start', () => {
     expect(cost.totals.billable).toBeGreaterThan(0);
     expect(cost.totals.free).toBeGreaterThan(0);
     expect(cost.totals.estimated_cost).toBeGreaterThan(0);
+    const missing = await npmRun('report', ['--cost', '--rates', 'no/such/rates.json'], env);
+    expect(missing).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(
+        'report failed: --rates no/such/rates.json: no such file; docs/rates.sample.json is an example',
+      ),
+    });
   });
 
   it('alerts:check reads the figures from the running server, and a healthy demo campaign fires nothing critical', async () => {

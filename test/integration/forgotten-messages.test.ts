@@ -26,11 +26,18 @@ describe.each(availableEngines())('forgotten messages on %s', (engine) => {
   let db: TestDatabase;
   let store: SqlTrackerStore;
 
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await createTestDatabase(engine);
     store = new SqlTrackerStore(db.executor);
   });
-  afterEach(() => db.drop());
+  afterAll(() => db.drop());
+  // Each test from an empty tracker: no rows, rollups (emptied with the rows), cutoff, reminders or erasures.
+  beforeEach(() =>
+    db.executor.exec(
+      `truncate public.broadcasts_messages, public.broadcasts_retention_state, public.broadcasts_expired_messages,
+                public.broadcasts_erased_messages, public.erasure_log`,
+    ),
+  );
 
   /** delivery_report over every campaign for [from, to): whole UTC days, so read from rollups alone. */
   const report = async (from: string, to: string) => {
