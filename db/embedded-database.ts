@@ -1,6 +1,6 @@
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createPgliteExecutor, type PgliteExecutor } from '../lambdas/store/pglite-executor';
+import { createPgliteExecutor, type PgliteExecutor, type PgliteOptions } from '../lambdas/store/pglite-executor';
 
 /** The embedded database is open in another process: the message names it and what to do. */
 export class EmbeddedDatabaseBusyError extends Error {
@@ -22,12 +22,13 @@ interface LockOwner {
 export async function openEmbeddedDatabase(
   dataDir: string,
   holder = `npm run ${path.basename(process.argv[1] ?? 'tool', '.ts')}`,
+  options: PgliteOptions = {},
 ): Promise<PgliteExecutor> {
   const lock = lockFileOf(dataDir);
   takeLock(lock, dataDir, holder);
   let executor: PgliteExecutor;
   try {
-    executor = await createPgliteExecutor(dataDir);
+    executor = await createPgliteExecutor(dataDir, options);
   } catch (error) {
     releaseLock(lock);
     throw error;

@@ -44,7 +44,7 @@ export async function createTestDatabase(
 }
 
 /** The migrated PGlite database globalSetup dumped (PGLITE_TEMPLATE), if it made one. */
-async function pgliteTemplate(): Promise<Blob | undefined> {
+export async function pgliteTemplate(): Promise<Blob | undefined> {
   const file = process.env.PGLITE_TEMPLATE;
   return file ? new Blob([await readFile(file)]) : undefined;
 }
