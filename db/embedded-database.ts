@@ -24,13 +24,12 @@ export async function openEmbeddedDatabase(
   holder = `npm run ${path.basename(process.argv[1] ?? 'tool', '.ts')}`,
   options: PgliteOptions = {},
 ): Promise<PgliteExecutor> {
-  const lock = lockFileOf(dataDir);
-  takeLock(lock, dataDir, holder);
+  const release = holdEmbeddedDatabaseLock(dataDir, holder);
   let executor: PgliteExecutor;
   try {
     executor = await createPgliteExecutor(dataDir, options);
   } catch (error) {
-    releaseLock(lock);
+    release();
     throw error;
   }
   return {
@@ -39,10 +38,20 @@ export async function openEmbeddedDatabase(
       try {
         await executor.close();
       } finally {
-        releaseLock(lock);
+        release();
       }
     },
   };
+}
+
+/**
+ * The lock of openEmbeddedDatabase alone: takes `<dataDir>.lock` for `holder` or throws EmbeddedDatabaseBusyError
+ * naming the live process that holds it; returns what lets it go.
+ */
+export function holdEmbeddedDatabaseLock(dataDir: string, holder: string): () => void {
+  const lock = lockFileOf(dataDir);
+  takeLock(lock, dataDir, holder);
+  return () => releaseLock(lock);
 }
 
 /** Beside the directory, not in it: PGlite reads a directory with files in it as an existing database. */
