@@ -274,6 +274,18 @@ describe('the relay (an in-memory outbox; aws-sdk-client-mock at the client)', (
     }
   });
 
+  it('logs a drain that moved events at info, and an empty one at debug only', async () => {
+    accepting();
+    const logger = silentLogger();
+    const info = jest.spyOn(logger, 'info');
+    const debug = jest.spyOn(logger, 'debug');
+    await drainStatusEvents({ ...relayDeps(memoryOutbox([])), logger }, once);
+    expect(info).not.toHaveBeenCalled();
+    expect(debug).toHaveBeenCalledWith('status-change outbox drained', expect.objectContaining({ claimed: 0 }));
+    await drainStatusEvents({ ...relayDeps(memoryOutbox([row()])), logger }, once);
+    expect(info).toHaveBeenCalledWith('status-change outbox drained', expect.objectContaining({ published: 1 }));
+  });
+
   it('leaves what the bus refuses in the outbox, counts it StatusEventsParked, and puts it once the lease expires', async () => {
     let down = true;
     eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
