@@ -82,24 +82,25 @@ export interface DryRun {
  * would apply and what the migrations would report, with nothing changed. PostgreSQL only (DATABASE_URL).
  */
 export async function dryRunMigrations(connectionString: string, dir = MIGRATIONS_DIR): Promise<DryRun> {
-  const { Client } = await import('pg');
-  const client = new Client({ connectionString });
+  // Loaded here: the embedded database's users of this module need no pg. One connection, so one transaction.
+  const { createPostgresExecutor } = await import('../lambdas/store/postgres-executor');
   const notices: string[] = [];
-  client.on('notice', (notice) => notices.push(notice.message ?? String(notice)));
-  await client.connect();
+  const executor = createPostgresExecutor(connectionString, { max: 1 }, (notice) => notices.push(notice));
   try {
-    await client.query('begin');
-    const history = await client.query<{ name: string | null }>(`select to_regclass('${HISTORY_TABLE}')::text as name`);
+    await executor.exec('begin');
+    const history = await executor.query<{ name: string | null }>(
+      `select to_regclass('${HISTORY_TABLE}')::text as name`,
+    );
     const done = new Set(
       history.rows[0]?.name
-        ? (await client.query<{ version: string }>(`select version from ${HISTORY_TABLE}`)).rows.map((r) => r.version)
+        ? (await executor.query<{ version: string }>(`select version from ${HISTORY_TABLE}`)).rows.map((r) => r.version)
         : [],
     );
     const pending = (await readMigrations(dir)).filter((m) => !done.has(m.version));
-    for (const migration of pending) await client.query(migration.sql);
+    for (const migration of pending) await executor.exec(migration.sql);
     return { pending: pending.map((m) => m.version), notices: notices.filter(isReport) };
   } finally {
-    await client.query('rollback').catch(() => undefined);
-    await client.end();
+    await executor.exec('rollback').catch(() => undefined);
+    await executor.close();
   }
 }

@@ -4,7 +4,6 @@
  * embedded database in DATA_DIR (default .data/pglite). `--dry-run` (DATABASE_URL only) runs the pending migrations in
  * a transaction that is rolled back, and prints what they would do (e.g. adopting the original guide's table).
  */
-
 import { mkdirSync } from 'node:fs';
 import { openEmbeddedDatabase } from '../db/embedded-database';
 import { applyMigrations, dryRunMigrations, isReport, readMigrations } from '../db/migrations';
