@@ -3,6 +3,7 @@ import { DEFAULT_COHORTS } from '../domain/alert-settings';
 import { maskPhone } from '../domain/phone';
 import { maskRecipient, maskUserId } from '../domain/user-id';
 import { NO_RESEND_CODES } from '../domain/whatsapp-errors';
+import { safeError } from '../shared/log-safe';
 import { sqlCount as count, sqlFigure as figure, sqlTime as time } from '../shared/sql-values';
 import { DeliveryTotals } from '../store/health-store';
 import { type ReportFunctionCall, sqlReportFunctionCall } from '../store/report-functions';
@@ -18,6 +19,57 @@ export const Figures = DeliveryTotals.extend({
   avg_read_delay_minutes: figure,
 });
 export type Figures = z.infer<typeof Figures>;
+
+/**
+ * The sections a report can be without (every one but the overall figures), each one call of one SQL function: the
+ * daily page shows the others when one fails (ReportOptions.tolerateFailedSections).
+ */
+export const OPTIONAL_SECTIONS = [
+  'by_campaign',
+  'hourly',
+  'best_hours',
+  'top_recipients',
+  'failures',
+  'resend',
+  'remind',
+  'previous',
+  'heatmap',
+  'delays',
+  'percentiles',
+  'resend_left_out',
+  'pricing',
+  'by_sender',
+  'by_sender_campaign',
+  'numbers',
+  'templates',
+] as const;
+export type OptionalSection = (typeof OPTIONAL_SECTIONS)[number];
+
+/** What each optional section is, for a reader told that it is missing. */
+export const SECTION_LABELS: Record<OptionalSection, string> = {
+  by_campaign: 'figures per campaign',
+  hourly: 'hourly volume',
+  best_hours: 'best hours to send',
+  top_recipients: 'most engaged recipients',
+  failures: 'failures by error code',
+  resend: 'the re-send list',
+  remind: 'the reminder list',
+  previous: 'the previous period (for the changes)',
+  heatmap: 'read rate by weekday and hour',
+  delays: 'delivery and read delays',
+  percentiles: 'delay percentiles',
+  resend_left_out: 'failures left out of the re-send list',
+  pricing: 'messages by pricing category',
+  by_sender: 'figures per sender',
+  by_sender_campaign: 'figures per sender and campaign',
+  numbers: 'business numbers',
+  templates: 'templates needing attention',
+};
+
+/** `most engaged recipients (the database stopped the query at its statement timeout)`, one per missing section. */
+export function describeUnavailable(report: Pick<Report, 'unavailable'>): string[] {
+  return report.unavailable.map((u) => `${SECTION_LABELS[u.section]} (${u.reason})`);
+}
 
 export const Report = z.object({
   from: time,
@@ -133,6 +185,11 @@ export const Report = z.object({
     read_p50_minutes: figure,
     read_p90_minutes: figure,
   }),
+  /**
+   * The sections left empty because their query failed, and why (only with tolerateFailedSections): an empty section
+   * listed here is unknown, not zero.
+   */
+  unavailable: z.array(z.object({ section: z.enum(OPTIONAL_SECTIONS), reason: z.string() })).default([]),
 });
 export type Report = z.infer<typeof Report>;
 
@@ -150,6 +207,13 @@ export interface ReportOptions {
   listLimit?: number;
   /** IANA time zone of the weekday x hour heat map. @default UTC */
   timeZone?: string;
+  /**
+   * A failing section (an error, a statement timeout) leaves that section empty and listed in `unavailable`,
+   * instead of failing the report; the overall figures must still come. For the daily page, whose calls go through
+   * Supabase's API and its statement timeout (8 s by default): `top_recipients` reads every message of the day
+   * (docs/daily-report.md#when-a-section-is-missing). @default false: any failure fails the report
+   */
+  tolerateFailedSections?: boolean;
 }
 
 type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -179,6 +243,14 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
   };
   // The codes a re-send cannot fix, from the error catalogue: passed to SQL, never copied into it.
   const noResend = [...NO_RESEND_CODES];
+  const unavailable: Report['unavailable'] = [];
+  const optional = (section: OptionalSection, rows: Promise<Record<string, unknown>[]>) =>
+    options.tolerateFailedSections
+      ? rows.catch((error: unknown) => {
+          unavailable.push({ section, reason: sectionFailure(error) });
+          return [];
+        })
+      : rows;
   const [
     overall,
     byCampaign,
@@ -200,38 +272,47 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
     templates,
   ] = await Promise.all([
     call('delivery_report', { ...range, by_campaign: false }),
-    call('delivery_report', { ...range, by_campaign: true }),
-    call('hourly_volume', range),
-    call('best_send_hours', { ...range, min_delivered: 20 }),
-    call('top_recipients', { ...range, max_rows: 10 }),
-    call('failures_by_error', range),
-    call(
-      'resend_list',
-      {
-        older_than_minutes: followUp.resend_after_minutes,
-        lookback_hours: 24,
-        as_of: asOf,
-        no_resend_codes: noResend,
-        max_rows: limit,
-      },
-      limit,
+    optional('by_campaign', call('delivery_report', { ...range, by_campaign: true })),
+    optional('hourly', call('hourly_volume', range)),
+    optional('best_hours', call('best_send_hours', { ...range, min_delivered: 20 })),
+    optional('top_recipients', call('top_recipients', { ...range, max_rows: 10 })),
+    optional('failures', call('failures_by_error', range)),
+    optional(
+      'resend',
+      call(
+        'resend_list',
+        {
+          older_than_minutes: followUp.resend_after_minutes,
+          lookback_hours: 24,
+          as_of: asOf,
+          no_resend_codes: noResend,
+          max_rows: limit,
+        },
+        limit,
+      ),
     ),
     // max_rows stops the function itself after a page (0029); the call's limit alone would cut its whole result.
-    call(
-      'remind_list',
-      { older_than_hours: followUp.remind_after_hours, lookback_days: 7, as_of: asOf, max_rows: limit },
-      limit,
+    optional(
+      'remind',
+      call(
+        'remind_list',
+        { older_than_hours: followUp.remind_after_hours, lookback_days: 7, as_of: asOf, max_rows: limit },
+        limit,
+      ),
     ),
-    call('delivery_report', { ...previousRange, by_campaign: false }),
-    call('read_heatmap', { ...range, time_zone: timeZone }),
-    call('delay_distribution', range),
-    call('delay_percentiles', range),
-    call('resend_left_out', { lookback_hours: 24, as_of: asOf, no_resend_codes: noResend }),
-    call('pricing_breakdown', range),
-    call('delivery_report_by', { ...range, by_sender: true, by_campaign: false }),
-    call('delivery_report_by', { ...range, by_sender: true, by_campaign: true }),
-    call('number_health', {}),
-    call('templates_needing_attention', {}),
+    optional('previous', call('delivery_report', { ...previousRange, by_campaign: false })),
+    optional('heatmap', call('read_heatmap', { ...range, time_zone: timeZone })),
+    optional('delays', call('delay_distribution', range)),
+    optional('percentiles', call('delay_percentiles', range)),
+    optional(
+      'resend_left_out',
+      call('resend_left_out', { lookback_hours: 24, as_of: asOf, no_resend_codes: noResend }),
+    ),
+    optional('pricing', call('pricing_breakdown', range)),
+    optional('by_sender', call('delivery_report_by', { ...range, by_sender: true, by_campaign: false })),
+    optional('by_sender_campaign', call('delivery_report_by', { ...range, by_sender: true, by_campaign: true })),
+    optional('numbers', call('number_health', {})),
+    optional('templates', call('templates_needing_attention', {})),
   ]);
   const empty = {
     campaign: null,
@@ -262,13 +343,30 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
     time_zone: timeZone,
     heatmap,
     delays,
-    percentiles: percentiles[0],
+    percentiles: percentiles[0] ?? {
+      delivery_p50_seconds: null,
+      delivery_p90_seconds: null,
+      read_p50_minutes: null,
+      read_p90_minutes: null,
+    },
     pricing,
     by_sender: bySender,
     by_sender_campaign: bySenderCampaign,
     numbers,
     templates,
+    // In the sections' order, whichever failed first.
+    unavailable: unavailable.sort(
+      (a, b) => OPTIONAL_SECTIONS.indexOf(a.section) - OPTIONAL_SECTIONS.indexOf(b.section),
+    ),
   });
+}
+
+/** Why a section is missing, in words a reader of the page can act on; phone-like digits masked (safeError). */
+function sectionFailure(error: unknown): string {
+  const { message, code } = safeError(error);
+  // query_canceled: PostgreSQL's statement_timeout, which Supabase's API sets for every call.
+  if (code === '57014') return 'the database stopped the query at its statement timeout';
+  return code ? `${message} (${code})` : message;
 }
 
 /**

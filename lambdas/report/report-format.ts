@@ -6,7 +6,7 @@ import {
   formatPercent as pct,
   formatQuantity as plural,
 } from './number-format';
-import type { Figures, Report } from './report-data';
+import { describeUnavailable, type Figures, type Report } from './report-data';
 
 const NUMERIC = /^(n\/a|[-+]?[\d,.]+( ?(%|s|min))?)$/;
 
@@ -62,6 +62,9 @@ export function formatReport(report: Report, options: ReportSplit & { showPhones
   const phone = (p: string | null) => (options.showPhones ? (p ?? '') : (maskRecipient(p) ?? ''));
   const out: string[] = [];
   out.push(`WhatsApp delivery report ${report.from} .. ${report.to} (UTC)`, '');
+  // An empty section whose query failed is unknown, not zero: said first, before any figure is read as whole.
+  if (report.unavailable.length)
+    out.push(`Incomplete: this report is without ${describeUnavailable(report).join('; ')}`, '');
   const rows = [figuresRow('all', report.overall)];
   if (options.bySender && options.byCampaign)
     for (const c of report.by_sender_campaign) rows.push(figuresRow(`${c.sender} / ${c.campaign ?? '(none)'}`, c));
@@ -215,6 +218,7 @@ export function reportJson(report: Report): Record<string, unknown> {
     resend: report.resend,
     resend_left_out: report.resend_left_out.map((l) => ({ ...l, why: resendWhen(l.error_code) })),
     remind: report.remind,
+    unavailable: report.unavailable,
   };
 }
 

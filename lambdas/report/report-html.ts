@@ -3,7 +3,7 @@ import { maskRecipient } from '../domain/user-id';
 import { remedy } from '../domain/whatsapp-errors';
 import { buildCostReport } from './cost-report';
 import { formatMeasure, formatCount as n, formatPercent as pct, formatQuantity as plural } from './number-format';
-import type { Figures, Report } from './report-data';
+import { describeUnavailable, type Figures, type OptionalSection, type Report } from './report-data';
 import { leftOutSummary, resendWhen } from './report-format';
 
 /**
@@ -66,8 +66,12 @@ function table(head: string[], rows: (string | number)[][]): string {
     .join('')}</tbody></table>`;
 }
 
-/** `+2.1 pts` / `-12 %` against the previous period, or nothing when it had no data. */
-function change(now: number | null, before: number | null, unit: 'pts' | '%'): string {
+/**
+ * `+2.1 pts` / `-12 %` against the previous period, or nothing when it had no data; `before` undefined: the previous
+ * period's figures are missing from this report (Report.unavailable).
+ */
+function change(now: number | null, before: number | null | undefined, unit: 'pts' | '%'): string {
+  if (before === undefined) return '<span class="change">previous period not available</span>';
   if (now === null || before === null) return '<span class="change">no earlier period to compare</span>';
   const delta = unit === 'pts' ? now - before : before === 0 ? null : (100 * (now - before)) / before;
   if (delta === null) return '<span class="change">new</span>';
@@ -77,16 +81,47 @@ function change(now: number | null, before: number | null, unit: 'pts' | '%'): s
 
 function headline(r: Report): string {
   const o = r.overall;
-  const p = r.previous;
-  const card = (label: string, value: string, delta: string) =>
-    `<div class="card"><div class="label">${label}</div><div class="value">${value}</div>${delta}</div>`;
+  // Undefined figures when the previous period is missing: each change then says so.
+  const p: Partial<Figures> = missing(r, ['previous']) ? {} : r.previous;
+  const p90 = missing(r, ['percentiles'])
+    ? card('90 % delivered within', 'n/a', '<span class="change">not available</span>')
+    : card(
+        '90 % delivered within',
+        seconds(r.percentiles.delivery_p90_seconds),
+        '<span class="change">reported times only</span>',
+      );
   return `<section aria-labelledby="h-headline"><h2 id="h-headline">Headline</h2><div class="cards">
   ${card('Messages', n(o.total_messages), change(o.total_messages, p.total_messages, '%'))}
   ${card('Delivery rate', pct(o.delivery_rate_percent), change(o.delivery_rate_percent, p.delivery_rate_percent, 'pts'))}
   ${card('Read rate', pct(o.read_rate_percent), change(o.read_rate_percent, p.read_rate_percent, 'pts'))}
   ${card('Average delivery time', seconds(o.avg_delivery_seconds), change(o.avg_delivery_seconds, p.avg_delivery_seconds, '%'))}
-  ${card('90 % delivered within', seconds(r.percentiles.delivery_p90_seconds), '<span class="change">reported times only</span>')}
+  ${p90}
 </div></section>`;
+}
+
+const card = (label: string, value: string, delta: string) =>
+  `<div class="card"><div class="label">${label}</div><div class="value">${value}</div>${delta}</div>`;
+
+/** Whether any of `sections` is missing from this report (its query failed: Report.unavailable). */
+const missing = (r: Report, sections: OptionalSection[]) => r.unavailable.some((u) => sections.includes(u.section));
+
+/**
+ * The section, or in its place its title and why this report is without it: an empty section whose query failed must
+ * not read as "none" (no failures, nothing to re-send).
+ */
+function unlessMissing(r: Report, sections: OptionalSection[], title: string, render: () => string): string {
+  const gone = r.unavailable.filter((u) => sections.includes(u.section));
+  if (gone.length === 0) return render();
+  const reasons = [...new Set(gone.map((u) => u.reason))].join('; ');
+  return `<section class="missing"><h2>${escapeHtml(title)}</h2><p>Not in this report: ${escapeHtml(reasons)}.</p></section>`;
+}
+
+/** At the top of a page with missing sections: which, so that no one reads the page as whole. */
+function missingNotice(r: Report): string {
+  if (r.unavailable.length === 0) return '';
+  return `<p class="missing" role="note"><strong>Incomplete:</strong> ${escapeHtml(
+    `this report is without ${describeUnavailable(r).join('; ')}. The other sections are complete. Make the whole report on a direct connection: npm run report -- --from ${r.from} --to ${r.to} --html report.html`,
+  )}</p>`;
 }
 
 function funnel(r: Report): string {
@@ -320,14 +355,15 @@ function followUps(r: Report): string {
   return `<section aria-labelledby="h-follow"><h2 id="h-follow">Follow-ups</h2><ul>
   <li><strong>${n(r.resend.length)}</strong> not delivered after ${plural(r.resend_after_minutes, 'minute')}, or failed with an error a re-send can fix: <code>npm run report -- --csv resend</code>${leftOut ? `<br>${escapeHtml(leftOut)}` : ''}</li>
   <li><strong>${n(r.remind.length)}</strong> delivered but unread after ${plural(r.remind_after_hours, 'hour')}: <code>npm run report -- --csv remind</code></li>
-</ul>${
-    r.top_recipients.length
-      ? `<h3>Most engaged recipients</h3>${table(
-          ['recipient', 'messages', 'read', 'read rate'],
-          r.top_recipients.map((t) => [masked(t.phone_number), t.messages, t.read, pct(t.read_rate_percent)]),
-        )}`
-      : ''
-  }</section>`;
+</ul></section>`;
+}
+
+function topRecipients(r: Report): string {
+  if (r.top_recipients.length === 0) return '';
+  return `<section aria-labelledby="h-top"><h2 id="h-top">Most engaged recipients</h2>${table(
+    ['recipient', 'messages', 'read', 'read rate'],
+    r.top_recipients.map((t) => [masked(t.phone_number), t.messages, t.read, pct(t.read_rate_percent)]),
+  )}</section>`;
 }
 
 const STYLE = `
@@ -338,6 +374,7 @@ h1 { margin-bottom: 0; } .meta, .change, figcaption { color: var(--muted); }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: .75rem; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: .75rem; } .card .value { font-size: 1.6rem; font-weight: 600; }
 .change { font-size: .8rem; display: block; }
+.missing { border-left: 4px solid ${PALETTE.failed}; padding-left: .75rem; }
 figure { margin: 2rem 0; } figcaption { font-weight: 600; margin-bottom: .5rem; }
 .chart.dark { display: none; }
 @media (prefers-color-scheme: dark) { .chart.light { display: none; } .chart.dark { display: block; } }
@@ -368,15 +405,17 @@ ${refresh ? `<meta http-equiv="refresh" content="${Math.round(refresh)}">\n` : '
     durationText(Date.parse(r.to) - Date.parse(r.from)),
   )} before.${refresh ? ` Live: reloads every ${Math.round(refresh)} s.` : ''}</p></header>
 <main>
+${missingNotice(r)}
 ${headline(r)}
-${funnel(r)}
-${hourly(r)}
-${heatmap(r)}
-${delays(r)}
-${failures(r)}
-${pricing(r)}
-${accountHealth(r)}
-${followUps(r)}
+${unlessMissing(r, ['by_campaign'], 'Funnel per campaign', () => funnel(r))}
+${unlessMissing(r, ['hourly'], 'Hourly volume (UTC)', () => hourly(r))}
+${unlessMissing(r, ['heatmap'], `Read rate by weekday and hour (${r.time_zone})`, () => heatmap(r))}
+${unlessMissing(r, ['delays', 'percentiles'], 'How long deliveries and reads took', () => delays(r))}
+${unlessMissing(r, ['failures'], 'Failures by error code', () => failures(r))}
+${unlessMissing(r, ['pricing'], 'Messages by pricing category', () => pricing(r))}
+${unlessMissing(r, ['numbers', 'templates'], 'Numbers and templates', () => accountHealth(r))}
+${unlessMissing(r, ['resend', 'remind', 'resend_left_out'], 'Follow-ups', () => followUps(r))}
+${unlessMissing(r, ['top_recipients'], 'Most engaged recipients', () => topRecipients(r))}
 </main>
 </body>
 </html>

@@ -15,6 +15,8 @@ export interface ReportLink {
   expiresAt: Date;
   /** Whether expiresAt is the signing credentials' expiry (sooner than the configured lifetime). */
   cutShortByCredentials: boolean;
+  /** The sections the page is without and why (their queries failed); empty when it is whole. */
+  missing: string[];
 }
 
 /** Renders, stores and shares the day's report; the sweeper puts the link in the summary. */
@@ -41,5 +43,11 @@ export function reportLinkLines(link: ReportLink | { failed: true }, day: Report
     `The link works until ${utc(link.expiresAt)}${
       link.cutShortByCredentials ? " (when the sweeper's AWS credentials that signed it expire)" : ''
     }. Later: aws s3 presign s3://${link.bucket}/${link.key}`,
+    ...(link.missing.length
+      ? [
+          `The page is without ${link.missing.join('; ')}.`,
+          `The whole report: npm run report -- --from ${day.from.toISOString()} --to ${day.to.toISOString()} --html report.html`,
+        ]
+      : []),
   ];
 }

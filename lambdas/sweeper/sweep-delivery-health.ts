@@ -128,6 +128,8 @@ export function createSweeper(deps: SweeperDependencies) {
         () => new Error('the report link took too long'),
       );
       logger.info('daily report link', { key: link.key, expiresAt: link.expiresAt.toISOString() });
+      // Their reasons are masked (report-data.ts: sectionFailure); the summary names them too.
+      if (link.missing.length) logger.warn('daily report page is without some sections', { missing: link.missing });
       return link;
     } catch (error) {
       metrics.addMetric(METRIC.DailyReportLinkFailures, MetricUnit.Count, 1);

@@ -1,9 +1,10 @@
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
+import { renderDailyReport } from '../../lambdas/report/daily-report';
 import { buildReport, buildReportWith } from '../../lambdas/report/report-data';
 import { sqlReportFunctionCall } from '../../lambdas/store/report-functions';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { SupabaseTrackerStore } from '../../lambdas/store/supabase-tracker-store';
-import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { type PostgrestRpcServer, startPostgrestRpcServer } from '../support/postgrest-rpc-server';
 
 const SERVICE_ROLE_KEY = 'test-service-role-key';
@@ -99,5 +100,58 @@ describe.each(availableEngines())('the report through PostgREST rpc on %s', (eng
     const call = sqlReportFunctionCall(async () => []);
     expect(() => call('pg_sleep' as never, {})).toThrow(/not a report function call/);
     expect(() => call('hourly_volume', { 'period_start); drop table x; --': 1 })).toThrow(/not a report function/);
+  });
+});
+
+// Supabase's API stops every call at the role's statement_timeout (8 s by default), and top_recipients reads every
+// message of its period (docs/performance.md): on a busy day it is the call that meets the limit. PGlite has no
+// statement_timeout, so this runs on PostgreSQL, which cancels the call for real.
+(hasRealPostgres() ? describe : describe.skip)('a report call stopped by the statement timeout (PostgreSQL)', () => {
+  const MESSAGES = 20_000;
+  let db: TestDatabase;
+  let rest: PostgrestRpcServer;
+  let store: SupabaseTrackerStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    // Enough of a day that ranking its recipients takes well over a millisecond on any machine.
+    await db.executor.query(
+      `insert into broadcasts_messages (message_id, phone_number, reported_sent_at, reported_delivered_at, reported_read_at)
+       select 'wamid.t' || g, '+9198' || lpad((g % 5000)::text, 8, '0'),
+              timestamptz '2024-06-01 00:00Z' + g * interval '4 seconds',
+              timestamptz '2024-06-01 00:00:03Z' + g * interval '4 seconds',
+              case when g % 3 = 0 then timestamptz '2024-06-01 00:01Z' + g * interval '4 seconds' end
+         from generate_series(1, $1::int) g`,
+      [MESSAGES],
+    );
+    rest = await startPostgrestRpcServer(db.executor, SERVICE_ROLE_KEY, {
+      url: db.url!,
+      milliseconds: { top_recipients: 1 },
+    });
+    store = new SupabaseTrackerStore({ url: rest.url, serviceRoleKey: SERVICE_ROLE_KEY });
+  });
+  afterAll(async () => {
+    await store.close();
+    await rest.close();
+    await db.drop();
+  });
+
+  it('fails the report, naming the function and SQLSTATE 57014, where no section may be missing (the CLI)', async () => {
+    await expect(buildReportWith(store.callReportFunction, OPTIONS)).rejects.toMatchObject({
+      code: '57014',
+      message: expect.stringMatching(/^top_recipients failed: canceling statement due to statement timeout/),
+    });
+  });
+
+  it("leaves it out of the daily page, which says so, with every other section's figures", async () => {
+    const { html, missing } = await renderDailyReport(store.callReportFunction, OPTIONS);
+
+    expect(missing).toEqual(['most engaged recipients (the database stopped the query at its statement timeout)']);
+    expect(html).toContain('<strong>Incomplete:</strong>');
+    expect(html).toContain('<div class="value">20,000</div>');
+    // The same figures as a report over SQL, where nothing timed out.
+    const whole = await buildReport(async (sql, params) => (await db.executor.query(sql, params)).rows, OPTIONS);
+    expect(whole.top_recipients).toHaveLength(10);
+    expect(html).toContain(`<strong>${whole.resend.length.toLocaleString('en-US')}</strong> not delivered after`);
   });
 });

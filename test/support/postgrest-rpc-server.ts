@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { Client } from 'pg';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { listen, readBody, replyJson } from '../../local/loopback-http';
 
@@ -23,9 +24,19 @@ function httpStatusFor(code: string | undefined): number {
   return 500;
 }
 
+/**
+ * PostgREST runs every call under the role's statement_timeout (Supabase: 8 s). Here a test gives one to the functions
+ * it names, on a connection of their own to `url` (real PostgreSQL), so that a real cancellation (57014) comes back.
+ */
+export interface RpcStatementTimeouts {
+  url: string;
+  milliseconds: Record<string, number>;
+}
+
 export async function startPostgrestRpcServer(
   executor: SqlExecutor,
   serviceRoleKey: string,
+  timeouts?: RpcStatementTimeouts,
 ): Promise<PostgrestRpcServer> {
   const requests: PostgrestRpcServer['requests'] = [];
   const server: Server = createServer(async (req, res) => {
@@ -73,7 +84,11 @@ export async function startPostgrestRpcServer(
       return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
     });
     try {
-      const { rows } = await executor.query(call, values);
+      const timeout = timeouts?.milliseconds[match[1]!];
+      const { rows } =
+        timeout === undefined
+          ? await executor.query(call, values)
+          : await queryWithTimeout(timeouts!.url, timeout, call, values);
       // A function returning one value of a base type (delete_expired_messages' count) answers that value alone.
       const { rows: kind } = await executor.query<{ proretset: boolean; typtype: string }>(
         `select p.proretset, t.typtype from pg_proc p join pg_type t on t.oid = p.prorettype
@@ -95,4 +110,14 @@ export async function startPostgrestRpcServer(
   });
   const { url, close } = await listen(server);
   return { url, requests, close: () => close() };
+}
+
+async function queryWithTimeout(url: string, milliseconds: number, sql: string, values: unknown[]) {
+  const client = new Client({ connectionString: url, statement_timeout: milliseconds });
+  await client.connect();
+  try {
+    return await client.query<Record<string, unknown>>(sql, values);
+  } finally {
+    await client.end();
+  }
 }

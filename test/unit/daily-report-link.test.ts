@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DEFAULT_ALARMS, DEFAULT_COHORTS } from '../../lambdas/domain/alert-settings';
@@ -26,13 +27,13 @@ const clientWith = (expiration?: Date) =>
     region: 'eu-west-1',
     credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token', expiration },
   });
-const links = (options: { expiration?: Date; render?: () => Promise<string> } = {}) =>
+const links = (options: { expiration?: Date; render?: () => Promise<{ html: string; missing: string[] }> } = {}) =>
   new S3ReportLinks({
     s3: () => clientWith(options.expiration),
     bucket: BUCKET,
     stage: 'prod',
     lifetimeSeconds: HOURS_12,
-    render: options.render ?? (async () => PAGE),
+    render: options.render ?? (async () => ({ html: PAGE, missing: [] })),
     now: () => NOW,
   });
 
@@ -139,6 +140,27 @@ describe('the daily summary with its report link', () => {
     expect(new URL(url!).pathname).toBe('/reports/prod/2026-03-01.html');
     expect(sent[0]!.message).toContain('The link works until 2026-03-02 20:00 UTC.');
     expect(sent[0]!.message).toContain(`aws s3 presign s3://${BUCKET}/reports/prod/2026-03-01.html`);
+    expect(sent[0]!.message).not.toContain('without');
+    expect(linkFailures).toEqual([]);
+  });
+
+  it('names the sections the page is without, and how to make the whole report, when a query failed', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const missing = ['most engaged recipients (the database stopped the query at its statement timeout)'];
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const { sent, linkFailures } = await dailySummary(links({ render: async () => ({ html: PAGE, missing }) }));
+    expect(warn).toHaveBeenCalledWith('daily report page is without some sections', { missing });
+    warn.mockRestore();
+
+    const message = sent[0]!.message;
+    expect(message).toContain('https://');
+    expect(message).toContain(
+      'The page is without most engaged recipients (the database stopped the query at its statement timeout).',
+    );
+    expect(message).toContain(
+      'The whole report: npm run report -- --from 2026-03-01T00:00:00.000Z --to 2026-03-02T00:00:00.000Z --html report.html',
+    );
+    // The link worked: not a link failure.
     expect(linkFailures).toEqual([]);
   });
 
@@ -211,9 +233,15 @@ describe('renderDailyReport', () => {
     calls.push({ fn, args });
     return rows[fn] ?? [];
   };
+  /** PostgREST's answer when the role's statement_timeout stops a call: SQLSTATE 57014 (SupabaseTrackerStore). */
+  const timeout = (fn: string) =>
+    Object.assign(new Error(`${fn} failed: canceling statement due to statement timeout`), { code: '57014' });
 
   it("renders the summary's UTC day with every phone number masked", async () => {
-    const html = await renderDailyReport(call, DAY, { undeliveredAfterMinutes: 15, generatedAt: NOW });
+    const { html, missing } = await renderDailyReport(call, DAY, { undeliveredAfterMinutes: 15, generatedAt: NOW });
+
+    expect(missing).toEqual([]);
+    expect(html).not.toContain('Incomplete');
 
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('2026-03-01 00:00 to 2026-03-02 00:00 UTC');
@@ -224,5 +252,53 @@ describe('renderDailyReport', () => {
     // The lists' page size goes into the functions (0029), which stop after it, not only onto the call's rows.
     expect(calls.find((c) => c.fn === 'resend_list')?.args).toMatchObject({ max_rows: 1000 });
     expect(calls.find((c) => c.fn === 'remind_list')?.args).toMatchObject({ max_rows: 1000 });
+  });
+
+  it('leaves out a section whose query timed out, says so on the page, and keeps every other section', async () => {
+    const slow: ReportFunctionCall = async (fn, args, limit) => {
+      if (fn === 'top_recipients') throw timeout(fn);
+      return call(fn, args, limit);
+    };
+    const { html, missing } = await renderDailyReport(slow, DAY, { generatedAt: NOW });
+
+    expect(missing).toEqual(['most engaged recipients (the database stopped the query at its statement timeout)']);
+    expect(html).toContain('<strong>Incomplete:</strong> this report is without most engaged recipients');
+    expect(html).toMatch(/<h2>Most engaged recipients<\/h2><p>Not in this report: the database stopped the query/);
+    // The rest is whole: the follow-ups still count the re-send list, the headline its figures.
+    expect(html).toContain('<strong>1</strong> not delivered after');
+    expect(html).toContain('<div class="value">2</div>');
+  });
+
+  it('never shows a failed section as empty: failures and follow-ups say they are missing, not "none"', async () => {
+    const failing: ReportFunctionCall = async (fn, args, limit) => {
+      if (fn === 'failures_by_error' || fn === 'resend_list') throw new Error(`${fn} failed: connection reset`);
+      return call(fn, args, limit);
+    };
+    const { html, missing } = await renderDailyReport(failing, DAY, { generatedAt: NOW });
+
+    expect(missing).toEqual([
+      'failures by error code (failures_by_error failed: connection reset)',
+      'the re-send list (resend_list failed: connection reset)',
+    ]);
+    expect(html).not.toContain('No failures in the period');
+    expect(html).not.toContain('not delivered after');
+    expect(html).toContain('<h2>Follow-ups</h2><p>Not in this report: resend_list failed: connection reset.</p>');
+  });
+
+  it('fails, as before, when the overall figures cannot be had: a page without them says nothing', async () => {
+    const down: ReportFunctionCall = async (fn) => {
+      throw Object.assign(new Error(`${fn} failed: fetch failed`), { code: 'ECONNREFUSED' });
+    };
+    await expect(renderDailyReport(down, DAY)).rejects.toThrow('delivery_report failed: fetch failed');
+  });
+
+  it('masks phone-like digits a failure quotes', async () => {
+    const quoting: ReportFunctionCall = async (fn, args, limit) => {
+      if (fn === 'remind_list') throw new Error('remind_list failed: bad row for +919876543210');
+      return call(fn, args, limit);
+    };
+    const { html, missing } = await renderDailyReport(quoting, DAY);
+    expect(missing).toEqual(['the reminder list (remind_list failed: bad row for +91********10)']);
+    expect(html).not.toContain('9876543210');
   });
 });

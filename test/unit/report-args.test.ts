@@ -130,6 +130,18 @@ describe('report output', () => {
     expect(html).toContain('<h2 id="h-account">Numbers and templates</h2>');
     expect(html).toContain('<td>order_confirmation (en-US)</td><td>DISABLED</td>');
   });
+  it('says first, in text and JSON, which sections a report is without and why', () => {
+    expect(formatReport(report)).not.toContain('Incomplete');
+    expect(reportJson(report)).toMatchObject({ unavailable: [] });
+    const partial = sampleReport({
+      top_recipients: [],
+      unavailable: [{ section: 'top_recipients', reason: 'the database stopped the query at its statement timeout' }],
+    });
+    expect(formatReport(partial).split('\n')[2]).toBe(
+      'Incomplete: this report is without most engaged recipients (the database stopped the query at its statement timeout)',
+    );
+    expect(reportJson(partial)).toMatchObject({ unavailable: partial.unavailable });
+  });
   it('puts the headline figures at the top level of the JSON', () => {
     expect(reportJson(report)).toMatchObject({
       total_messages: 1200,
