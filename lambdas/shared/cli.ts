@@ -72,14 +72,29 @@ export function exitWithUsage(cli: Pick<Cli<CliOptions>, 'name' | 'usage' | 'usa
 }
 
 /**
+ * A reader that stops early (`npm run -s erase -- ... | head`) closes the pipe: Node then emits EPIPE on stdout, and
+ * unheard it ends the process with a stack trace, possibly halfway through its work (an erasure, a rebuild). Heard
+ * here, the output stops and the work goes on to its end and its exit code.
+ */
+function finishWhenTheReaderLeaves(): void {
+  if (process.stdout.listeners('error').includes(ignoreClosedPipe)) return;
+  process.stdout.on('error', ignoreClosedPipe);
+}
+function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
+}
+
+/**
  * The parsed command line of a CLI, or the process ends: after printing the usage (`--help`, exit 0) or a usage
- * error (exit 2). `check` may validate the values further by throwing a UsageError.
+ * error (exit 2). `check` may validate the values further by throwing a UsageError. Every CLI starts here, so here
+ * too its output learns to stop quietly when its reader leaves (finishWhenTheReaderLeaves).
  */
 export function parseCli<const O extends CliOptions, R = ReturnType<typeof parseCliArgs<O>>>(
   cli: Cli<O>,
   argv: readonly string[] = process.argv.slice(2),
   check: (parsed: ReturnType<typeof parseCliArgs<O>>) => R = (parsed) => parsed as R,
 ): R {
+  finishWhenTheReaderLeaves();
   let parsed: ReturnType<typeof parseCliArgs<O>>;
   try {
     parsed = parseCliArgs(argv, { ...cli.options, ...HELP } as O, { allowPositionals: cli.allowPositionals });

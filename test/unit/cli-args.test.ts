@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { parseCliArgs, UsageError } from '../../lambdas/shared/cli';
 
 /** The operator CLIs' one parser (lambdas/shared/cli.ts): strict, so a mistyped option is an error, never ignored. */
@@ -28,4 +29,42 @@ describe('parseCliArgs', () => {
   it('takes positionals only when allowed', () => {
     expect(parseCliArgs(['stop', 'dir'], {}, { allowPositionals: true }).positionals).toEqual(['stop', 'dir']);
   });
+});
+
+describe('a CLI whose reader leaves early (`| head`)', () => {
+  /** A CLI (through parseCli or not) that prints 20,000 lines, then finishes its work 50 ms later with exit code 3. */
+  const cli = (throughParseCli: boolean) => `
+    const { parseCli } = require('./lambdas/shared/cli.ts');
+    ${throughParseCli ? "parseCli({ name: 'lines', usage: 'lines', options: {} });" : ''}
+    for (let i = 0; i < 20000; i++) process.stdout.write('line ' + i + '\\n');
+    setTimeout(() => { process.stderr.write('work done\\n'); process.exitCode = 3; }, 50);`;
+
+  /** Runs it, reads its first chunk and closes the pipe, as `head -1` does. */
+  function runAndLeave(throughParseCli: boolean): Promise<{ code: number | null; stderr: string; first: string }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', cli(throughParseCli)], { cwd: process.cwd() });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    return new Promise((resolve) => {
+      let first = '';
+      child.stdout.once('data', (chunk) => {
+        first = String(chunk).split('\n')[0]!;
+        child.stdout.destroy();
+      });
+      child.on('close', (code) => resolve({ code, stderr, first }));
+    });
+  }
+
+  it('stops printing and finishes its work, exiting with its own code and no trace', async () => {
+    const run = await runAndLeave(true);
+    expect(run.first).toBe('line 0');
+    expect(run.stderr).toBe('work done\n');
+    expect(run.code).toBe(3);
+  }, 20_000);
+
+  it('(without parseCli, the same script dies of EPIPE halfway: what the test above guards against)', async () => {
+    const run = await runAndLeave(false);
+    expect(run.stderr).toContain('EPIPE');
+    expect(run.stderr).not.toContain('work done');
+    expect(run.code).toBe(1);
+  }, 20_000);
 });
