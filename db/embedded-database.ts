@@ -1,4 +1,15 @@
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { createPgliteExecutor, type PgliteExecutor, type PgliteOptions } from '../lambdas/store/pglite-executor';
 
@@ -59,28 +70,36 @@ export const lockFileOf = (dataDir: string): string => `${path.resolve(dataDir)}
 
 const releasedAtExit = new Set<string>();
 
-function takeLock(lock: string, dataDir: string, holder: string, takingOver = false): void {
+/** Tries before giving up: each lost race (a lock released or taken over meanwhile) costs one. */
+const LOCK_ATTEMPTS = 5;
+
+function takeLock(lock: string, dataDir: string, holder: string): void {
   mkdirSync(path.dirname(lock), { recursive: true });
   // Written whole under a name of its own, then linked into place: link fails if the lock exists, and another opener
   // never sees a lock without its owner.
   const draft = `${lock}.${process.pid}`;
   writeFileSync(draft, JSON.stringify({ pid: process.pid, holder } satisfies LockOwner));
   try {
-    linkSync(draft, lock);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const owner = readOwner(lock);
-    // Our own pid in a lock we do not hold is a previous life of this pid (a container restarted with the same
-    // .data): stale, like a dead one.
-    if (owner && owner.pid !== process.pid && isAlive(owner.pid))
-      throw new EmbeddedDatabaseBusyError(
-        `the embedded database in ${dataDir} is open in another process (${owner.holder}, pid ${owner.pid}): ` +
-          `stop it first (Ctrl-C in its terminal), or set DATABASE_URL. If no such process runs, delete ${lock}`,
-      );
-    if (takingOver) throw error;
-    rmSync(lock, { force: true });
-    takeLock(lock, dataDir, holder, true);
-    return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        linkSync(draft, lock);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const found = readLock(lock);
+      if (!found) continue; // released between our link and our look
+      // Our own pid in a lock we do not hold is a previous life of this pid (a container restarted with the same
+      // .data): stale, like a dead one.
+      const { owner } = found;
+      if (owner && owner.pid !== process.pid && isAlive(owner.pid))
+        throw new EmbeddedDatabaseBusyError(
+          `the embedded database in ${dataDir} is open in another process (${owner.holder}, pid ${owner.pid}): ` +
+            `stop it first (Ctrl-C in its terminal), or set DATABASE_URL. If no such process runs, delete ${lock}`,
+        );
+      if (attempt === LOCK_ATTEMPTS) throw new Error(`could not take ${lock}: other openers kept changing it`);
+      takeOverStaleLock(lock, found.inode);
+    }
   } finally {
     rmSync(draft, { force: true });
   }
@@ -92,16 +111,58 @@ function takeLock(lock: string, dataDir: string, holder: string, takingOver = fa
   }
 }
 
-function releaseLock(lock: string): void {
-  if (readOwner(lock)?.pid === process.pid) rmSync(lock, { force: true });
+/**
+ * Clears the lock judged stale (its file `staleInode`) so that the next link can take its place; true if it did.
+ * Removing it by name would race: two openers that both judged the same dead owner's lock could each remove it, the
+ * second removing the lock the first had just linked, and both would open the database. The lock is therefore
+ * moved aside first (one rename wins) and removed only if it is the very file judged stale; one linked by another
+ * opener since goes back, and the next attempt finds its owner alive.
+ */
+export function takeOverStaleLock(lock: string, staleInode: number): boolean {
+  const aside = `${lock}.stale.${process.pid}`;
+  try {
+    renameSync(lock, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // another opener moved it first
+    throw error;
+  }
+  const judged = statSync(aside).ino === staleInode;
+  if (!judged) {
+    try {
+      linkSync(aside, lock);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  rmSync(aside, { force: true });
+  return judged;
 }
 
-function readOwner(lock: string): LockOwner | undefined {
+function releaseLock(lock: string): void {
+  if (readLock(lock)?.owner?.pid === process.pid) rmSync(lock, { force: true });
+}
+
+/** The lock's file (its inode) and owner; undefined when there is no lock; `owner` undefined when unreadable. */
+function readLock(lock: string): { inode: number; owner?: LockOwner } | undefined {
+  let fd: number;
   try {
-    const owner = JSON.parse(readFileSync(lock, 'utf8')) as Partial<LockOwner>;
-    return typeof owner.pid === 'number' ? { pid: owner.pid, holder: String(owner.holder ?? 'unknown') } : undefined;
-  } catch {
-    return undefined; // unreadable: treated as stale (a lock is linked into place whole, never half-written)
+    fd = openSync(lock, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const inode = fstatSync(fd).ino;
+    try {
+      const parsed = JSON.parse(readFileSync(fd, 'utf8')) as Partial<LockOwner>;
+      const owner =
+        typeof parsed.pid === 'number' ? { pid: parsed.pid, holder: String(parsed.holder ?? 'unknown') } : undefined;
+      return { inode, owner };
+    } catch {
+      return { inode }; // unreadable: treated as stale (a lock is linked into place whole, never half-written)
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -7,6 +16,7 @@ import {
   holdEmbeddedDatabaseLock,
   lockFileOf,
   openEmbeddedDatabase,
+  takeOverStaleLock,
 } from '../../db/embedded-database';
 import { pgliteTemplate } from '../support/databases';
 
@@ -69,5 +79,31 @@ describe('the embedded database, one process at a time', () => {
     const release = holdEmbeddedDatabaseLock(dir, 'npm start');
     expect(owner()).toEqual({ pid: process.pid, holder: 'npm start' });
     release();
+  });
+
+  describe('two openers taking over the same stale lock at once', () => {
+    const DEAD = JSON.stringify({ pid: 2 ** 22 + 1, holder: 'npm start' }); // above Linux's pid_max: never alive
+
+    it('clears the stale lock it judged, and only that file', () => {
+      writeFileSync(lockFileOf(dir), DEAD);
+      expect(takeOverStaleLock(lockFileOf(dir), statSync(lockFileOf(dir)).ino)).toBe(true);
+      expect(existsSync(lockFileOf(dir))).toBe(false);
+      expect(readdirSync(path.dirname(dir))).toEqual([]); // nothing left aside
+    });
+
+    it('puts back a lock another opener linked after it judged the old one stale, which then refuses it', () => {
+      other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+      const lock = lockFileOf(dir);
+      writeFileSync(lock, DEAD);
+      const judged = statSync(lock).ino;
+      // Meanwhile the other opener took it over: its own lock, a new file, is in place.
+      writeFileSync(`${lock}.other`, JSON.stringify({ pid: other.pid, holder: 'npm start' }));
+      renameSync(`${lock}.other`, lock);
+
+      expect(takeOverStaleLock(lock, judged)).toBe(false);
+      expect(owner()).toEqual({ pid: other.pid, holder: 'npm start' });
+      expect(() => holdEmbeddedDatabaseLock(dir, 'npm run erase')).toThrow(EmbeddedDatabaseBusyError);
+      expect(owner()).toEqual({ pid: other.pid, holder: 'npm start' });
+    });
   });
 });
