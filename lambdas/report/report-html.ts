@@ -43,6 +43,13 @@ const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 /** Cells with fewer delivered messages than this are shown as too thin to judge. */
 export const HEATMAP_MIN_SAMPLE = 20;
 
+/**
+ * A legend above the chart. ECharts measures text on the server with an estimate of the font, narrower than the
+ * browser's system-ui: at the default 10 px gap a long label ran into the next item ("sent -> delivered"), so the gap
+ * leaves room for the difference.
+ */
+const legend = (theme: Theme) => ({ top: 0, itemGap: 28, textStyle: { color: TEXT[theme] } });
+
 const axis = (theme: Theme) => ({
   axisLine: { lineStyle: { color: GRID[theme] } },
   splitLine: { lineStyle: { color: GRID[theme] } },
@@ -143,7 +150,7 @@ function funnel(r: Report): string {
     (theme) =>
       svg(
         {
-          legend: { top: 0, textStyle: { color: TEXT[theme] } },
+          legend: legend(theme),
           grid: { left: 140, right: 30, top: 40, bottom: 30 },
           xAxis: { type: 'value', ...axis(theme) },
           yAxis: { type: 'category', data: names, inverse: true, ...axis(theme) },
@@ -190,7 +197,7 @@ function hourly(r: Report): string {
     (theme) =>
       svg(
         {
-          legend: { top: 0, textStyle: { color: TEXT[theme] } },
+          legend: legend(theme),
           grid: { left: 60, right: 30, top: 40, bottom: 60 },
           xAxis: { type: 'category', data: hours, ...axis(theme) },
           yAxis: { type: 'value', ...axis(theme) },
@@ -273,7 +280,7 @@ function delays(r: Report): string {
     (theme) =>
       svg(
         {
-          legend: { top: 0, textStyle: { color: TEXT[theme] } },
+          legend: legend(theme),
           grid: { left: 60, right: 30, top: 40, bottom: 40 },
           xAxis: { type: 'category', data: buckets, ...axis(theme) },
           yAxis: { type: 'value', ...axis(theme) },

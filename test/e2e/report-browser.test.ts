@@ -35,6 +35,12 @@ interface ChartSection {
    * (legend icons are smaller). A chart with axes and legend but no bars, lines or cells has none.
    */
   dataMarks: number;
+  /**
+   * Pairs of legend marks (texts and icons in the chart's top 32 px) that overlap as the browser lays them out:
+   * ECharts sizes the legend on the server with estimated text widths, so a gap too small lets a label run into the
+   * next item.
+   */
+  legendOverlaps: string[];
 }
 
 /** Per chart section: the charts shown in the current color scheme and what their SVG drew. */
@@ -58,6 +64,21 @@ const CHART_SECTIONS_JS = `[...document.querySelectorAll('figure')].map((figure)
       const box = shape.getBoundingClientRect();
       return coloured && (box.width >= 28 || box.height >= 28);
     }).length : 0,
+    legendOverlaps: (() => {
+      if (!svg) return [];
+      const top = svg.getBoundingClientRect().top;
+      const marks = [...svg.querySelectorAll('text, path, rect')]
+        .map((mark) => ({ mark, box: mark.getBoundingClientRect() }))
+        .filter(({ box }) => box.width > 0 && box.height < 20 && box.bottom - top <= 32);
+      // Each label against every mark that starts at or after it (the next item's icon and label); an item's own
+      // icon is to the left of its label.
+      const overlaps = [];
+      for (const label of marks.filter(({ mark }) => mark.tagName === 'text'))
+        for (const other of marks)
+          if (other !== label && other.box.left >= label.box.left && label.box.right > other.box.left + 1)
+            overlaps.push(label.mark.textContent + ' runs into ' + (other.mark.textContent || other.mark.tagName));
+      return overlaps;
+    })(),
   };
 })`;
 
@@ -77,12 +98,14 @@ async function expectEveryChartRendered(page: BrowserPage, scheme: ColorScheme):
       height: section.height > 100,
       marks: section.marks >= 10,
       data: section.dataMarks > 0,
+      legendOverlaps: section.legendOverlaps,
     }).toEqual({
       title: section.title,
       width: true,
       height: true,
       marks: true,
       data: true,
+      legendOverlaps: [],
     });
   }
 }
