@@ -60,4 +60,6 @@ export const METRIC = {
   RetentionDeletedMessages: 'RetentionDeletedMessages',
   /** The daily summary went out without its report link (rendering, upload or signing failed). */
   DailyReportLinkFailures: 'DailyReportLinkFailures',
+  /** Sections the day's report page went without, their queries having failed (docs/daily-report.md). */
+  DailyReportSectionsUnavailable: 'DailyReportSectionsUnavailable',
 } as const;

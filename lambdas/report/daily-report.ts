@@ -1,12 +1,12 @@
 import type { ReportFunctionCall } from '../store/report-functions';
 import { buildReportWith, describeUnavailable, maskReportPhones } from './report-data';
-import { renderReportHtml } from './report-html';
+import { renderReportHtml, unavailableOnThePage } from './report-html';
 
-/** The day's page, and the sections it is without and why (their queries failed; the page says so too). */
+/** The day's page, and the sections it shows but is without, and why (their queries failed; the page says so too). */
 export interface DailyReportPage {
   html: string;
   /** `most engaged recipients (the database stopped the query at its statement timeout)`; empty when whole. */
-  missing: string[];
+  unavailableSections: string[];
 }
 
 /**
@@ -30,6 +30,6 @@ export async function renderDailyReport(
   });
   return {
     html: renderReportHtml(maskReportPhones(report), options.generatedAt),
-    missing: describeUnavailable(report),
+    unavailableSections: describeUnavailable({ unavailable: unavailableOnThePage(report) }),
   };
 }

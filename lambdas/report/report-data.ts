@@ -211,7 +211,9 @@ export interface ReportOptions {
    * A failing section (an error, a statement timeout) leaves that section empty and listed in `unavailable`,
    * instead of failing the report; the overall figures must still come. For the daily page, whose calls go through
    * Supabase's API and its statement timeout (8 s by default): `top_recipients` reads every message of the day
-   * (docs/daily-report.md#when-a-section-is-missing). @default false: any failure fails the report
+   * (docs/daily-report.md#when-a-section-is-missing). Only the HTML page (report-html.ts) shows each missing
+   * section as such; the text says so at its top, and followUpCsv refuses a missing list. @default false: any
+   * failure fails the report
    */
   tolerateFailedSections?: boolean;
 }
@@ -244,13 +246,16 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
   // The codes a re-send cannot fix, from the error catalogue: passed to SQL, never copied into it.
   const noResend = [...NO_RESEND_CODES];
   const unavailable: Report['unavailable'] = [];
-  const optional = (section: OptionalSection, rows: Promise<Record<string, unknown>[]>) =>
-    options.tolerateFailedSections
-      ? rows.catch((error: unknown) => {
-          unavailable.push({ section, reason: sectionFailure(error) });
-          return [];
-        })
-      : rows;
+  // A thunk, so that a call failing before its promise (a refused argument) is caught like one failing after.
+  const optional = async (section: OptionalSection, rows: () => Promise<Record<string, unknown>[]>) => {
+    if (!options.tolerateFailedSections) return rows();
+    try {
+      return await rows();
+    } catch (error) {
+      unavailable.push({ section, reason: sectionFailure(error) });
+      return [];
+    }
+  };
   const [
     overall,
     byCampaign,
@@ -272,13 +277,12 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
     templates,
   ] = await Promise.all([
     call('delivery_report', { ...range, by_campaign: false }),
-    optional('by_campaign', call('delivery_report', { ...range, by_campaign: true })),
-    optional('hourly', call('hourly_volume', range)),
-    optional('best_hours', call('best_send_hours', { ...range, min_delivered: 20 })),
-    optional('top_recipients', call('top_recipients', { ...range, max_rows: 10 })),
-    optional('failures', call('failures_by_error', range)),
-    optional(
-      'resend',
+    optional('by_campaign', () => call('delivery_report', { ...range, by_campaign: true })),
+    optional('hourly', () => call('hourly_volume', range)),
+    optional('best_hours', () => call('best_send_hours', { ...range, min_delivered: 20 })),
+    optional('top_recipients', () => call('top_recipients', { ...range, max_rows: 10 })),
+    optional('failures', () => call('failures_by_error', range)),
+    optional('resend', () =>
       call(
         'resend_list',
         {
@@ -292,27 +296,25 @@ export async function buildReportWith(call: ReportFunctionCall, options: ReportO
       ),
     ),
     // max_rows stops the function itself after a page (0029); the call's limit alone would cut its whole result.
-    optional(
-      'remind',
+    optional('remind', () =>
       call(
         'remind_list',
         { older_than_hours: followUp.remind_after_hours, lookback_days: 7, as_of: asOf, max_rows: limit },
         limit,
       ),
     ),
-    optional('previous', call('delivery_report', { ...previousRange, by_campaign: false })),
-    optional('heatmap', call('read_heatmap', { ...range, time_zone: timeZone })),
-    optional('delays', call('delay_distribution', range)),
-    optional('percentiles', call('delay_percentiles', range)),
-    optional(
-      'resend_left_out',
+    optional('previous', () => call('delivery_report', { ...previousRange, by_campaign: false })),
+    optional('heatmap', () => call('read_heatmap', { ...range, time_zone: timeZone })),
+    optional('delays', () => call('delay_distribution', range)),
+    optional('percentiles', () => call('delay_percentiles', range)),
+    optional('resend_left_out', () =>
       call('resend_left_out', { lookback_hours: 24, as_of: asOf, no_resend_codes: noResend }),
     ),
-    optional('pricing', call('pricing_breakdown', range)),
-    optional('by_sender', call('delivery_report_by', { ...range, by_sender: true, by_campaign: false })),
-    optional('by_sender_campaign', call('delivery_report_by', { ...range, by_sender: true, by_campaign: true })),
-    optional('numbers', call('number_health', {})),
-    optional('templates', call('templates_needing_attention', {})),
+    optional('pricing', () => call('pricing_breakdown', range)),
+    optional('by_sender', () => call('delivery_report_by', { ...range, by_sender: true, by_campaign: false })),
+    optional('by_sender_campaign', () => call('delivery_report_by', { ...range, by_sender: true, by_campaign: true })),
+    optional('numbers', () => call('number_health', {})),
+    optional('templates', () => call('templates_needing_attention', {})),
   ]);
   const empty = {
     campaign: null,

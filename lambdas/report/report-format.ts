@@ -248,6 +248,9 @@ const csvCell = (v: unknown) => {
 
 /** A follow-up list as CSV (full phone numbers: the point is to contact them). */
 export function followUpCsv(report: Report, list: 'resend' | 'remind'): string {
+  // An empty list whose query failed would read as nobody to contact.
+  const unavailable = report.unavailable.find((u) => u.section === list);
+  if (unavailable) throw new Error(`the ${list} list could not be read: ${unavailable.reason}`);
   const rows = report[list] as Record<string, unknown>[];
   const headers =
     list === 'resend'

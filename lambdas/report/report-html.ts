@@ -89,8 +89,8 @@ function change(now: number | null, before: number | null | undefined, unit: 'pt
 function headline(r: Report): string {
   const o = r.overall;
   // Undefined figures when the previous period is missing: each change then says so.
-  const p: Partial<Figures> = missing(r, ['previous']) ? {} : r.previous;
-  const p90 = missing(r, ['percentiles'])
+  const p: Partial<Figures> = isUnavailable(r, ['previous']) ? {} : r.previous;
+  const p90 = isUnavailable(r, ['percentiles'])
     ? card('90 % delivered within', 'n/a', '<span class="change">not available</span>')
     : card(
         '90 % delivered within',
@@ -110,24 +110,77 @@ const card = (label: string, value: string, delta: string) =>
   `<div class="card"><div class="label">${label}</div><div class="value">${value}</div>${delta}</div>`;
 
 /** Whether any of `sections` is missing from this report (its query failed: Report.unavailable). */
-const missing = (r: Report, sections: OptionalSection[]) => r.unavailable.some((u) => sections.includes(u.section));
+const isUnavailable = (r: Report, sections: readonly OptionalSection[]) =>
+  r.unavailable.some((u) => sections.includes(u.section));
+
+/** The page's sections below the headline: each with its anchor, its title and the report sections it is drawn from. */
+const PAGE_SECTIONS: {
+  id: string;
+  title: (r: Report) => string;
+  from: readonly OptionalSection[];
+  render: (r: Report) => string;
+}[] = [
+  { id: 'funnel', title: () => 'Funnel per campaign', from: ['by_campaign'], render: (r) => funnel(r) },
+  { id: 'hourly', title: () => 'Hourly volume (UTC)', from: ['hourly'], render: (r) => hourly(r) },
+  {
+    id: 'heatmap',
+    title: (r) => `Read rate by weekday and hour (${r.time_zone})`,
+    from: ['heatmap'],
+    render: (r) => heatmap(r),
+  },
+  {
+    id: 'delays',
+    title: () => 'How long deliveries and reads took',
+    from: ['delays', 'percentiles'],
+    render: (r) => delays(r),
+  },
+  { id: 'failures', title: () => 'Failures by error code', from: ['failures'], render: (r) => failures(r) },
+  { id: 'pricing', title: () => 'Messages by pricing category', from: ['pricing'], render: (r) => pricing(r) },
+  {
+    id: 'account',
+    title: () => 'Numbers and templates',
+    from: ['numbers', 'templates'],
+    render: (r) => accountHealth(r),
+  },
+  {
+    id: 'follow',
+    title: () => 'Follow-ups',
+    from: ['resend', 'remind', 'resend_left_out'],
+    render: (r) => followUps(r),
+  },
+  { id: 'top', title: () => 'Most engaged recipients', from: ['top_recipients'], render: (r) => topRecipients(r) },
+];
+
+/**
+ * The report's sections this page shows: the headline's comparison and percentile, and those of PAGE_SECTIONS. The
+ * others (best hours, the per-sender figures) are the text report's: a page without them is not incomplete.
+ */
+export const SECTIONS_ON_THE_PAGE: readonly OptionalSection[] = [
+  ...new Set<OptionalSection>(['previous', 'percentiles', ...PAGE_SECTIONS.flatMap((s) => s.from)]),
+];
+
+/** The sections this page would show but is without (their queries failed), with why. */
+export const unavailableOnThePage = (r: Report): Report['unavailable'] =>
+  r.unavailable.filter((u) => SECTIONS_ON_THE_PAGE.includes(u.section));
 
 /**
  * The section, or in its place its title and why this report is without it: an empty section whose query failed must
  * not read as "none" (no failures, nothing to re-send).
  */
-function unlessMissing(r: Report, sections: OptionalSection[], title: string, render: () => string): string {
-  const gone = r.unavailable.filter((u) => sections.includes(u.section));
-  if (gone.length === 0) return render();
+function unlessUnavailable(r: Report, section: (typeof PAGE_SECTIONS)[number]): string {
+  const gone = r.unavailable.filter((u) => section.from.includes(u.section));
+  if (gone.length === 0) return section.render(r);
   const reasons = [...new Set(gone.map((u) => u.reason))].join('; ');
-  return `<section class="missing"><h2>${escapeHtml(title)}</h2><p>Not in this report: ${escapeHtml(reasons)}.</p></section>`;
+  const heading = `h-${section.id}`;
+  return `<section class="missing" aria-labelledby="${heading}"><h2 id="${heading}">${escapeHtml(section.title(r))}</h2><p>Not in this report: ${escapeHtml(reasons)}.</p></section>`;
 }
 
 /** At the top of a page with missing sections: which, so that no one reads the page as whole. */
-function missingNotice(r: Report): string {
-  if (r.unavailable.length === 0) return '';
+function unavailableNotice(r: Report): string {
+  const unavailable = unavailableOnThePage(r);
+  if (unavailable.length === 0) return '';
   return `<p class="missing" role="note"><strong>Incomplete:</strong> ${escapeHtml(
-    `this report is without ${describeUnavailable(r).join('; ')}. The other sections are complete. Make the whole report on a direct connection: npm run report -- --from ${r.from} --to ${r.to} --html report.html`,
+    `this report is without ${describeUnavailable({ unavailable }).join('; ')}. The other sections are complete. Make the whole report on a direct connection to the database: DATABASE_URL=<connection string> npm run report -- --from ${r.from} --to ${r.to} --html report.html`,
   )}</p>`;
 }
 
@@ -408,21 +461,13 @@ ${refresh ? `<meta http-equiv="refresh" content="${Math.round(refresh)}">\n` : '
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>WhatsApp delivery report</h1><p class="meta">${escapeHtml(title.replace('WhatsApp delivery report, ', ''))}; generated ${generatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; compared with the ${escapeHtml(
+<header><h1>WhatsApp delivery report</h1><p class="meta">${escapeHtml(title.replace('WhatsApp delivery report, ', ''))}; generated ${generatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; ${isUnavailable(r, ['previous']) ? 'not compared' : 'compared'} with the ${escapeHtml(
     durationText(Date.parse(r.to) - Date.parse(r.from)),
   )} before.${refresh ? ` Live: reloads every ${Math.round(refresh)} s.` : ''}</p></header>
 <main>
-${missingNotice(r)}
+${unavailableNotice(r)}
 ${headline(r)}
-${unlessMissing(r, ['by_campaign'], 'Funnel per campaign', () => funnel(r))}
-${unlessMissing(r, ['hourly'], 'Hourly volume (UTC)', () => hourly(r))}
-${unlessMissing(r, ['heatmap'], `Read rate by weekday and hour (${r.time_zone})`, () => heatmap(r))}
-${unlessMissing(r, ['delays', 'percentiles'], 'How long deliveries and reads took', () => delays(r))}
-${unlessMissing(r, ['failures'], 'Failures by error code', () => failures(r))}
-${unlessMissing(r, ['pricing'], 'Messages by pricing category', () => pricing(r))}
-${unlessMissing(r, ['numbers', 'templates'], 'Numbers and templates', () => accountHealth(r))}
-${unlessMissing(r, ['resend', 'remind', 'resend_left_out'], 'Follow-ups', () => followUps(r))}
-${unlessMissing(r, ['top_recipients'], 'Most engaged recipients', () => topRecipients(r))}
+${PAGE_SECTIONS.map((section) => unlessUnavailable(r, section)).join('\n')}
 </main>
 </body>
 </html>

@@ -16,7 +16,7 @@ export interface ReportLink {
   /** Whether expiresAt is the signing credentials' expiry (sooner than the configured lifetime). */
   cutShortByCredentials: boolean;
   /** The sections the page is without and why (their queries failed); empty when it is whole. */
-  missing: string[];
+  unavailableSections: string[];
 }
 
 /** Renders, stores and shares the day's report; the sweeper puts the link in the summary. */
@@ -27,6 +27,13 @@ export interface DailyReportLinks {
 /** `reports/<stage>/<day>.html`: one object per stage and day, under the prefix the sweeper may write. */
 export const reportKey = (stage: string, label: string) => `reports/${stage}/${label}.html`;
 
+/**
+ * The day's report made by hand, from the tracker's database: `npm run report` reads DATABASE_URL, else the local
+ * `npm start` or embedded database, which is not the deployed one.
+ */
+const makeItYourself = (day: ReportDay) =>
+  `DATABASE_URL=<your database's connection string> npm run report -- --from ${day.from.toISOString()} --to ${day.to.toISOString()} --html report.html`;
+
 const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** The lines the summary ends with: the link and until when it works, or that there is none today and why. */
@@ -34,7 +41,7 @@ export function reportLinkLines(link: ReportLink | { failed: true }, day: Report
   if ('failed' in link) {
     return [
       'The full report (charts, failures, follow-ups) could not be made today: the sweeper logged why.',
-      `Make it yourself: npm run report -- --from ${day.from.toISOString()} --to ${day.to.toISOString()} --html report.html`,
+      `Make it yourself: ${makeItYourself(day)}`,
     ];
   }
   return [
@@ -43,11 +50,8 @@ export function reportLinkLines(link: ReportLink | { failed: true }, day: Report
     `The link works until ${utc(link.expiresAt)}${
       link.cutShortByCredentials ? " (when the sweeper's AWS credentials that signed it expire)" : ''
     }. Later: aws s3 presign s3://${link.bucket}/${link.key}`,
-    ...(link.missing.length
-      ? [
-          `The page is without ${link.missing.join('; ')}.`,
-          `The whole report: npm run report -- --from ${day.from.toISOString()} --to ${day.to.toISOString()} --html report.html`,
-        ]
+    ...(link.unavailableSections.length
+      ? [`The page is without ${link.unavailableSections.join('; ')}.`, `The whole report: ${makeItYourself(day)}`]
       : []),
   ];
 }

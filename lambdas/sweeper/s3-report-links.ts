@@ -12,7 +12,7 @@ export interface S3ReportLinksOptions {
   /** X-Amz-Expires: SigV4 allows at most 7 days (604,800 s). */
   lifetimeSeconds: number;
   /** The page for the day and the sections it is without (renderDailyReport, loaded on first use). */
-  render: (day: ReportDay) => Promise<{ html: string; missing: string[] }>;
+  render: (day: ReportDay) => Promise<{ html: string; unavailableSections: string[] }>;
   now?: () => Date;
 }
 
@@ -30,7 +30,7 @@ export class S3ReportLinks implements DailyReportLinks {
 
   async publish(day: ReportDay): Promise<ReportLink> {
     const { bucket, stage, lifetimeSeconds } = this.options;
-    const { html, missing } = await this.options.render(day);
+    const { html, unavailableSections } = await this.options.render(day);
     // Imported here, not at the top: an ESM bundle loads its static imports at every cold start, and the S3 SDK
     // alone costs about as much as the rest of the sweeper (bench: "sweeper bundle").
     const [{ GetObjectCommand, PutObjectCommand }, { getSignedUrl }] = await Promise.all([
@@ -63,7 +63,7 @@ export class S3ReportLinks implements DailyReportLinks {
       key,
       expiresAt: cutShortByCredentials ? credentialsExpiry : ownExpiry,
       cutShortByCredentials,
-      missing,
+      unavailableSections,
     };
   }
 }

@@ -144,7 +144,7 @@ describe.each(availableEngines())('the report through PostgREST rpc on %s', (eng
   });
 
   it("leaves it out of the daily page, which says so, with every other section's figures", async () => {
-    const { html, missing } = await renderDailyReport(store.callReportFunction, OPTIONS);
+    const { html, unavailableSections: missing } = await renderDailyReport(store.callReportFunction, OPTIONS);
 
     expect(missing).toEqual(['most engaged recipients (the database stopped the query at its statement timeout)']);
     expect(html).toContain('<strong>Incomplete:</strong>');

@@ -3,6 +3,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { mockClient } from 'aws-sdk-client-mock';
 import { DEFAULT_ALARMS, DEFAULT_COHORTS } from '../../lambdas/domain/alert-settings';
 import { renderDailyReport } from '../../lambdas/report/daily-report';
+import { OPTIONAL_SECTIONS, type OptionalSection, SECTION_LABELS } from '../../lambdas/report/report-data';
+import { SECTIONS_ON_THE_PAGE } from '../../lambdas/report/report-html';
 import type { DeliverySummary, HealthStore } from '../../lambdas/store/health-store';
 import type { ReportFunctionCall } from '../../lambdas/store/report-functions';
 import type { DailyReportLinks, ReportDay } from '../../lambdas/sweeper/report-link';
@@ -27,13 +29,15 @@ const clientWith = (expiration?: Date) =>
     region: 'eu-west-1',
     credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token', expiration },
   });
-const links = (options: { expiration?: Date; render?: () => Promise<{ html: string; missing: string[] }> } = {}) =>
+const links = (
+  options: { expiration?: Date; render?: () => Promise<{ html: string; unavailableSections: string[] }> } = {},
+) =>
   new S3ReportLinks({
     s3: () => clientWith(options.expiration),
     bucket: BUCKET,
     stage: 'prod',
     lifetimeSeconds: HOURS_12,
-    render: options.render ?? (async () => ({ html: PAGE, missing: [] })),
+    render: options.render ?? (async () => ({ html: PAGE, unavailableSections: [] })),
     now: () => NOW,
   });
 
@@ -122,6 +126,7 @@ describe('the daily summary with its report link', () => {
         result,
         sent,
         linkFailures: capture.values('DailyReportLinkFailures').map((v) => v.value),
+        sectionsUnavailable: capture.values('DailyReportSectionsUnavailable').map((v) => v.value),
         summaryFailures: capture.values('DailySummaryFailures'),
       };
     } finally {
@@ -131,7 +136,7 @@ describe('the daily summary with its report link', () => {
 
   it("ends the summary with the link to yesterday's report and until when it works", async () => {
     s3.on(PutObjectCommand).resolves({});
-    const { sent, linkFailures } = await dailySummary(links());
+    const { sent, linkFailures, sectionsUnavailable } = await dailySummary(links());
 
     expect(sent).toHaveLength(1);
     const lines = sent[0]!.message.split('\n');
@@ -142,14 +147,18 @@ describe('the daily summary with its report link', () => {
     expect(sent[0]!.message).toContain(`aws s3 presign s3://${BUCKET}/reports/prod/2026-03-01.html`);
     expect(sent[0]!.message).not.toContain('without');
     expect(linkFailures).toEqual([]);
+    expect(sectionsUnavailable).toEqual([]);
   });
 
   it('names the sections the page is without, and how to make the whole report, when a query failed', async () => {
     s3.on(PutObjectCommand).resolves({});
     const missing = ['most engaged recipients (the database stopped the query at its statement timeout)'];
     const warn = jest.spyOn(Logger.prototype, 'warn');
-    const { sent, linkFailures } = await dailySummary(links({ render: async () => ({ html: PAGE, missing }) }));
-    expect(warn).toHaveBeenCalledWith('daily report page is without some sections', { missing });
+    const { sent, linkFailures, sectionsUnavailable } = await dailySummary(
+      links({ render: async () => ({ html: PAGE, unavailableSections: missing }) }),
+    );
+    expect(warn).toHaveBeenCalledWith('daily report page is without some sections', { unavailableSections: missing });
+    expect(sectionsUnavailable).toEqual([1]);
     warn.mockRestore();
 
     const message = sent[0]!.message;
@@ -158,7 +167,7 @@ describe('the daily summary with its report link', () => {
       'The page is without most engaged recipients (the database stopped the query at its statement timeout).',
     );
     expect(message).toContain(
-      'The whole report: npm run report -- --from 2026-03-01T00:00:00.000Z --to 2026-03-02T00:00:00.000Z --html report.html',
+      "The whole report: DATABASE_URL=<your database's connection string> npm run report -- --from 2026-03-01T00:00:00.000Z --to 2026-03-02T00:00:00.000Z --html report.html",
     );
     // The link worked: not a link failure.
     expect(linkFailures).toEqual([]);
@@ -238,7 +247,10 @@ describe('renderDailyReport', () => {
     Object.assign(new Error(`${fn} failed: canceling statement due to statement timeout`), { code: '57014' });
 
   it("renders the summary's UTC day with every phone number masked", async () => {
-    const { html, missing } = await renderDailyReport(call, DAY, { undeliveredAfterMinutes: 15, generatedAt: NOW });
+    const { html, unavailableSections: missing } = await renderDailyReport(call, DAY, {
+      undeliveredAfterMinutes: 15,
+      generatedAt: NOW,
+    });
 
     expect(missing).toEqual([]);
     expect(html).not.toContain('Incomplete');
@@ -259,11 +271,13 @@ describe('renderDailyReport', () => {
       if (fn === 'top_recipients') throw timeout(fn);
       return call(fn, args, limit);
     };
-    const { html, missing } = await renderDailyReport(slow, DAY, { generatedAt: NOW });
+    const { html, unavailableSections: missing } = await renderDailyReport(slow, DAY, { generatedAt: NOW });
 
     expect(missing).toEqual(['most engaged recipients (the database stopped the query at its statement timeout)']);
     expect(html).toContain('<strong>Incomplete:</strong> this report is without most engaged recipients');
-    expect(html).toMatch(/<h2>Most engaged recipients<\/h2><p>Not in this report: the database stopped the query/);
+    expect(html).toMatch(
+      /<h2 id="h-top">Most engaged recipients<\/h2><p>Not in this report: the database stopped the query/,
+    );
     // The rest is whole: the follow-ups still count the re-send list, the headline its figures.
     expect(html).toContain('<strong>1</strong> not delivered after');
     expect(html).toContain('<div class="value">2</div>');
@@ -274,7 +288,7 @@ describe('renderDailyReport', () => {
       if (fn === 'failures_by_error' || fn === 'resend_list') throw new Error(`${fn} failed: connection reset`);
       return call(fn, args, limit);
     };
-    const { html, missing } = await renderDailyReport(failing, DAY, { generatedAt: NOW });
+    const { html, unavailableSections: missing } = await renderDailyReport(failing, DAY, { generatedAt: NOW });
 
     expect(missing).toEqual([
       'failures by error code (failures_by_error failed: connection reset)',
@@ -282,7 +296,9 @@ describe('renderDailyReport', () => {
     ]);
     expect(html).not.toContain('No failures in the period');
     expect(html).not.toContain('not delivered after');
-    expect(html).toContain('<h2>Follow-ups</h2><p>Not in this report: resend_list failed: connection reset.</p>');
+    expect(html).toContain(
+      '<h2 id="h-follow">Follow-ups</h2><p>Not in this report: resend_list failed: connection reset.</p>',
+    );
   });
 
   it('fails, as before, when the overall figures cannot be had: a page without them says nothing', async () => {
@@ -297,8 +313,106 @@ describe('renderDailyReport', () => {
       if (fn === 'remind_list') throw new Error('remind_list failed: bad row for +919876543210');
       return call(fn, args, limit);
     };
-    const { html, missing } = await renderDailyReport(quoting, DAY);
+    const { html, unavailableSections: missing } = await renderDailyReport(quoting, DAY);
     expect(missing).toEqual(['the reminder list (remind_list failed: bad row for +91********10)']);
     expect(html).not.toContain('9876543210');
+  });
+
+  describe('each section the page draws, when its query fails', () => {
+    /** Which call feeds each section (two are delivery_report and two delivery_report_by, told apart by arguments). */
+    const FEEDS: Record<OptionalSection, (fn: string, args: Record<string, unknown>) => boolean> = {
+      by_campaign: (fn, a) => fn === 'delivery_report' && a.by_campaign === true,
+      previous: (fn, a) => fn === 'delivery_report' && a.period_start !== DAY.from.toISOString(),
+      hourly: (fn) => fn === 'hourly_volume',
+      best_hours: (fn) => fn === 'best_send_hours',
+      top_recipients: (fn) => fn === 'top_recipients',
+      failures: (fn) => fn === 'failures_by_error',
+      resend: (fn) => fn === 'resend_list',
+      remind: (fn) => fn === 'remind_list',
+      heatmap: (fn) => fn === 'read_heatmap',
+      delays: (fn) => fn === 'delay_distribution',
+      percentiles: (fn) => fn === 'delay_percentiles',
+      resend_left_out: (fn) => fn === 'resend_left_out',
+      pricing: (fn) => fn === 'pricing_breakdown',
+      by_sender: (fn, a) => fn === 'delivery_report_by' && a.by_campaign === false,
+      by_sender_campaign: (fn, a) => fn === 'delivery_report_by' && a.by_campaign === true,
+      numbers: (fn) => fn === 'number_health',
+      templates: (fn) => fn === 'templates_needing_attention',
+    };
+    /** Where the page says so: the title of the section shown as missing in its place, or the headline's words. */
+    const SAID: Record<string, string> = {
+      by_campaign: '<h2 id="h-funnel">Funnel per campaign</h2><p>Not in this report',
+      hourly: '<h2 id="h-hourly">Hourly volume (UTC)</h2><p>Not in this report',
+      heatmap: '<h2 id="h-heatmap">Read rate by weekday and hour (UTC)</h2><p>Not in this report',
+      delays: '<h2 id="h-delays">How long deliveries and reads took</h2><p>Not in this report',
+      percentiles: '<div class="value">n/a</div><span class="change">not available</span>',
+      failures: '<h2 id="h-failures">Failures by error code</h2><p>Not in this report',
+      pricing: '<h2 id="h-pricing">Messages by pricing category</h2><p>Not in this report',
+      numbers: '<h2 id="h-account">Numbers and templates</h2><p>Not in this report',
+      templates: '<h2 id="h-account">Numbers and templates</h2><p>Not in this report',
+      resend: '<h2 id="h-follow">Follow-ups</h2><p>Not in this report',
+      remind: '<h2 id="h-follow">Follow-ups</h2><p>Not in this report',
+      resend_left_out: '<h2 id="h-follow">Follow-ups</h2><p>Not in this report',
+      top_recipients: '<h2 id="h-top">Most engaged recipients</h2><p>Not in this report',
+      previous: 'previous period not available',
+    };
+    const failing =
+      (section: OptionalSection, reason = 'statement timeout'): ReportFunctionCall =>
+      async (fn, args, limit) => {
+        if (FEEDS[section](fn, args)) throw new Error(reason);
+        return call(fn, args, limit);
+      };
+
+    it('covers every section the page draws', () => {
+      expect(Object.keys(SAID).sort()).toEqual([...SECTIONS_ON_THE_PAGE].sort());
+    });
+
+    it.each(SECTIONS_ON_THE_PAGE.map((s) => [s]))(
+      '%s: named at the top and in the summary, and marked in its place',
+      async (section) => {
+        const { html, unavailableSections } = await renderDailyReport(failing(section), DAY);
+        expect(unavailableSections).toEqual([`${SECTION_LABELS[section]} (statement timeout)`]);
+        expect(html).toContain(`<strong>Incomplete:</strong> this report is without ${SECTION_LABELS[section]}`);
+        expect(html).toContain(SAID[section]);
+      },
+    );
+
+    it('the sections only the text report shows (best hours, per sender) do not make the page incomplete', async () => {
+      for (const section of OPTIONAL_SECTIONS.filter((s) => !SECTIONS_ON_THE_PAGE.includes(s))) {
+        const { html, unavailableSections } = await renderDailyReport(failing(section), DAY);
+        expect({ section, unavailableSections }).toEqual({ section, unavailableSections: [] });
+        expect(html).not.toContain('Incomplete');
+      }
+    });
+
+    it('says "not compared" in the header when the previous period is missing', async () => {
+      const { html } = await renderDailyReport(failing('previous'), DAY);
+      expect(html).toContain('UTC; not compared with the 1 day(s) before.');
+      expect(html).not.toContain('vs previous period');
+    });
+
+    it('lists missing sections in the page order whatever order their calls failed in, and escapes the reasons', async () => {
+      // remind_list fails at once; failures_by_error only after every other call has answered.
+      let release: () => void = () => undefined;
+      const late = new Promise<void>((resolve) => (release = resolve));
+      let pending = 0;
+      const racing: ReportFunctionCall = async (fn, args, limit) => {
+        if (fn === 'remind_list') throw new Error('<b>first</b>');
+        if (fn === 'failures_by_error') {
+          await late;
+          throw new Error('second');
+        }
+        pending++;
+        try {
+          return await call(fn, args, limit);
+        } finally {
+          if (--pending === 0) setImmediate(release);
+        }
+      };
+      const { html, unavailableSections } = await renderDailyReport(racing, DAY);
+      expect(unavailableSections).toEqual(['failures by error code (second)', 'the reminder list (<b>first</b>)']);
+      expect(html).toContain('&lt;b&gt;first&lt;/b&gt;');
+      expect(html).not.toContain('<b>first</b>');
+    });
   });
 });

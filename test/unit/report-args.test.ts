@@ -142,6 +142,11 @@ describe('report output', () => {
     );
     expect(reportJson(partial)).toMatchObject({ unavailable: partial.unavailable });
   });
+  it('refuses to write a follow-up list as CSV when its query failed: an empty file would read as nobody to contact', () => {
+    const partial = sampleReport({ resend: [], unavailable: [{ section: 'resend', reason: 'connection reset' }] });
+    expect(() => followUpCsv(partial, 'resend')).toThrow('the resend list could not be read: connection reset');
+    expect(followUpCsv(partial, 'remind')).toMatch(/^message_id,phone_number/);
+  });
   it('puts the headline figures at the top level of the JSON', () => {
     expect(reportJson(report)).toMatchObject({
       total_messages: 1200,
