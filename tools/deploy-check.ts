@@ -381,10 +381,16 @@ export function formatChecks(checks: readonly Check[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** STS's region when the shell and the stage name none: any commercial region answers GetCallerIdentity. */
+export const STS_REGION_WITHOUT_ONE = 'us-east-1';
+
 export function awsClients(region: string | undefined): DeployCheckClients {
   const options = region ? { region } : {};
   return {
-    sts: new STSClient(options),
+    // Who the credentials are is the same answer in every region: without one, STS would fail on "Region is
+    // missing" and the credentials check would send a signed-in user to `aws sso login`, when only the region
+    // check's `export AWS_REGION` is needed.
+    sts: new STSClient({ region: region ?? STS_REGION_WITHOUT_ONE }),
     cloudFormation: new CloudFormationClient(options),
     secretsManager: new SecretsManagerClient(options),
     lambda: new LambdaClient(options),

@@ -5,12 +5,14 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadConfig } from '../../lib/config';
 import {
+  awsClients,
   blocksDeploy,
   type Check,
   expectedConcurrency,
   formatChecks,
   requiredBootstrapVersion,
   runDeployChecks,
+  STS_REGION_WITHOUT_ONE,
 } from '../../tools/deploy-check';
 import { synthStack } from '../support/cdk';
 
@@ -111,6 +113,11 @@ describe('deploy:check', () => {
     ]);
     expect(blocksDeploy(checks)).toBe(true);
     expect(secretsManager.calls()).toHaveLength(0);
+  });
+
+  it('asks STS who the credentials are even without a region, so that only the region check says one is missing', async () => {
+    expect(await (awsClients(undefined).sts as STSClient).config.region()).toBe(STS_REGION_WITHOUT_ONE);
+    expect(await (awsClients('ap-south-1').sts as STSClient).config.region()).toBe('ap-south-1');
   });
 
   it('no region: missing with the export that sets one, unless the stage pins one', async () => {
