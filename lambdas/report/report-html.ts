@@ -119,6 +119,8 @@ const PAGE_SECTIONS: {
   title: (r: Report) => string;
   from: readonly OptionalSection[];
   render: (r: Report) => string;
+  /** It marks its own missing parts (each list on its line), so that one failed list does not hide the others. */
+  marksItsOwnGaps?: true;
 }[] = [
   { id: 'funnel', title: () => 'Funnel per campaign', from: ['by_campaign'], render: (r) => funnel(r) },
   { id: 'hourly', title: () => 'Hourly volume (UTC)', from: ['hourly'], render: (r) => hourly(r) },
@@ -147,6 +149,7 @@ const PAGE_SECTIONS: {
     title: () => 'Follow-ups',
     from: ['resend', 'remind', 'resend_left_out'],
     render: (r) => followUps(r),
+    marksItsOwnGaps: true,
   },
   { id: 'top', title: () => 'Most engaged recipients', from: ['top_recipients'], render: (r) => topRecipients(r) },
 ];
@@ -169,7 +172,7 @@ export const unavailableOnThePage = (r: Report): Report['unavailable'] =>
  */
 function unlessUnavailable(r: Report, section: (typeof PAGE_SECTIONS)[number]): string {
   const gone = r.unavailable.filter((u) => section.from.includes(u.section));
-  if (gone.length === 0) return section.render(r);
+  if (gone.length === 0 || section.marksItsOwnGaps) return section.render(r);
   const reasons = [...new Set(gone.map((u) => u.reason))].join('; ');
   const heading = `h-${section.id}`;
   return `<section class="missing" aria-labelledby="${heading}"><h2 id="${heading}">${escapeHtml(section.title(r))}</h2><p>Not in this report: ${escapeHtml(reasons)}.</p></section>`;
@@ -410,11 +413,25 @@ function accountHealth(r: Report): string {
   return `<section aria-labelledby="h-account"><h2 id="h-account">Numbers and templates</h2>${numbers}${templates}</section>`;
 }
 
+/** The follow-up lists' counts; a list whose query failed says so on its own line, the others still count. */
 function followUps(r: Report): string {
-  const leftOut = leftOutSummary(r);
+  const reason = (section: OptionalSection) => r.unavailable.find((u) => u.section === section)?.reason;
+  const notInThisReport = (what: string, why: string) => `${what}: not in this report (${escapeHtml(why)})`;
+  const resendWhy = reason('resend');
+  const leftOutWhy = reason('resend_left_out');
+  const remindWhy = reason('remind');
+  const leftOut = leftOutWhy
+    ? notInThisReport('The failures left out of the re-send list', leftOutWhy)
+    : escapeHtml(leftOutSummary(r));
+  const resend = resendWhy
+    ? notInThisReport('The re-send list', resendWhy)
+    : `<strong>${n(r.resend.length)}</strong> not delivered after ${plural(r.resend_after_minutes, 'minute')}, or failed with an error a re-send can fix: <code>npm run report -- --csv resend</code>`;
+  const remind = remindWhy
+    ? notInThisReport('The reminder list', remindWhy)
+    : `<strong>${n(r.remind.length)}</strong> delivered but unread after ${plural(r.remind_after_hours, 'hour')}: <code>npm run report -- --csv remind</code>`;
   return `<section aria-labelledby="h-follow"><h2 id="h-follow">Follow-ups</h2><ul>
-  <li><strong>${n(r.resend.length)}</strong> not delivered after ${plural(r.resend_after_minutes, 'minute')}, or failed with an error a re-send can fix: <code>npm run report -- --csv resend</code>${leftOut ? `<br>${escapeHtml(leftOut)}` : ''}</li>
-  <li><strong>${n(r.remind.length)}</strong> delivered but unread after ${plural(r.remind_after_hours, 'hour')}: <code>npm run report -- --csv remind</code></li>
+  <li>${resend}${leftOut ? `<br>${leftOut}` : ''}</li>
+  <li>${remind}</li>
 </ul></section>`;
 }
 

@@ -296,9 +296,9 @@ describe('renderDailyReport', () => {
     ]);
     expect(html).not.toContain('No failures in the period');
     expect(html).not.toContain('not delivered after');
-    expect(html).toContain(
-      '<h2 id="h-follow">Follow-ups</h2><p>Not in this report: resend_list failed: connection reset.</p>',
-    );
+    expect(html).toContain('<li>The re-send list: not in this report (resend_list failed: connection reset)');
+    // The other list still counts: one failed list does not hide it.
+    expect(html).toContain('delivered but unread after 24 hours');
   });
 
   it('fails, as before, when the overall figures cannot be had: a page without them says nothing', async () => {
@@ -350,9 +350,9 @@ describe('renderDailyReport', () => {
       pricing: '<h2 id="h-pricing">Messages by pricing category</h2><p>Not in this report',
       numbers: '<h2 id="h-account">Numbers and templates</h2><p>Not in this report',
       templates: '<h2 id="h-account">Numbers and templates</h2><p>Not in this report',
-      resend: '<h2 id="h-follow">Follow-ups</h2><p>Not in this report',
-      remind: '<h2 id="h-follow">Follow-ups</h2><p>Not in this report',
-      resend_left_out: '<h2 id="h-follow">Follow-ups</h2><p>Not in this report',
+      resend: '<li>The re-send list: not in this report (statement timeout)',
+      remind: '<li>The reminder list: not in this report (statement timeout)</li>',
+      resend_left_out: '<br>The failures left out of the re-send list: not in this report (statement timeout)</li>',
       top_recipients: '<h2 id="h-top">Most engaged recipients</h2><p>Not in this report',
       previous: 'previous period not available',
     };
