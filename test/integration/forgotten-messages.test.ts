@@ -4,9 +4,11 @@
  * and rebuilding the rollups keeps the figures of the days retention emptied. These cases were found by a probe of
  * retention and erasure against the rollups; each test failed before 0032.
  */
+
+import { Client } from 'pg';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
-import { availableEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { npmRun } from '../support/npm-run';
 
 const DAY = 86_400_000;
@@ -232,3 +234,75 @@ describe.each(availableEngines())('forgotten messages on %s', (engine) => {
     expect(await report('2026-02-01T00:00:00Z', '2026-04-02T00:00:00Z')).toMatchObject({ messages: 1, read: 1 });
   });
 });
+
+// Two sessions at once, so PostgreSQL only (PGlite has one connection). Found as a race left open by 0032; fixed by 0033.
+(hasRealPostgres() ? describe : describe.skip)('a status racing retention for its message (PostgreSQL)', () => {
+  let db: TestDatabase;
+  let store: SqlTrackerStore;
+  let retention: Client;
+  const MINUTE = 60_000;
+  const OLD_CUTOFF = CUTOFF.getTime();
+  const NEW_CUTOFF = OLD_CUTOFF + 10 * MINUTE;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    store = new SqlTrackerStore(db.executor);
+    retention = new Client({ connectionString: db.url });
+    await retention.connect();
+  });
+  afterAll(async () => {
+    await retention.end();
+    await db.drop();
+  });
+
+  it("is not stored again when retention deletes the message, and moves its cutoff past it, while the status's merge waits", async () => {
+    // Retention ran once (cutoff OLD_CUTOFF); the message was sent, delivered and read just after it.
+    expect(await store.deleteExpiredMessages(new Date(OLD_CUTOFF), 100)).toBe(0);
+    const read = { message_id: 'wamid.RACE', status: 'read' as const, timestamp: at(OLD_CUTOFF + 3 * MINUTE) };
+    await store.applyStatusUpdates([
+      ...sentAndDelivered('wamid.RACE', OLD_CUTOFF + MINUTE),
+      { ...read, phone_number: PHONE },
+    ]);
+    const counted = await db.executor.query<{ messages: string }>(
+      'select total_messages as messages from public.delivery_report($1, $2, false)',
+      ['2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z'],
+    );
+    expect(counted.rows).toEqual([{ messages: '1' }]);
+
+    // The next retention run deletes it (read before the new cutoff: no reminder) and has not committed yet...
+    await retention.query('begin');
+    const { rows } = await retention.query('select public.delete_expired_messages($1, 100) as deleted', [
+      new Date(NEW_CUTOFF),
+    ]);
+    expect(rows).toEqual([{ deleted: 1 }]);
+    // ...when the read comes again (a replay of its day): its fold still reads the old cutoff, and its merge waits on
+    // the row retention deleted.
+    const replay = store.applyStatusUpdates([read]);
+    await waitUntilBlocked(db, retention);
+    await retention.query('commit');
+    await replay;
+
+    // Before 0033: the message inserted again, and counted twice on its day.
+    const { rows: left } = await db.executor.query('select message_id from public.broadcasts_messages');
+    expect(left).toEqual([]);
+    const after = await db.executor.query<{ messages: string }>(
+      'select total_messages as messages from public.delivery_report($1, $2, false)',
+      ['2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z'],
+    );
+    expect(after.rows).toEqual([{ messages: '1' }]);
+  });
+});
+
+/** Until another session waits on a lock held by `holder` (polls pg_locks every 20 ms, for at most 10 s). */
+async function waitUntilBlocked(db: TestDatabase, holder: Client): Promise<void> {
+  const { rows } = await holder.query<{ pid: number }>('select pg_backend_pid() as pid');
+  for (let i = 0; i < 500; i++) {
+    const { rows: waiting } = await db.executor.query(
+      'select 1 from pg_stat_activity where $1 = any (pg_blocking_pids(pid))',
+      [rows[0]!.pid],
+    );
+    if (waiting.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('no session came to wait on the retention transaction');
+}
