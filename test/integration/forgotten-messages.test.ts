@@ -255,41 +255,64 @@ describe.each(availableEngines())('forgotten messages on %s', (engine) => {
     await db.drop();
   });
 
-  it("is not stored again when retention deletes the message, and moves its cutoff past it, while the status's merge waits", async () => {
-    // Retention ran once (cutoff OLD_CUTOFF); the message was sent, delivered and read just after it.
-    expect(await store.deleteExpiredMessages(new Date(OLD_CUTOFF), 100)).toBe(0);
-    const read = { message_id: 'wamid.RACE', status: 'read' as const, timestamp: at(OLD_CUTOFF + 3 * MINUTE) };
-    await store.applyStatusUpdates([
-      ...sentAndDelivered('wamid.RACE', OLD_CUTOFF + MINUTE),
-      { ...read, phone_number: PHONE },
-    ]);
-    const counted = await db.executor.query<{ messages: string }>(
+  // Each test from an empty tracker, as above.
+  beforeEach(() =>
+    db.executor.exec(
+      `truncate public.broadcasts_messages, public.broadcasts_retention_state, public.broadcasts_expired_messages`,
+    ),
+  );
+
+  const messagesOnItsDay = async () => {
+    const { rows } = await db.executor.query<{ messages: string }>(
       'select total_messages as messages from public.delivery_report($1, $2, false)',
       ['2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z'],
     );
-    expect(counted.rows).toEqual([{ messages: '1' }]);
+    return Number(rows[0]?.messages ?? 0);
+  };
 
-    // The next retention run deletes it (read before the new cutoff: no reminder) and has not committed yet...
+  /**
+   * Stores `stored` after a first retention run (cutoff OLD_CUTOFF); then, while the next run (NEW_CUTOFF) has deleted
+   * the message but not committed, applies `replayed`: its fold reads the old cutoff, and its merge waits on the
+   * deleted row until the run commits. Returns the messages left in the table.
+   */
+  async function raceRetention(stored: StatusUpdate[], replayed: StatusUpdate[]): Promise<unknown[]> {
+    expect(await store.deleteExpiredMessages(new Date(OLD_CUTOFF), 100)).toBe(0);
+    await store.applyStatusUpdates(stored);
+    expect(await messagesOnItsDay()).toBe(1);
     await retention.query('begin');
     const { rows } = await retention.query('select public.delete_expired_messages($1, 100) as deleted', [
       new Date(NEW_CUTOFF),
     ]);
     expect(rows).toEqual([{ deleted: 1 }]);
-    // ...when the read comes again (a replay of its day): its fold still reads the old cutoff, and its merge waits on
-    // the row retention deleted.
-    const replay = store.applyStatusUpdates([read]);
+    const replay = store.applyStatusUpdates(replayed);
     await waitUntilBlocked(db, retention);
     await retention.query('commit');
     await replay;
+    return (await db.executor.query('select message_id from public.broadcasts_messages')).rows;
+  }
+
+  it("is not stored again when retention deletes the message, and moves its cutoff past it, while the status's merge waits", async () => {
+    // Read before the new cutoff: deleted without a reminder. The read comes again (a replay of its day).
+    const read = { message_id: 'wamid.RACE', status: 'read' as const, timestamp: at(OLD_CUTOFF + 3 * MINUTE) };
+    const left = await raceRetention([...sentAndDelivered('wamid.RACE', OLD_CUTOFF + MINUTE), read], [read]);
 
     // Before 0033: the message inserted again, and counted twice on its day.
-    const { rows: left } = await db.executor.query('select message_id from public.broadcasts_messages');
     expect(left).toEqual([]);
-    const after = await db.executor.query<{ messages: string }>(
-      'select total_messages as messages from public.delivery_report($1, $2, false)',
-      ['2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z'],
-    );
-    expect(after.rows).toEqual([{ messages: '1' }]);
+    expect(await messagesOnItsDay()).toBe(1);
+  });
+
+  it('is not stored again when the racing replay holds its `sent` from before the cutoff and its read from after', async () => {
+    // Read after the new cutoff: retention remembers it. The replay of its whole day brings the `sent` along, which
+    // the racing fold kept (it read the old cutoff).
+    const statuses = [
+      ...sentAndDelivered('wamid.RACE2', OLD_CUTOFF + MINUTE),
+      { message_id: 'wamid.RACE2', status: 'read' as const, timestamp: at(NEW_CUTOFF + 3 * MINUTE) },
+    ];
+    const left = await raceRetention(statuses, statuses);
+
+    // Before 0034 (found by review of 0033): stored again, counted twice.
+    expect(left).toEqual([]);
+    expect(await messagesOnItsDay()).toBe(1);
   });
 });
 
