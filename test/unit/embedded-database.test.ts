@@ -1,14 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -16,6 +7,7 @@ import {
   holdEmbeddedDatabaseLock,
   lockFileOf,
   openEmbeddedDatabase,
+  takeOverClaimOf,
   takeOverStaleLock,
 } from '../../db/embedded-database';
 import { pgliteTemplate } from '../support/databases';
@@ -31,7 +23,11 @@ describe('the embedded database, one process at a time', () => {
     other = undefined;
     rmSync(path.dirname(dir), { recursive: true, force: true });
   });
-  const owner = () => JSON.parse(readFileSync(lockFileOf(dir), 'utf8'));
+  /** Who holds the lock (its nonce left out: drawn afresh by each opener). */
+  const owner = () => {
+    const { pid, holder } = JSON.parse(readFileSync(lockFileOf(dir), 'utf8'));
+    return { pid, holder };
+  };
 
   it('holds the lock while the database is open, naming its holder, and lets it go on close', async () => {
     // From the migrated template (0.6 s), not initdb (seconds, and over a minute under CI's load).
@@ -68,10 +64,18 @@ describe('the embedded database, one process at a time', () => {
   });
 
   it('takes over a lock left by this pid in an earlier life (a container restarted with the same .data)', () => {
-    holdEmbeddedDatabaseLock(dir, 'npm start'); // never released, as by a crash
+    writeFileSync(lockFileOf(dir), JSON.stringify({ pid: process.pid, holder: 'npm start', nonce: 'earlier-life' }));
     const release = holdEmbeddedDatabaseLock(dir, 'npm run erase');
     expect(owner()).toEqual({ pid: process.pid, holder: 'npm run erase' });
     release();
+  });
+
+  it('refuses a second open in the same process, and its close leaves the first holder its lock', () => {
+    const release = holdEmbeddedDatabaseLock(dir, 'npm start');
+    expect(() => holdEmbeddedDatabaseLock(dir, 'npm run erase')).toThrow(EmbeddedDatabaseBusyError);
+    expect(owner()).toEqual({ pid: process.pid, holder: 'npm start' });
+    release();
+    expect(existsSync(lockFileOf(dir))).toBe(false);
   });
 
   it('takes over a lock it cannot read', () => {
@@ -84,26 +88,41 @@ describe('the embedded database, one process at a time', () => {
   describe('two openers taking over the same stale lock at once', () => {
     const DEAD = JSON.stringify({ pid: 2 ** 22 + 1, holder: 'npm start' }); // above Linux's pid_max: never alive
 
-    it('clears the stale lock it judged, and only that file', () => {
+    it('removes the stale lock it judged, and leaves nothing beside it', () => {
       writeFileSync(lockFileOf(dir), DEAD);
-      expect(takeOverStaleLock(lockFileOf(dir), statSync(lockFileOf(dir)).ino)).toBe(true);
+      expect(takeOverStaleLock(lockFileOf(dir), DEAD)).toBe(true);
       expect(existsSync(lockFileOf(dir))).toBe(false);
-      expect(readdirSync(path.dirname(dir))).toEqual([]); // nothing left aside
+      expect(readdirSync(path.dirname(dir))).toEqual([]); // no claim left
     });
 
-    it('puts back a lock another opener linked after it judged the old one stale, which then refuses it', () => {
+    it('leaves alone a lock another opener linked after it judged the old one stale, which then refuses it', () => {
       other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
       const lock = lockFileOf(dir);
-      writeFileSync(lock, DEAD);
-      const judged = statSync(lock).ino;
-      // Meanwhile the other opener took it over: its own lock, a new file, is in place.
-      writeFileSync(`${lock}.other`, JSON.stringify({ pid: other.pid, holder: 'npm start' }));
-      renameSync(`${lock}.other`, lock);
+      // Meanwhile the other opener took the stale lock over: its own lock is in place.
+      writeFileSync(lock, JSON.stringify({ pid: other.pid, holder: 'npm start', nonce: 'n-other' }));
 
-      expect(takeOverStaleLock(lock, judged)).toBe(false);
+      expect(takeOverStaleLock(lock, DEAD)).toBe(false);
       expect(owner()).toEqual({ pid: other.pid, holder: 'npm start' });
       expect(() => holdEmbeddedDatabaseLock(dir, 'npm run erase')).toThrow(EmbeddedDatabaseBusyError);
       expect(owner()).toEqual({ pid: other.pid, holder: 'npm start' });
+    });
+
+    it('lets one opener take over a stale lock at a time: another one claiming it makes it step back', () => {
+      const lock = lockFileOf(dir);
+      writeFileSync(lock, DEAD);
+      // Another opener is halfway through taking it over (its claim made, the lock not yet removed).
+      const claimed = takeOverClaimOf(lock, DEAD);
+      writeFileSync(claimed, '');
+      expect(takeOverStaleLock(lock, DEAD)).toBe(false);
+      expect(readFileSync(lock, 'utf8')).toBe(DEAD);
+      // One that stopped there for good is named, after a few tries, rather than waited on for ever.
+      expect(() => holdEmbeddedDatabaseLock(dir, 'npm start')).toThrow(
+        `could not take ${lock}: other openers kept taking it over. If no other opener runs, delete ${claimed}`,
+      );
+      rmSync(claimed);
+      const release = holdEmbeddedDatabaseLock(dir, 'npm start');
+      expect(owner()).toEqual({ pid: process.pid, holder: 'npm start' });
+      release();
     });
   });
 });
