@@ -1,6 +1,14 @@
+import { withDeadline } from '../shared/deadline';
 import type { ReportFunctionCall } from '../store/report-functions';
 import { buildReportWith, describeUnavailable, maskReportPhones } from './report-data';
 import { renderReportHtml, unavailableOnThePage } from './report-html';
+
+/**
+ * Each call's own deadline, within the 30 s the sweeper gives the whole page (reportLinkTimeoutMs): supabase-js waits
+ * for an answer as long as the connection stays open, so a call that hangs (a stalled connection) would cost the whole
+ * page; with it, it costs its section, and the page still has time to render and upload.
+ */
+export const DAILY_REPORT_CALL_DEADLINE_MS = 20_000;
 
 /** The day's page, and the sections it shows but is without, and why (their queries failed; the page says so too). */
 export interface DailyReportPage {
@@ -19,9 +27,16 @@ export interface DailyReportPage {
 export async function renderDailyReport(
   call: ReportFunctionCall,
   period: { from: Date; to: Date },
-  options: { undeliveredAfterMinutes?: number; generatedAt?: Date } = {},
+  options: { undeliveredAfterMinutes?: number; generatedAt?: Date; callDeadlineMs?: number } = {},
 ): Promise<DailyReportPage> {
-  const report = await buildReportWith(call, {
+  const deadline = options.callDeadlineMs ?? DAILY_REPORT_CALL_DEADLINE_MS;
+  const bounded: ReportFunctionCall = (fn, args, limit) =>
+    withDeadline(
+      deadline,
+      () => call(fn, args, limit),
+      () => new Error(`${fn} took longer than ${deadline / 1000} s`),
+    );
+  const report = await buildReportWith(bounded, {
     from: period.from,
     to: period.to,
     timeZone: 'UTC',

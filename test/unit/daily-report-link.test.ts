@@ -301,6 +301,14 @@ describe('renderDailyReport', () => {
     expect(html).toContain('delivered but unread after 24 hours');
   });
 
+  it('gives each call its own deadline: one that hangs costs its section, not the page', async () => {
+    const stalled: ReportFunctionCall = (fn, args, limit) =>
+      fn === 'top_recipients' ? new Promise(() => undefined) : call(fn, args, limit);
+    const { html, unavailableSections: missing } = await renderDailyReport(stalled, DAY, { callDeadlineMs: 50 });
+    expect(missing).toEqual(['most engaged recipients (top_recipients took longer than 0.05 s)']);
+    expect(html).toContain('<div class="value">2</div>');
+  });
+
   it('fails, as before, when the overall figures cannot be had: a page without them says nothing', async () => {
     const down: ReportFunctionCall = async (fn) => {
       throw Object.assign(new Error(`${fn} failed: fetch failed`), { code: 'ECONNREFUSED' });
