@@ -36,11 +36,12 @@ export function maskPhoneLike(text: string): string {
 /** The loggable part of any thrown value (see the file's comment). */
 export function safeError(error: unknown): SafeError {
   if (!(error instanceof Error))
-    return { name: 'NonError', message: maskPhoneLike(String(error).slice(0, MAX_MESSAGE_CHARS)) };
+    return { name: 'NonError', message: maskPhoneLike(String(error)).slice(0, MAX_MESSAGE_CHARS) };
   const code = (error as { code?: unknown }).code;
   return {
     name: error.name,
-    message: maskPhoneLike(error.message.slice(0, MAX_MESSAGE_CHARS)),
+    // Masked, then cut: cut first, a number split at the cut kept up to six of its digits, too few to be masked.
+    message: maskPhoneLike(error.message).slice(0, MAX_MESSAGE_CHARS),
     ...(typeof code === 'string' && code !== '' ? { code } : {}),
   };
 }

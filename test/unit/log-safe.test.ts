@@ -35,6 +35,14 @@ describe('safeError', () => {
     expect(safeError(error)).toEqual({ name: 'Error', message: 'bad +91********10', code: '22P05' });
   });
 
+  it('masks a number the 300-character cut would split, before cutting', () => {
+    for (const lead of [290, 293, 296]) {
+      const message = safeError(new Error(`${'x'.repeat(lead)}+919876543210 and more`)).message;
+      expect(message).toHaveLength(300);
+      expect(message.slice(lead)).toBe('+91********10 and more'.slice(0, 300 - lead));
+    }
+  });
+
   it('describes a thrown non-error', () => {
     expect(safeError('+919876543210')).toEqual({ name: 'NonError', message: '+91********10' });
   });
