@@ -126,8 +126,9 @@ export async function benchSweeperBundle(short: boolean): Promise<SweeperBundleF
       const { renderDailyReport } = await import(process.argv[2]);
       m2 = mark();
       const rows = JSON.parse(process.env.BENCH_ROWS);
-      const html = await renderDailyReport(async (fn) => rows[fn] ?? [], { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-03-02T00:00:00Z') });
+      const { html, unavailableSections } = await renderDailyReport(async (fn) => rows[fn] ?? [], { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-03-02T00:00:00Z') });
       if (!html.includes('<svg')) throw new Error('no chart rendered');
+      if (unavailableSections.length) throw new Error('the page went without ' + unavailableSections.join('; '));
       m3 = mark();
     }
     const d = (a, b) => [b[0] - a[0], b[1] - a[1]];
