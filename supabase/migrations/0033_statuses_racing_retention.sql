@@ -1,18 +1,25 @@
--- A status that races retention's delete of its message is dropped like one that came after it (0032's known race).
+-- A status racing retention's delete of its message is dropped like one that came after it (0032's known race).
 --
 -- apply_status_updates' fold drops the statuses timed before retention's cutoff (broadcasts_retention_state), as it
 -- reads the cutoff when the call starts. When retention deletes a message and moves the cutoff past it while a call
 -- for that message is under way, the call has read the old cutoff: its status (a duplicate read, a replayed day)
 -- passes the fold, its merge waits on the row retention is deleting, and once retention commits it inserts the
--- message again as new, and the rollups, which keep the deleted message's counts, count it a second time. A message
--- retention deletes read or failed before the cutoff is not among the reminders of broadcasts_expired_messages (its
--- statuses are all older than the cutoff), so 0032's check after the merge did not catch it.
+-- message again as new, and the rollups, which keep the deleted message's counts, count it a second time. 0032's
+-- check after the merge did not catch it: a message retention deletes read or failed before the cutoff is not among
+-- the reminders of broadcasts_expired_messages, and a remembered one is left out only when its batch has no `sent`,
+-- while a replay of its whole day carries the old `sent` the racing fold kept.
 --
--- The check after the merge (broadcasts_forgotten_among, a statement of its own, so it sees what retention committed
--- meanwhile) now also reads the cutoff again, and counts as forgotten an inserted message whose times in the batch
--- (the earliest of each stage) are all before it: what the fold would have dropped had it started a moment later.
--- apply_status_updates then undoes the merge and redoes it without the message, as for the others (0032).
--- Only messages the merge inserted are looked at, and only once retention has ever run: one more comparison each.
+-- The check after the merge (broadcasts_forgotten_among, a statement of its own, so under READ COMMITTED it sees what
+-- retention committed meanwhile) now reads the cutoff again and judges the inserted messages as a fold started a
+-- moment later would have: one whose times in the batch (the earliest of each stage) are all before the cutoff is
+-- left out, and a `sent` before the cutoff counts as absent for the reminders' check. apply_status_updates then
+-- undoes the merge and redoes it without them, as for the others (0032). Nothing changes when the cutoff did not move
+-- during the call: the fold already dropped every status before it. Only messages the merge inserted are looked at,
+-- and only once retention has ever run: a comparison or two each.
+--
+-- Left as it is (docs/retention.md): a batch holds the earliest time of each stage, so a message whose batch has the
+-- same stage twice, once on each side of a cutoff that moved during the call, is left out where a later fold would
+-- have stored it at the later time.
 --
 -- Forward-only and re-runnable: the function is redefined whole, with 0032's signature (so 0032's grants stay);
 -- apply_status_updates is unchanged.
@@ -37,7 +44,10 @@ begin
     return '{}';
   end if;
   with inserted as (
-    select c.message_id, b.reported_sent_at is null as unsent, public.broadcasts_message_key(c.message_id) as message_key,
+    select c.message_id,
+           -- A `sent` before the cutoff is one a fold started now would have dropped.
+           b.reported_sent_at is null or b.reported_sent_at < cutoff as unsent,
+           public.broadcasts_message_key(c.message_id) as message_key,
            -- greatest() skips nulls: the latest of the stages the batch holds for the message.
            greatest(b.reported_sent_at, b.reported_delivered_at, b.reported_read_at, b.played_at, b.failed_at)
              < cutoff as before_cutoff
@@ -62,4 +72,3 @@ $$;
 
 comment on function public.broadcasts_forgotten_among(public.broadcasts_status_batch[], public.broadcasts_status_change[]) is
   'apply_status_updates'' check of the messages a merge inserted against the erased and expired ones and the cutoff as it is now (internal to it). See 0032, 0033.';
-

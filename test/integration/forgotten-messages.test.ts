@@ -310,7 +310,7 @@ describe.each(availableEngines())('forgotten messages on %s', (engine) => {
     ];
     const left = await raceRetention(statuses, statuses);
 
-    // Before 0034 (found by review of 0033): stored again, counted twice.
+    // Before 0033: stored again, counted twice.
     expect(left).toEqual([]);
     expect(await messagesOnItsDay()).toBe(1);
   });
