@@ -9,6 +9,14 @@ export function previousUtcDay(now: Date): { from: Date; to: Date; label: string
   return { from, to, label: from.toISOString().slice(0, 10) };
 }
 
+/**
+ * The report of [from, to) made by hand, whole, from the tracker's database: `npm run report` reads DATABASE_URL, else
+ * the local `npm start` or embedded database, which is not the deployed one. The summary and the page give it when the
+ * daily page could not be made, or was made without some sections.
+ */
+export const wholeReportCommand = (from: string, to: string) =>
+  `DATABASE_URL=<your database's connection string> npm run report -- --from ${from} --to ${to} --html report.html`;
+
 /** The daily summary as plain text for an email or a chat message. */
 export function formatDailySummary(label: string, summary: DeliverySummary): { subject: string; message: string } {
   const subject = `WhatsApp delivery ${label}: ${pct(summary.delivery_rate_percent)} delivered, ${pct(summary.read_rate_percent)} read`;

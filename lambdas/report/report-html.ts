@@ -2,6 +2,7 @@ import * as echarts from 'echarts';
 import { maskRecipient } from '../domain/user-id';
 import { remedy } from '../domain/whatsapp-errors';
 import { buildCostReport } from './cost-report';
+import { wholeReportCommand } from './daily-summary';
 import { formatMeasure, formatCount as n, formatPercent as pct, formatQuantity as plural } from './number-format';
 import { describeUnavailable, type Figures, type OptionalSection, type Report } from './report-data';
 import { leftOutSummary, resendWhen } from './report-format';
@@ -183,7 +184,7 @@ function unavailableNotice(r: Report): string {
   const unavailable = unavailableOnThePage(r);
   if (unavailable.length === 0) return '';
   return `<p class="missing" role="note"><strong>Incomplete:</strong> ${escapeHtml(
-    `this report is without ${describeUnavailable({ unavailable }).join('; ')}. The other sections are complete. Make the whole report on a direct connection to the database: DATABASE_URL=<connection string> npm run report -- --from ${r.from} --to ${r.to} --html report.html`,
+    `this report is without ${describeUnavailable({ unavailable }).join('; ')}. The other sections are complete. Make the whole report on a direct connection to the database: ${wholeReportCommand(r.from, r.to)}`,
   )}</p>`;
 }
 

@@ -1,3 +1,4 @@
+import { wholeReportCommand } from '../report/daily-summary';
 /** The day a summary is about (previousUtcDay, lambdas/report/daily-summary.ts). */
 export interface ReportDay {
   from: Date;
@@ -27,12 +28,7 @@ export interface DailyReportLinks {
 /** `reports/<stage>/<day>.html`: one object per stage and day, under the prefix the sweeper may write. */
 export const reportKey = (stage: string, label: string) => `reports/${stage}/${label}.html`;
 
-/**
- * The day's report made by hand, from the tracker's database: `npm run report` reads DATABASE_URL, else the local
- * `npm start` or embedded database, which is not the deployed one.
- */
-const makeItYourself = (day: ReportDay) =>
-  `DATABASE_URL=<your database's connection string> npm run report -- --from ${day.from.toISOString()} --to ${day.to.toISOString()} --html report.html`;
+const makeItYourself = (day: ReportDay) => wholeReportCommand(day.from.toISOString(), day.to.toISOString());
 
 const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
