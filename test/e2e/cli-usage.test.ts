@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { npmRun as npmRunWith, ROOT } from '../support/npm-run';
+import { npmRun as npmRunWith, ROOT, timeoutForRuns } from '../support/npm-run';
 
 /** Every operator CLI run with tsx by an npm script (`npm start` is the server, not a CLI). */
 const scripts = new Map(
@@ -48,17 +48,26 @@ describe('operator CLIs refuse what they do not understand', () => {
       expect(code).toBe(2);
       expect(stdout).toBe('');
     },
+    timeoutForRuns(1),
   );
 
-  it('alerts:check answers a usage error with 1 ("cannot check"): its 2 means a critical alert fires', async () => {
-    const { code, stderr } = await npmRun('alerts:check', ['--jsn']);
-    expect(stderr).toContain('alerts:check: unknown option --jsn\nusage: npm run alerts:check');
-    expect(code).toBe(1);
-  });
+  it(
+    'alerts:check answers a usage error with 1 ("cannot check"): its 2 means a critical alert fires',
+    async () => {
+      const { code, stderr } = await npmRun('alerts:check', ['--jsn']);
+      expect(stderr).toContain('alerts:check: unknown option --jsn\nusage: npm run alerts:check');
+      expect(code).toBe(1);
+    },
+    timeoutForRuns(1),
+  );
 
-  it('--help prints the usage and exits 0', async () => {
-    const { code, stdout } = await npmRun('report', ['--help']);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^usage: npm run report -- \[--since 24h/);
-  });
+  it(
+    '--help prints the usage and exits 0',
+    async () => {
+      const { code, stdout } = await npmRun('report', ['--help']);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^usage: npm run report -- \[--since 24h/);
+    },
+    timeoutForRuns(1),
+  );
 });

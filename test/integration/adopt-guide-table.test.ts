@@ -4,7 +4,7 @@ import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { ORIGINAL_GUIDE_DDL } from '../../testkit/original-guide-table';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { npmRun } from '../support/npm-run';
+import { npmRun, timeoutForRuns } from '../support/npm-run';
 
 /**
  * A database made with the original guide's DDL, holding its rows and a column of the user's own, goes through the
@@ -140,51 +140,55 @@ describe.each(availableEngines())("the guide's local-time bug on %s", (engine) =
 });
 
 (hasRealPostgres() ? describe : describe.skip)('db:migrate --dry-run on the guide table (PostgreSQL)', () => {
-  it('says what the adoption would import and changes nothing; the real run then says what it imported', async () => {
-    let url = '';
-    let executor: SqlExecutor | undefined;
-    const db = await createTestDatabase('postgres', {
-      beforeMigrations: async (e) => {
-        await guideRows(e);
-        executor = e;
-        url = (await e.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
-        throw new DryRunOnly();
-      },
-    }).catch((error: unknown) => (error instanceof DryRunOnly ? undefined : Promise.reject(error)));
-    expect(db).toBeUndefined();
-    const target = new URL(process.env.TEST_DATABASE_URL!);
-    target.pathname = `/${url}`;
-    try {
-      const plan = await dryRunMigrations(target.toString());
-      expect(plan.pending[0]).toBe('0000_set_aside_original_guide_table');
-      expect(plan.notices).toContain(
-        "adoption: 5 rows of the original guide's table imported with 1 column(s) of your own",
-      );
-      expect(plan.notices.some((n) => /2 status values were not times/.test(n))).toBe(true);
-      // Nothing changed: still the guide's table, its plain status column and its rows.
-      const { rows } = await executor!.query<{ generated: string; n: number }>(
-        `select (select attgenerated from pg_attribute where attrelid = 'public.broadcasts_messages'::regclass and attname = 'status') as generated,
+  it(
+    'says what the adoption would import and changes nothing; the real run then says what it imported',
+    async () => {
+      let url = '';
+      let executor: SqlExecutor | undefined;
+      const db = await createTestDatabase('postgres', {
+        beforeMigrations: async (e) => {
+          await guideRows(e);
+          executor = e;
+          url = (await e.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
+          throw new DryRunOnly();
+        },
+      }).catch((error: unknown) => (error instanceof DryRunOnly ? undefined : Promise.reject(error)));
+      expect(db).toBeUndefined();
+      const target = new URL(process.env.TEST_DATABASE_URL!);
+      target.pathname = `/${url}`;
+      try {
+        const plan = await dryRunMigrations(target.toString());
+        expect(plan.pending[0]).toBe('0000_set_aside_original_guide_table');
+        expect(plan.notices).toContain(
+          "adoption: 5 rows of the original guide's table imported with 1 column(s) of your own",
+        );
+        expect(plan.notices.some((n) => /2 status values were not times/.test(n))).toBe(true);
+        // Nothing changed: still the guide's table, its plain status column and its rows.
+        const { rows } = await executor!.query<{ generated: string; n: number }>(
+          `select (select attgenerated from pg_attribute where attrelid = 'public.broadcasts_messages'::regclass and attname = 'status') as generated,
                 (select count(*)::int from public.broadcasts_messages) as n`,
-      );
-      expect(rows[0]).toEqual({ generated: '', n: 5 });
-      expect(plan.notices.filter((n) => n.endsWith(', skipping'))).toEqual([]);
+        );
+        expect(rows[0]).toEqual({ generated: '', n: 5 });
+        expect(plan.notices.filter((n) => n.endsWith(', skipping'))).toEqual([]);
 
-      // The real run reports the same, after the migrations it applied.
-      const run = await npmRun('db:migrate', [], { DATABASE_URL: target.toString() });
-      expect(run.code).toBe(0);
-      expect(run.stdout).toContain(
-        "  adoption: 5 rows of the original guide's table imported with 1 column(s) of your own\n",
-      );
-      expect(run.stdout).toMatch(/ {2}adoption: 2 status values were not times and were left out/);
-      expect(run.stdout).not.toContain(', skipping');
-    } finally {
-      await executor?.close();
-      const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`drop database if exists ${url} with (force)`);
-      await admin.end();
-    }
-  });
+        // The real run reports the same, after the migrations it applied.
+        const run = await npmRun('db:migrate', [], { DATABASE_URL: target.toString() });
+        expect(run.code).toBe(0);
+        expect(run.stdout).toContain(
+          "  adoption: 5 rows of the original guide's table imported with 1 column(s) of your own\n",
+        );
+        expect(run.stdout).toMatch(/ {2}adoption: 2 status values were not times and were left out/);
+        expect(run.stdout).not.toContain(', skipping');
+      } finally {
+        await executor?.close();
+        const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+        await admin.connect();
+        await admin.query(`drop database if exists ${url} with (force)`);
+        await admin.end();
+      }
+    },
+    timeoutForRuns(1),
+  );
 });
 
 class DryRunOnly extends Error {}

@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { npmRun } from '../support/npm-run';
+import { npmRun, timeoutForRuns } from '../support/npm-run';
 
 const DAY = 86_400_000;
 /** Retention's cutoff as the sweeper would compute it with retentionDays 30 on 2026-03-31 12:00Z. */
@@ -94,40 +94,47 @@ describe.each(availableEngines())('forgotten messages on %s', (engine) => {
     });
   });
 
-  it('keeps the figures of a period retention emptied when its rollups are rebuilt', async () => {
-    await store.applyStatusUpdates([...sentAndDelivered('wamid.K1'), ...sentAndDelivered('wamid.K2', SENT + 60_000)]);
-    expect(await store.deleteExpiredMessages(CUTOFF, 100)).toBe(2);
-    const before = await report('2026-02-20T00:00:00Z', '2026-02-21T00:00:00Z');
-    expect(before).toEqual({ messages: 2, sent: 2, delivered: 2, read: 0 });
+  it(
+    'keeps the figures of a period retention emptied when its rollups are rebuilt',
+    async () => {
+      await store.applyStatusUpdates([...sentAndDelivered('wamid.K1'), ...sentAndDelivered('wamid.K2', SENT + 60_000)]);
+      expect(await store.deleteExpiredMessages(CUTOFF, 100)).toBe(2);
+      const before = await report('2026-02-20T00:00:00Z', '2026-02-21T00:00:00Z');
+      expect(before).toEqual({ messages: 2, sent: 2, delivered: 2, read: 0 });
 
-    // What `npm run rollups:rebuild -- --from 2026-02-20T00:00:00Z --to 2026-02-21T00:00:00Z` runs; before 0032 it
-    // recomputed the day from no rows and every figure of it was gone.
-    await db.executor.query('select public.rebuild_rollups($1, $2)', ['2026-02-20T00:00:00Z', '2026-02-21T00:00:00Z']);
-    expect(await report('2026-02-20T00:00:00Z', '2026-02-21T00:00:00Z')).toEqual(before);
-    // With no period (everything), too; the days from the first whole one after the cutoff are rebuilt as before.
-    await store.applyStatusUpdates(sentAndDelivered('wamid.K3', Date.parse('2026-03-05T10:00:00Z')));
-    await db.executor.query('select public.rebuild_rollups()');
-    expect(await report('2026-02-20T00:00:00Z', '2026-02-21T00:00:00Z')).toEqual(before);
-    expect(await report('2026-03-05T00:00:00Z', '2026-03-06T00:00:00Z')).toEqual({
-      messages: 1,
-      sent: 1,
-      delivered: 1,
-      read: 0,
-    });
-    const { rows } = await db.executor.query<{ kept: Date | string }>('select public.rollups_kept_before() as kept');
-    expect(new Date(rows[0]!.kept).toISOString()).toBe('2026-03-02T00:00:00.000Z');
-    if (db.url) {
-      // The command says which days it left alone.
-      const run = await npmRun('rollups:rebuild', ['--from', '2026-02-01T00:00:00Z'], { DATABASE_URL: db.url });
-      expect(run).toMatchObject({
-        code: 0,
-        stdout: expect.stringContaining(
-          'rollups before 2026-03-02T00:00:00.000Z were left as they are: retention deleted their messages',
-        ),
-      });
+      // What `npm run rollups:rebuild -- --from 2026-02-20T00:00:00Z --to 2026-02-21T00:00:00Z` runs; before 0032 it
+      // recomputed the day from no rows and every figure of it was gone.
+      await db.executor.query('select public.rebuild_rollups($1, $2)', [
+        '2026-02-20T00:00:00Z',
+        '2026-02-21T00:00:00Z',
+      ]);
       expect(await report('2026-02-20T00:00:00Z', '2026-02-21T00:00:00Z')).toEqual(before);
-    }
-  });
+      // With no period (everything), too; the days from the first whole one after the cutoff are rebuilt as before.
+      await store.applyStatusUpdates(sentAndDelivered('wamid.K3', Date.parse('2026-03-05T10:00:00Z')));
+      await db.executor.query('select public.rebuild_rollups()');
+      expect(await report('2026-02-20T00:00:00Z', '2026-02-21T00:00:00Z')).toEqual(before);
+      expect(await report('2026-03-05T00:00:00Z', '2026-03-06T00:00:00Z')).toEqual({
+        messages: 1,
+        sent: 1,
+        delivered: 1,
+        read: 0,
+      });
+      const { rows } = await db.executor.query<{ kept: Date | string }>('select public.rollups_kept_before() as kept');
+      expect(new Date(rows[0]!.kept).toISOString()).toBe('2026-03-02T00:00:00.000Z');
+      if (db.url) {
+        // The command says which days it left alone.
+        const run = await npmRun('rollups:rebuild', ['--from', '2026-02-01T00:00:00Z'], { DATABASE_URL: db.url });
+        expect(run).toMatchObject({
+          code: 0,
+          stdout: expect.stringContaining(
+            'rollups before 2026-03-02T00:00:00.000Z were left as they are: retention deleted their messages',
+          ),
+        });
+        expect(await report('2026-02-20T00:00:00Z', '2026-02-21T00:00:00Z')).toEqual(before);
+      }
+    },
+    timeoutForRuns(1),
+  );
 
   it('does not store an erased number again when a status for an erased message arrives', async () => {
     await store.applyStatusUpdates(sentAndDelivered('wamid.E', Date.parse('2026-03-30T10:00:00Z')));

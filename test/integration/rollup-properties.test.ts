@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { Client } from 'pg';
 import { seededRandom } from '../../tools/random';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
-import { npmRun } from '../support/npm-run';
+import { npmRun, timeoutForRuns } from '../support/npm-run';
 
 const describeOnRealPostgres = hasRealPostgres() ? describe : describe.skip;
 const ORACLE = readFileSync(path.join(__dirname, '..', 'support', 'row-based-reports.sql'), 'utf8');
@@ -440,31 +440,39 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
     expect(await figures(EXACT[pricing]!, wholeMinutes[0]!, 'oracle')).not.toEqual(before[pricing]);
   });
 
-  it('npm run rollups:rebuild puts lost rollups back from the rows, for a period or everything', async () => {
-    const seed = 77;
-    await db.executor.exec('truncate public.broadcasts_messages');
-    await applyConcurrently(scenario(seed), seed);
-    const period = ['2026-03-01T18:30:00.000Z', '2026-03-03T18:30:00.000Z'];
-    const report = () => figures('delivery_report_by($1, $2, true, true)', period, 'public');
-    const expected = await figures('delivery_report_by($1, $2, true, true)', period, 'oracle');
-    expect(await report()).toEqual(expected);
+  it(
+    'npm run rollups:rebuild puts lost rollups back from the rows, for a period or everything',
+    async () => {
+      const seed = 77;
+      await db.executor.exec('truncate public.broadcasts_messages');
+      await applyConcurrently(scenario(seed), seed);
+      const period = ['2026-03-01T18:30:00.000Z', '2026-03-03T18:30:00.000Z'];
+      const report = () => figures('delivery_report_by($1, $2, true, true)', period, 'public');
+      const expected = await figures('delivery_report_by($1, $2, true, true)', period, 'oracle');
+      expect(await report()).toEqual(expected);
 
-    await db.executor.exec('delete from public.broadcasts_rollup; delete from public.broadcasts_rollup_detail');
-    expect(await report()).not.toEqual(expected);
-    const ranged = await npmRun('rollups:rebuild', ['--from', '2026-03-02T00:00:00Z', '--to', '2026-03-03T00:00:00Z'], {
-      DATABASE_URL: db.url ?? '',
-    });
-    expect(ranged).toMatchObject({
-      code: 0,
-      stdout: expect.stringMatching(
-        /^rollups of 2026-03-02T00:00:00.000Z to 2026-03-03T00:00:00.000Z rebuilt from the message rows in DATABASE_URL: \d+ rollup row\(s\)/,
-      ),
-    });
-    expect(await report()).toEqual(expected);
+      await db.executor.exec('delete from public.broadcasts_rollup; delete from public.broadcasts_rollup_detail');
+      expect(await report()).not.toEqual(expected);
+      const ranged = await npmRun(
+        'rollups:rebuild',
+        ['--from', '2026-03-02T00:00:00Z', '--to', '2026-03-03T00:00:00Z'],
+        {
+          DATABASE_URL: db.url ?? '',
+        },
+      );
+      expect(ranged).toMatchObject({
+        code: 0,
+        stdout: expect.stringMatching(
+          /^rollups of 2026-03-02T00:00:00.000Z to 2026-03-03T00:00:00.000Z rebuilt from the message rows in DATABASE_URL: \d+ rollup row\(s\)/,
+        ),
+      });
+      expect(await report()).toEqual(expected);
 
-    await db.executor.exec('delete from public.broadcasts_rollup');
-    expect((await npmRun('rollups:rebuild', [], { DATABASE_URL: db.url ?? '' })).code).toBe(0);
-    expect(await report()).toEqual(expected);
-    expect((await npmRun('rollups:rebuild', ['--from', 'yesterday'])).code).toBe(2);
-  }, 60_000);
+      await db.executor.exec('delete from public.broadcasts_rollup');
+      expect((await npmRun('rollups:rebuild', [], { DATABASE_URL: db.url ?? '' })).code).toBe(0);
+      expect(await report()).toEqual(expected);
+      expect((await npmRun('rollups:rebuild', ['--from', 'yesterday'])).code).toBe(2);
+    },
+    timeoutForRuns(3),
+  );
 });
