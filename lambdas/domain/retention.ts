@@ -6,12 +6,15 @@ import * as z from 'zod';
  * Reports of older periods keep working from the hourly rollups. Pure: lib/ and the sweeper read it.
  */
 
+/** The fewest days retention may keep: the database refuses a nearer cutoff too (migration 0034). */
+export const MIN_RETENTION_DAYS = 7;
+
 /**
  * Days the message rows are kept. At least 7: the alarms' read cohort looks back a day and the resend and remind lists
  * a week. A status for a deleted message is dropped (timed before the cutoff, or for a message deleted unread in the
  * last 60 days: migration 0032), so a shorter period loses the late statuses of its messages, not their counts.
  */
-export const MessageRetentionDays = z.coerce.number().int().min(7).max(3_650);
+export const MessageRetentionDays = z.coerce.number().int().min(MIN_RETENTION_DAYS).max(3_650);
 
 export interface RetentionRun {
   /** Messages sent before this go. */

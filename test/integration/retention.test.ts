@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { DEFAULT_ALARMS, DEFAULT_COHORTS } from '../../lambdas/domain/alert-settings';
+import { MIN_RETENTION_DAYS } from '../../lambdas/domain/retention';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { SupabaseTrackerStore } from '../../lambdas/store/supabase-tracker-store';
@@ -73,6 +74,48 @@ const sentDaysAgo = (prefix: string, daysAgo: number, count: number): StatusUpda
     await expect(store.deleteExpiredMessages(CUTOFF, 10_001)).rejects.toThrow(/batch_size must be 1 to 10000/);
   });
 
+  it('refuses a cutoff nearer than the shortest retentionDays (a date in the future, a typo in the year), before deleting anything', async () => {
+    // The database's clock, not this host's: the messages are sent relative to it.
+    const dbNow = new Date((await db.executor.query<{ now: Date }>('select now() as now')).rows[0]!.now).getTime();
+    const sent = (prefix: string, daysAgo: number) =>
+      [0, 1].map((i) => ({
+        message_id: `${prefix}.${i}`,
+        status: 'sent' as const,
+        timestamp: at(dbNow - daysAgo * DAY + i * 1_000),
+      }));
+    await store.applyStatusUpdates([...sent('recent', 2), ...sent('old', 400)]);
+    const state = async () =>
+      (
+        await db.executor.query<{ deleted_before: Date }>(
+          'select deleted_before from public.broadcasts_retention_state',
+        )
+      ).rows;
+
+    for (const cutoff of [
+      new Date(dbNow + 365 * DAY), // 2027 for 2026
+      new Date(dbNow),
+      new Date(dbNow - (MIN_RETENTION_DAYS - 1) * DAY),
+    ]) {
+      await expect(store.deleteExpiredMessages(cutoff, 10)).rejects.toMatchObject({
+        code: '22023',
+        message: expect.stringMatching(/less than 7 days before now.*refused, nothing deleted/),
+      });
+    }
+    expect(await ids()).toEqual(['old.0', 'old.1', 'recent.0', 'recent.1']);
+    expect(await state()).toEqual([]);
+    // Nor can the state row be set by hand to such a cutoff.
+    await expect(
+      db.executor.query(`insert into public.broadcasts_retention_state (deleted_before) values (now())`),
+    ).rejects.toMatchObject({ code: '22023' });
+
+    // The shortest period the stack accepts is allowed, and the cutoff still moves forward from there.
+    expect(await store.deleteExpiredMessages(new Date(dbNow - 365 * DAY), 10)).toBe(2);
+    expect(await store.deleteExpiredMessages(new Date(dbNow - MIN_RETENTION_DAYS * DAY), 10)).toBe(0);
+    expect(await ids()).toEqual(['recent.0', 'recent.1']);
+    await expect(store.deleteExpiredMessages(new Date(dbNow), 10)).rejects.toMatchObject({ code: '22023' });
+    expect(new Date((await state())[0]!.deleted_before).getTime()).toBe(dbNow - MIN_RETENTION_DAYS * DAY);
+  });
+
   it('skips a row another transaction holds, instead of waiting for it, and takes it on a later call', async () => {
     await store.applyStatusUpdates(sentDaysAgo('held', 40, 3));
     const other = new Client({ connectionString: db.url });
@@ -97,6 +140,11 @@ const sentDaysAgo = (prefix: string, daysAgo: number, count: number): StatusUpda
       expect(await rpc.deleteExpiredMessages(CUTOFF, 2)).toBe(2);
       expect(await rpc.deleteExpiredMessages(CUTOFF, 2)).toBe(1);
       expect(await ids()).toEqual(['new.0', 'new.1']);
+      // The API answers a refused cutoff with its reason and code.
+      await expect(rpc.deleteExpiredMessages(new Date(Date.now() + DAY), 2)).rejects.toMatchObject({
+        code: '22023',
+        message: expect.stringContaining('refused, nothing deleted'),
+      });
     } finally {
       await rpc.close();
       await rest.close();
