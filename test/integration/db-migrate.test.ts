@@ -3,9 +3,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { readMigrations } from '../../db/migrations';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
+import { npmRun, ROOT, timeoutForRuns } from '../support/npm-run';
 
 const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..', '..');
 const describeOnRealPostgres = hasRealPostgres() ? describe : describe.skip;
 
 describeOnRealPostgres('npm run db:migrate', () => {
@@ -17,8 +17,11 @@ describeOnRealPostgres('npm run db:migrate', () => {
   });
   afterAll(() => db.drop());
 
-  const migrate = () =>
-    run('npm', ['run', '--silent', 'db:migrate'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url ?? '' } });
+  const migrate = async () => {
+    const result = await npmRun('db:migrate', [], { DATABASE_URL: db.url ?? '' });
+    expect(result.code).toBe(0);
+    return result;
+  };
   const schema = async () =>
     (
       await db.executor.query<{ d: string }>(
@@ -27,21 +30,25 @@ describeOnRealPostgres('npm run db:migrate', () => {
       )
     ).rows[0]?.d;
 
-  it('applies every migration once, then changes nothing when run again', async () => {
-    const first = await migrate();
-    expect(first.stdout).toMatch(/applied 0001_create_broadcasts_messages/);
-    expect(first.stdout).toMatch(/applied 0002_create_apply_status_updates/);
-    const after = await schema();
-    expect(after).toContain('broadcasts_messages.status:jsonb');
+  it(
+    'applies every migration once, then changes nothing when run again',
+    async () => {
+      const first = await migrate();
+      expect(first.stdout).toMatch(/applied 0001_create_broadcasts_messages/);
+      expect(first.stdout).toMatch(/applied 0002_create_apply_status_updates/);
+      const after = await schema();
+      expect(after).toContain('broadcasts_messages.status:jsonb');
 
-    const second = await migrate();
-    expect(second.stdout).toMatch(/up to date/);
-    expect(await schema()).toBe(after);
-    const { rows } = await db.executor.query<{ n: number }>(
-      'select count(*)::int as n from delivery_tracker_migrations',
-    );
-    expect(rows[0]?.n).toBe((await readMigrations()).length);
-  });
+      const second = await migrate();
+      expect(second.stdout).toMatch(/up to date/);
+      expect(await schema()).toBe(after);
+      const { rows } = await db.executor.query<{ n: number }>(
+        'select count(*)::int as n from delivery_tracker_migrations',
+      );
+      expect(rows[0]?.n).toBe((await readMigrations()).length);
+    },
+    timeoutForRuns(2),
+  );
 
   it('leaves the files applicable by plain psql again (re-runnable DDL)', async () => {
     for (const migration of await readMigrations()) {

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
+import { npmRun, timeoutForRuns } from '../support/npm-run';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 2, 2, 10, minute)).toISOString();
 const person = '+919876543210';
@@ -156,41 +154,42 @@ describe.each(availableEngines())('erasure by phone or user id on %s', (engine) 
   });
   afterAll(() => db.drop());
 
-  it('takes the number as a provider writes it, says what it changed and what it cannot reach', async () => {
-    const { stdout } = await promisify(execFile)(
-      'npm',
-      ['run', '--silent', 'erase', '--', '--phone', '91 98765-43210', '--reference', 'T-1'],
-      {
-        cwd: path.resolve(__dirname, '..', '..'),
-        env: { ...process.env, DATABASE_URL: db.url },
-      },
-    );
-    expect(stdout).toMatch(/^2 message row\(s\) anonymised in DATABASE_URL/);
-    expect(stdout).toMatch(/Not reached by this command:\n {2}- Supabase's backups/);
-    const { rows } = await db.executor.query(
-      'select count(*)::int as n from broadcasts_messages where phone_number is null',
-    );
-    expect(rows).toEqual([{ n: 2 }]);
-  });
-
-  it('takes --user-id, and refuses both or neither with a usage error', async () => {
-    await new SqlTrackerStore(db.executor).applyStatusUpdates([
-      { message_id: 'wamid.u1', status: 'sent', timestamp: at(9), recipient_user_id: 'BR.1502576394655843' },
-    ]);
-    const run = (...args: string[]) =>
-      promisify(execFile)('npm', ['run', '--silent', 'erase', '--', ...args], {
-        cwd: path.resolve(__dirname, '..', '..'),
-        env: { ...process.env, DATABASE_URL: db.url },
+  it(
+    'takes the number as a provider writes it, says what it changed and what it cannot reach',
+    async () => {
+      const { code, stdout } = await npmRun('erase', ['--phone', '91 98765-43210', '--reference', 'T-1'], {
+        DATABASE_URL: db.url ?? '',
       });
-    const { stdout } = await run('--user-id', 'BR.1502576394655843');
-    expect(stdout).toMatch(/^1 message row\(s\) anonymised in DATABASE_URL/);
-    await expect(run('--user-id', 'BR.1', '--phone', '+919800000001')).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringMatching(/either --phone or --user-id, not both/),
-    });
-    await expect(run('--user-id', 'bogus')).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringMatching(/--user-id .*e\.g\. IN\.1648738043044942/),
-    });
-  });
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^2 message row\(s\) anonymised in DATABASE_URL/);
+      expect(stdout).toMatch(/Not reached by this command:\n {2}- Supabase's backups/);
+      const { rows } = await db.executor.query(
+        'select count(*)::int as n from broadcasts_messages where phone_number is null',
+      );
+      expect(rows).toEqual([{ n: 2 }]);
+    },
+    timeoutForRuns(1),
+  );
+
+  it(
+    'takes --user-id, and refuses both or neither with a usage error',
+    async () => {
+      await new SqlTrackerStore(db.executor).applyStatusUpdates([
+        { message_id: 'wamid.u1', status: 'sent', timestamp: at(9), recipient_user_id: 'BR.1502576394655843' },
+      ]);
+      const run = (...args: string[]) => npmRun('erase', args, { DATABASE_URL: db.url ?? '' });
+      const { code, stdout } = await run('--user-id', 'BR.1502576394655843');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^1 message row\(s\) anonymised in DATABASE_URL/);
+      expect(await run('--user-id', 'BR.1', '--phone', '+919800000001')).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/either --phone or --user-id, not both/),
+      });
+      expect(await run('--user-id', 'bogus')).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/--user-id .*e\.g\. IN\.1648738043044942/),
+      });
+    },
+    timeoutForRuns(3),
+  );
 });
