@@ -55,7 +55,21 @@ export function parseCliArgs<const O extends CliOptions>(
   config: { allowPositionals?: boolean } = {},
 ) {
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: config.allowPositionals ?? false });
+    const { tokens, ...parsed } = parseArgs({
+      args: [...argv],
+      options,
+      strict: true,
+      allowPositionals: config.allowPositionals ?? false,
+      tokens: true,
+    });
+    // parseArgs keeps the last of an option given twice: `erase --phone A --phone B` would erase B alone, silently.
+    const seen = new Set<string>();
+    for (const token of tokens) {
+      if (token.kind !== 'option' || options[token.name]?.multiple) continue;
+      if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once: give it once`);
+      seen.add(token.name);
+    }
+    return parsed;
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))

@@ -23,6 +23,9 @@ describe('parseCliArgs', () => {
     [['--since', '--json'], '--since needs a value (one starting with "-" is written --since=-VALUE)'],
     [['extra'], 'unexpected argument extra'],
     [['--json=yes'], "Option '--json' does not take an argument"],
+    // The last of two would win silently (`erase --phone A --phone B` erased B alone).
+    [['--since', '24h', '--since=7d'], '--since is given more than once: give it once'],
+    [['--json', '--json'], '--json is given more than once: give it once'],
   ])('refuses %p: %s', (argv, message) => {
     expect(() => parseCliArgs(argv, options)).toThrow(new UsageError(message));
   });
