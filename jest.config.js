@@ -18,7 +18,9 @@ module.exports = {
   setupFiles: ['<rootDir>/test/support/env.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 60000,
+  // A hang's bound, not a speed check (speed is the bench's): CI runs two files beside PostgreSQL on 2 cores, where a
+  // PGlite database with every migration, or a tool started by npm, has taken over a minute.
+  testTimeout: 120_000,
   // Jest's default (cores - 1) is one worker on a 2-core machine; the suites wait on PostgreSQL much of the time, and
   // the alert simulation's two long files then run beside the rest instead of after it.
   maxWorkers: Math.max(2, require('node:os').availableParallelism() - 1),

@@ -44,7 +44,7 @@ describe('Lambda bundles', () => {
       'tracker/webhook': { META_APP_SECRET: 'meta-app-secret' },
       'tracker/supabase': { SUPABASE_URL: rest.url, SUPABASE_SERVICE_ROLE_KEY: 'service-role-key' },
     });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await secrets.close();
@@ -258,7 +258,7 @@ describe('Lambda bundles', () => {
       } finally {
         await aws.close();
       }
-    }, 60_000);
+    });
   });
 
   it('runs them on the Node major the stack deploys (LAMBDA_RUNTIME), whatever Node runs the tests', () => {

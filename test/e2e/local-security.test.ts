@@ -22,7 +22,7 @@ describe('npm start with security settings', () => {
         WEBHOOK_VERIFY_TOKEN: 'verify-me',
         MAX_BODY_BYTES: '2000',
       });
-    }, 60_000);
+    });
     afterAll(() => server.stop());
 
     it('accepts a valid Meta signature and refuses a missing or wrong one with 401', async () => {
@@ -109,7 +109,7 @@ describe('npm start with security settings', () => {
     let server: LocalServerProcess;
     beforeAll(async () => {
       server = await startLocalServerProcess({ DATA_DIR: 'memory', ALLOWED_SOURCE_CIDRS: '203.0.113.0/24' });
-    }, 60_000);
+    });
     afterAll(() => server.stop());
 
     it('warns loudly that it runs open, and says how to close it', async () => {

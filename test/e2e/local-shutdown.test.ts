@@ -40,7 +40,7 @@ describeWithServer('npm start shutting down while the database is down', () => {
   beforeAll(async () => {
     pg = await startThrowawayPostgres();
     spoolFile = path.join(mkdtempSync(path.join(tmpdir(), 'shutdown-')), 'undelivered.json');
-  }, 60_000);
+  });
   afterAll(() => pg?.stop());
 
   it('keeps the 50 accepted statuses it could not store, says so, and stores them at the next start', async () => {
@@ -109,5 +109,5 @@ describeWithServer('npm start shutting down while the database is down', () => {
     } finally {
       await pg.resume();
     }
-  }, 60_000);
+  });
 });

@@ -171,7 +171,7 @@ describeWithBrowser('the HTML report in headless Chromium', () => {
       HeadlessChromium.launch({ bin: chromium }),
     ]);
     await postWebhooks(server, recentTraffic(40, 'seed'));
-  }, 60_000);
+  });
   afterAll(async () => {
     await browser?.close();
     await server?.stop();

@@ -104,7 +104,7 @@ describeOnRealPostgres('archive and replay through the local pipeline (real Post
       maxStatusesPerWebhook: 5_000,
       batchSize: 25,
     };
-  }, 60_000);
+  });
   afterAll(async () => {
     await pipeline.close();
     await db.drop();

@@ -288,7 +288,7 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
       }),
       { numRuns: 3 },
     );
-  }, 60_000);
+  });
 
   const MEASURES = [
     'messages',
@@ -407,7 +407,7 @@ describeOnRealPostgres('rollups give the figures of the rows (property, real Pos
     } finally {
       await compactor.end();
     }
-  }, 60_000);
+  });
 
   it('keeps the figures of whole-minute periods when rows are erased or deleted (erasure, retention)', async () => {
     const seed = 4242;

@@ -65,7 +65,7 @@ describeWithServer('database outage (real PostgreSQL stopped and started, simula
       concurrency: 2,
       now: () => now,
     });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await pipeline?.close();
