@@ -8,6 +8,7 @@
 import { normalizePhone } from '../lambdas/domain/phone';
 import { normalizeUserId } from '../lambdas/domain/user-id';
 import { parseCli, UsageError } from '../lambdas/shared/cli';
+import { maskPhoneLike } from '../lambdas/shared/log-safe';
 import { openToolDatabase } from './tool-database';
 
 /** What an erasure here cannot reach, said every time so nobody mistakes it for complete. */
@@ -30,6 +31,12 @@ const args = parseCli(
   },
   process.argv.slice(2),
   ({ values }) => {
+    // erasure_log keeps the reference as given, for good: it must not hold what the erasure removes.
+    if (values.reference !== undefined && maskPhoneLike(values.reference) !== values.reference) {
+      throw new UsageError(
+        '--reference is kept as written: give a ticket id without a phone number or user id in it (7 digits or more in a row count as one)',
+      );
+    }
     if (values.phone !== undefined && values['user-id'] !== undefined) {
       throw new UsageError('give either --phone or --user-id, not both: each also reaches the rows of the other');
     }
@@ -59,6 +66,11 @@ async function main(): Promise<number> {
     process.stdout.write(
       `${erased} message row(s) anonymised in ${where}; the erasure is recorded in erasure_log (without the number).\n`,
     );
+    if (erased === 0) {
+      process.stdout.write(
+        'No row holds this number or id (any more). A number is found by its digits with the country code, however the table wrote it (+, spaces, dashes, 00); one written without its country code is not: look for it yourself.\n',
+      );
+    }
     process.stdout.write(`Not reached by this command:\n${OUT_OF_REACH.map((line) => `  - ${line}`).join('\n')}\n`);
     return 0;
   } finally {

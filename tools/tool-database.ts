@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { openEmbeddedDatabase } from '../db/embedded-database';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
@@ -12,5 +13,12 @@ export async function openToolDatabase(
 ): Promise<{ executor: SqlExecutor; where: 'DATABASE_URL' | 'the embedded database' }> {
   if (env.DATABASE_URL)
     return { executor: createPostgresExecutor(env.DATABASE_URL, { max: 1 }), where: 'DATABASE_URL' };
-  return { executor: await openEmbeddedDatabase(env.DATA_DIR ?? '.data/pglite'), where: 'the embedded database' };
+  const dataDir = env.DATA_DIR ?? '.data/pglite';
+  // Opening a missing one would create it empty, and the tool fail on a function that does not exist.
+  if (!existsSync(dataDir)) {
+    throw new Error(
+      `no database: DATABASE_URL is not set and there is no embedded database in ${dataDir} (npm start creates it). Set DATABASE_URL to your database`,
+    );
+  }
+  return { executor: await openEmbeddedDatabase(dataDir), where: 'the embedded database' };
 }

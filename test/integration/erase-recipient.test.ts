@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
@@ -82,6 +85,41 @@ describe.each(availableEngines())('erase_recipient on %s', (engine) => {
     await expect(db.executor.query(`select public.erase_recipient('98765 43210')`)).rejects.toThrow(
       /phone must be \+ and digits/,
     );
+  });
+});
+
+describe.each(availableEngines())('erase_recipient on numbers as the table holds them, on %s', (engine) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase(engine);
+  });
+  afterAll(() => db.drop());
+
+  it("reaches rows adopted from the guide's table or inserted by the user's own code, however the number was written", async () => {
+    // Rows a user's sending code inserts before any webhook (docs/adoption.md), and adopted guide rows, keep the number
+    // as written: Meta's recipient_id and AiSensy's phone_number carry no +.
+    await db.executor.exec(`
+      insert into public.broadcasts_messages (message_id, phone_number) values
+        ('own.plain', '919876543210'), ('own.spaced', '+91 98765-43210'), ('own.00', '0091 98765 43210'),
+        ('own.domestic', '098765 43210'), ('own.longer', '9198765432100'), ('own.other', '919800000001')`);
+    // The webhook of one of them: the merge keeps the lower spelling, the spaced one.
+    await new SqlTrackerStore(db.executor).applyStatusUpdates([
+      { message_id: 'own.spaced', status: 'delivered', timestamp: at(5), phone_number: person },
+      { message_id: 'wamid.webhook', status: 'sent', timestamp: at(6), phone_number: person },
+    ]);
+    const { rows } = await db.executor.query<{ n: string | number }>('select public.erase_recipient($1) as n', [
+      person,
+    ]);
+    expect(Number(rows[0]!.n)).toBe(4);
+    const { rows: left } = await db.executor.query<{ message_id: string; phone_number: string }>(
+      `select message_id, phone_number from broadcasts_messages where message_id not like 'erased:%' order by message_id`,
+    );
+    // Left: a number without its country code (it could be anyone's elsewhere), and other people's numbers.
+    expect(left).toEqual([
+      { message_id: 'own.domestic', phone_number: '098765 43210' },
+      { message_id: 'own.longer', phone_number: '9198765432100' },
+      { message_id: 'own.other', phone_number: '919800000001' },
+    ]);
   });
 });
 
@@ -191,5 +229,37 @@ describe.each(availableEngines())('erasure by phone or user id on %s', (engine) 
       });
     },
     timeoutForRuns(3),
+  );
+
+  it(
+    'refuses a --reference holding a number (erasure_log keeps it for good), and says when no row held the number',
+    async () => {
+      const run = (...args: string[]) => npmRun('erase', args, { DATABASE_URL: db.url ?? '' });
+      const refused = await run('--phone', '+919800000001', '--reference', 'request from +91 98000 00001 (Ravi)');
+      expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('--reference is kept as written') });
+      const { rows } = await db.executor.query<{ n: number }>('select count(*)::int as n from erasure_log');
+      expect(rows[0]!.n).toBe(2); // the two erasures of the tests above, not this one
+
+      const nobody = await run('--phone', '+910000000000', '--reference', 'T-3');
+      expect(nobody.code).toBe(0);
+      expect(nobody.stdout).toMatch(
+        /^0 message row\(s\) anonymised in DATABASE_URL.*\nNo row holds this number or id/s,
+      );
+    },
+    timeoutForRuns(2),
+  );
+
+  it(
+    'says DATABASE_URL is missing rather than opening an empty embedded database',
+    async () => {
+      const dataDir = path.join(os.tmpdir(), `no-such-tracker-db-${process.pid}`);
+      const missing = await npmRun('erase', ['--phone', '+919800000001'], { DATA_DIR: dataDir });
+      expect(missing).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('no database: DATABASE_URL is not set'),
+      });
+      expect(existsSync(dataDir)).toBe(false);
+    },
+    timeoutForRuns(1),
   );
 });
