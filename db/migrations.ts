@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
+import { checkAdoption } from './adoption-preflight';
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'supabase', 'migrations');
 
@@ -53,6 +54,7 @@ export async function applyMigrations(executor: SqlExecutor, dir = MIGRATIONS_DI
   await executor.exec(LOCK_DOWN_HISTORY);
   const { rows } = await executor.query<{ version: string }>(`select version from ${HISTORY_TABLE}`);
   const done = new Set(rows.map((r) => r.version));
+  await checkAdoption(executor);
   const applied: string[] = [];
   for (const migration of await readMigrations(dir)) {
     if (done.has(migration.version)) continue;
@@ -97,6 +99,7 @@ export async function dryRunMigrations(connectionString: string, dir = MIGRATION
         : [],
     );
     const pending = (await readMigrations(dir)).filter((m) => !done.has(m.version));
+    await checkAdoption(executor);
     for (const migration of pending) await executor.exec(migration.sql);
     return { pending: pending.map((m) => m.version), notices: notices.filter(isReport) };
   } finally {

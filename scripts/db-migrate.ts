@@ -47,6 +47,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`db:migrate failed: ${(error as Error).message}\n`);
+  // PostgreSQL's DETAIL and HINT name what the message only refers to (e.g. the view a drop needs to take along).
+  const { message, detail, hint } = error as { message: string; detail?: string; hint?: string };
+  const more = [detail && `DETAIL: ${detail}`, hint && `HINT: ${hint}`].filter(Boolean).map((line) => `  ${line}\n`);
+  process.stderr.write(`db:migrate failed: ${message}\n${more.join('')}`);
   process.exitCode = 1;
 });

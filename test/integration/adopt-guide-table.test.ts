@@ -1,10 +1,16 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
-import { applyMigrations, dryRunMigrations } from '../../db/migrations';
+import { AdoptionBlockedError, TRACKER_COLUMNS_ADDED_AFTER_ADOPTION } from '../../db/adoption-preflight';
+import { applyMigrations, dryRunMigrations, readMigrations } from '../../db/migrations';
+import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { ORIGINAL_GUIDE_DDL } from '../../testkit/original-guide-table';
 import { availableEngines, createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { npmRun, timeoutForRuns } from '../support/npm-run';
+import { prepareSupabaseRoles } from '../support/supabase-roles';
 
 /**
  * A database made with the original guide's DDL, holding its rows and a column of the user's own, goes through the
@@ -192,3 +198,103 @@ describe.each(availableEngines())("the guide's local-time bug on %s", (engine) =
 });
 
 class DryRunOnly extends Error {}
+
+/** A database of its own holding the guide's table and rows plus what `userSql` adds; dropped afterwards. */
+async function withGuideDatabase(userSql: string, work: (executor: SqlExecutor, url: string) => Promise<void>) {
+  const name = `adopt_blocked_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  const executor = createPostgresExecutor(url.toString(), { max: 1 });
+  try {
+    await prepareSupabaseRoles(executor);
+    await guideRows(executor);
+    await executor.exec(userSql);
+    await work(executor, url.toString());
+  } finally {
+    await executor.close();
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+// What users add to the guide's table that 0010's drop of the set-aside table, or the migrations after it, cannot
+// take: found by a probe of issue 15, where each stopped the adoption halfway with the guide's table renamed.
+const USERS_ADDITIONS = `
+  create view delivered_messages as select message_id from broadcasts_messages where status ? 'delivered';
+  create table message_notes (message_id text references broadcasts_messages (message_id), note text);
+  alter table broadcasts_messages add column batch_no serial;
+  alter table broadcasts_messages add column pricing_category text;`;
+
+(hasRealPostgres() ? describe : describe.skip)('what stops an adoption (PostgreSQL)', () => {
+  it('is named, each with what to do, before anything changes; after doing it the adoption goes through', async () => {
+    await withGuideDatabase(USERS_ADDITIONS, async (executor, url) => {
+      const refused = applyMigrations(executor);
+      await expect(refused).rejects.toBeInstanceOf(AdoptionBlockedError);
+      const { blockers } = (await refused.catch((error: unknown) => error)) as AdoptionBlockedError;
+      expect(blockers).toEqual([
+        expect.stringMatching(/^view delivered_messages reads the table: save its definition/),
+        expect.stringMatching(/^foreign key message_notes_message_id_fkey of message_notes references the table/),
+        expect.stringMatching(
+          /^your column batch_no takes its numbers from broadcasts_messages_batch_no_seq, .*alter sequence broadcasts_messages_batch_no_seq owned by none/,
+        ),
+        expect.stringMatching(/^your column pricing_category has the name of a column the tracker adds .*0014/),
+      ]);
+      // Nothing changed: the guide's table under its name, and no migration recorded.
+      const { rows } = await executor.query<{ guide: boolean; applied: number }>(
+        `select not exists (select 1 from information_schema.columns where table_name = 'broadcasts_messages'
+                              and column_name = 'reported_sent_at') as guide,
+                (select count(*)::int from delivery_tracker_migrations) as applied`,
+      );
+      expect(rows[0]).toEqual({ guide: true, applied: 0 });
+      // The dry run says the same.
+      await expect(dryRunMigrations(url)).rejects.toBeInstanceOf(AdoptionBlockedError);
+
+      // Done as told (the view and the foreign key to be made again afterwards), it goes through.
+      await executor.exec(`
+        drop view delivered_messages;
+        alter table message_notes drop constraint message_notes_message_id_fkey;
+        alter sequence broadcasts_messages_batch_no_seq owned by none;
+        alter table broadcasts_messages rename column pricing_category to my_pricing_category;`);
+      await applyMigrations(executor);
+      const store = new SqlTrackerStore(executor);
+      await store.applyStatusUpdates([
+        { message_id: 'wamid.new', status: 'sent', timestamp: '2026-11-26T10:00:00Z', phone_number: '+919800000009' },
+      ]);
+      const { rows: adopted } = await executor.query<{ message_id: string; batch_no: number }>(
+        'select message_id, batch_no from broadcasts_messages order by batch_no',
+      );
+      // The user's serial column keeps its numbers and goes on from them.
+      expect(adopted.map((r) => r.batch_no)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(adopted.at(-1)?.message_id).toBe('wamid.new');
+    });
+  });
+
+  it('knows every column the migrations after the adoption add (a new one must be listed)', async () => {
+    const upToAdoption = await mkdtemp(path.join(os.tmpdir(), 'migrations-to-0010-'));
+    try {
+      for (const migration of await readMigrations())
+        if (migration.version <= '0010_import_original_guide_rows')
+          await writeFile(path.join(upToAdoption, `${migration.version}.sql`), migration.sql);
+      const columnsAfter = async (dir?: string) => {
+        let columns: string[] = [];
+        await withGuideDatabase('drop table broadcasts_messages', async (executor) => {
+          await applyMigrations(executor, dir);
+          columns = (
+            await executor.query<{ c: string }>(
+              `select column_name as c from information_schema.columns where table_name = 'broadcasts_messages'`,
+            )
+          ).rows.map((r) => r.c);
+        });
+        return columns;
+      };
+      const atAdoption = await columnsAfter(upToAdoption);
+      const added = (await columnsAfter()).filter((c) => !atAdoption.includes(c));
+      expect(added.sort()).toEqual(Object.keys(TRACKER_COLUMNS_ADDED_AFTER_ADOPTION).sort());
+    } finally {
+      await rm(upToAdoption, { recursive: true, force: true });
+    }
+  });
+});

@@ -50,6 +50,25 @@ describeOnRealPostgres('npm run db:migrate', () => {
     timeoutForRuns(2),
   );
 
+  it(
+    "prints PostgreSQL's DETAIL and HINT of a migration that fails, not its message alone",
+    async () => {
+      const other = await createTestDatabase('postgres');
+      try {
+        await other.executor.exec(`drop schema public cascade; create schema public;
+        create function public.wa_iso8601(ts timestamptz) returns integer language sql as 'select 1';`);
+        const failed = await npmRun('db:migrate', [], { DATABASE_URL: other.url ?? '' });
+        expect(failed.code).toBe(1);
+        expect(failed.stderr).toMatch(
+          /^db:migrate failed: cannot change return type of existing function\n {2}HINT: Use DROP FUNCTION wa_iso8601\(timestamp with time zone\) first\.\n$/,
+        );
+      } finally {
+        await other.drop();
+      }
+    },
+    timeoutForRuns(1),
+  );
+
   it('leaves the files applicable by plain psql again (re-runnable DDL)', async () => {
     for (const migration of await readMigrations()) {
       const file = path.join(ROOT, 'supabase', 'migrations', `${migration.version}.sql`);
