@@ -46,6 +46,11 @@ const args = parseCli(
       return { call: 'erase_recipient_user_id', identifier: userId, reference: values.reference };
     }
     const phone = normalizePhone(values.phone);
+    if (values.phone !== undefined && !phone) {
+      throw new UsageError(
+        `--phone ${values.phone} is not a phone number: give it with its country code, e.g. +919876543210`,
+      );
+    }
     if (!phone) {
       throw new UsageError(
         '--phone or --user-id is required: the number as the provider sends it (e.g. +919876543210), or the user id',

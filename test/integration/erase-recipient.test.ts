@@ -223,12 +223,16 @@ describe.each(availableEngines())('erasure by phone or user id on %s', (engine) 
         code: 2,
         stderr: expect.stringMatching(/either --phone or --user-id, not both/),
       });
+      expect(await run('--phone', 'abc')).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('--phone abc is not a phone number: give it with its country code'),
+      });
       expect(await run('--user-id', 'bogus')).toMatchObject({
         code: 2,
         stderr: expect.stringMatching(/--user-id .*e\.g\. IN\.1648738043044942/),
       });
     },
-    timeoutForRuns(3),
+    timeoutForRuns(4),
   );
 
   it(
