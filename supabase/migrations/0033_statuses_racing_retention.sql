@@ -17,6 +17,10 @@
 -- during the call: the fold already dropped every status before it. Only messages the merge inserted are looked at,
 -- and only once retention has ever run: a comparison or two each.
 --
+-- Also: the reminders of messages retention deleted (0032) are looked up while no cutoff is recorded too. A cleared
+-- cutoff (docs/retention.md: before a replay of the archive) used to switch them off with it, and a late read of a
+-- message deleted unread was stored as a new message.
+--
 -- Left as it is (docs/retention.md): a batch holds the earliest time of each stage, so a message whose batch has the
 -- same stage twice, once on each side of a cutoff that moved during the call, is left out where a later fold would
 -- have stored it at the later time.
@@ -37,7 +41,11 @@ declare
   any_erased boolean := exists (select from public.erasure_log);
   -- Read now, not when the call started: retention may have moved it while the merge waited on a row it deleted.
   cutoff timestamptz := (select s.deleted_before from public.broadcasts_retention_state s);
-  any_expired boolean := cutoff is not null;
+  -- Reminders count without a cutoff too: retention.md has the cutoff cleared before a replay of the archive, and
+  -- the messages deleted unread must stay forgotten meanwhile. Their live rows are at the index's high end, away
+  -- from those the cleanup deleted (forget_until passed), so this probe does not walk dead rows either.
+  any_expired boolean := cutoff is not null
+    or exists (select from public.broadcasts_expired_messages x where x.forget_until > now());
   forgotten text[];
 begin
   if not (any_erased or any_expired) then

@@ -78,6 +78,19 @@ describe.each(availableEngines())('forgotten messages on %s', (engine) => {
     expect(await report('2026-04-01T00:00:00Z', '2026-04-02T00:00:00Z')).toMatchObject({ messages: 0, sent: 0 });
   });
 
+  it('still drops the late read of a message deleted unread while the cutoff is cleared (before a replay of the archive)', async () => {
+    await store.applyStatusUpdates(sentAndDelivered('wamid.C'));
+    expect(await store.deleteExpiredMessages(CUTOFF, 100)).toBe(1);
+    // docs/retention.md: clear the cutoff to replay old days from the archive; the reminders must still hold.
+    await db.executor.exec('delete from public.broadcasts_retention_state');
+    await store.applyStatusUpdates([
+      { message_id: 'wamid.C', status: 'read', timestamp: at(LATE), phone_number: PHONE },
+    ]);
+    const { rows } = await db.executor.query('select message_id from public.broadcasts_messages');
+    expect(rows).toEqual([]);
+    expect(await report('2026-04-01T00:00:00Z', '2026-04-02T00:00:00Z')).toMatchObject({ messages: 0 });
+  });
+
   it('counts a message once when its statuses are applied again after retention (replay, redrive, a retry)', async () => {
     await store.applyStatusUpdates(sentAndDelivered('wamid.R'));
     expect(await store.deleteExpiredMessages(CUTOFF, 100)).toBe(1);
