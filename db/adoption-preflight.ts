@@ -40,9 +40,11 @@ export async function adoptionBlockers(executor: SqlExecutor): Promise<string[]>
       where d.refobjid = 'public.broadcasts_messages'::regclass and d.deptype in ('a', 'i') and a.attname <> 'id'
       order by 1`,
   );
-  const { rows: columns } = await executor.query<{ column_name: string }>(
-    `select column_name from information_schema.columns
-      where table_schema = 'public' and table_name = 'broadcasts_messages' order by ordinal_position`,
+  const { rows: columns } = await executor.query<{ column_name: string; type: string }>(
+    `select a.attname as column_name, format_type(a.atttypid, a.atttypmod) as type
+       from pg_attribute a
+      where a.attrelid = 'public.broadcasts_messages'::regclass and a.attnum > 0 and not a.attisdropped
+      order by a.attnum`,
   );
 
   return [
@@ -59,12 +61,15 @@ export async function adoptionBlockers(executor: SqlExecutor): Promise<string[]>
         ? `your identity column ${s.column_name} would lose its sequence with the set-aside table: make it a plain column first (alter table public.broadcasts_messages alter column ${s.column_name} drop identity)`
         : `your column ${s.column_name} takes its numbers from ${s.sequence_name}, which would be dropped with the set-aside table: keep it (alter sequence ${s.sequence_name} owned by none)`,
     ),
-    ...columns
-      .filter((c) => c.column_name in TRACKER_COLUMNS_ADDED_AFTER_ADOPTION)
-      .map(
-        (c) =>
-          `your column ${c.column_name} has the name of a column the tracker adds after the adoption (migration ${TRACKER_COLUMNS_ADDED_AFTER_ADOPTION[c.column_name]}): rename it (alter table public.broadcasts_messages rename column ${c.column_name} to my_${c.column_name})`,
-      ),
+    ...columns.flatMap((c) => {
+      const rename = `rename it (alter table public.broadcasts_messages rename column ${c.column_name} to my_${c.column_name})`;
+      if (c.column_name in TRACKER_COLUMNS_ADDED_AFTER_ADOPTION)
+        return `your column ${c.column_name} has the name of a column the tracker adds after the adoption (migration ${TRACKER_COLUMNS_ADDED_AFTER_ADOPTION[c.column_name]}): ${rename}`;
+      const tracker = TRACKER_COLUMNS_AT_ADOPTION[c.column_name];
+      // 0010 copies a column of the tracker's name only into one of the same type that the tracker writes itself.
+      if (tracker === undefined || tracker === c.type) return [];
+      return `your column ${c.column_name} (${c.type}) has the name of the tracker's ${tracker === null ? 'computed column' : `column of type ${tracker}`}: ${rename}`;
+    }),
   ];
 }
 
@@ -84,6 +89,31 @@ export const TRACKER_COLUMNS_ADDED_AFTER_ADOPTION: Readonly<Record<string, strin
   sender_phone_number_id: '0016',
   sender_display_phone_number: '0016',
   sender_project_id: '0016',
+};
+
+/**
+ * The tracker's columns when 0010 moves the guide's rows across, beside the guide's own six: each with the type a user
+ * column of that name must have to be copied into it, or null for the computed ones, which take no user column.
+ * test/integration/adopt-guide-table.test.ts derives it from the migrations.
+ */
+export const TRACKER_COLUMNS_AT_ADOPTION: Readonly<Record<string, string | null>> = {
+  reported_sent_at: 'timestamp with time zone',
+  reported_delivered_at: 'timestamp with time zone',
+  reported_read_at: 'timestamp with time zone',
+  played_at: 'timestamp with time zone',
+  failed_at: 'timestamp with time zone',
+  failure: 'jsonb',
+  campaign: 'text',
+  provider_message_id: 'text',
+  conversation: 'jsonb',
+  pricing: 'jsonb',
+  sent_at: null,
+  delivered_at: null,
+  read_at: null,
+  inferred_stages: null,
+  current_status: null,
+  error_code: null,
+  error_title: null,
 };
 
 /** The error db:migrate (and its dry run) stops with, before applying anything. */

@@ -2,7 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { AdoptionBlockedError, TRACKER_COLUMNS_ADDED_AFTER_ADOPTION } from '../../db/adoption-preflight';
+import {
+  AdoptionBlockedError,
+  TRACKER_COLUMNS_ADDED_AFTER_ADOPTION,
+  TRACKER_COLUMNS_AT_ADOPTION,
+} from '../../db/adoption-preflight';
 import { applyMigrations, dryRunMigrations, readMigrations } from '../../db/migrations';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
@@ -226,7 +230,9 @@ const USERS_ADDITIONS = `
   create view delivered_messages as select message_id from broadcasts_messages where status ? 'delivered';
   create table message_notes (message_id text references broadcasts_messages (message_id), note text);
   alter table broadcasts_messages add column batch_no serial;
-  alter table broadcasts_messages add column pricing_category text;`;
+  alter table broadcasts_messages add column pricing_category text;
+  alter table broadcasts_messages add column campaign varchar(100);
+  alter table broadcasts_messages add column error_code integer;`;
 
 (hasRealPostgres() ? describe : describe.skip)('what stops an adoption (PostgreSQL)', () => {
   it('is named, each with what to do, before anything changes; after doing it the adoption goes through', async () => {
@@ -241,6 +247,10 @@ const USERS_ADDITIONS = `
           /^your column batch_no takes its numbers from broadcasts_messages_batch_no_seq, .*alter sequence broadcasts_messages_batch_no_seq owned by none/,
         ),
         expect.stringMatching(/^your column pricing_category has the name of a column the tracker adds .*0014/),
+        expect.stringMatching(
+          /^your column campaign \(character varying\(100\)\) has the name of the tracker's column of type text: rename it/,
+        ),
+        expect.stringMatching(/^your column error_code \(integer\) has the name of the tracker's computed column/),
       ]);
       // Nothing changed: the guide's table under its name, and no migration recorded.
       const { rows } = await executor.query<{ guide: boolean; applied: number }>(
@@ -257,7 +267,9 @@ const USERS_ADDITIONS = `
         drop view delivered_messages;
         alter table message_notes drop constraint message_notes_message_id_fkey;
         alter sequence broadcasts_messages_batch_no_seq owned by none;
-        alter table broadcasts_messages rename column pricing_category to my_pricing_category;`);
+        alter table broadcasts_messages rename column pricing_category to my_pricing_category;
+        alter table broadcasts_messages rename column campaign to my_campaign;
+        alter table broadcasts_messages rename column error_code to my_error_code;`);
       await applyMigrations(executor);
       const store = new SqlTrackerStore(executor);
       await store.applyStatusUpdates([
@@ -272,27 +284,31 @@ const USERS_ADDITIONS = `
     });
   });
 
-  it('knows every column the migrations after the adoption add (a new one must be listed)', async () => {
+  it("knows the tracker's columns at the adoption and every one the migrations after it add (a new one must be listed)", async () => {
     const upToAdoption = await mkdtemp(path.join(os.tmpdir(), 'migrations-to-0010-'));
     try {
       for (const migration of await readMigrations())
         if (migration.version <= '0010_import_original_guide_rows')
           await writeFile(path.join(upToAdoption, `${migration.version}.sql`), migration.sql);
       const columnsAfter = async (dir?: string) => {
-        let columns: string[] = [];
+        let columns: Record<string, string | null> = {};
         await withGuideDatabase('drop table broadcasts_messages', async (executor) => {
           await applyMigrations(executor, dir);
-          columns = (
-            await executor.query<{ c: string }>(
-              `select column_name as c from information_schema.columns where table_name = 'broadcasts_messages'`,
-            )
-          ).rows.map((r) => r.c);
+          const { rows } = await executor.query<{ name: string; type: string; generated: boolean }>(
+            `select attname as name, format_type(atttypid, atttypmod) as type, attgenerated <> '' as generated
+               from pg_attribute
+              where attrelid = 'public.broadcasts_messages'::regclass and attnum > 0 and not attisdropped`,
+          );
+          columns = Object.fromEntries(rows.map((r) => [r.name, r.generated ? null : r.type]));
         });
         return columns;
       };
       const atAdoption = await columnsAfter(upToAdoption);
-      const added = (await columnsAfter()).filter((c) => !atAdoption.includes(c));
+      const added = Object.keys(await columnsAfter()).filter((c) => !(c in atAdoption));
       expect(added.sort()).toEqual(Object.keys(TRACKER_COLUMNS_ADDED_AFTER_ADOPTION).sort());
+      const guideColumns = ['id', 'message_id', 'phone_number', 'status', 'created_at', 'updated_at'];
+      for (const column of guideColumns) delete atAdoption[column];
+      expect(atAdoption).toEqual(TRACKER_COLUMNS_AT_ADOPTION);
     } finally {
       await rm(upToAdoption, { recursive: true, force: true });
     }
