@@ -5,6 +5,7 @@ import type { StatusUpdate } from '../../lambdas/domain/status-update';
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
 import { SupabaseTrackerStore } from '../../lambdas/store/supabase-tracker-store';
 import { createSweeper } from '../../lambdas/sweeper/sweep-delivery-health';
+import { measureMessageStorage } from '../../scripts/message-storage';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { startPostgrestRpcServer } from '../support/postgrest-rpc-server';
 import { capturingMetrics, silentLogger } from '../support/powertools';
@@ -114,6 +115,12 @@ const sentDaysAgo = (prefix: string, daysAgo: number, count: number): StatusUpda
     expect(await ids()).toEqual(['recent.0', 'recent.1']);
     await expect(store.deleteExpiredMessages(new Date(dbNow), 10)).rejects.toMatchObject({ code: '22023' });
     expect(new Date((await state())[0]!.deleted_before).getTime()).toBe(dbNow - MIN_RETENTION_DAYS * DAY);
+  });
+
+  it('is measured by npm run db:storage, which deletes every message it generated', async () => {
+    const measured = await measureMessageStorage(process.env.TEST_DATABASE_URL!, 300);
+    expect(measured).toMatchObject({ messages: 300, deleteBatchSize: 1_000 });
+    expect(measured.deletedPerSecond).toBeGreaterThan(0);
   });
 
   it('skips a row another transaction holds, instead of waiting for it, and takes it on a later call', async () => {
