@@ -18,7 +18,8 @@ export async function adoptionBlockers(executor: SqlExecutor): Promise<string[]>
   if (!guide[0]?.is_guide) return [];
 
   const { rows: views } = await executor.query<{ kind: string; name: string }>(
-    `select distinct case c.relkind when 'm' then 'materialized view' else 'view' end as kind, c.oid::regclass::text as name
+    `select distinct case c.relkind when 'm' then 'materialized view' when 'v' then 'view' else 'rule on table' end as kind,
+            c.oid::regclass::text as name
        from pg_depend d
        join pg_rewrite r on r.oid = d.objid
        join pg_class c on c.oid = r.ev_class
@@ -48,9 +49,10 @@ export async function adoptionBlockers(executor: SqlExecutor): Promise<string[]>
   );
 
   return [
-    ...views.map(
-      (v) =>
-        `${v.kind} ${v.name} reads the table: save its definition (select pg_get_viewdef('${v.name}')), drop it, migrate, then create it again`,
+    ...views.map((v) =>
+      v.kind === 'rule on table'
+        ? `a rule on table ${v.name} reads the table: drop the rule (not the table), migrate, then create it again`
+        : `${v.kind} ${v.name} reads the table: save its definition (select pg_get_viewdef('${v.name}')), drop it, migrate, then create it again`,
     ),
     ...foreignKeys.map(
       (f) =>
@@ -63,9 +65,12 @@ export async function adoptionBlockers(executor: SqlExecutor): Promise<string[]>
     ),
     ...columns.flatMap((c) => {
       const rename = `rename it (alter table public.broadcasts_messages rename column ${c.column_name} to my_${c.column_name})`;
-      if (c.column_name in TRACKER_COLUMNS_ADDED_AFTER_ADOPTION)
+      // hasOwn: a column named `constructor` is not one of the tracker's.
+      if (Object.hasOwn(TRACKER_COLUMNS_ADDED_AFTER_ADOPTION, c.column_name))
         return `your column ${c.column_name} has the name of a column the tracker adds after the adoption (migration ${TRACKER_COLUMNS_ADDED_AFTER_ADOPTION[c.column_name]}): ${rename}`;
-      const tracker = TRACKER_COLUMNS_AT_ADOPTION[c.column_name];
+      const tracker = Object.hasOwn(TRACKER_COLUMNS_AT_ADOPTION, c.column_name)
+        ? TRACKER_COLUMNS_AT_ADOPTION[c.column_name]
+        : undefined;
       // 0010 copies a column of the tracker's name only into one of the same type that the tracker writes itself.
       if (tracker === undefined || tracker === c.type) return [];
       return `your column ${c.column_name} (${c.type}) has the name of the tracker's ${tracker === null ? 'computed column' : `column of type ${tracker}`}: ${rename}`;

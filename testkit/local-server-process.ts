@@ -3,6 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+/** How long a start may take to listen: it migrates PGlite first, which has taken over a minute on a loaded CI. */
+export const LISTEN_DEADLINE_MS = 120_000;
+
 const ROOT = path.resolve(__dirname, '..');
 
 export interface LocalServerProcess {
@@ -37,7 +40,10 @@ export async function startLocalServerProcess(env: Record<string, string>): Prom
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not listen in time:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`npm start did not listen in time:\n${output}`)),
+      LISTEN_DEADLINE_MS,
+    );
     const check = () => {
       const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
       if (match?.[1]) {

@@ -18,7 +18,8 @@ set search_path = public, pg_temp
 as $$
 begin
   -- 7 days: MessageRetentionDays' minimum (lambdas/domain/retention.ts); test/integration/retention.test.ts ties the two.
-  if new.deleted_before > now() - interval '7 days' + interval '1 hour' then
+  -- Hours, not days: a day is 23 or 25 hours across a daylight-saving change in the session's time zone.
+  if new.deleted_before > now() - interval '168 hours' + interval '1 hour' then
     raise exception 'retention cutoff % is less than 7 days before now (%): refused, nothing deleted',
       new.deleted_before, now()
       using errcode = '22023',

@@ -1,5 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { type LocalServerProcess, startLocalServerProcess } from '../../testkit/local-server-process';
+import {
+  LISTEN_DEADLINE_MS,
+  type LocalServerProcess,
+  startLocalServerProcess,
+} from '../../testkit/local-server-process';
 
 /** The protections configured the way a user would locally: environment variables of `npm start`. */
 describe('npm start with security settings', () => {
@@ -101,7 +105,7 @@ describe('npm start with security settings', () => {
         });
         await expect(started).rejects.toThrow(new RegExp(`${key}: is blank`));
       },
-      60_000,
+      LISTEN_DEADLINE_MS + 10_000,
     );
   });
 

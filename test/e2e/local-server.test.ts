@@ -77,7 +77,7 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
       rows = await readRows(executor);
       await executor.close();
     }
-  }, 120_000);
+  }, LISTEN_DEADLINE_MS + 60_000);
 
   afterAll(async () => {
     await server?.stop();

@@ -1,5 +1,10 @@
 import { SqlTrackerStore } from '../../lambdas/store/sql-tracker-store';
-import { type LocalServerProcess, startLocalServerProcess, waitUntilDrained } from '../../testkit/local-server-process';
+import {
+  LISTEN_DEADLINE_MS,
+  type LocalServerProcess,
+  startLocalServerProcess,
+  waitUntilDrained,
+} from '../../testkit/local-server-process';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { npmRun, timeoutForRuns } from '../support/npm-run';
 
@@ -8,18 +13,21 @@ describe('seed:demo, then report, against npm start', () => {
   const TOKEN = 'operator-token-0123456789';
   let server: LocalServerProcess;
   let env: Record<string, string>;
-  beforeAll(async () => {
-    server = await startLocalServerProcess({ DATA_DIR: 'memory', WEBHOOK_SHARED_TOKEN: TOKEN });
-    env = { LOCAL_URL: server.url, WEBHOOK_SHARED_TOKEN: TOKEN };
-    const seeded = await npmRun('seed:demo', ['--messages', '300', '--url', server.url], env);
-    expect(seeded.code).toBe(0);
-    // Not a terminal: the summary alone, without the progress line's carriage returns.
-    expect(seeded.stdout).toMatch(
-      /^Seeded 300 messages \(\d+ webhooks\) in [\d.]+ s\. Now: npm run report -- --by campaign$/m,
-    );
-    expect(seeded.stdout).not.toContain('\r');
-    await waitUntilDrained(server.url);
-  }, 120_000);
+  beforeAll(
+    async () => {
+      server = await startLocalServerProcess({ DATA_DIR: 'memory', WEBHOOK_SHARED_TOKEN: TOKEN });
+      env = { LOCAL_URL: server.url, WEBHOOK_SHARED_TOKEN: TOKEN };
+      const seeded = await npmRun('seed:demo', ['--messages', '300', '--url', server.url], env);
+      expect(seeded.code).toBe(0);
+      // Not a terminal: the summary alone, without the progress line's carriage returns.
+      expect(seeded.stdout).toMatch(
+        /^Seeded 300 messages \(\d+ webhooks\) in [\d.]+ s\. Now: npm run report -- --by campaign$/m,
+      );
+      expect(seeded.stdout).not.toContain('\r');
+      await waitUntilDrained(server.url);
+    },
+    LISTEN_DEADLINE_MS + timeoutForRuns(1) + 30_000,
+  );
   afterAll(() => server.stop());
 
   it(

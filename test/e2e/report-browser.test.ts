@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type BrowserPage, type ColorScheme, findChromium, HeadlessChromium } from '../../testkit/headless-chromium';
-import { type LocalServerProcess, startLocalServerProcess, waitUntilDrained } from '../../testkit/local-server-process';
+import { LISTEN_DEADLINE_MS, type LocalServerProcess, startLocalServerProcess, waitUntilDrained } from '../../testkit/local-server-process';
 import { metaFailedStatus, metaStatus, metaWebhook } from '../../testkit/webhooks';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
@@ -171,7 +171,7 @@ describeWithBrowser('the HTML report in headless Chromium', () => {
       HeadlessChromium.launch({ bin: chromium }),
     ]);
     await postWebhooks(server, recentTraffic(40, 'seed'));
-  });
+  }, LISTEN_DEADLINE_MS + 60_000);
   afterAll(async () => {
     await browser?.close();
     await server?.stop();

@@ -62,12 +62,12 @@ describe('a CLI whose reader leaves early (`| head`)', () => {
     expect(run.first).toBe('line 0');
     expect(run.stderr).toBe('work done\n');
     expect(run.code).toBe(3);
-  }, 20_000);
+  }, 60_000);
 
   it('(without parseCli, the same script dies of EPIPE halfway: what the test above guards against)', async () => {
     const run = await runAndLeave(false);
     expect(run.stderr).toContain('EPIPE');
     expect(run.stderr).not.toContain('work done');
     expect(run.code).toBe(1);
-  }, 20_000);
+  }, 60_000);
 });
