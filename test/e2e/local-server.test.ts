@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createPgliteExecutor } from '../../lambdas/store/pglite-executor';
 import type { SqlExecutor } from '../../lambdas/store/sql-executor';
 import {
+  LISTEN_DEADLINE_MS,
   type LocalServerProcess,
   postJson,
   startLocalServerProcess,

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type BrowserPage, type ColorScheme, findChromium, HeadlessChromium } from '../../testkit/headless-chromium';
-import { LISTEN_DEADLINE_MS, type LocalServerProcess, startLocalServerProcess, waitUntilDrained } from '../../testkit/local-server-process';
+import {
+  LISTEN_DEADLINE_MS,
+  type LocalServerProcess,
+  startLocalServerProcess,
+  waitUntilDrained,
+} from '../../testkit/local-server-process';
 import { metaFailedStatus, metaStatus, metaWebhook } from '../../testkit/webhooks';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 
