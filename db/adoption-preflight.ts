@@ -9,13 +9,7 @@ import type { SqlExecutor } from '../lambdas/store/sql-executor';
  * do; nothing is changed while any is left.
  */
 export async function adoptionBlockers(executor: SqlExecutor): Promise<string[]> {
-  const { rows: guide } = await executor.query<{ is_guide: boolean }>(
-    `select to_regclass('public.broadcasts_messages') is not null
-            and not exists (select 1 from information_schema.columns
-                             where table_schema = 'public' and table_name = 'broadcasts_messages'
-                               and column_name = 'reported_sent_at') as is_guide`,
-  );
-  if (!guide[0]?.is_guide) return [];
+  if (!(await hasGuideTable(executor))) return [];
 
   const { rows: views } = await executor.query<{ kind: string; name: string }>(
     `select distinct case c.relkind when 'm' then 'materialized view' when 'v' then 'view' else 'rule on table' end as kind,
@@ -76,6 +70,17 @@ export async function adoptionBlockers(executor: SqlExecutor): Promise<string[]>
       return `your column ${c.column_name} (${c.type}) has the name of the tracker's ${tracker === null ? 'computed column' : `column of type ${tracker}`}: ${rename}`;
     }),
   ];
+}
+
+/** Whether `broadcasts_messages` is there without the tracker's columns: the table 0000 would set aside for 0010. */
+export async function hasGuideTable(executor: SqlExecutor): Promise<boolean> {
+  const { rows } = await executor.query<{ is_guide: boolean }>(
+    `select to_regclass('public.broadcasts_messages') is not null
+            and not exists (select 1 from information_schema.columns
+                             where table_schema = 'public' and table_name = 'broadcasts_messages'
+                               and column_name = 'reported_sent_at') as is_guide`,
+  );
+  return rows[0]?.is_guide === true;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
-import { checkAdoption } from './adoption-preflight';
+import { checkAdoption, hasGuideTable } from './adoption-preflight';
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'supabase', 'migrations');
 
@@ -46,6 +46,12 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 /**
  * Applies, in file-name order, each migration not yet recorded, each in its own transaction together with its
  * record. Re-running applies nothing. Returns the versions applied by this call.
+ *
+ * Adopting the original guide's table is the exception: its pending migrations run in one transaction, as the dry
+ * run does. 0000 sets the guide's table aside and 0010 drops it after moving its rows; applied apart, anything of the
+ * user's that 0010 cannot take along (a function returning the table's rows, a policy reading it, ...) failed 0010
+ * after 0000 had committed, and left the guide's handler writing into an empty tracker table. checkAdoption names
+ * the usual causes first, with what to do; the transaction covers the rest.
  */
 export async function applyMigrations(executor: SqlExecutor, dir = MIGRATIONS_DIR): Promise<string[]> {
   await executor.exec(
@@ -54,17 +60,21 @@ export async function applyMigrations(executor: SqlExecutor, dir = MIGRATIONS_DI
   await executor.exec(LOCK_DOWN_HISTORY);
   const { rows } = await executor.query<{ version: string }>(`select version from ${HISTORY_TABLE}`);
   const done = new Set(rows.map((r) => r.version));
-  await checkAdoption(executor);
-  const applied: string[] = [];
-  for (const migration of await readMigrations(dir)) {
-    if (done.has(migration.version)) continue;
-    const version = migration.version.replace(/'/g, "''");
-    await executor.exec(
-      `begin;\n${migration.sql}\n;insert into ${HISTORY_TABLE} (version) values ('${version}') on conflict do nothing;\ncommit;`,
-    );
-    applied.push(migration.version);
+  const pending = (await readMigrations(dir)).filter((m) => !done.has(m.version));
+  const withRecord = (m: Migration) =>
+    `${m.sql}\n;insert into ${HISTORY_TABLE} (version) values ('${m.version.replace(/'/g, "''")}') on conflict do nothing;`;
+  if (pending.length && (await hasGuideTable(executor))) {
+    await checkAdoption(executor);
+    try {
+      await executor.exec(`begin;\n${pending.map(withRecord).join('\n')}\ncommit;`);
+    } catch (error) {
+      await executor.exec('rollback').catch(() => undefined);
+      throw error;
+    }
+    return pending.map((m) => m.version);
   }
-  return applied;
+  for (const migration of pending) await executor.exec(`begin;\n${withRecord(migration)}\ncommit;`);
+  return pending.map((m) => m.version);
 }
 
 /**

@@ -284,6 +284,25 @@ const USERS_ADDITIONS = `
     });
   });
 
+  it("leaves the guide's table as it was when the adoption fails on something the check does not know", async () => {
+    // A Supabase RPC returning the table's rows: 0010 cannot drop the set-aside table under it.
+    const rpc = `create function my_messages() returns setof broadcasts_messages language sql as 'select * from broadcasts_messages'`;
+    await withGuideDatabase(rpc, async (executor) => {
+      await expect(applyMigrations(executor)).rejects.toThrow(/cannot drop table broadcasts_messages_before_adoption/);
+      // One transaction, rolled back: before, 0000-0008 stayed applied and the guide's table set aside.
+      const { rows } = await executor.query<{ guide: boolean; applied: number; rows: number }>(
+        `select not exists (select 1 from information_schema.columns where table_name = 'broadcasts_messages'
+                              and column_name = 'reported_sent_at') as guide,
+                (select count(*)::int from delivery_tracker_migrations) as applied,
+                (select count(*)::int from my_messages()) as rows`,
+      );
+      expect(rows[0]).toEqual({ guide: true, applied: 0, rows: 5 });
+      expect(await executor.query(`select to_regclass('broadcasts_messages_before_adoption') as t`)).toMatchObject({
+        rows: [{ t: null }],
+      });
+    });
+  });
+
   it("knows the tracker's columns at the adoption and every one the migrations after it add (a new one must be listed)", async () => {
     const upToAdoption = await mkdtemp(path.join(os.tmpdir(), 'migrations-to-0010-'));
     try {
