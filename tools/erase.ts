@@ -26,8 +26,14 @@ export const OUT_OF_REACH = [
 const args = parseCli(
   {
     name: 'erase',
-    usage: 'npm run erase -- --phone +919876543210 | --user-id IN.1648738043044942 [--reference TICKET]',
-    options: { phone: { type: 'string' }, 'user-id': { type: 'string' }, reference: { type: 'string' } },
+    usage:
+      'npm run erase -- --phone +919876543210 [--with-bare-digits] | --user-id IN.1648738043044942 [--reference TICKET]',
+    options: {
+      phone: { type: 'string' },
+      'with-bare-digits': { type: 'boolean', default: false },
+      'user-id': { type: 'string' },
+      reference: { type: 'string' },
+    },
   },
   process.argv.slice(2),
   ({ values }) => {
@@ -45,7 +51,8 @@ const args = parseCli(
       if (!userId) throw new UsageError('--user-id takes a WhatsApp user id (BSUID), e.g. IN.1648738043044942');
       return { call: 'erase_recipient_user_id', identifier: userId, reference: values.reference };
     }
-    const phone = normalizePhone(values.phone);
+    // 00 is the international prefix written out (0091 98765 43210): the number is +91...
+    const phone = normalizePhone(values.phone?.trim().replace(/^00/, '+'));
     if (values.phone !== undefined && !phone) {
       throw new UsageError(
         `--phone ${values.phone} is not a phone number: give it with its country code, e.g. +919876543210`,
@@ -56,24 +63,50 @@ const args = parseCli(
         '--phone or --user-id is required: the number as the provider sends it (e.g. +919876543210), or the user id',
       );
     }
-    return { call: 'erase_recipient', identifier: phone, reference: values.reference };
+    return {
+      call: 'erase_recipient',
+      identifier: phone,
+      reference: values.reference,
+      withBareDigits: values['with-bare-digits'],
+    };
   },
 );
 
 async function main(): Promise<number> {
   const { executor, where } = await openToolDatabase();
   try {
-    const { rows } = await executor.query<{ erased: string | number }>(`select public.${args.call}($1, $2) as erased`, [
-      args.identifier,
-      args.reference ?? null,
-    ]);
+    const byPhone = args.call === 'erase_recipient';
+    const { rows } = await executor.query<{ erased: string | number }>(
+      byPhone
+        ? 'select public.erase_recipient($1, $2, $3) as erased'
+        : 'select public.erase_recipient_user_id($1, $2) as erased',
+      byPhone
+        ? [args.identifier, args.reference ?? null, 'withBareDigits' in args && args.withBareDigits]
+        : [args.identifier, args.reference ?? null],
+    );
     const erased = Number(rows[0]?.erased ?? 0);
     process.stdout.write(
       `${erased} message row(s) anonymised in ${where}; the erasure is recorded in erasure_log (without the number).\n`,
     );
-    if (erased === 0) {
+    // Left to the operator: the rows holding the number's digits with neither + nor 00 (migration 0035).
+    const bare = byPhone
+      ? Number(
+          (
+            await executor.query<{ n: string | number }>(
+              `select count(*) as n from public.broadcasts_messages
+                where phone_number in (select s.spelling from public.broadcasts_phone_spellings($1) s where s.bare)`,
+              [args.identifier],
+            )
+          ).rows[0]?.n ?? 0,
+        )
+      : 0;
+    if (bare > 0) {
       process.stdout.write(
-        'No row holds this number or id (any more). A number is found by its digits with the country code, however the table wrote it (+, spaces, dashes, 00); one written without its country code is not: look for it yourself.\n',
+        `${bare} more row(s) hold these digits with neither + nor 00 (${maskPhoneLike(args.identifier.slice(1))}), as Meta's recipient_id and the original guide write a number, but also as a number without its country code looks (another person's): not erased. If they are this person's, run again with --with-bare-digits.\n`,
+      );
+    } else if (erased === 0) {
+      process.stdout.write(
+        'No row holds this number or id (any more). A number is found by its digits with the country code, however the table wrote it (+, 00, spaces, dashes); one written without its country code is not: look for it yourself.\n',
       );
     }
     process.stdout.write(`Not reached by this command:\n${OUT_OF_REACH.map((line) => `  - ${line}`).join('\n')}\n`);

@@ -107,19 +107,46 @@ describe.each(availableEngines())('erase_recipient on numbers as the table holds
       { message_id: 'own.spaced', status: 'delivered', timestamp: at(5), phone_number: person },
       { message_id: 'wamid.webhook', status: 'sent', timestamp: at(6), phone_number: person },
     ]);
-    const { rows } = await db.executor.query<{ n: string | number }>('select public.erase_recipient($1) as n', [
-      person,
-    ]);
-    expect(Number(rows[0]!.n)).toBe(4);
-    const { rows: left } = await db.executor.query<{ message_id: string; phone_number: string }>(
-      `select message_id, phone_number from broadcasts_messages where message_id not like 'erased:%' order by message_id`,
+    const erase = async (withBareDigits: boolean) =>
+      Number(
+        (
+          await db.executor.query<{ n: string | number }>('select public.erase_recipient($1, null, $2) as n', [
+            person,
+            withBareDigits,
+          ])
+        ).rows[0]!.n,
+      );
+    const left = async () =>
+      (
+        await db.executor.query<{ message_id: string }>(
+          `select message_id from broadcasts_messages where message_id not like 'erased:%' order by message_id`,
+        )
+      ).rows.map((r) => r.message_id);
+
+    // Written with + or 00: the number with its country code, whatever the spaces.
+    expect(await erase(false)).toBe(3);
+    expect(await left()).toEqual(['own.domestic', 'own.longer', 'own.other', 'own.plain']);
+    // Bare digits only when asked: they may be a number without its country code (another person's).
+    expect(await erase(true)).toBe(1);
+    // Never: a number without its country code, a longer number, another person's.
+    expect(await left()).toEqual(['own.domestic', 'own.longer', 'own.other']);
+  });
+
+  it("does not erase another person's rows whose number, written without its country code, has the same digits", async () => {
+    // +47 91234567 (Norway), and an Arkansas number written by the user's code as (479) 123-4567, whose webhook
+    // rows carry +1 479 123 4567 and the same user id: erasing would follow the user id to all of them.
+    await db.executor.exec(`
+      insert into public.broadcasts_messages (message_id, phone_number, recipient_user_id) values
+        ('fp.no', '+4791234567', null), ('fp.us1', '(479) 123-4567', 'US.111111111111'),
+        ('fp.us2', '+14791234567', 'US.111111111111')`);
+    const { rows } = await db.executor.query<{ n: string | number }>(
+      `select public.erase_recipient('+4791234567') as n`,
     );
-    // Left: a number without its country code (it could be anyone's elsewhere), and other people's numbers.
-    expect(left).toEqual([
-      { message_id: 'own.domestic', phone_number: '098765 43210' },
-      { message_id: 'own.longer', phone_number: '9198765432100' },
-      { message_id: 'own.other', phone_number: '919800000001' },
-    ]);
+    expect(Number(rows[0]!.n)).toBe(1);
+    const { rows: us } = await db.executor.query(
+      `select message_id from broadcasts_messages where message_id like 'fp.us%' order by message_id`,
+    );
+    expect(us).toEqual([{ message_id: 'fp.us1' }, { message_id: 'fp.us2' }]);
   });
 });
 
@@ -249,6 +276,24 @@ describe.each(availableEngines())('erasure by phone or user id on %s', (engine) 
       expect(nobody.stdout).toMatch(
         /^0 message row\(s\) anonymised in DATABASE_URL.*\nNo row holds this number or id/s,
       );
+    },
+    timeoutForRuns(2),
+  );
+
+  it(
+    'takes 0091 as +91, and erases bare digits only with --with-bare-digits, after saying how many rows hold them',
+    async () => {
+      await db.executor.exec(`insert into public.broadcasts_messages (message_id, phone_number) values
+      ('bare.1', '917700000001'), ('bare.2', '917700000001'), ('plus.1', '+91 77000 00001')`);
+      const run = (...args: string[]) => npmRun('erase', args, { DATABASE_URL: db.url ?? '' });
+      const first = await run('--phone', '0091 77000 00001');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(/^1 message row\(s\) anonymised/);
+      expect(first.stdout).toContain('2 more row(s) hold these digits with neither + nor 00 (91********01), as Meta');
+      expect(first.stdout).toContain('run again with --with-bare-digits');
+      const second = await run('--phone', '+917700000001', '--with-bare-digits');
+      expect(second.stdout).toMatch(/^2 message row\(s\) anonymised/);
+      expect(second.stdout).not.toMatch(/more row\(s\) hold these digits/);
     },
     timeoutForRuns(2),
   );
