@@ -21,7 +21,7 @@
 --   A number written without its country code (`098765 43210`) is never matched.
 --
 -- What it costs: one pass over the table per call (no index holds the digits of a number; one would cost every
--- write): 1.5 s an erasure on 1,000,000 rows (docs/operate.md). Erasure is rare and runs on DATABASE_URL directly.
+-- write): 1.1-1.5 s an erasure on 1,000,000 rows (docs/operate.md). Erasure is rare and runs on DATABASE_URL directly.
 -- 0017's erase_recipient(text, text) is replaced (a third argument with a default beside it would make a call with
 -- two ambiguous), so the grants are given again. Forward-only and re-runnable, like the others.
 
