@@ -7,7 +7,7 @@
  */
 import { normalizePhone } from '../lambdas/domain/phone';
 import { normalizeUserId } from '../lambdas/domain/user-id';
-import { parseCli, UsageError } from '../lambdas/shared/cli';
+import { parseCli, type parseCliArgs, UsageError } from '../lambdas/shared/cli';
 import { maskPhoneLike } from '../lambdas/shared/log-safe';
 import { openToolDatabase } from './tool-database';
 
@@ -23,56 +23,55 @@ export const OUT_OF_REACH = [
   'a phone or user id that never appeared on the same row as the one given (a person with two numbers): erase each',
 ];
 
-const args = parseCli(
-  {
-    name: 'erase',
-    usage:
-      'npm run erase -- --phone +919876543210 [--with-bare-digits] | --user-id IN.1648738043044942 [--reference TICKET]',
-    options: {
-      phone: { type: 'string' },
-      'with-bare-digits': { type: 'boolean', default: false },
-      'user-id': { type: 'string' },
-      reference: { type: 'string' },
-    },
+export const ERASE_CLI = {
+  name: 'erase',
+  usage:
+    'npm run erase -- --phone +919876543210 [--with-bare-digits] | --user-id IN.1648738043044942 [--reference TICKET]',
+  options: {
+    phone: { type: 'string' },
+    'with-bare-digits': { type: 'boolean', default: false },
+    'user-id': { type: 'string' },
+    reference: { type: 'string' },
   },
-  process.argv.slice(2),
-  ({ values }) => {
-    // erasure_log keeps the reference as given, for good: it must not hold what the erasure removes.
-    if (values.reference !== undefined && maskPhoneLike(values.reference) !== values.reference) {
-      throw new UsageError(
-        '--reference is kept as written: give a ticket id without a phone number or user id in it (7 digits or more in a row count as one)',
-      );
-    }
-    if (values.phone !== undefined && values['user-id'] !== undefined) {
-      throw new UsageError('give either --phone or --user-id, not both: each also reaches the rows of the other');
-    }
-    if (values['user-id'] !== undefined) {
-      const userId = normalizeUserId(values['user-id']);
-      if (!userId) throw new UsageError('--user-id takes a WhatsApp user id (BSUID), e.g. IN.1648738043044942');
-      return { call: 'erase_recipient_user_id', identifier: userId, reference: values.reference };
-    }
-    // 00 is the international prefix written out (0091 98765 43210): the number is +91...
-    const phone = normalizePhone(values.phone?.trim().replace(/^00/, '+'));
-    if (values.phone !== undefined && !phone) {
-      throw new UsageError(
-        `--phone ${values.phone} is not a phone number: give it with its country code, e.g. +919876543210`,
-      );
-    }
-    if (!phone) {
-      throw new UsageError(
-        '--phone or --user-id is required: the number as the provider sends it (e.g. +919876543210), or the user id',
-      );
-    }
-    return {
-      call: 'erase_recipient',
-      identifier: phone,
-      reference: values.reference,
-      withBareDigits: values['with-bare-digits'],
-    };
-  },
-);
+} as const;
 
-async function main(): Promise<number> {
+/** What to erase, from the parsed command line; a UsageError says what is wrong with it. Pure: tested in-process. */
+export function eraseRequest({ values }: ReturnType<typeof parseCliArgs<typeof ERASE_CLI.options>>) {
+  // erasure_log keeps the reference as given, for good: it must not hold what the erasure removes.
+  if (values.reference !== undefined && maskPhoneLike(values.reference) !== values.reference) {
+    throw new UsageError(
+      '--reference is kept as written: give a ticket id without a phone number or user id in it (7 digits or more in a row count as one)',
+    );
+  }
+  if (values.phone !== undefined && values['user-id'] !== undefined) {
+    throw new UsageError('give either --phone or --user-id, not both: each also reaches the rows of the other');
+  }
+  if (values['user-id'] !== undefined) {
+    const userId = normalizeUserId(values['user-id']);
+    if (!userId) throw new UsageError('--user-id takes a WhatsApp user id (BSUID), e.g. IN.1648738043044942');
+    return { call: 'erase_recipient_user_id', identifier: userId, reference: values.reference };
+  }
+  // 00 is the international prefix written out (0091 98765 43210): the number is +91...
+  const phone = normalizePhone(values.phone?.trim().replace(/^00/, '+'));
+  if (values.phone !== undefined && !phone) {
+    throw new UsageError(
+      `--phone ${values.phone} is not a phone number: give it with its country code, e.g. +919876543210`,
+    );
+  }
+  if (!phone) {
+    throw new UsageError(
+      '--phone or --user-id is required: the number as the provider sends it (e.g. +919876543210), or the user id',
+    );
+  }
+  return {
+    call: 'erase_recipient',
+    identifier: phone,
+    reference: values.reference,
+    withBareDigits: values['with-bare-digits'],
+  };
+}
+
+async function main(args: ReturnType<typeof eraseRequest>): Promise<number> {
   const { executor, where } = await openToolDatabase();
   try {
     const byPhone = args.call === 'erase_recipient';
@@ -116,10 +115,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    process.stderr.write(`erase failed: ${(error as Error).message}\n`);
-    process.exitCode = 1;
-  },
-);
+if (require.main === module) {
+  main(parseCli(ERASE_CLI, process.argv.slice(2), eraseRequest)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      process.stderr.write(`erase failed: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

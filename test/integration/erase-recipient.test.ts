@@ -246,31 +246,19 @@ describe.each(availableEngines())('erasure by phone or user id on %s', (engine) 
       const { code, stdout } = await run('--user-id', 'BR.1502576394655843');
       expect(code).toBe(0);
       expect(stdout).toMatch(/^1 message row\(s\) anonymised in DATABASE_URL/);
+      // One usage error as the operator sees it; the others are checked in-process (test/unit/erase-args.test.ts).
       expect(await run('--user-id', 'BR.1', '--phone', '+919800000001')).toMatchObject({
         code: 2,
-        stderr: expect.stringMatching(/either --phone or --user-id, not both/),
-      });
-      expect(await run('--phone', 'abc')).toMatchObject({
-        code: 2,
-        stderr: expect.stringContaining('--phone abc is not a phone number: give it with its country code'),
-      });
-      expect(await run('--user-id', 'bogus')).toMatchObject({
-        code: 2,
-        stderr: expect.stringMatching(/--user-id .*e\.g\. IN\.1648738043044942/),
+        stderr: expect.stringMatching(/either --phone or --user-id, not both: .*\nusage: npm run erase/),
       });
     },
-    timeoutForRuns(4),
+    timeoutForRuns(2),
   );
 
   it(
-    'refuses a --reference holding a number (erasure_log keeps it for good), and says when no row held the number',
+    'says when no row held the number',
     async () => {
       const run = (...args: string[]) => npmRun('erase', args, { DATABASE_URL: db.url ?? '' });
-      const refused = await run('--phone', '+919800000001', '--reference', 'request from +91 98000 00001 (Ravi)');
-      expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('--reference is kept as written') });
-      const { rows } = await db.executor.query<{ n: number }>('select count(*)::int as n from erasure_log');
-      expect(rows[0]!.n).toBe(2); // the two erasures of the tests above, not this one
-
       const nobody = await run('--phone', '+910000000000', '--reference', 'T-3');
       expect(nobody.code).toBe(0);
       expect(nobody.stdout).toMatch(

@@ -1,0 +1,42 @@
+import { parseCliArgs, UsageError } from '../../lambdas/shared/cli';
+import { ERASE_CLI, eraseRequest } from '../../tools/erase';
+
+/** `npm run erase`'s command line, checked in-process (test/integration/erase-recipient.test.ts runs the command). */
+const request = (...argv: string[]) => eraseRequest(parseCliArgs(argv, ERASE_CLI.options));
+
+describe('npm run erase: what it is asked to erase', () => {
+  it('takes a number in any spelling with its country code, 00 included, and the bare-digits choice', () => {
+    expect(request('--phone', '0091 98765-43210')).toEqual({
+      call: 'erase_recipient',
+      identifier: '+919876543210',
+      reference: undefined,
+      withBareDigits: false,
+    });
+    expect(request('--phone', '+91 98765 43210', '--with-bare-digits', '--reference', 'DSR-118')).toMatchObject({
+      identifier: '+919876543210',
+      reference: 'DSR-118',
+      withBareDigits: true,
+    });
+    expect(request('--user-id', 'BR.1502576394655843')).toEqual({
+      call: 'erase_recipient_user_id',
+      identifier: 'BR.1502576394655843',
+      reference: undefined,
+    });
+  });
+
+  it.each([
+    [['--user-id', 'BR.1', '--phone', '+919800000001'], /either --phone or --user-id, not both/],
+    [['--phone', 'abc'], /--phone abc is not a phone number: give it with its country code/],
+    [['--user-id', 'bogus'], /--user-id .*e\.g\. IN\.1648738043044942/],
+    [[], /--phone or --user-id is required/],
+    // erasure_log keeps the reference for good.
+    [
+      ['--phone', '+919800000001', '--reference', 'request from +91 98000 00001 (Ravi)'],
+      /--reference is kept as written/,
+    ],
+    [['--phone', '+919800000001', '--phone', '+919800000002'], /--phone is given more than once/],
+  ])('refuses %p', (argv, message) => {
+    expect(() => request(...argv)).toThrow(UsageError);
+    expect(() => request(...argv)).toThrow(message);
+  });
+});
