@@ -1,12 +1,12 @@
 import type { SqlExecutor } from '../lambdas/store/sql-executor';
 
 /**
- * What stops the original guide's table from being adopted as it is, found before any migration runs
+ * What usually stops the original guide's table from being adopted as it is, found before any migration runs
  * (docs/adoption.md#what-stops-an-adoption). Migration 0000 sets the guide's table aside and 0010, nine migrations
- * later, moves its rows across and drops it; each runs in its own transaction. Before this check, a view or a
- * foreign key of the user's on the guide's table made 0010's drop fail after 0000 had committed: the guide's table
- * renamed, an empty tracker table in its place, the guide's handler failing on every insert. Each entry says what to
- * do; nothing is changed while any is left.
+ * later, moves its rows across and drops it: a view or a foreign key of the user's on the guide's table makes 0010's
+ * drop fail, and a column named like a tracker column is taken for it. The adoption runs in one transaction
+ * (applyMigrations), so such a failure changes nothing either way; this check says what to do about each, instead of
+ * PostgreSQL's first error. Nothing is changed while any is left.
  */
 export async function adoptionBlockers(executor: SqlExecutor): Promise<string[]> {
   if (!(await hasGuideTable(executor))) return [];

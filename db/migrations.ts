@@ -71,9 +71,9 @@ export async function applyMigrations(executor: SqlExecutor, dir = MIGRATIONS_DI
       await executor.exec('rollback').catch(() => undefined);
       throw error;
     }
-    return pending.map((m) => m.version);
+  } else {
+    for (const migration of pending) await executor.exec(`begin;\n${withRecord(migration)}\ncommit;`);
   }
-  for (const migration of pending) await executor.exec(`begin;\n${withRecord(migration)}\ncommit;`);
   return pending.map((m) => m.version);
 }
 

@@ -49,7 +49,7 @@ export function eraseRequest({ values }: ReturnType<typeof parseCliArgs<typeof E
   if (values['user-id'] !== undefined) {
     const userId = normalizeUserId(values['user-id']);
     if (!userId) throw new UsageError('--user-id takes a WhatsApp user id (BSUID), e.g. IN.1648738043044942');
-    return { call: 'erase_recipient_user_id', identifier: userId, reference: values.reference };
+    return { call: 'erase_recipient_user_id' as const, identifier: userId, reference: values.reference };
   }
   // 00 is the international prefix written out (0091 98765 43210): the number is +91...
   const phone = normalizePhone(values.phone?.trim().replace(/^00/, '+'));
@@ -64,7 +64,7 @@ export function eraseRequest({ values }: ReturnType<typeof parseCliArgs<typeof E
     );
   }
   return {
-    call: 'erase_recipient',
+    call: 'erase_recipient' as const,
     identifier: phone,
     reference: values.reference,
     withBareDigits: values['with-bare-digits'],
@@ -80,7 +80,7 @@ async function main(args: ReturnType<typeof eraseRequest>): Promise<number> {
         ? 'select public.erase_recipient($1, $2, $3) as erased'
         : 'select public.erase_recipient_user_id($1, $2) as erased',
       byPhone
-        ? [args.identifier, args.reference ?? null, 'withBareDigits' in args && args.withBareDigits]
+        ? [args.identifier, args.reference ?? null, args.withBareDigits]
         : [args.identifier, args.reference ?? null],
     );
     const erased = Number(rows[0]?.erased ?? 0);
