@@ -1,7 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { PLUS_ADOPTED_NUMBERS_SQL } from '../../db/adopted-numbers';
 import {
   AdoptionBlockedError,
   TRACKER_COLUMNS_ADDED_AFTER_ADOPTION,
@@ -119,6 +120,65 @@ describe.each(availableEngines())('adopting the original guide table on %s', (en
     );
     expect(rows[0]!.name).toBeNull();
     expect(await applyMigrations(db.executor)).toEqual([]);
+  });
+});
+
+describe.each(availableEngines())("the guide's numbers after the adoption on %s", (engine) => {
+  // The guide's handler stored Meta's recipient_id as it came: digits without a +. One person, two messages.
+  const bareRows = `insert into broadcasts_messages (message_id, phone_number, status, created_at) values
+    ('wamid.b1', '919800000011', '{"sent":"2024-01-01T10:00:00Z","delivered":"2024-01-01T10:00:03Z"}', '2024-01-01T10:00:01Z'),
+    ('wamid.b2', '919800000011', '{"sent":"2024-01-01T11:00:00Z","delivered":"2024-01-01T11:00:03Z"}', '2024-01-01T11:00:01Z')`;
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase(engine, {
+      beforeMigrations: async (executor) => {
+        await executor.exec(ORIGINAL_GUIDE_DDL);
+        await executor.exec(bareRows);
+      },
+    });
+  });
+  afterAll(() => db.drop());
+
+  const numbers = async () =>
+    (
+      await db.executor.query<{ message_id: string; phone_number: string }>(
+        'select message_id, phone_number from broadcasts_messages order by message_id',
+      )
+    ).rows;
+  const topRecipients = async () =>
+    (
+      await db.executor.query<{ phone_number: string; messages: number }>(
+        `select phone_number, messages::int from top_recipients('2024-01-01', '2024-01-02', 10)`,
+      )
+    ).rows;
+  const summary = async () =>
+    (await db.executor.query(`select * from delivery_summary('2024-01-01', '2024-01-02')`)).rows;
+
+  it('splits one person in two spellings as statuses arrive, until the documented update is run; it changes no figure', async () => {
+    expect(await numbers()).toEqual([
+      { message_id: 'wamid.b1', phone_number: '919800000011' },
+      { message_id: 'wamid.b2', phone_number: '919800000011' },
+    ]);
+    // A late read of the first message, as the processor stores it: the merge keeps the lower spelling, the +.
+    await new SqlTrackerStore(db.executor).applyStatusUpdates([
+      { message_id: 'wamid.b1', status: 'read', timestamp: '2024-01-01T12:00:00.000Z', phone_number: '+919800000011' },
+    ]);
+    expect((await numbers()).map((n) => n.phone_number)).toEqual(['+919800000011', '919800000011']);
+    expect(await topRecipients()).toHaveLength(2);
+    const before = await summary();
+
+    await db.executor.exec(PLUS_ADOPTED_NUMBERS_SQL);
+    expect((await numbers()).map((n) => n.phone_number)).toEqual(['+919800000011', '+919800000011']);
+    expect(await topRecipients()).toEqual([{ phone_number: '+919800000011', messages: 2 }]);
+    expect(await summary()).toEqual(before);
+    // Run again, it changes nothing: a number with its + is left alone.
+    await db.executor.exec(PLUS_ADOPTED_NUMBERS_SQL);
+    expect((await numbers()).map((n) => n.phone_number)).toEqual(['+919800000011', '+919800000011']);
+  });
+
+  it('is quoted in docs/adoption.md as it is run here', async () => {
+    const doc = await readFile(path.join(__dirname, '../../docs/adoption.md'), 'utf8');
+    expect(doc).toContain(PLUS_ADOPTED_NUMBERS_SQL);
   });
 });
 
