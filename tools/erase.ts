@@ -8,7 +8,7 @@
 import { normalizePhone } from '../lambdas/domain/phone';
 import { normalizeUserId } from '../lambdas/domain/user-id';
 import { parseCli, type parseCliArgs, UsageError } from '../lambdas/shared/cli';
-import { maskPhoneLike } from '../lambdas/shared/log-safe';
+import { holdsUserIdLike, maskPhoneLike } from '../lambdas/shared/log-safe';
 import { openToolDatabase } from './tool-database';
 
 /** What an erasure here cannot reach, said every time so nobody mistakes it for complete. */
@@ -35,20 +35,44 @@ export const ERASE_CLI = {
   },
 } as const;
 
-/** What to erase, from the parsed command line; a UsageError says what is wrong with it. Pure: tested in-process. */
-export function eraseRequest({ values }: ReturnType<typeof parseCliArgs<typeof ERASE_CLI.options>>) {
+/** Digits in a row that make a reference hold the erased number: a number's last seven identify it. */
+const SAME_DIGITS = 7;
+
+/**
+ * Whether a reference would keep in erasure_log, for good, what the erasure removes: a user id, a number written with
+ * its +, or, erasing a phone, seven of its digits in a row however spaced. Other digits are a ticket's: helpdesks
+ * number tickets with seven digits or more (Zendesk). Erasing by user id the number is not known here, so any seven
+ * digits in a row are taken for one.
+ */
+export function referenceHoldsIdentifier(reference: string, phone?: string): boolean {
+  if (holdsUserIdLike(reference) || /\+\d(?:[ -]?\d){6,}/.test(reference)) return true;
+  if (phone === undefined) return maskPhoneLike(reference) !== reference;
+  const digits = reference.replace(/\D/g, '');
+  const own = phone.replace(/\D/g, '');
+  for (let i = 0; i + SAME_DIGITS <= own.length; i++) if (digits.includes(own.slice(i, i + SAME_DIGITS))) return true;
+  return false;
+}
+
+const refuseReference = (reference: string | undefined, phone?: string) => {
   // erasure_log keeps the reference as given, for good: it must not hold what the erasure removes.
-  if (values.reference !== undefined && maskPhoneLike(values.reference) !== values.reference) {
+  if (reference !== undefined && referenceHoldsIdentifier(reference, phone)) {
     throw new UsageError(
-      '--reference is kept as written: give a ticket id without a phone number or user id in it (7 digits or more in a row count as one)',
+      phone === undefined
+        ? '--reference is kept as written: give a ticket id without a phone number or user id in it (7 digits or more in a row count as a number when erasing by user id)'
+        : '--reference is kept as written: give a ticket id without the number or a user id in it (7 of its digits in a row, or a number with +, count as one)',
     );
   }
+};
+
+/** What to erase, from the parsed command line; a UsageError says what is wrong with it. Pure: tested in-process. */
+export function eraseRequest({ values }: ReturnType<typeof parseCliArgs<typeof ERASE_CLI.options>>) {
   if (values.phone !== undefined && values['user-id'] !== undefined) {
     throw new UsageError('give either --phone or --user-id, not both: each also reaches the rows of the other');
   }
   if (values['user-id'] !== undefined) {
     const userId = normalizeUserId(values['user-id']);
     if (!userId) throw new UsageError('--user-id takes a WhatsApp user id (BSUID), e.g. IN.1648738043044942');
+    refuseReference(values.reference);
     return { call: 'erase_recipient_user_id' as const, identifier: userId, reference: values.reference };
   }
   // 00 is the international prefix written out (0091 98765 43210): the number is +91...
@@ -63,6 +87,7 @@ export function eraseRequest({ values }: ReturnType<typeof parseCliArgs<typeof E
       '--phone or --user-id is required: the number as the provider sends it (e.g. +919876543210), or the user id',
     );
   }
+  refuseReference(values.reference, phone);
   return {
     call: 'erase_recipient' as const,
     identifier: phone,

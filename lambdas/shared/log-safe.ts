@@ -20,6 +20,9 @@ const PHONE_LIKE = /\+\d(?:[ -]?\d){6,}|\d{7,}/g;
 const USER_ID_LIKE = /\b[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{6,128}\b/g;
 const MAX_MESSAGE_CHARS = 300;
 
+/** Whether `text` holds what `maskPhoneLike` masks as a WhatsApp user id. */
+export const holdsUserIdLike = (text: string): boolean => new RegExp(USER_ID_LIKE.source).test(text);
+
 /**
  * `text` with every phone-like digit run masked as `maskPhone` does (the first two and last two digits kept), and
  * every WhatsApp user id as `maskUserId` does: a user id identifies a person as a phone number does.

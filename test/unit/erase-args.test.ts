@@ -17,6 +17,8 @@ describe('npm run erase: what it is asked to erase', () => {
       reference: 'DSR-118',
       withBareDigits: true,
     });
+    // A helpdesk's ticket number of seven digits or more is not the person's number.
+    expect(request('--phone', '+919800000001', '--reference', 'ZD-4512345')).toMatchObject({ reference: 'ZD-4512345' });
     expect(request('--user-id', 'BR.1502576394655843')).toEqual({
       call: 'erase_recipient_user_id',
       identifier: 'BR.1502576394655843',
@@ -34,6 +36,11 @@ describe('npm run erase: what it is asked to erase', () => {
       ['--phone', '+919800000001', '--reference', 'request from +91 98000 00001 (Ravi)'],
       /--reference is kept as written/,
     ],
+    [['--phone', '+919800000001', '--reference', 'DSR 98000-00001'], /--reference is kept as written/],
+    [['--phone', '+919800000001', '--reference', 'callback +44 7700 900123'], /--reference is kept as written/],
+    [['--phone', '+919800000001', '--reference', 'was IN.1648738043044942'], /--reference is kept as written/],
+    // Erasing by user id the number is not known: any seven digits in a row may be it.
+    [['--user-id', 'IN.1648738043044942', '--reference', 'ZD-4512345'], /7 digits or more in a row/],
     [['--phone', '+919800000001', '--phone', '+919800000002'], /--phone is given more than once/],
   ])('refuses %p', (argv, message) => {
     expect(() => request(...argv)).toThrow(UsageError);
