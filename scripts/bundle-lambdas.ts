@@ -22,20 +22,25 @@ export interface BuiltLambda {
   name: LambdaName;
   file: string;
   bytes: number;
+  /** The packages the bundle imports from the runtime instead of holding them (esbuild's metafile). */
+  external: string[];
 }
 
 export async function bundleLambdas(outDir = path.join(ROOT, '.build')): Promise<BuiltLambda[]> {
   const built: BuiltLambda[] = [];
   for (const [name, entry] of Object.entries(LAMBDA_ENTRIES) as [LambdaName, string][]) {
     const file = path.join(outDir, name, 'index.mjs');
-    built.push({ name, file, bytes: await bundleEntry(entry, file) });
+    built.push({ name, file, ...(await bundleEntry(entry, file)) });
   }
   return built;
 }
 
-/** One module bundled with the Lambdas' options (the benchmark also bundles the lazily loaded parts alone); bytes. */
-export async function bundleEntry(entry: string, file: string): Promise<number> {
-  await build({
+/**
+ * One module bundled with the Lambdas' options (the benchmark also bundles the lazily loaded parts alone): its size,
+ * and the packages it leaves to the runtime.
+ */
+export async function bundleEntry(entry: string, file: string): Promise<{ bytes: number; external: string[] }> {
+  const { metafile } = await build({
     entryPoints: [path.join(ROOT, entry)],
     outfile: file,
     bundle: true,
@@ -48,9 +53,13 @@ export async function bundleEntry(entry: string, file: string): Promise<number> 
     mainFields: [...LAMBDA_BUNDLING.mainFields],
     banner: { js: LAMBDA_BUNDLING.banner },
     external: [...LAMBDA_BUNDLING.externalModules],
+    metafile: true,
     logLevel: 'error',
   });
-  return statSync(file).size;
+  const external = new Set(
+    Object.values(metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path)),
+  );
+  return { bytes: statSync(file).size, external: [...external].sort() };
 }
 
 if (require.main === module) {

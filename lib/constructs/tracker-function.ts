@@ -24,8 +24,18 @@ export const LAMBDA_BUNDLING = {
   // Some bundled CommonJS dependencies `require` Node built-ins; ESM has no `require` of its own.
   banner:
     "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  // The Lambda runtime ships the AWS SDK v3: leaving it out keeps bundles small and cold starts short.
-  externalModules: ['@aws-sdk/*'],
+  // The AWS SDK clients the Lambda runtime ships (every Node.js runtime from 18 has the SDK v3's clients): leaving
+  // them out keeps bundles small and cold starts short. Everything else is bundled at package-lock.json's versions:
+  // the S3 presigner (the sweeper's daily report link) is not a client, and AWS does not say the runtime has it; it
+  // must match the client-s3 it signs with, so client-s3 is bundled beside it. A new client the code imports is
+  // bundled until it is listed here (test/e2e/lambda-bundles.test.ts checks a bundle leaves out clients only).
+  externalModules: [
+    '@aws-sdk/client-eventbridge',
+    '@aws-sdk/client-firehose',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-sns',
+    '@aws-sdk/client-sqs',
+  ],
 } as const;
 
 export interface TrackerFunctionProps {
