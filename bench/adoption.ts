@@ -3,7 +3,7 @@
  * it) on a throwaway PostgreSQL server: the dry run, then the migration, with the rows generated in SQL.
  */
 import { Client } from 'pg';
-import { PLUS_ADOPTED_NUMBERS_SQL } from '../db/adopted-numbers';
+import { ADOPTED_NUMBERS_LEFT_SQL, PLUS_ADOPTED_NUMBERS_SQL } from '../db/adopted-numbers';
 import { applyMigrations, dryRunMigrations } from '../db/migrations';
 import { startThrowawayPostgres } from '../db/throwaway-postgres';
 import { parseCli, UsageError } from '../lambdas/shared/cli';
@@ -61,7 +61,11 @@ async function main(): Promise<void> {
       'select count(*)::int as n from broadcasts_messages where customer_ref is not null',
     );
     t = performance.now();
-    await executor.exec(PLUS_ADOPTED_NUMBERS_SQL);
+    let runs = 0;
+    do {
+      await executor.exec(PLUS_ADOPTED_NUMBERS_SQL);
+      runs += 1;
+    } while ((await executor.query<{ n: number }>(ADOPTED_NUMBERS_LEFT_SQL)).rows[0]!.n > 0);
     const plus = (performance.now() - t) / 1000;
     const { rows: bare } = await executor.query<{ n: number }>(
       `select count(*)::int as n from broadcasts_messages where phone_number !~ '^[+]'`,
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
     await executor.close();
     process.stdout.write(
       `${rows.toLocaleString('en-US')} guide rows (generated in ${generated.toFixed(1)} s): dry run ${dryRun.toFixed(1)} s, db:migrate ${migrate.toFixed(1)} s; ` +
-        `${check[0]!.n.toLocaleString('en-US')} rows after, with the user column; the numbers given their + in ${plus.toFixed(1)} s ` +
+        `${check[0]!.n.toLocaleString('en-US')} rows after, with the user column; the numbers given their + in ${plus.toFixed(1)} s (${runs} runs of the update, each followed by a count) ` +
         `(${bare[0]!.n} left without)\n${plan.notices.map((n) => `  ${n}`).join('\n')}\n`,
     );
   } finally {

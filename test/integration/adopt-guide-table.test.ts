@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { PLUS_ADOPTED_NUMBERS_SQL } from '../../db/adopted-numbers';
+import { ADOPTED_NUMBERS_LEFT_SQL, PLUS_ADOPTED_NUMBERS_SQL } from '../../db/adopted-numbers';
 import {
   AdoptionBlockedError,
   TRACKER_COLUMNS_ADDED_AFTER_ADOPTION,
@@ -127,7 +127,9 @@ describe.each(availableEngines())("the guide's numbers after the adoption on %s"
   // The guide's handler stored Meta's recipient_id as it came: digits without a +. One person, two messages.
   const bareRows = `insert into broadcasts_messages (message_id, phone_number, status, created_at) values
     ('wamid.b1', '919800000011', '{"sent":"2024-01-01T10:00:00Z","delivered":"2024-01-01T10:00:03Z"}', '2024-01-01T10:00:01Z'),
-    ('wamid.b2', '919800000011', '{"sent":"2024-01-01T11:00:00Z","delivered":"2024-01-01T11:00:03Z"}', '2024-01-01T11:00:01Z')`;
+    ('wamid.b2', '919800000011', '{"sent":"2024-01-01T11:00:00Z","delivered":"2024-01-01T11:00:03Z"}', '2024-01-01T11:00:01Z'),
+    ('wamid.b3', '00919800000011', '{"sent":"2024-01-01T12:00:00Z"}', '2024-01-01T12:00:01Z'),
+    ('wamid.b4', '09800000033', '{"sent":"2024-01-01T12:00:00Z"}', '2024-01-01T12:00:01Z')`;
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase(engine, {
@@ -155,25 +157,38 @@ describe.each(availableEngines())("the guide's numbers after the adoption on %s"
     (await db.executor.query(`select * from delivery_summary('2024-01-01', '2024-01-02')`)).rows;
 
   it('splits one person in two spellings as statuses arrive, until the documented update is run; it changes no figure', async () => {
-    expect(await numbers()).toEqual([
-      { message_id: 'wamid.b1', phone_number: '919800000011' },
-      { message_id: 'wamid.b2', phone_number: '919800000011' },
+    expect((await numbers()).map((n) => n.phone_number)).toEqual([
+      '919800000011',
+      '919800000011',
+      '00919800000011',
+      '09800000033',
     ]);
     // A late read of the first message, as the processor stores it: the merge keeps the lower spelling, the +.
     await new SqlTrackerStore(db.executor).applyStatusUpdates([
       { message_id: 'wamid.b1', status: 'read', timestamp: '2024-01-01T12:00:00.000Z', phone_number: '+919800000011' },
     ]);
-    expect((await numbers()).map((n) => n.phone_number)).toEqual(['+919800000011', '919800000011']);
-    expect(await topRecipients()).toHaveLength(2);
+    expect((await numbers()).map((n) => n.phone_number)).toEqual([
+      '+919800000011',
+      '919800000011',
+      '00919800000011',
+      '09800000033',
+    ]);
+    expect(await topRecipients()).toHaveLength(4);
     const before = await summary();
 
     await db.executor.exec(PLUS_ADOPTED_NUMBERS_SQL);
-    expect((await numbers()).map((n) => n.phone_number)).toEqual(['+919800000011', '+919800000011']);
-    expect(await topRecipients()).toEqual([{ phone_number: '+919800000011', messages: 2 }]);
+    expect((await db.executor.query<{ n: number }>(ADOPTED_NUMBERS_LEFT_SQL)).rows[0]!.n).toBe(0);
+    // 00 is the international prefix written out; a leading single 0 is a number without its country code: left.
+    const unified = ['+919800000011', '+919800000011', '+919800000011', '09800000033'];
+    expect((await numbers()).map((n) => n.phone_number)).toEqual(unified);
+    expect(await topRecipients()).toEqual([
+      { phone_number: '+919800000011', messages: 3 },
+      { phone_number: '09800000033', messages: 1 },
+    ]);
     expect(await summary()).toEqual(before);
     // Run again, it changes nothing: a number with its + is left alone.
     await db.executor.exec(PLUS_ADOPTED_NUMBERS_SQL);
-    expect((await numbers()).map((n) => n.phone_number)).toEqual(['+919800000011', '+919800000011']);
+    expect((await numbers()).map((n) => n.phone_number)).toEqual(unified);
   });
 
   it('is quoted in docs/adoption.md as it is run here', async () => {
