@@ -37,16 +37,21 @@ export const ERASE_CLI = {
 
 /** Digits in a row that make a reference hold the erased number: a number's last seven identify it. */
 const SAME_DIGITS = 7;
+/** `n` digits or more in a row, with a space, dot, dash or bracket allowed between two of them. */
+const digitRun = (n: number) => new RegExp(`\\d(?:[\\s().-]?\\d){${n - 1},}`);
 
 /**
- * Whether a reference would keep in erasure_log, for good, what the erasure removes: a user id, a number written with
- * its +, or, erasing a phone, seven of its digits in a row however spaced. Other digits are a ticket's: helpdesks
- * number tickets with seven digits or more (Zendesk). Erasing by user id the number is not known here, so any seven
- * digits in a row are taken for one.
+ * Whether a reference would keep in erasure_log, for good, what the erasure removes or could identify the person:
+ * a user id (however written: its ~16 digits are a run of 10 or more), a number written with its +, any run of 10
+ * digits or more, a WhatsApp message id (it carries the number), digits of another script, or, erasing a phone, seven
+ * of its digits in a row however spaced. A helpdesk's ticket number of 7 to 9 digits (Zendesk's) is taken when erasing
+ * by phone; erasing by user id the number is not known here, so any seven digits in a row are taken for one.
  */
 export function referenceHoldsIdentifier(reference: string, phone?: string): boolean {
-  if (holdsUserIdLike(reference) || /\+\d(?:[ -]?\d){6,}/.test(reference)) return true;
-  if (phone === undefined) return maskPhoneLike(reference) !== reference;
+  if (/(?![0-9])\p{Nd}/u.test(reference) || /wamid\./i.test(reference) || holdsUserIdLike(reference)) return true;
+  if (/\+\s*\d(?:[\s().-]?\d){6,}/.test(reference)) return true;
+  if (digitRun(phone === undefined ? SAME_DIGITS : 10).test(reference)) return true;
+  if (phone === undefined) return false;
   const digits = reference.replace(/\D/g, '');
   const own = phone.replace(/\D/g, '');
   for (let i = 0; i + SAME_DIGITS <= own.length; i++) if (digits.includes(own.slice(i, i + SAME_DIGITS))) return true;
@@ -58,8 +63,8 @@ const refuseReference = (reference: string | undefined, phone?: string) => {
   if (reference !== undefined && referenceHoldsIdentifier(reference, phone)) {
     throw new UsageError(
       phone === undefined
-        ? '--reference is kept as written: give a ticket id without a phone number or user id in it (7 digits or more in a row count as a number when erasing by user id)'
-        : '--reference is kept as written: give a ticket id without the number or a user id in it (7 of its digits in a row, or a number with +, count as one)',
+        ? '--reference is kept as written: give a ticket id without a phone number, user id or wamid in it (7 digits or more in a row count as a number when erasing by user id)'
+        : '--reference is kept as written: give a ticket id without the number, a user id or a wamid in it (7 of its digits in a row, 10 digits or more in a row, or a number with + count as one)',
     );
   }
 };
@@ -74,6 +79,16 @@ export function eraseRequest({ values }: ReturnType<typeof parseCliArgs<typeof E
     if (!userId) throw new UsageError('--user-id takes a WhatsApp user id (BSUID), e.g. IN.1648738043044942');
     refuseReference(values.reference);
     return { call: 'erase_recipient_user_id' as const, identifier: userId, reference: values.reference };
+  }
+  // Digits without + or 00, as Meta's recipient_id writes a number (919876543210), are taken when there are at least
+  // 11 and no leading 0; fewer are likely a number without its country code (98765 43299, read as +98...: another
+  // person's, and an erasure cannot be undone), so they are refused rather than guessed.
+  const given = values.phone ?? '';
+  const bare = /^[\s(]*\d/.test(given) && !/^\s*00/.test(given);
+  if (bare && (given.replace(/\D/g, '').length < 11 || /^[\s(]*0/.test(given))) {
+    throw new UsageError(
+      `--phone ${maskPhoneLike(given)} has neither + nor 00 and may lack its country code: give the number with + and its country code, e.g. +919876543210 (an erasure cannot be undone)`,
+    );
   }
   // 00 is the international prefix written out (0091 98765 43210): the number is +91...
   const phone = normalizePhone(values.phone?.trim().replace(/^00/, '+'));

@@ -6,6 +6,8 @@ const request = (...argv: string[]) => eraseRequest(parseCliArgs(argv, ERASE_CLI
 
 describe('npm run erase: what it is asked to erase', () => {
   it('takes a number in any spelling with its country code, 00 included, and the bare-digits choice', () => {
+    // As Meta's recipient_id writes it: 12 digits, no leading 0.
+    expect(request('--phone', '919876543210')).toMatchObject({ identifier: '+919876543210' });
     expect(request('--phone', '0091 98765-43210')).toEqual({
       call: 'erase_recipient',
       identifier: '+919876543210',
@@ -26,9 +28,12 @@ describe('npm run erase: what it is asked to erase', () => {
     });
   });
 
-  it.each([
+  it.each<[string[], RegExp]>([
     [['--user-id', 'BR.1', '--phone', '+919800000001'], /either --phone or --user-id, not both/],
     [['--phone', 'abc'], /--phone abc is not a phone number: give it with its country code/],
+    // Digits alone may lack the country code: 9876543299 would be read as +98...
+    [['--phone', '9876543299'], /--phone 98\*{6}99 has neither \+ nor 00/],
+    [['--phone', '07700 900123'], /has neither \+ nor 00/],
     [['--user-id', 'bogus'], /--user-id .*e\.g\. IN\.1648738043044942/],
     [[], /--phone or --user-id is required/],
     // erasure_log keeps the reference for good.
@@ -41,6 +46,13 @@ describe('npm run erase: what it is asked to erase', () => {
     [['--phone', '+919800000001', '--reference', 'was IN.1648738043044942'], /--reference is kept as written/],
     // Erasing by user id the number is not known: any seven digits in a row may be it.
     [['--user-id', 'IN.1648738043044942', '--reference', 'ZD-4512345'], /7 digits or more in a row/],
+    [['--user-id', 'IN.1648738043044942', '--reference', 'call 98000 00001'], /7 digits or more in a row/],
+    // A user id however written, a wamid (it carries the number), digits of another script.
+    ...['IN 1648738043044942', 'user 1648738043044942', 'ZD_IN.1648738043044942', 'IN.1648738043044942_old'].map(
+      (reference): [string[], RegExp] => [['--phone', '+919800000001', '--reference', reference], /kept as written/],
+    ),
+    [['--phone', '+919800000001', '--reference', 'wamid.HBgMOTE5ODAwMDAwMDAx'], /--reference is kept as written/],
+    [['--phone', '+919800000001', '--reference', 'DSR ९८०००००००१'], /--reference is kept as written/],
     [['--phone', '+919800000001', '--phone', '+919800000002'], /--phone is given more than once/],
   ])('refuses %p', (argv, message) => {
     expect(() => request(...argv)).toThrow(UsageError);
