@@ -78,6 +78,24 @@ export function parseCliArgs<const O extends CliOptions>(
   }
 }
 
+/**
+ * The CLI's options npm took as its own: `npm run db:migrate --dry-run`, without the `--` before the tool's options,
+ * gives the tool no argument and sets `npm_config_dry_run` instead, so the migration would run for real. Only options
+ * not on the command line and only when npm started the process (`npm_lifecycle_event`).
+ */
+export function optionsTakenByNpm(
+  options: CliOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  given: Readonly<Record<string, unknown>>,
+): string[] {
+  if (!env.npm_lifecycle_event) return [];
+  return Object.keys(options).filter((name) =>
+    given[name] === undefined || given[name] === options[name]?.default
+      ? Boolean(env[`npm_config_${name.replace(/-/g, '_')}`])
+      : false,
+  );
+}
+
 /** Prints a usage error and ends the process with the CLI's usage exit code (before the CLI opened anything). */
 export function exitWithUsage(cli: Pick<Cli<CliOptions>, 'name' | 'usage' | 'usageExitCode'>, message: string): never {
   process.stderr.write(`${cli.name}: ${message}\nusage: ${cli.usage}\n`);
@@ -115,6 +133,14 @@ export function parseCli<const O extends CliOptions, R = ReturnType<typeof parse
   } catch (error) {
     if (error instanceof UsageError) exitWithUsage(cli, error.message);
     throw error;
+  }
+  const takenByNpm = optionsTakenByNpm(cli.options, process.env, parsed.values);
+  if (takenByNpm.length) {
+    const flags = takenByNpm.map((name) => `--${name}`).join(' ');
+    exitWithUsage(
+      cli,
+      `npm took ${flags} as its own option, so this tool did not get it: put -- before the tool's options (npm run ${process.env.npm_lifecycle_event} -- ${flags} ...)`,
+    );
   }
   if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(`usage: ${cli.usage}\n`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { parseCliArgs, UsageError } from '../../lambdas/shared/cli';
+import { optionsTakenByNpm, parseCliArgs, UsageError } from '../../lambdas/shared/cli';
 
 /** The operator CLIs' one parser (lambdas/shared/cli.ts): strict, so a mistyped option is an error, never ignored. */
 describe('parseCliArgs', () => {
@@ -31,6 +31,24 @@ describe('parseCliArgs', () => {
   });
   it('takes positionals only when allowed', () => {
     expect(parseCliArgs(['stop', 'dir'], {}, { allowPositionals: true }).positionals).toEqual(['stop', 'dir']);
+  });
+});
+
+describe('options npm took as its own (`npm run db:migrate --dry-run`, without the --)', () => {
+  const options = { 'dry-run': { type: 'boolean', default: false }, phone: { type: 'string' } } as const;
+  const underNpm = { npm_lifecycle_event: 'db:migrate', npm_config_dry_run: 'true' };
+
+  it('names an option npm set in its environment instead of passing it', () => {
+    expect(optionsTakenByNpm(options, underNpm, parseCliArgs([], options).values)).toEqual(['dry-run']);
+    expect(
+      optionsTakenByNpm(options, { npm_lifecycle_event: 'erase', npm_config_phone: '+91' }, { 'dry-run': false }),
+    ).toEqual(['phone']);
+  });
+
+  it('says nothing when the tool got the option, or npm did not start it', () => {
+    expect(optionsTakenByNpm(options, underNpm, parseCliArgs(['--dry-run'], options).values)).toEqual([]);
+    expect(optionsTakenByNpm(options, { npm_config_dry_run: 'true' }, { 'dry-run': false })).toEqual([]);
+    expect(optionsTakenByNpm(options, { npm_lifecycle_event: 'db:migrate' }, { 'dry-run': false })).toEqual([]);
   });
 });
 
