@@ -24,7 +24,8 @@ interface LockOwner {
  */
 export async function openEmbeddedDatabase(
   dataDir: string,
-  holder = `npm run ${path.basename(process.argv[1] ?? 'tool', '.ts')}`,
+  // The npm script's name when npm started it (rollups:rebuild runs tools/rollups-rebuild.ts), else the file's.
+  holder = `npm run ${process.env.npm_lifecycle_event ?? path.basename(process.argv[1] ?? 'tool', '.ts')}`,
   options: PgliteOptions = {},
 ): Promise<PgliteExecutor> {
   const release = holdEmbeddedDatabaseLock(dataDir, holder);
