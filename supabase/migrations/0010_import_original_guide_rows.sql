@@ -11,7 +11,10 @@
 --   * the guide's own time-zone bug: it formatted local time and appended `Z`, so on a host outside UTC every time
 --     is off by the host's offset. created_at was set by the database at the first webhook, seconds after the first
 --     status, so when the first status of the rows leads their created_at by one whole quarter-hour offset (in at
---     least 90 % of the rows, by the median), that offset is taken back from every time, and a notice says so.
+--     least 90 % of at least 10 rows, by the median), that offset is taken back from every time, and a notice says so.
+--     Only an offset a clock can have (UTC-12 to UTC+14): times years away from created_at (rows inserted by hand
+--     with old statuses) are not a time zone, and are kept as written. (Edited after landing, 2026-11-26: it had
+--     shifted such rows by years. It runs once, on a guide table, so databases already migrated are not concerned.)
 -- Then the set-aside table is dropped. It all runs in the migration's transaction: a failure leaves it untouched.
 
 create or replace function pg_temp.guide_time(value text) returns timestamptz
@@ -76,12 +79,12 @@ begin
     )
     select percentile_cont(0.5) within group (order by lead) from leads where lead is not null$q$, guide)
     into lead_median;
-  if lead_median is not null and abs(lead_median) >= 900 then
+  if lead_median is not null and abs(lead_median) >= 900 and round(lead_median / 900) * 900 between -43200 and 50400 then
     shift_seconds := (round(lead_median / 900) * 900)::integer;
     execute format($q$
-      select avg((abs(extract(epoch from least(pg_temp.guide_time(status ->> 'sent'), pg_temp.guide_time(status ->> 'delivered'),
+      select case when count(*) >= 10 then avg((abs(extract(epoch from least(pg_temp.guide_time(status ->> 'sent'), pg_temp.guide_time(status ->> 'delivered'),
                                                 pg_temp.guide_time(status ->> 'read'), pg_temp.guide_time(status ->> 'failed'))
-                              - created_at) - %s) < 600)::int)
+                              - created_at) - %s) < 600)::int) end
         from %s
        where created_at is not null and coalesce(status ->> 'sent', status ->> 'delivered', status ->> 'read', status ->> 'failed') is not null$q$,
       shift_seconds, guide)
@@ -89,8 +92,9 @@ begin
     if coalesce(agreeing, 0) < 0.9 then
       shift_seconds := 0;
     else
-      raise notice 'adoption: the guide''s times lead created_at by % s in % %% of the rows (its local-time bug): every time is moved back by % s',
-        shift_seconds, round((agreeing * 100)::numeric, 1), shift_seconds;
+      raise notice 'adoption: the guide''s times lead created_at by % s in % %% of the rows (its local-time bug): every time is moved % by % s',
+        shift_seconds, round((agreeing * 100)::numeric, 1),
+        case when shift_seconds > 0 then 'back' else 'forward' end, abs(shift_seconds);
     end if;
   end if;
 
