@@ -128,12 +128,14 @@ describe(`npm start end to end (${hasRealPostgres() ? 'PostgreSQL' : 'PGlite'})`
     expect(new Set(events.map((e) => e['detail-type']))).toEqual(new Set(['WhatsApp Message Status Changed']));
     // Every stored message had at least one change, so at least one event.
     expect(new Set(events.map((e) => e.detail.message_id)).size).toBe(rows.length);
-    // sent, delivered and read arrive as three webhooks; the local poller may apply two of them in one batch (one
-    // change, e.g. sent -> read), so the events form a chain from nothing to read rather than exactly three links.
+    // sent, delivered and read arrive as three webhooks; the local poller may apply two or all three of them in one
+    // batch (one change, e.g. sent -> read, or nothing -> read: seen in CI), so the events form a chain from nothing
+    // to read rather than exactly three links.
     const chain = events
       .filter((e) => e.detail.message_id === 'wamid.test123')
       .map((e) => [e.detail.previous_status, e.detail.status, e.detail.recipient]);
-    expect(chain[0]).toEqual([null, 'sent', '+12******90']);
+    expect(chain[0]?.[0]).toBeNull();
+    expect(['sent', 'delivered', 'read']).toContain(chain[0]?.[1]);
     expect(chain.at(-1)?.[1]).toBe('read');
     for (const [i, link] of chain.entries()) {
       expect(link[2]).toBe('+12******90');
