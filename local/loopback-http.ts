@@ -35,7 +35,20 @@ export interface Listening {
 
 /** Listens on `host` (default loopback) and `port` (default: any free one). */
 export async function listen(server: Server, port = 0, host = '127.0.0.1'): Promise<Listening> {
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    // Without a listener a busy port is an unhandled 'error' event: Node's stack trace instead of a sentence.
+    const refused = (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`port ${port} on ${host} is already in use (another npm start?): stop it, or set PORT`)
+          : error,
+      );
+    server.once('error', refused);
+    server.listen(port, host, () => {
+      server.off('error', refused);
+      resolve();
+    });
+  });
   const { address, port: actual } = server.address() as AddressInfo;
   return {
     url: `http://${address}:${actual}`,

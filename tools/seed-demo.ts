@@ -37,7 +37,11 @@ async function main(): Promise<number> {
       webhooks.slice(i, i + inFlight).map(async (body) => {
         const response = await fetch(`${url}/webhook`, { method: 'POST', headers, body: JSON.stringify(body) });
         if (response.status !== 200)
-          throw new Error(`${url}/webhook answered ${response.status}: ${await response.text()}`);
+          throw new Error(
+            `${url}/webhook answered ${response.status}: ${await response.text()}${
+              response.status === 401 ? ' (npm start checks a token: run this with its WEBHOOK_SHARED_TOKEN)' : ''
+            }`,
+          );
         return (await response.json()) as { accepted: number };
       }),
     );
@@ -56,7 +60,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(`seed:demo failed: ${(error as Error).message} (is npm start running?)\n`);
+    const message = (error as Error).message;
+    // An answer says what went wrong itself; no answer at all is most often npm start not running.
+    const hint = message.includes('/webhook answered') ? '' : ' (is npm start running?)';
+    process.stderr.write(`seed:demo failed: ${message}${hint}\n`);
     process.exitCode = 1;
   },
 );
