@@ -60,20 +60,22 @@ async function main(): Promise<void> {
     const { rows: check } = await executor.query<{ n: number }>(
       'select count(*)::int as n from broadcasts_messages where customer_ref is not null',
     );
-    t = performance.now();
+    // Only the updates are timed: the count after each is the bench's way to know when to stop (a user sees UPDATE 0).
+    let plus = 0;
     let runs = 0;
     do {
+      t = performance.now();
       await executor.exec(PLUS_ADOPTED_NUMBERS_SQL);
+      plus += (performance.now() - t) / 1000;
       runs += 1;
     } while ((await executor.query<{ n: number }>(ADOPTED_NUMBERS_LEFT_SQL)).rows[0]!.n > 0);
-    const plus = (performance.now() - t) / 1000;
     const { rows: bare } = await executor.query<{ n: number }>(
       `select count(*)::int as n from broadcasts_messages where phone_number !~ '^[+]'`,
     );
     await executor.close();
     process.stdout.write(
       `${rows.toLocaleString('en-US')} guide rows (generated in ${generated.toFixed(1)} s): dry run ${dryRun.toFixed(1)} s, db:migrate ${migrate.toFixed(1)} s; ` +
-        `${check[0]!.n.toLocaleString('en-US')} rows after, with the user column; the numbers given their + in ${plus.toFixed(1)} s (${runs} runs of the update, each followed by a count) ` +
+        `${check[0]!.n.toLocaleString('en-US')} rows after, with the user column; the numbers given their + in ${plus.toFixed(1)} s (${runs} runs of the update) ` +
         `(${bare[0]!.n} left without)\n${plan.notices.map((n) => `  ${n}`).join('\n')}\n`,
     );
   } finally {

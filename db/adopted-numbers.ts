@@ -8,9 +8,12 @@
  * leading 00 becomes the +. Each run takes 10,000 rows locked in message_id order, the order the processor's merge
  * locks them in, so it cannot deadlock with it.
  */
+/** The numbers the update changes: 7 to 15 digits not starting with 0, after an optional 00. */
+const ADOPTED_NUMBER = `phone_number ~ '^(00)?[1-9][0-9]{6,14}$'`;
+
 export const PLUS_ADOPTED_NUMBERS_SQL = `with batch as (
   select id from public.broadcasts_messages
-   where phone_number ~ '^(00)?[1-9][0-9]{6,14}$'
+   where ${ADOPTED_NUMBER}
    order by message_id limit 10000
      for update)
 update public.broadcasts_messages m
@@ -18,5 +21,4 @@ update public.broadcasts_messages m
   from batch where m.id = batch.id;`;
 
 /** The rows the update above would still change. */
-export const ADOPTED_NUMBERS_LEFT_SQL = `select count(*)::int as n from public.broadcasts_messages
- where phone_number ~ '^(00)?[1-9][0-9]{6,14}$'`;
+export const ADOPTED_NUMBERS_LEFT_SQL = `select count(*)::int as n from public.broadcasts_messages where ${ADOPTED_NUMBER}`;

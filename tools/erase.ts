@@ -49,7 +49,7 @@ const digitRun = (n: number) => new RegExp(`\\d(?:[\\s().-]?\\d){${n - 1},}`);
  */
 export function referenceHoldsIdentifier(reference: string, phone?: string): boolean {
   if (/(?![0-9])\p{Nd}/u.test(reference) || /wamid\./i.test(reference) || holdsUserIdLike(reference)) return true;
-  if (/\+\s*\d(?:[\s().-]?\d){6,}/.test(reference)) return true;
+  if (new RegExp(`\\+\\s*${digitRun(SAME_DIGITS).source}`).test(reference)) return true;
   if (digitRun(phone === undefined ? SAME_DIGITS : 10).test(reference)) return true;
   if (phone === undefined) return false;
   const digits = reference.replace(/\D/g, '');

@@ -23,6 +23,9 @@ const { url, messages } = parseCli(
   },
 );
 
+/** npm start answered, with something other than 200. */
+class WebhookAnswer extends Error {}
+
 async function main(): Promise<number> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (process.env.WEBHOOK_SHARED_TOKEN) headers['x-webhook-token'] = process.env.WEBHOOK_SHARED_TOKEN;
@@ -37,7 +40,7 @@ async function main(): Promise<number> {
       webhooks.slice(i, i + inFlight).map(async (body) => {
         const response = await fetch(`${url}/webhook`, { method: 'POST', headers, body: JSON.stringify(body) });
         if (response.status !== 200)
-          throw new Error(
+          throw new WebhookAnswer(
             `${url}/webhook answered ${response.status}: ${await response.text()}${
               response.status === 401 ? ' (npm start checks a token: run this with its WEBHOOK_SHARED_TOKEN)' : ''
             }`,
@@ -60,10 +63,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    const message = (error as Error).message;
     // An answer says what went wrong itself; no answer at all is most often npm start not running.
-    const hint = message.includes('/webhook answered') ? '' : ' (is npm start running?)';
-    process.stderr.write(`seed:demo failed: ${message}${hint}\n`);
+    const hint = error instanceof WebhookAnswer ? '' : ' (is npm start running?)';
+    process.stderr.write(`seed:demo failed: ${(error as Error).message}${hint}\n`);
     process.exitCode = 1;
   },
 );

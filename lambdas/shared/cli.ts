@@ -89,10 +89,10 @@ export function optionsTakenByNpm(
   given: Readonly<Record<string, unknown>>,
 ): string[] {
   if (!env.npm_lifecycle_event) return [];
-  return Object.keys(options).filter((name) =>
-    given[name] === undefined || given[name] === options[name]?.default
-      ? Boolean(env[`npm_config_${name.replace(/-/g, '_')}`])
-      : false,
+  return Object.keys(options).filter(
+    (name) =>
+      (given[name] === undefined || given[name] === options[name]?.default) &&
+      Boolean(env[`npm_config_${name.replace(/-/g, '_')}`]),
   );
 }
 
