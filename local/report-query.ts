@@ -1,4 +1,4 @@
-import { isTimeZone } from '../lambdas/domain/timestamps';
+import { isTimeZone, parsePeriodBound } from '../lambdas/domain/timestamps';
 import { RequestError } from '../lambdas/shared/errors';
 
 /** A report's period and zone from a query string: what GET /report and GET /dashboard share. */
@@ -11,17 +11,16 @@ export interface ReportQuery {
 const DAY_MS = 86_400_000;
 
 /**
- * `from` and `to` (ISO times; default the 24 hours up to now) and `timeZone` (IANA; default UTC). A bad one is a
+ * `from` and `to` (parsePeriodBound: a UTC date, or a time with its zone; default the 24 hours up to now) and `timeZone` (IANA; default UTC). A bad one is a
  * RequestError(400) naming the parameter, never echoing its value (a query string ends up in logs).
  */
 export function reportQuery(params: URLSearchParams, now = new Date()): ReportQuery {
   const time = (name: 'from' | 'to', fallback: Date) => {
     const text = params.get(name);
     if (text === null) return fallback;
-    const date = new Date(text);
-    if (text.trim() === '' || Number.isNaN(date.getTime()))
-      throw new RequestError(400, `${name} must be an ISO time, e.g. 2026-01-31T00:00:00Z`);
-    return date;
+    const bound = parsePeriodBound(text, name === 'to' ? 'end' : 'start');
+    if (!bound.ok) throw new RequestError(400, `${name} ${bound.reason}`);
+    return bound.time;
   };
   const to = time('to', now);
   const from = time('from', new Date(to.getTime() - DAY_MS));

@@ -2,10 +2,11 @@
  * `npm run replay -- --from 2026-11-01 --to 2026-11-02 [--source local|s3://bucket/webhooks|DIR] [--dry-run]`:
  * re-applies the archived webhooks received in [from, to) with today's normalization (docs/archive.md), into the
  * database at DATABASE_URL, else the embedded one in DATA_DIR (stop `npm start` first: the embedded database
- * belongs to one process). A date without a time is midnight UTC; `--to` a date alone includes that whole day.
+ * belongs to one process). A date alone is that UTC day (`--to` includes it); a time names its zone (parsePeriodBound).
  * Prints progress on stderr and a summary on stdout. Exit code 2 on a usage error, 1 when something was refused.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { parsePeriodBound } from '../lambdas/domain/timestamps';
 import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 import { archiveDataRoot, DEFAULT_LOCAL_ARCHIVE_DIR } from '../local/file-webhook-archive';
@@ -13,7 +14,6 @@ import { formatSummary, localArchiveSource, replayArchive, s3ArchiveSource } fro
 import { openToolDatabase } from './tool-database';
 
 const DAY = 86_400_000;
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 const args = parseCli(
   {
@@ -30,15 +30,15 @@ const args = parseCli(
   },
   process.argv.slice(2),
   ({ values }) => {
-    const time = (flag: string, text: string | undefined, endOfDay: boolean) => {
+    const time = (flag: '--from' | '--to', text: string | undefined) => {
       if (!text)
         throw new UsageError(`${flag} is required: an ISO date or time such as 2026-11-01 or 2026-11-01T10:00Z`);
-      const ms = Date.parse(DATE_ONLY.test(text) ? `${text}T00:00:00Z` : text);
-      if (Number.isNaN(ms)) throw new UsageError(`${flag} expects an ISO date or time, not "${text}"`);
-      return DATE_ONLY.test(text) && endOfDay ? ms + DAY : ms;
+      const bound = parsePeriodBound(text, flag === '--to' ? 'end' : 'start');
+      if (!bound.ok) throw new UsageError(`${flag} ${JSON.stringify(text.slice(0, 40))} ${bound.reason}`);
+      return bound.time.getTime();
     };
-    const fromMs = time('--from', values.from, false);
-    const toMs = time('--to', values.to, true);
+    const fromMs = time('--from', values.from);
+    const toMs = time('--to', values.to);
     if (fromMs >= toMs) throw new UsageError('--from must be before --to');
     const batchSize = Number(values['batch-size']);
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)

@@ -1,4 +1,4 @@
-import { isTimeZone } from '../lambdas/domain/timestamps';
+import { isTimeZone, parsePeriodBound } from '../lambdas/domain/timestamps';
 import { type Cli, type CliOptions, parseCliArgs, UsageError } from '../lambdas/shared/cli';
 
 export { UsageError };
@@ -51,11 +51,11 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * UNITS[match[2]!]!;
 }
 
-function parseTime(flag: string, text: string | undefined): Date {
-  const time = text ? new Date(text) : new Date(Number.NaN);
-  if (Number.isNaN(time.getTime()))
-    throw new UsageError(`${flag} expects an ISO date or time, such as 2024-06-01 or 2024-06-01T10:00:00Z`);
-  return time;
+/** `--from`/`--to`: the rules every tool and the HTTP report share (parsePeriodBound). */
+function parseTime(flag: '--from' | '--to', text: string): Date {
+  const bound = parsePeriodBound(text, flag === '--to' ? 'end' : 'start');
+  if (!bound.ok) throw new UsageError(`${flag} ${JSON.stringify(text.slice(0, 40))} ${bound.reason}`);
+  return bound.time;
 }
 
 type ReportValues = ReturnType<typeof parseCliArgs<typeof REPORT_CLI.options>>['values'];

@@ -6,14 +6,15 @@
  * so. Rows deleted by hand are gone: rebuilding their period forgets them, so rebuild only periods whose rows are all
  * still there (after a bulk load, a restore, or a change of the rollups' definition). Exit code 2 on a usage error.
  */
+import { parsePeriodBound } from '../lambdas/domain/timestamps';
 import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { openToolDatabase } from './tool-database';
 
-const instant = (value: string | undefined, option: string): Date | null => {
+const instant = (value: string | undefined, option: '--from' | '--to'): Date | null => {
   if (value === undefined) return null;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`${option} takes an ISO-8601 time, e.g. 2026-03-01T00:00:00Z`);
-  return date;
+  const bound = parsePeriodBound(value, option === '--to' ? 'end' : 'start');
+  if (!bound.ok) throw new UsageError(`${option} ${JSON.stringify(value.slice(0, 40))} ${bound.reason}`);
+  return bound.time;
 };
 
 const args = parseCli(

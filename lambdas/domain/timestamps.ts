@@ -89,6 +89,49 @@ function describeDuration(ms: number): string {
   return `${ms / 1000} seconds`;
 }
 
+/** A period's start or end as a person wrote it, or why it cannot be read (never quoting it: URLs end up in logs). */
+export type PeriodBound = { ok: true; time: Date } | { ok: false; reason: string };
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * A period's start or end as written on a command line or in a URL, read the same on every host:
+ * - a date (`2026-03-01`) is that UTC day: its midnight as a start, the next midnight as an end, so
+ *   `--from 2026-03-01 --to 2026-03-01` is that one whole day and `--to 2026-03-02` includes 2 March;
+ * - a date and time must name its zone (`Z`, `+05:30`, `-0800`). One without is refused: JavaScript would read it
+ *   in the host's zone, so the same command would mean one period on a laptop in India and another on a server in
+ *   UTC.
+ */
+export function parsePeriodBound(text: string, side: 'start' | 'end'): PeriodBound {
+  const trimmed = text.trim();
+  const date = DATE_ONLY.exec(trimmed);
+  if (date) {
+    const midnight = Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]));
+    if (!isRealDateTime(`${trimmed}T00:00`)) return { ok: false, reason: 'is not a real date' };
+    return { ok: true, time: new Date(side === 'end' ? midnight + 86_400_000 : midnight) };
+  }
+  const dateTime = DATE_TIME.exec(trimmed);
+  if (!dateTime)
+    return { ok: false, reason: 'expects an ISO 8601 date or time, such as 2026-03-01 or 2026-03-01T10:00:00Z' };
+  const [, day, clock, zone] = dateTime as unknown as [string, string, string, string | undefined];
+  if (!isRealDateTime(`${day}T${clock}`)) return { ok: false, reason: 'is not a real date and time' };
+  if (!zone)
+    return {
+      ok: false,
+      reason:
+        "has no time zone: add Z for UTC or an offset such as +05:30 (without one it would mean this computer's local time)",
+    };
+  const offset = /^[+-]\d{2}$/.test(zone)
+    ? `${zone}:00`
+    : /^[+-]\d{4}$/.test(zone)
+      ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+      : zone;
+  const time = new Date(`${day}T${clock}${offset.toUpperCase()}`);
+  if (Number.isNaN(time.getTime())) return { ok: false, reason: 'has an offset no time zone uses' };
+  return { ok: true, time };
+}
+
 /** Whether the runtime (and so PostgreSQL, which knows the same IANA names) accepts the zone. */
 export function isTimeZone(zone: string): boolean {
   try {

@@ -173,12 +173,19 @@ describe('the period of GET /report and GET /dashboard', () => {
       to: new Date('2026-01-02T00:00:00Z'),
       timeZone: 'Asia/Kolkata',
     });
+    // A date is its whole UTC day, `to` included: the same rule as npm run report and npm run replay.
+    expect(reportQuery(query('from=2026-01-01&to=2026-01-01'), NOW)).toMatchObject({
+      from: new Date('2026-01-01T00:00:00Z'),
+      to: new Date('2026-01-02T00:00:00Z'),
+    });
   });
 
   it.each([
-    ['from=yesterday', 'from must be an ISO time'],
-    ['from=', 'from must be an ISO time'],
-    ['to=2026-13-45', 'to must be an ISO time'],
+    ['from=yesterday', 'from expects an ISO 8601 date or time'],
+    ['from=', 'from expects an ISO 8601 date or time'],
+    ['to=2026-13-45', 'to is not a real date'],
+    // A time without its zone would be read in the server's zone: refused (parsePeriodBound).
+    ['from=2026-01-01T10:00', 'from has no time zone'],
     ['from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'from must be before to'],
     ['timeZone=Mars/Olympus', 'timeZone must be an IANA time zone name'],
   ])('answers %s with a 400 naming the parameter, never its value', (text, expected) => {

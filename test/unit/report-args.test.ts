@@ -41,12 +41,22 @@ describe('report arguments', () => {
     expect(
       parseReportArgs(['--from', '2024-06-01', '--to', '2024-06-02', '--by', 'campaign', '--json'], NOW),
     ).toMatchObject({
+      // A date is its whole UTC day, --to included: 1 and 2 June, as npm run replay reads it.
       from: new Date('2024-06-01T00:00:00Z'),
-      to: new Date('2024-06-02T00:00:00Z'),
+      to: new Date('2024-06-03T00:00:00Z'),
       byCampaign: true,
       output: 'json',
     });
     expect(parseReportArgs(['--csv', 'remind'], NOW)).toMatchObject({ output: 'csv', csvList: 'remind' });
+  });
+  it('reads a time with its zone, and refuses one without (the host zone would decide the period)', () => {
+    expect(parseReportArgs(['--from', '2024-06-01T10:00+05:30', '--to', '2024-06-01T12:00Z'], NOW)).toMatchObject({
+      from: new Date('2024-06-01T04:30:00Z'),
+      to: new Date('2024-06-01T12:00:00Z'),
+    });
+    expect(() => parseReportArgs(['--from', '2024-06-01T10:00'], NOW)).toThrow(
+      '--from "2024-06-01T10:00" has no time zone: add Z for UTC or an offset such as +05:30',
+    );
   });
   it('reads --by sender, and --by sender,campaign for campaigns within each sender', () => {
     expect(parseReportArgs(['--by', 'sender'], NOW)).toMatchObject({ bySender: true, byCampaign: false });

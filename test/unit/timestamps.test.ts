@@ -1,4 +1,6 @@
-import { parseProviderTimestamp } from '../../lambdas/domain/timestamps';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { parsePeriodBound, parseProviderTimestamp } from '../../lambdas/domain/timestamps';
 
 describe('parseProviderTimestamp', () => {
   it.each([
@@ -46,4 +48,79 @@ describe('parseProviderTimestamp', () => {
       expect(parseProviderTimestamp(input)).toEqual({ ok: true, iso: expected });
     },
   );
+});
+
+describe('parsePeriodBound: a period written on a command line or in a URL', () => {
+  const time = (text: string, side: 'start' | 'end') => {
+    const bound = parsePeriodBound(text, side);
+    return bound.ok ? bound.time.toISOString() : bound.reason;
+  };
+
+  it('reads a date as its UTC day: midnight as a start, the next midnight as an end', () => {
+    expect(time('2026-03-01', 'start')).toBe('2026-03-01T00:00:00.000Z');
+    expect(time('2026-03-01', 'end')).toBe('2026-03-02T00:00:00.000Z');
+    expect(time('2024-02-29', 'end')).toBe('2024-03-01T00:00:00.000Z');
+    expect(time('2026-12-31', 'end')).toBe('2027-01-01T00:00:00.000Z');
+  });
+
+  it('reads a time with its zone as that instant, whichever side', () => {
+    expect(time('2026-03-01T10:00:00Z', 'start')).toBe('2026-03-01T10:00:00.000Z');
+    expect(time('2026-03-01T10:00:00Z', 'end')).toBe('2026-03-01T10:00:00.000Z');
+    expect(time('2026-03-01T10:00+05:30', 'start')).toBe('2026-03-01T04:30:00.000Z');
+    expect(time('2026-03-01 10:00:00.123-0800', 'start')).toBe('2026-03-01T18:00:00.123Z');
+    expect(time('2026-03-01t10:00-08', 'end')).toBe('2026-03-01T18:00:00.000Z');
+  });
+
+  it('refuses a time without a zone, which JavaScript would read in the host zone', () => {
+    expect(time('2026-03-01T10:00', 'start')).toMatch(/^has no time zone: add Z for UTC or an offset such as \+05:30/);
+    expect(time('2026-03-01 10:00:00', 'end')).toMatch(/^has no time zone/);
+  });
+
+  it('refuses what is not an ISO date or time, or not a real one, without quoting it', () => {
+    for (const text of ['yesterday', '', '1709251200000', 'March 1, 2026', '2026-3-1', '2026-03-01T10Z']) {
+      expect(time(text, 'start')).toBe('expects an ISO 8601 date or time, such as 2026-03-01 or 2026-03-01T10:00:00Z');
+    }
+    expect(time('2026-02-30', 'end')).toBe('is not a real date');
+    expect(time('2026-13-01', 'start')).toBe('is not a real date');
+    expect(time('2026-02-30T10:00Z', 'start')).toBe('is not a real date and time');
+    expect(time('2026-03-01T24:00Z', 'start')).toBe('is not a real date and time');
+    expect(time('2026-03-01T10:00+99:00', 'start')).toBe('has an offset no time zone uses');
+  });
+
+  it('means the same instants on a host in India, in California and in UTC', () => {
+    // Each zone in a process of its own: TZ is read by Node itself, which jest's process.env does not reach.
+    const script = `
+      const { parsePeriodBound } = require('./lambdas/domain/timestamps.ts');
+      const inputs = ['2026-03-01', '2026-03-01T10:00Z', '2026-03-01T10:00+05:30', '2026-03-01T10:00'];
+      const read = (text, side) => { const b = parsePeriodBound(text, side); return b.ok ? b.time.toISOString() : b.reason; };
+      console.log(JSON.stringify({
+        ours: inputs.flatMap((text) => [read(text, 'start'), read(text, 'end')]),
+        javascript: new Date('2026-03-01T10:00').toISOString(),
+      }));`;
+    const readIn = (zone: string) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['--import', 'tsx', '--input-type=commonjs', '-e', script], {
+          cwd: path.join(__dirname, '../..'),
+          env: { ...process.env, TZ: zone },
+          encoding: 'utf8',
+        }),
+      ) as { ours: string[]; javascript: string };
+    const [india, california, utc] = ['Asia/Kolkata', 'America/Los_Angeles', 'UTC'].map(readIn) as [
+      ReturnType<typeof readIn>,
+      ReturnType<typeof readIn>,
+      ReturnType<typeof readIn>,
+    ];
+    // The zone really changed: JavaScript's own reading of a zone-less time moved with it.
+    expect(new Set([india.javascript, california.javascript, utc.javascript]).size).toBe(3);
+    expect(utc.ours.slice(0, 6)).toEqual([
+      '2026-03-01T00:00:00.000Z',
+      '2026-03-02T00:00:00.000Z',
+      '2026-03-01T10:00:00.000Z',
+      '2026-03-01T10:00:00.000Z',
+      '2026-03-01T04:30:00.000Z',
+      '2026-03-01T04:30:00.000Z',
+    ]);
+    expect(india.ours).toEqual(utc.ours);
+    expect(california.ours).toEqual(utc.ours);
+  });
 });
