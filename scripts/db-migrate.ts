@@ -9,6 +9,7 @@ import { openEmbeddedDatabase } from '../db/embedded-database';
 import { applyMigrations, dryRunMigrations, isReport, readMigrations } from '../db/migrations';
 import { parseCli } from '../lambdas/shared/cli';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
+import { toolFailureMessage } from '../tools/tool-database';
 
 const { values } = parseCli({
   name: 'db:migrate',
@@ -48,8 +49,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // PostgreSQL's DETAIL and HINT name what the message only refers to (e.g. the view a drop needs to take along).
-  const { message, detail, hint } = error as { message: string; detail?: string; hint?: string };
+  const { detail, hint } = error as { detail?: string; hint?: string };
   const more = [detail && `DETAIL: ${detail}`, hint && `HINT: ${hint}`].filter(Boolean).map((line) => `  ${line}\n`);
-  process.stderr.write(`db:migrate failed: ${message}\n${more.join('')}`);
+  process.stderr.write(`db:migrate failed: ${toolFailureMessage(error)}\n${more.join('')}`);
   process.exitCode = 1;
 });

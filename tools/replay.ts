@@ -11,7 +11,7 @@ import { parseCli, UsageError } from '../lambdas/shared/cli';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 import { archiveDataRoot, DEFAULT_LOCAL_ARCHIVE_DIR } from '../local/file-webhook-archive';
 import { formatSummary, localArchiveSource, replayArchive, s3ArchiveSource } from './replay-archive';
-import { openToolDatabase } from './tool-database';
+import { openToolDatabase, toolFailureMessage } from './tool-database';
 
 const DAY = 86_400_000;
 
@@ -94,7 +94,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(`replay failed: ${(error as Error).message}\n`);
+    process.stderr.write(`replay failed: ${toolFailureMessage(error)}\n`);
     process.exitCode = 1;
   },
 );

@@ -8,7 +8,7 @@
  */
 import { parsePeriodBound } from '../lambdas/domain/timestamps';
 import { parseCli, UsageError } from '../lambdas/shared/cli';
-import { openToolDatabase } from './tool-database';
+import { openToolDatabase, toolFailureMessage } from './tool-database';
 
 const instant = (value: string | undefined, option: '--from' | '--to'): Date | null => {
   if (value === undefined) return null;
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(`rollups:rebuild failed: ${(error as Error).message}\n`);
+    process.stderr.write(`rollups:rebuild failed: ${toolFailureMessage(error)}\n`);
     process.exitCode = 1;
   },
 );
