@@ -46,6 +46,7 @@ export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Pr
     const token = env.WEBHOOK_SHARED_TOKEN?.trim() || undefined;
     return {
       describe: `the running local server at ${baseUrl}`,
+      masksPhones: true,
       async report(options) {
         const query = new URLSearchParams({
           from: options.from.toISOString(),

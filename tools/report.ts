@@ -11,6 +11,7 @@ import { parseCli } from '../lambdas/shared/cli';
 import { loadDeployedConfig } from './deployed-config';
 import { openReportSource } from './open-report-source';
 import { REPORT_CLI, reportArgs } from './report-args';
+import { toolFailureMessage } from './tool-database';
 
 const args = parseCli(REPORT_CLI, process.argv.slice(2), ({ values }) => reportArgs(values));
 
@@ -33,6 +34,12 @@ async function main(): Promise<number> {
   const rateCard = readRateCard(args.ratesFile);
   const source = await openReportSource();
   try {
+    if (args.showPhones && source.masksPhones) {
+      process.stderr.write(
+        `report: --show-phones cannot show numbers read from ${source.describe}: it masks every number it answers with. Stop it (the report then reads the embedded database) or set DATABASE_URL\n`,
+      );
+      return 2;
+    }
     // The re-send list counts a message as undelivered after the stack's undeliveredAfterMinutes, as the alarm does.
     const { undeliveredAfterMinutes } = loadDeployedConfig();
     const report = await source.report({
@@ -72,7 +79,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(`report failed: ${(error as Error).message}\n`);
+    process.stderr.write(`report failed: ${toolFailureMessage(error)}\n`);
     process.exitCode = 1;
   },
 );

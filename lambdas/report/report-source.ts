@@ -10,6 +10,8 @@ import { buildReport, type Report, type ReportOptions } from './report-data';
  */
 export interface ReportSource {
   describe: string;
+  /** Whether every phone number in its answers is masked already (the running server's are): none can be shown. */
+  masksPhones: boolean;
   report(options: ReportOptions): Promise<Report>;
   /** The alarm figures now, over the given cohorts (default: the stack's defaults). */
   health(windows?: HealthWindows): Promise<DeliveryHealth>;
@@ -19,6 +21,7 @@ export interface ReportSource {
 export function sourceFromExecutor(executor: SqlExecutor, describe: string): ReportSource {
   return {
     describe,
+    masksPhones: false,
     report: (options) => buildReport(async (sql, params) => (await executor.query(sql, params)).rows, options),
     health: (windows = DEFAULT_HEALTH_WINDOWS) => new SqlTrackerStore(executor).deliveryHealth(windows),
     close: () => executor.close(),

@@ -94,6 +94,18 @@ describe('seed:demo, then report, against npm start', () => {
   });
 
   it(
+    '--show-phones through the server, which masks every number, is refused and says where full numbers are',
+    async () => {
+      const { code, stdout, stderr } = await npmRun('report', ['--show-phones'], env);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/--show-phones cannot show numbers read from the running local server at .*: it masks/);
+      expect(stderr).toMatch(/set DATABASE_URL/);
+    },
+    timeoutForRuns(1),
+  );
+
+  it(
     'a tool without the token says which variable to set',
     async () => {
       const { code, stderr } = await npmRun('report', ['--json'], { LOCAL_URL: server.url, WEBHOOK_SHARED_TOKEN: '' });
