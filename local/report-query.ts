@@ -10,11 +10,17 @@ export interface ReportQuery {
 
 const DAY_MS = 86_400_000;
 
+/** Parameter names for an answer: escaped of anything but word characters, so it never echoes a crafted query. */
+const names = (keys: string[]) => keys.map((k) => k.replace(/[^\w.-]/g, '?').slice(0, 40)).join(', ');
+
 /**
  * `from` and `to` (parsePeriodBound: a UTC date, or a time with its zone; default the 24 hours up to now) and `timeZone` (IANA; default UTC). A bad one is a
  * RequestError(400) naming the parameter, never echoing its value (a query string ends up in logs).
  */
 export function reportQuery(params: URLSearchParams, now = new Date()): ReportQuery {
+  // `?refresh=10&refresh=20` would silently take the first: a parameter given twice is a mistake to point out.
+  const repeated = [...new Set(params.keys())].filter((name) => params.getAll(name).length > 1);
+  if (repeated.length) throw new RequestError(400, `given more than once: ${names(repeated)}`);
   const time = (name: 'from' | 'to', fallback: Date) => {
     const text = params.get(name);
     if (text === null) return fallback;
@@ -37,12 +43,8 @@ export const DASHBOARD_REFRESH_SECONDS = 30;
 export function dashboardQuery(params: URLSearchParams, now = new Date()): ReportQuery & { refreshSeconds: number } {
   const known = new Set(['from', 'to', 'timeZone', 'refresh']);
   const unknown = [...new Set(params.keys())].filter((k) => !known.has(k));
-  // Names only, escaped of anything but word characters: the answer must not echo a crafted query.
   if (unknown.length)
-    throw new RequestError(
-      400,
-      `unknown parameter: ${unknown.map((k) => k.replace(/[^\w.-]/g, '?').slice(0, 40)).join(', ')} (expected from, to, timeZone, refresh)`,
-    );
+    throw new RequestError(400, `unknown parameter: ${names(unknown)} (expected from, to, timeZone, refresh)`);
   const refreshText = params.get('refresh');
   const refreshSeconds = refreshText === null ? DASHBOARD_REFRESH_SECONDS : Number(refreshText);
   if (!/^\d+$/.test(refreshText ?? '30') || refreshSeconds < 2 || refreshSeconds > 3600)

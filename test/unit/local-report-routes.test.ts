@@ -200,6 +200,8 @@ describe('the period of GET /report and GET /dashboard', () => {
     ['refresh=3601', 'refresh must be'],
     ['refresh=1e2', 'refresh must be'],
     ['since=24h&<script>=1', 'unknown parameter: since, ?script?'],
+    ['refresh=10&refresh=20', 'given more than once: refresh'],
+    ['from=2026-01-01&to=2026-01-02&from=2026-01-03', 'given more than once: from'],
   ])('the dashboard answers %s with a 400 naming the parameter', (text, expected) => {
     expect(reason(() => dashboardQuery(query(text), NOW))).toEqual([400, expect.stringContaining(expected)]);
   });
