@@ -106,6 +106,22 @@ describe('seed:demo, then report, against npm start', () => {
   );
 
   it(
+    'seed:demo tells a refused token from a server that is not there',
+    async () => {
+      const refused = await npmRun('seed:demo', ['--messages', '10', '--url', server.url], {
+        WEBHOOK_SHARED_TOKEN: 'not-the-token',
+      });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/webhook answered 401: .*run this with its WEBHOOK_SHARED_TOKEN\)\n$/);
+      expect(refused.stderr).not.toMatch(/is npm start running/);
+      const absent = await npmRun('seed:demo', ['--messages', '10', '--url', 'http://127.0.0.1:1'], env);
+      expect(absent.code).toBe(1);
+      expect(absent.stderr).toMatch(/\(is npm start running\?\)\n$/);
+    },
+    timeoutForRuns(2),
+  );
+
+  it(
     'a tool without the token says which variable to set',
     async () => {
       const { code, stderr } = await npmRun('report', ['--json'], { LOCAL_URL: server.url, WEBHOOK_SHARED_TOKEN: '' });
