@@ -97,7 +97,9 @@ export async function dryRunMigrations(connectionString: string, dir = MIGRATION
   // Loaded here: the embedded database's users of this module need no pg. One connection, so one transaction.
   const { createPostgresExecutor } = await import('../lambdas/store/postgres-executor');
   const notices: string[] = [];
-  const executor = createPostgresExecutor(connectionString, { max: 1 }, (notice) => notices.push(notice));
+  const executor = createPostgresExecutor(connectionString, { max: 1, unreachableSetting: 'DATABASE_URL' }, (notice) =>
+    notices.push(notice),
+  );
   try {
     await executor.exec('begin');
     const history = await executor.query<{ name: string | null }>(

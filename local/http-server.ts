@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BlockList, isIPv6 } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { RequestError } from '../lambdas/shared/errors';
+import { parameterNamesForAnswer, RequestError } from '../lambdas/shared/errors';
 import { type SafeError, safeError } from '../lambdas/shared/log-safe';
 import { listen, readBody, replyJson } from './loopback-http';
 
@@ -99,7 +99,7 @@ async function route(
       });
     }
     try {
-      return send(res, { statusCode: 200, headers: PAGE_HEADERS, body: await page(url) });
+      return send(res, { statusCode: 200, headers: PAGE_HEADERS, body: await page(eachParameterOnce(url)) });
     } catch (error) {
       return send(res, routeError(url, error, options));
     }
@@ -109,7 +109,7 @@ async function route(
     const auth = options.authorizeRead?.(lowerCaseHeaders(req)) ?? { ok: true };
     if (!auth.ok) return send(res, jsonResult(401, { error: auth.reason }));
     try {
-      return send(res, jsonResult(200, await readRoute(url)));
+      return send(res, jsonResult(200, await readRoute(eachParameterOnce(url))));
     } catch (error) {
       return send(res, routeError(url, error, options));
     }
@@ -130,6 +130,16 @@ async function route(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ error: 'not found' }),
   });
+}
+
+/**
+ * A read route's or page's query names each parameter once: URLSearchParams.get takes the first of
+ * `?refresh=10&refresh=20` and the second would be silently ignored, so a repeat is a 400 naming it.
+ */
+function eachParameterOnce(url: URL): URL {
+  const repeated = [...new Set(url.searchParams.keys())].filter((name) => url.searchParams.getAll(name).length > 1);
+  if (repeated.length) throw new RequestError(400, `given more than once: ${parameterNamesForAnswer(repeated)}`);
+  return url;
 }
 
 /** A read route's or page's failure: a RequestError's fixed reason, anything else a fixed 500 (logged stripped). */

@@ -118,7 +118,7 @@ export function localOutageBackoff(visibilityTimeoutMs: number): OutageBackoff {
  */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const database = options.databaseUrl
-    ? createPostgresExecutor(options.databaseUrl, { max: options.concurrency + 1 })
+    ? createPostgresExecutor(options.databaseUrl, { max: options.concurrency + 1, unreachableSetting: 'DATABASE_URL' })
     : options.dataDir === 'memory'
       ? await createPgliteExecutor()
       : await openEmbeddedDatabase(options.dataDir, 'npm start');

@@ -1,5 +1,5 @@
-import { isTimeZone, parsePeriodBound } from '../lambdas/domain/timestamps';
-import { RequestError } from '../lambdas/shared/errors';
+import { DAY_MS, isTimeZone, parsePeriodBound } from '../lambdas/domain/timestamps';
+import { parameterNamesForAnswer, RequestError } from '../lambdas/shared/errors';
 
 /** A report's period and zone from a query string: what GET /report and GET /dashboard share. */
 export interface ReportQuery {
@@ -8,19 +8,11 @@ export interface ReportQuery {
   timeZone: string;
 }
 
-const DAY_MS = 86_400_000;
-
-/** Parameter names for an answer: escaped of anything but word characters, so it never echoes a crafted query. */
-const names = (keys: string[]) => keys.map((k) => k.replace(/[^\w.-]/g, '?').slice(0, 40)).join(', ');
-
 /**
  * `from` and `to` (parsePeriodBound: a UTC date, or a time with its zone; default the 24 hours up to now) and `timeZone` (IANA; default UTC). A bad one is a
  * RequestError(400) naming the parameter, never echoing its value (a query string ends up in logs).
  */
 export function reportQuery(params: URLSearchParams, now = new Date()): ReportQuery {
-  // `?refresh=10&refresh=20` would silently take the first: a parameter given twice is a mistake to point out.
-  const repeated = [...new Set(params.keys())].filter((name) => params.getAll(name).length > 1);
-  if (repeated.length) throw new RequestError(400, `given more than once: ${names(repeated)}`);
   const time = (name: 'from' | 'to', fallback: Date) => {
     const text = params.get(name);
     if (text === null) return fallback;
@@ -44,7 +36,10 @@ export function dashboardQuery(params: URLSearchParams, now = new Date()): Repor
   const known = new Set(['from', 'to', 'timeZone', 'refresh']);
   const unknown = [...new Set(params.keys())].filter((k) => !known.has(k));
   if (unknown.length)
-    throw new RequestError(400, `unknown parameter: ${names(unknown)} (expected from, to, timeZone, refresh)`);
+    throw new RequestError(
+      400,
+      `unknown parameter: ${parameterNamesForAnswer(unknown)} (expected from, to, timeZone, refresh)`,
+    );
   const refreshText = params.get('refresh');
   const refreshSeconds = refreshText === null ? DASHBOARD_REFRESH_SECONDS : Number(refreshText);
   if (!/^\d+$/.test(refreshText ?? '30') || refreshSeconds < 2 || refreshSeconds > 3600)

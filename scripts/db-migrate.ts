@@ -9,7 +9,6 @@ import { openEmbeddedDatabase } from '../db/embedded-database';
 import { applyMigrations, dryRunMigrations, isReport, readMigrations } from '../db/migrations';
 import { parseCli } from '../lambdas/shared/cli';
 import { createPostgresExecutor } from '../lambdas/store/postgres-executor';
-import { toolFailureMessage } from '../tools/tool-database';
 
 const { values } = parseCli({
   name: 'db:migrate',
@@ -32,7 +31,7 @@ async function main(): Promise<void> {
   if (!url) mkdirSync(dataDir, { recursive: true });
   const notices: string[] = [];
   const executor = url
-    ? createPostgresExecutor(url, { max: 1 }, (notice) => notices.push(notice))
+    ? createPostgresExecutor(url, { max: 1, unreachableSetting: 'DATABASE_URL' }, (notice) => notices.push(notice))
     : await openEmbeddedDatabase(dataDir, 'npm run db:migrate');
   try {
     const applied = await applyMigrations(executor);
@@ -49,8 +48,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // PostgreSQL's DETAIL and HINT name what the message only refers to (e.g. the view a drop needs to take along).
-  const { detail, hint } = error as { detail?: string; hint?: string };
+  const { message, detail, hint } = error as { message: string; detail?: string; hint?: string };
   const more = [detail && `DETAIL: ${detail}`, hint && `HINT: ${hint}`].filter(Boolean).map((line) => `  ${line}\n`);
-  process.stderr.write(`db:migrate failed: ${toolFailureMessage(error)}\n${more.join('')}`);
+  process.stderr.write(`db:migrate failed: ${message}\n${more.join('')}`);
   process.exitCode = 1;
 });

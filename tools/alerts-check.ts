@@ -9,7 +9,6 @@ import { parseCli } from '../lambdas/shared/cli';
 import type { DeliveryHealth } from '../lambdas/store/health-store';
 import { loadDeployedConfig } from './deployed-config';
 import { openReportSource } from './open-report-source';
-import { toolFailureMessage } from './tool-database';
 
 /** The alarms only CloudWatch can evaluate (they watch AWS metrics): listed so nobody mistakes a green check for all clear. */
 const DATABASE_SIDE = new Set(['deliveryRate', 'undelivered', 'readRate', 'deliveryTime']);
@@ -56,7 +55,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(`alerts:check failed: ${toolFailureMessage(error)}\n`);
+    process.stderr.write(`alerts:check failed: ${(error as Error).message}\n`);
     process.exitCode = 1;
   },
 );

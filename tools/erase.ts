@@ -9,7 +9,7 @@ import { normalizePhone } from '../lambdas/domain/phone';
 import { normalizeUserId } from '../lambdas/domain/user-id';
 import { parseCli, type parseCliArgs, UsageError } from '../lambdas/shared/cli';
 import { holdsUserIdLike, maskPhoneLike } from '../lambdas/shared/log-safe';
-import { openToolDatabase, toolFailureMessage } from './tool-database';
+import { openToolDatabase } from './tool-database';
 
 /** What an erasure here cannot reach, said every time so nobody mistakes it for complete. */
 export const OUT_OF_REACH = [
@@ -159,7 +159,7 @@ if (require.main === module) {
   main(parseCli(ERASE_CLI, process.argv.slice(2), eraseRequest)).then(
     (code) => (process.exitCode = code),
     (error: unknown) => {
-      process.stderr.write(`erase failed: ${toolFailureMessage(error)}\n`);
+      process.stderr.write(`erase failed: ${(error as Error).message}\n`);
       process.exitCode = 1;
     },
   );

@@ -40,7 +40,11 @@ async function localServer(baseUrl: string): Promise<boolean> {
  * GET /report and GET /delivery-health itself); the embedded database in DATA_DIR when no server runs.
  */
 export async function openReportSource(env: NodeJS.ProcessEnv = process.env): Promise<ReportSource> {
-  if (env.DATABASE_URL) return sourceFromExecutor(createPostgresExecutor(env.DATABASE_URL, { max: 8 }), 'DATABASE_URL');
+  if (env.DATABASE_URL)
+    return sourceFromExecutor(
+      createPostgresExecutor(env.DATABASE_URL, { max: 8, unreachableSetting: 'DATABASE_URL' }),
+      'DATABASE_URL',
+    );
   const baseUrl = localServerUrl(env);
   if (await localServer(baseUrl)) {
     const token = env.WEBHOOK_SHARED_TOKEN?.trim() || undefined;

@@ -6,14 +6,12 @@
  * Prints progress on stderr and a summary on stdout. Exit code 2 on a usage error, 1 when something was refused.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { parsePeriodBound } from '../lambdas/domain/timestamps';
-import { parseCli, UsageError } from '../lambdas/shared/cli';
+import { DAY_MS } from '../lambdas/domain/timestamps';
+import { parseCli, periodOptions, UsageError } from '../lambdas/shared/cli';
 import { SqlTrackerStore } from '../lambdas/store/sql-tracker-store';
 import { archiveDataRoot, DEFAULT_LOCAL_ARCHIVE_DIR } from '../local/file-webhook-archive';
 import { formatSummary, localArchiveSource, replayArchive, s3ArchiveSource } from './replay-archive';
-import { openToolDatabase, toolFailureMessage } from './tool-database';
-
-const DAY = 86_400_000;
+import { openToolDatabase } from './tool-database';
 
 const args = parseCli(
   {
@@ -30,16 +28,12 @@ const args = parseCli(
   },
   process.argv.slice(2),
   ({ values }) => {
-    const time = (flag: '--from' | '--to', text: string | undefined) => {
-      if (!text)
-        throw new UsageError(`${flag} is required: an ISO date or time such as 2026-11-01 or 2026-11-01T10:00Z`);
-      const bound = parsePeriodBound(text, flag === '--to' ? 'end' : 'start');
-      if (!bound.ok) throw new UsageError(`${flag} ${JSON.stringify(text.slice(0, 40))} ${bound.reason}`);
-      return bound.time.getTime();
-    };
-    const fromMs = time('--from', values.from);
-    const toMs = time('--to', values.to);
-    if (fromMs >= toMs) throw new UsageError('--from must be before --to');
+    for (const flag of ['from', 'to'] as const)
+      if (values[flag] === undefined)
+        throw new UsageError(`--${flag} is required: an ISO date or time such as 2026-11-01 or 2026-11-01T10:00Z`);
+    const period = periodOptions(values);
+    const fromMs = period.from!.getTime();
+    const toMs = period.to!.getTime();
     const batchSize = Number(values['batch-size']);
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
       throw new UsageError('--batch-size expects a whole number from 1 to 10000');
@@ -73,7 +67,7 @@ async function main(): Promise<number> {
       store: executor ? new SqlTrackerStore(executor) : undefined,
       // The ingest's own window, measured from each webhook's receipt: the same statuses pass as at the time.
       window: {
-        maxPastMs: positive('MAX_STATUS_AGE_DAYS', 30) * DAY,
+        maxPastMs: positive('MAX_STATUS_AGE_DAYS', 30) * DAY_MS,
         maxFutureMs: positive('MAX_STATUS_AHEAD_SECONDS', 300) * 1000,
       },
       maxStatusesPerWebhook: positive('MAX_STATUSES_PER_WEBHOOK', 5_000),
@@ -94,7 +88,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(`replay failed: ${toolFailureMessage(error)}\n`);
+    process.stderr.write(`replay failed: ${(error as Error).message}\n`);
     process.exitCode = 1;
   },
 );

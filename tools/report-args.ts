@@ -1,5 +1,12 @@
-import { isTimeZone, parsePeriodBound } from '../lambdas/domain/timestamps';
-import { type Cli, type CliOptions, parseCliArgs, UsageError } from '../lambdas/shared/cli';
+import { isTimeZone } from '../lambdas/domain/timestamps';
+import {
+  type Cli,
+  type CliOptions,
+  checkPeriodOrder,
+  parseCliArgs,
+  periodOptions,
+  UsageError,
+} from '../lambdas/shared/cli';
 
 export { UsageError };
 
@@ -51,13 +58,6 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * UNITS[match[2]!]!;
 }
 
-/** `--from`/`--to`: the rules every tool and the HTTP report share (parsePeriodBound). */
-function parseTime(flag: '--from' | '--to', text: string): Date {
-  const bound = parsePeriodBound(text, flag === '--to' ? 'end' : 'start');
-  if (!bound.ok) throw new UsageError(`${flag} ${JSON.stringify(text.slice(0, 40))} ${bound.reason}`);
-  return bound.time;
-}
-
 type ReportValues = ReturnType<typeof parseCliArgs<typeof REPORT_CLI.options>>['values'];
 
 export function parseReportArgs(argv: readonly string[], now = new Date()): ReportArgs {
@@ -79,7 +79,8 @@ export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
     cost,
     rates: ratesFile,
   } = values;
-  if (since && (fromText || toText)) throw new UsageError('use --since or --from/--to, not both');
+  if (since !== undefined && (fromText !== undefined || toText !== undefined))
+    throw new UsageError('use --since or --from/--to, not both');
   if (by !== undefined && !['campaign', 'sender', 'sender,campaign', 'campaign,sender'].includes(by))
     throw new UsageError('--by accepts "campaign", "sender" or "sender,campaign"');
   if (csv !== undefined && csv !== 'resend' && csv !== 'remind')
@@ -92,9 +93,10 @@ export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
   if (!isTimeZone(timeZone))
     throw new UsageError(`--time-zone expects an IANA time zone such as Asia/Kolkata, not "${timeZone}"`);
 
-  const to = toText ? parseTime('--to', toText) : now;
-  const from = fromText ? parseTime('--from', fromText) : new Date(to.getTime() - parseDuration(since ?? '24h'));
-  if (from >= to) throw new UsageError('--from must be before --to');
+  const period = periodOptions({ from: fromText, to: toText });
+  const to = period.to ?? now;
+  const from = period.from ?? new Date(to.getTime() - parseDuration(since ?? '24h'));
+  checkPeriodOrder(from, to); // --from alone may be after now
   const output = htmlFile ? 'html' : csv ? 'csv' : json ? 'json' : 'table';
   return {
     from,

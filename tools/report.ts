@@ -11,7 +11,6 @@ import { parseCli } from '../lambdas/shared/cli';
 import { loadDeployedConfig } from './deployed-config';
 import { openReportSource } from './open-report-source';
 import { REPORT_CLI, reportArgs } from './report-args';
-import { toolFailureMessage } from './tool-database';
 
 const args = parseCli(REPORT_CLI, process.argv.slice(2), ({ values }) => reportArgs(values));
 
@@ -79,7 +78,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(`report failed: ${toolFailureMessage(error)}\n`);
+    process.stderr.write(`report failed: ${(error as Error).message}\n`);
     process.exitCode = 1;
   },
 );

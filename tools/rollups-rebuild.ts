@@ -6,29 +6,19 @@
  * so. Rows deleted by hand are gone: rebuilding their period forgets them, so rebuild only periods whose rows are all
  * still there (after a bulk load, a restore, or a change of the rollups' definition). Exit code 2 on a usage error.
  */
-import { parsePeriodBound } from '../lambdas/domain/timestamps';
-import { parseCli, UsageError } from '../lambdas/shared/cli';
-import { openToolDatabase, toolFailureMessage } from './tool-database';
-
-const instant = (value: string | undefined, option: '--from' | '--to'): Date | null => {
-  if (value === undefined) return null;
-  const bound = parsePeriodBound(value, option === '--to' ? 'end' : 'start');
-  if (!bound.ok) throw new UsageError(`${option} ${JSON.stringify(value.slice(0, 40))} ${bound.reason}`);
-  return bound.time;
-};
+import { parseCli, periodOptions } from '../lambdas/shared/cli';
+import { openToolDatabase } from './tool-database';
 
 const args = parseCli(
   {
     name: 'rollups:rebuild',
-    usage: 'npm run rollups:rebuild -- [--from ISO-TIME] [--to ISO-TIME]',
+    usage: 'npm run rollups:rebuild -- [--from DATE|TIME] [--to DATE|TIME]',
     options: { from: { type: 'string' }, to: { type: 'string' } },
   },
   process.argv.slice(2),
   ({ values }) => {
-    const from = instant(values.from, '--from');
-    const to = instant(values.to, '--to');
-    if (from && to && from >= to) throw new UsageError('--from must be before --to');
-    return { from, to };
+    const { from, to } = periodOptions(values);
+    return { from: from ?? null, to: to ?? null };
   },
 );
 
@@ -65,7 +55,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(`rollups:rebuild failed: ${toolFailureMessage(error)}\n`);
+    process.stderr.write(`rollups:rebuild failed: ${(error as Error).message}\n`);
     process.exitCode = 1;
   },
 );

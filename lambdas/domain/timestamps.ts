@@ -4,6 +4,9 @@
  * formatted local time and appended `Z`, which shifts every timestamp on a non-UTC host.
  */
 
+/** A UTC day in milliseconds (UTC days have no DST). */
+export const DAY_MS = 86_400_000;
+
 /** Below this an epoch value is taken as seconds: 1e11 s is the year 5138, 1e11 ms is March 1973. */
 const SECONDS_MILLISECONDS_BOUNDARY = 1e11;
 /** Nothing before 2009 (WhatsApp's founding) or after 2200 is a real status time. */
@@ -71,7 +74,7 @@ export interface StatusTimeWindow {
   maxFutureMs: number;
 }
 
-export const DEFAULT_STATUS_TIME_WINDOW: StatusTimeWindow = { maxPastMs: 30 * 86_400_000, maxFutureMs: 5 * 60_000 };
+export const DEFAULT_STATUS_TIME_WINDOW: StatusTimeWindow = { maxPastMs: 30 * DAY_MS, maxFutureMs: 5 * 60_000 };
 
 /** Why `iso` is implausible for a webhook received at `receivedAtMs`, or undefined when it is plausible. */
 export function implausibleTimeReason(iso: string, receivedAtMs: number, window: StatusTimeWindow): string | undefined {
@@ -84,7 +87,7 @@ export function implausibleTimeReason(iso: string, receivedAtMs: number, window:
 }
 
 function describeDuration(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} days`;
+  if (ms % DAY_MS === 0) return `${ms / DAY_MS} days`;
   if (ms % 60_000 === 0) return `${ms / 60_000} minutes`;
   return `${ms / 1000} seconds`;
 }
@@ -92,44 +95,57 @@ function describeDuration(ms: number): string {
 /** A period's start or end as a person wrote it, or why it cannot be read (never quoting it: URLs end up in logs). */
 export type PeriodBound = { ok: true; time: Date } | { ok: false; reason: string };
 
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/;
+/** A date and time whose offset lost its `+`: a URL decodes `+05:30` to ` 05:30`. */
+const OFFSET_WITHOUT_SIGN = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)? \d{2}(?::?\d{2})?$/;
+/** Periods are of WhatsApp's years: 1970 keeps "since forever" (`--from 2000-01-01`) working, 2200 is far enough. */
+const EARLIEST_BOUND_YEAR = 1970;
+const LATEST_BOUND_YEAR = 2200;
+/** The zones in use span UTC-12:00 to UTC+14:00. */
+const MAX_OFFSET_MINUTES = 14 * 60;
 
 /**
  * A period's start or end as written on a command line or in a URL, read the same on every host:
  * - a date (`2026-03-01`) is that UTC day: its midnight as a start, the next midnight as an end, so
  *   `--from 2026-03-01 --to 2026-03-01` is that one whole day and `--to 2026-03-02` includes 2 March;
- * - a date and time must name its zone (`Z`, `+05:30`, `-0800`). One without is refused: JavaScript would read it
- *   in the host's zone, so the same command would mean one period on a laptop in India and another on a server in
- *   UTC.
+ * - a date and time must name its zone (`Z`, `+05:30`, `+0530`, `+05`, `-08:00`). One without is refused: JavaScript
+ *   would read it in the host's zone, so the same command would mean one period on a laptop in India and another on
+ *   a server in UTC.
+ * Years 1970 to 2200 only: `Date.UTC` reads years 0-99 as 1900-1999, and the tools' own answers cannot carry a year
+ * past 9999.
  */
 export function parsePeriodBound(text: string, side: 'start' | 'end'): PeriodBound {
   const trimmed = text.trim();
-  const date = DATE_ONLY.exec(trimmed);
-  if (date) {
-    const midnight = Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]));
-    if (!isRealDateTime(`${trimmed}T00:00`)) return { ok: false, reason: 'is not a real date' };
-    return { ok: true, time: new Date(side === 'end' ? midnight + 86_400_000 : midnight) };
-  }
+  const dateOnly = DATE_ONLY.test(trimmed);
   const dateTime = DATE_TIME.exec(trimmed);
-  if (!dateTime)
+  if (!dateOnly && !dateTime) {
+    if (OFFSET_WITHOUT_SIGN.test(trimmed))
+      return { ok: false, reason: "has a space where its offset's + belongs (in a URL, write + as %2B)" };
     return { ok: false, reason: 'expects an ISO 8601 date or time, such as 2026-03-01 or 2026-03-01T10:00:00Z' };
-  const [, day, clock, zone] = dateTime as unknown as [string, string, string, string | undefined];
-  if (!isRealDateTime(`${day}T${clock}`)) return { ok: false, reason: 'is not a real date and time' };
-  if (!zone)
+  }
+  const [day, clock] = dateTime ? [dateTime[1]!, dateTime[2]!] : [trimmed, '00:00'];
+  if (!isRealDateTime(`${day}T${clock}`))
+    return { ok: false, reason: dateOnly ? 'is not a real date' : 'is not a real date and time' };
+  const year = Number(day.slice(0, 4));
+  if (year < EARLIEST_BOUND_YEAR || year > LATEST_BOUND_YEAR)
+    return { ok: false, reason: `is outside the years ${EARLIEST_BOUND_YEAR} to ${LATEST_BOUND_YEAR}` };
+  if (dateOnly) {
+    const midnight = Date.parse(`${day}T00:00:00Z`);
+    return { ok: true, time: new Date(side === 'end' ? midnight + DAY_MS : midnight) };
+  }
+  const [, , , utc, sign, hours, minutes] = dateTime!;
+  if (!utc && !sign)
     return {
       ok: false,
       reason:
         "has no time zone: add Z for UTC or an offset such as +05:30 (without one it would mean this computer's local time)",
     };
-  const offset = /^[+-]\d{2}$/.test(zone)
-    ? `${zone}:00`
-    : /^[+-]\d{4}$/.test(zone)
-      ? `${zone.slice(0, 3)}:${zone.slice(3)}`
-      : zone;
-  const time = new Date(`${day}T${clock}${offset.toUpperCase()}`);
-  if (Number.isNaN(time.getTime())) return { ok: false, reason: 'has an offset no time zone uses' };
-  return { ok: true, time };
+  const offsetMinutes = utc ? 0 : Number(hours) * 60 + Number(minutes ?? 0);
+  if (Number(minutes ?? 0) > 59 || offsetMinutes > MAX_OFFSET_MINUTES)
+    return { ok: false, reason: 'has an offset beyond 14:00, which no time zone uses' };
+  const local = Date.parse(`${day}T${clock}Z`);
+  return { ok: true, time: new Date(local - (sign === '-' ? -1 : 1) * offsetMinutes * 60_000) };
 }
 
 /** Whether the runtime (and so PostgreSQL, which knows the same IANA names) accepts the zone. */

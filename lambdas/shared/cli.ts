@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parsePeriodBound } from '../domain/timestamps';
 
 /**
  * The one argument parser of the operator CLIs (tools/, scripts/, bench/: it lives here, the leaf all three may
@@ -152,4 +153,27 @@ export function parseCli<const O extends CliOptions, R = ReturnType<typeof parse
     if (error instanceof UsageError) exitWithUsage(cli, error.message);
     throw error;
   }
+}
+
+/**
+ * `--from` and `--to` of any tool, by parsePeriodBound's rules (a date is its whole UTC day; a time names its zone),
+ * each undefined when not given; one given empty (`--from "$START"` with the variable unset) is an error, not the
+ * tool's default; `--from` must be before `--to` when both are given.
+ */
+export function periodOptions(values: { from?: string; to?: string }): { from?: Date; to?: Date } {
+  const bound = (flag: '--from' | '--to', text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const parsed = parsePeriodBound(text, flag === '--to' ? 'end' : 'start');
+    if (!parsed.ok) throw new UsageError(`${flag} ${JSON.stringify(text.slice(0, 40))} ${parsed.reason}`);
+    return parsed.time;
+  };
+  const from = bound('--from', values.from);
+  const to = bound('--to', values.to);
+  checkPeriodOrder(from, to);
+  return { from, to };
+}
+
+/** A period must not be empty or reversed. */
+export function checkPeriodOrder(from: Date | undefined, to: Date | undefined): void {
+  if (from && to && from >= to) throw new UsageError('--from must be before --to');
 }

@@ -9,6 +9,14 @@ export class RequestError extends Error {
   }
 }
 
+/**
+ * Query parameter names for an answer's reason: anything but word characters, `.` and `-` becomes `?`, and each is
+ * cut at 40, so an answer (and the log line that quotes it) never echoes a crafted query.
+ */
+export function parameterNamesForAnswer(names: readonly string[]): string {
+  return names.map((name) => name.replace(/[^\w.-]/g, '?').slice(0, 40)).join(', ');
+}
+
 /** A secret was read but holds something unusable: a configuration error, named by key (never by value). */
 export class SecretConfigurationError extends Error {
   override readonly name = 'SecretConfigurationError';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { optionsTakenByNpm, parseCliArgs, UsageError } from '../../lambdas/shared/cli';
+import { optionsTakenByNpm, parseCliArgs, periodOptions, UsageError } from '../../lambdas/shared/cli';
 
 /** The operator CLIs' one parser (lambdas/shared/cli.ts): strict, so a mistyped option is an error, never ignored. */
 describe('parseCliArgs', () => {
@@ -88,4 +88,30 @@ describe('a CLI whose reader leaves early (`| head`)', () => {
     expect(run.stderr).not.toContain('work done');
     expect(run.code).toBe(1);
   }, 60_000);
+});
+
+/** --from/--to of report, replay and rollups:rebuild: one reading for all three. */
+describe('periodOptions', () => {
+  it('reads a date as its whole UTC day and a time with its zone, and leaves what was not given undefined', () => {
+    expect(periodOptions({ from: '2026-11-01', to: '2026-11-01' })).toEqual({
+      from: new Date('2026-11-01T00:00:00Z'),
+      to: new Date('2026-11-02T00:00:00Z'),
+    });
+    expect(periodOptions({ from: '2026-11-01T10:00+05:30' })).toEqual({
+      from: new Date('2026-11-01T04:30:00Z'),
+      to: undefined,
+    });
+    expect(periodOptions({})).toEqual({ from: undefined, to: undefined });
+  });
+
+  it.each([
+    [{ from: '2026-11-01T10:00' }, '--from "2026-11-01T10:00" has no time zone'],
+    [{ to: '' }, '--to "" expects an ISO 8601 date or time'],
+    [{ from: '2026-11-02', to: '2026-11-01' }, '--from must be before --to'],
+    [{ from: '2026-11-01T10:00Z', to: '2026-11-01T10:00Z' }, '--from must be before --to'],
+    [{ to: '2026-02-30' }, '--to "2026-02-30" is not a real date'],
+  ])('refuses %j as a usage error naming the option', (values, message) => {
+    expect(() => periodOptions(values)).toThrow(UsageError);
+    expect(() => periodOptions(values)).toThrow(message);
+  });
 });

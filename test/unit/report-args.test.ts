@@ -57,6 +57,9 @@ describe('report arguments', () => {
     expect(() => parseReportArgs(['--from', '2024-06-01T10:00'], NOW)).toThrow(
       '--from "2024-06-01T10:00" has no time zone: add Z for UTC or an offset such as +05:30',
     );
+    // `--from "$START"` with the variable unset: an error, not the last 24 hours.
+    expect(() => parseReportArgs(['--from', ''], NOW)).toThrow('--from "" expects an ISO 8601 date or time');
+    expect(() => parseReportArgs(['--to='], NOW)).toThrow('--to "" expects an ISO 8601 date or time');
   });
   it('reads --by sender, and --by sender,campaign for campaigns within each sender', () => {
     expect(parseReportArgs(['--by', 'sender'], NOW)).toMatchObject({ bySender: true, byCampaign: false });

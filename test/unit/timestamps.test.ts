@@ -84,7 +84,31 @@ describe('parsePeriodBound: a period written on a command line or in a URL', () 
     expect(time('2026-13-01', 'start')).toBe('is not a real date');
     expect(time('2026-02-30T10:00Z', 'start')).toBe('is not a real date and time');
     expect(time('2026-03-01T24:00Z', 'start')).toBe('is not a real date and time');
-    expect(time('2026-03-01T10:00+99:00', 'start')).toBe('has an offset no time zone uses');
+    expect(time('2026-03-01T10:00+14:30', 'start')).toBe('has an offset beyond 14:00, which no time zone uses');
+    expect(time('2026-03-01T10:00+05:60', 'start')).toBe('has an offset beyond 14:00, which no time zone uses');
+  });
+
+  it('takes the offsets the world uses, from -12:00 to +14:00, in each way of writing them', () => {
+    expect(time('2026-03-01T10:00+14:00', 'start')).toBe('2026-02-28T20:00:00.000Z');
+    expect(time('2026-03-01T10:00-12:00', 'start')).toBe('2026-03-01T22:00:00.000Z');
+    expect(time('2026-03-01T10:00+05:45', 'start')).toBe('2026-03-01T04:15:00.000Z');
+    expect(time('2026-03-01T10:00+0545', 'start')).toBe('2026-03-01T04:15:00.000Z');
+    expect(time('2026-03-01T10:00:00.000+05:30', 'start')).toBe('2026-03-01T04:30:00.000Z');
+    expect(time(' 2026-03-01T10:00:00Z\n', 'start')).toBe('2026-03-01T10:00:00.000Z');
+  });
+
+  it('says when a URL turned the + of an offset into a space', () => {
+    expect(time('2026-03-01T10:00 05:30', 'start')).toBe(
+      "has a space where its offset's + belongs (in a URL, write + as %2B)",
+    );
+  });
+
+  it('keeps to the years 1970 to 2200: Date.UTC would read 0050 as 1950, and year 10000 cannot be written back', () => {
+    expect(time('1970-01-01', 'start')).toBe('1970-01-01T00:00:00.000Z');
+    expect(time('2000-01-01', 'start')).toBe('2000-01-01T00:00:00.000Z');
+    expect(time('0050-03-01', 'start')).toBe('is outside the years 1970 to 2200');
+    expect(time('0050-03-01T00:00Z', 'start')).toBe('is outside the years 1970 to 2200');
+    expect(time('9999-12-31', 'end')).toBe('is outside the years 1970 to 2200');
   });
 
   it('means the same instants on a host in India, in California and in UTC', () => {
