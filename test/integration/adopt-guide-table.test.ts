@@ -150,11 +150,11 @@ describe.each(availableEngines())("the guide's numbers after the adoption on %s"
   const topRecipients = async () =>
     (
       await db.executor.query<{ phone_number: string; messages: number }>(
-        `select phone_number, messages::int from top_recipients('2024-01-01', '2024-01-02', 10)`,
+        `select phone_number, messages::int from top_recipients('2024-01-01Z', '2024-01-02Z', 10)`,
       )
     ).rows;
   const summary = async () =>
-    (await db.executor.query(`select * from delivery_summary('2024-01-01', '2024-01-02')`)).rows;
+    (await db.executor.query(`select * from delivery_summary('2024-01-01Z', '2024-01-02Z')`)).rows;
 
   it('splits one person in two spellings as statuses arrive, until the documented update is run; it changes no figure', async () => {
     expect((await numbers()).map((n) => n.phone_number)).toEqual([
