@@ -54,8 +54,11 @@ const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 }
 /** `90m`, `24h`, `7d` -> milliseconds. */
 export function parseDuration(text: string): number {
   const match = /^(\d+)([mhd])$/.exec(text.trim());
-  if (!match) throw new UsageError(`--since expects a duration such as 90m, 24h or 7d, not "${text}"`);
-  return Number(match[1]) * UNITS[match[2]!]!;
+  const ms = match ? Number(match[1]) * UNITS[match[2]!]! : Number.NaN;
+  // Up to about 100 years: a longer one would be a time before 1870, which a Date cannot carry around.
+  if (!(ms > 0 && ms <= 36_500 * UNITS.d!))
+    throw new UsageError(`--since expects a duration such as 90m, 24h or 7d, not "${text}"`);
+  return ms;
 }
 
 type ReportValues = ReturnType<typeof parseCliArgs<typeof REPORT_CLI.options>>['values'];
@@ -96,7 +99,8 @@ export function reportArgs(values: ReportValues, now = new Date()): ReportArgs {
   const period = periodOptions({ from: fromText, to: toText });
   const to = period.to ?? now;
   const from = period.from ?? new Date(to.getTime() - parseDuration(since ?? '24h'));
-  checkPeriodOrder(from, to); // --from alone may be after now
+  if (toText === undefined && from >= to) throw new UsageError('--from is after now: give --to too');
+  checkPeriodOrder(from, to);
   const output = htmlFile ? 'html' : csv ? 'csv' : json ? 'json' : 'table';
   return {
     from,

@@ -96,7 +96,8 @@ function describeDuration(ms: number): string {
 export type PeriodBound = { ok: true; time: Date } | { ok: false; reason: string };
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/;
+const DATE_TIME =
+  /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 /** A date and time whose offset lost its `+`: a URL decodes `+05:30` to ` 05:30`. */
 const OFFSET_WITHOUT_SIGN = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)? \d{2}(?::?\d{2})?$/;
 /** Periods are of WhatsApp's years: 1970 keeps "since forever" (`--from 2000-01-01`) working, 2200 is far enough. */
@@ -125,11 +126,11 @@ export function parsePeriodBound(text: string, side: 'start' | 'end'): PeriodBou
     return { ok: false, reason: 'expects an ISO 8601 date or time, such as 2026-03-01 or 2026-03-01T10:00:00Z' };
   }
   const [day, clock] = dateTime ? [dateTime[1]!, dateTime[2]!] : [trimmed, '00:00'];
-  if (!isRealDateTime(`${day}T${clock}`))
-    return { ok: false, reason: dateOnly ? 'is not a real date' : 'is not a real date and time' };
   const year = Number(day.slice(0, 4));
   if (year < EARLIEST_BOUND_YEAR || year > LATEST_BOUND_YEAR)
     return { ok: false, reason: `is outside the years ${EARLIEST_BOUND_YEAR} to ${LATEST_BOUND_YEAR}` };
+  if (!isRealDateTime(`${day}T${clock}`))
+    return { ok: false, reason: dateOnly ? 'is not a real date' : 'is not a real date and time' };
   if (dateOnly) {
     const midnight = Date.parse(`${day}T00:00:00Z`);
     return { ok: true, time: new Date(side === 'end' ? midnight + DAY_MS : midnight) };
@@ -141,11 +142,13 @@ export function parsePeriodBound(text: string, side: 'start' | 'end'): PeriodBou
       reason:
         "has no time zone: add Z for UTC or an offset such as +05:30 (without one it would mean this computer's local time)",
     };
+  if (Number(minutes ?? 0) > 59) return { ok: false, reason: 'has an offset whose minutes are not 00 to 59' };
   const offsetMinutes = utc ? 0 : Number(hours) * 60 + Number(minutes ?? 0);
-  if (Number(minutes ?? 0) > 59 || offsetMinutes > MAX_OFFSET_MINUTES)
+  if (offsetMinutes > MAX_OFFSET_MINUTES)
     return { ok: false, reason: 'has an offset beyond 14:00, which no time zone uses' };
-  const local = Date.parse(`${day}T${clock}Z`);
-  return { ok: true, time: new Date(local - (sign === '-' ? -1 : 1) * offsetMinutes * 60_000) };
+  const asIfUtc = Date.parse(`${day}T${clock}Z`);
+  if (Number.isNaN(asIfUtc)) return { ok: false, reason: 'is not a real date and time' };
+  return { ok: true, time: new Date(asIfUtc - (sign === '-' ? -1 : 1) * offsetMinutes * 60_000) };
 }
 
 /** Whether the runtime (and so PostgreSQL, which knows the same IANA names) accepts the zone. */

@@ -33,11 +33,18 @@ export function createPostgresExecutor(
     } catch (error) {
       throw new DatabaseUnreachableError(unreachableSetting, connectionString, error);
     }
+    // A socket that dies mid-statement (a failover, a reset) is reported as the statement's error and, at once, as an
+    // 'error' event of the client, which the pool stops listening to while the client is lent out: pool.query
+    // listens for it, and so must this, or Node exits on an unhandled 'error' event.
+    const ignore = () => undefined;
+    client.on('error', ignore);
     try {
       const result = await client.query(sql, params);
+      client.off('error', ignore);
       client.release();
       return result;
     } catch (error) {
+      client.off('error', ignore);
       client.release(error as Error); // as pool.query does: a connection that failed a statement is not reused
       throw error;
     }
@@ -59,33 +66,52 @@ export function createPostgresExecutor(
 
 /** A connection to the database of a setting could not be opened; the message names the setting, not its secret. */
 export class DatabaseUnreachableError extends Error {
+  /** The cause's code (ECONNREFUSED, 28P01, ...), for logs that group by it. */
+  readonly code: string | undefined;
+
   constructor(setting: string, connectionString: string, cause: unknown) {
-    const reason = (cause as { message?: unknown } | null)?.message;
+    const { message: reason, code } = (cause ?? {}) as { message?: unknown; code?: unknown };
     const address = databaseAddress(connectionString);
     super(
       address === undefined
         ? // A password with an unencoded @ or / makes the URL read part of it as the host: pg's own message would
           // then quote that part, so neither it nor the address is repeated.
-          `cannot connect to the database of ${setting}: its URL does not read as user:password@host:port/database (a password with @, / or # must be percent-encoded: %40, %2F, %23)`
+          `cannot connect to the database of ${setting}: its URL does not read as user:password@host:port/database (in a password, write / as %2F, # as %23, ? as %3F and @ as %40)`
         : `cannot connect to the database of ${setting} (${address}): ${typeof reason === 'string' ? reason : String(cause)}`,
       { cause },
     );
     this.name = 'DatabaseUnreachableError';
+    this.code = typeof code === 'string' ? code : undefined;
   }
 }
 
 /**
- * Host, port and database name of a connection string, without its user or password; undefined when the string
- * does not read unambiguously as one (not a URL, or an @ left after the one that ends the password).
+ * Host, port and database name of a connection string, without its user or password; undefined when the string does
+ * not read unambiguously as one: not a URL, or an @ outside the user:password part (a password with an unencoded /,
+ * # or ? ends the URL's authority early, and what followed it, part of the password, would be read as host, path or
+ * fragment).
  */
 function databaseAddress(connectionString: string): string | undefined {
-  let url: URL;
+  // pg also takes an empty host before a socket directory (postgres://user@/db?host=/run/postgresql), which URL does not.
+  const url =
+    parseUrl(connectionString) ?? parseUrl(connectionString.replace(/^([a-z]+:\/\/[^/@]*@)\//i, '$1localhost/'));
+  if (!url) return undefined;
+  const authorityHasUser = url.username !== '' || url.password !== '';
+  if (
+    /@/.test(url.host + url.pathname + url.search + url.hash) ||
+    (connectionString.includes('@') && !authorityHasUser)
+  )
+    return undefined;
+  // A socket directory instead of a host (postgres://user@/db?host=/var/run/postgresql) is where pg connects.
+  const host = url.searchParams.get('host') || url.host || 'localhost';
+  const database = url.pathname.replace(/^\//, ''); // as written: decoding could throw on a stray %
+  return `${host}${database ? `/${database}` : ''}`;
+}
+
+function parseUrl(text: string): URL | undefined {
   try {
-    url = new URL(connectionString);
+    return new URL(text);
   } catch {
     return undefined;
   }
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (/[@/]/.test(database) || /@/.test(url.host)) return undefined;
-  return `${url.host}${database ? `/${database}` : ''}`;
 }

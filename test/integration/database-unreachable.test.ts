@@ -1,3 +1,4 @@
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import { hasRealPostgres } from '../support/databases';
 
@@ -19,7 +20,7 @@ async function firstQueryError(url: string): Promise<string> {
 }
 
 describe('a tool that cannot reach the database of DATABASE_URL says so', () => {
-  it('names DATABASE_URL and where it points when nothing listens there, never the user or password', async () => {
+  it('names DATABASE_URL and where it points when nothing listens there, never the password', async () => {
     const message = await firstQueryError('postgres://ops:s3cret-pass@127.0.0.1:1/tracker');
     expect(message).toBe(
       'cannot connect to the database of DATABASE_URL (127.0.0.1:1/tracker): connect ECONNREFUSED 127.0.0.1:1',
@@ -31,12 +32,62 @@ describe('a tool that cannot reach the database of DATABASE_URL says so', () => 
     ['an unencoded /', 'postgres://ops:Kq9@Zt7/w0rdX@127.0.0.1:1/tracker', /Kq9|Zt7|w0rdX/],
     ['a / after digits', 'postgres://ops:1234/Summer@127.0.0.1:1/tracker', /1234|Summer/],
     ['a #', 'postgres://ops:Kq9#Zt7@127.0.0.1:1/tracker', /Kq9|Zt7/],
+    // Digits before the # read as a port: host ops, port 2024, and pg fails to find the host "ops".
+    ['a # after digits', 'postgres://ops:2024#Zt7@127.0.0.1:1/tracker', /2024|Zt7|ops/],
+    ['a ?', 'postgres://ops:Kq9?Zt7@127.0.0.1:1/tracker', /Kq9|Zt7/],
   ])('says how to write a password with %s instead of quoting any part of it', async (_name, url, secret) => {
     const message = await firstQueryError(url);
     expect(message).toBe(
-      'cannot connect to the database of DATABASE_URL: its URL does not read as user:password@host:port/database (a password with @, / or # must be percent-encoded: %40, %2F, %23)',
+      'cannot connect to the database of DATABASE_URL: its URL does not read as user:password@host:port/database (in a password, write / as %2F, # as %23, ? as %3F and @ as %40)',
     );
     expect(message).not.toMatch(secret);
+  });
+
+  (hasRealPostgres() ? it : it.skip)(
+    'a connection that dies in the middle of a statement fails that statement, and nothing else (PostgreSQL)',
+    async () => {
+      // A TCP relay to the server whose sockets are torn down mid-statement, with no FATAL message from the server:
+      // a failover or a reset, not a pg_terminate_backend.
+      const server = new URL(process.env.TEST_DATABASE_URL!);
+      const sockets: Socket[] = [];
+      const relay = createServer((client) => {
+        const upstream = tcpConnect(Number(server.port), server.hostname);
+        sockets.push(client, upstream);
+        for (const socket of [client, upstream]) socket.on('error', () => undefined);
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+      const relayed = new URL(server);
+      relayed.port = String((relay.address() as { port: number }).port);
+      const executor = createPostgresExecutor(relayed.href, { max: 1, unreachableSetting: 'DATABASE_URL' });
+      try {
+        expect((await executor.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
+        const sleeping = executor.query('select pg_sleep(5)');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        for (const socket of sockets) socket.resetAndDestroy();
+        // Without a listener for the client's 'error' event while it runs, Node throws it as unhandled: the test
+        // process (npm start, a tool) would exit here instead of failing this one statement.
+        await expect(sleeping).rejects.toThrow(/Connection terminated unexpectedly|read ECONNRESET/);
+        expect((await executor.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
+      } finally {
+        await executor.close();
+        await new Promise((resolve) => relay.close(resolve));
+      }
+    },
+  );
+
+  it('keeps the cause and its code, for logs that group failures by it', async () => {
+    const executor = createPostgresExecutor('postgres://ops@127.0.0.1:1/tracker', {
+      max: 1,
+      unreachableSetting: 'DATABASE_URL',
+    });
+    try {
+      const error = await executor.query('select 1').catch((e: unknown) => e as Error & { code?: string });
+      expect(error).toMatchObject({ name: 'DatabaseUnreachableError', code: 'ECONNREFUSED' });
+      expect((error as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
+    } finally {
+      await executor.close();
+    }
   });
 
   (hasRealPostgres() ? it : it.skip)(

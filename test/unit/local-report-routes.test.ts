@@ -90,6 +90,9 @@ describe('local report routes', () => {
         expect([response.status, await response.json()]).toEqual([400, { error: `given more than once: ${name}` }]);
       }
       expect((await get('/report?from=a&to=b', token)).status).toBe(200);
+      // Authentication first: a caller without the token learns nothing about the query.
+      expect((await get('/report?from=a&from=b')).status).toBe(401);
+      expect((await get('/dashboard?refresh=10&refresh=20')).status).toBe(401);
     });
   });
 

@@ -85,7 +85,10 @@ describe('parsePeriodBound: a period written on a command line or in a URL', () 
     expect(time('2026-02-30T10:00Z', 'start')).toBe('is not a real date and time');
     expect(time('2026-03-01T24:00Z', 'start')).toBe('is not a real date and time');
     expect(time('2026-03-01T10:00+14:30', 'start')).toBe('has an offset beyond 14:00, which no time zone uses');
-    expect(time('2026-03-01T10:00+05:60', 'start')).toBe('has an offset beyond 14:00, which no time zone uses');
+    expect(time('2026-03-01T10:00+05:60', 'start')).toBe('has an offset whose minutes are not 00 to 59');
+    expect(time('2026-03-01T10:00+05:', 'start')).toBe(
+      'expects an ISO 8601 date or time, such as 2026-03-01 or 2026-03-01T10:00:00Z',
+    );
   });
 
   it('takes the offsets the world uses, from -12:00 to +14:00, in each way of writing them', () => {
@@ -95,6 +98,7 @@ describe('parsePeriodBound: a period written on a command line or in a URL', () 
     expect(time('2026-03-01T10:00+0545', 'start')).toBe('2026-03-01T04:15:00.000Z');
     expect(time('2026-03-01T10:00:00.000+05:30', 'start')).toBe('2026-03-01T04:30:00.000Z');
     expect(time(' 2026-03-01T10:00:00Z\n', 'start')).toBe('2026-03-01T10:00:00.000Z');
+    expect(time('2026-03-01T10:00:00.123456789-05:00', 'start')).toBe('2026-03-01T15:00:00.123Z');
   });
 
   it('says when a URL turned the + of an offset into a space', () => {
@@ -109,6 +113,7 @@ describe('parsePeriodBound: a period written on a command line or in a URL', () 
     expect(time('0050-03-01', 'start')).toBe('is outside the years 1970 to 2200');
     expect(time('0050-03-01T00:00Z', 'start')).toBe('is outside the years 1970 to 2200');
     expect(time('9999-12-31', 'end')).toBe('is outside the years 1970 to 2200');
+    expect(time('0000-02-29', 'start')).toBe('is outside the years 1970 to 2200');
   });
 
   it('means the same instants on a host in India, in California and in UTC', () => {
