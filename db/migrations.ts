@@ -89,6 +89,11 @@ export interface DryRun {
   notices: string[];
 }
 
+/** A statement that stops its script unless it runs in the backend `pid` (the session of a dry run's transaction). */
+export function sameSessionGuard(pid: number): string {
+  return `do $guard$ begin if pg_backend_pid() <> ${Math.trunc(pid)} then raise exception 'the dry run lost its database connection: stopped before changing anything'; end if; end $guard$;`;
+}
+
 /**
  * Runs every pending migration inside one transaction on a single connection and rolls it back: what `db:migrate`
  * would apply and what the migrations would report, with nothing changed. PostgreSQL only (DATABASE_URL).
@@ -102,6 +107,11 @@ export async function dryRunMigrations(connectionString: string, dir = MIGRATION
   );
   try {
     await executor.exec('begin');
+    const { rows: session } = await executor.query<{ pid: number }>('select pg_backend_pid() as pid');
+    // The pool opens a new connection when the one holding the transaction dies (a restart, a failover): a
+    // migration run there would be committed, by a dry run. Each script therefore starts by checking, in its own
+    // message, that it still runs in the session of the transaction; if not, it stops before its first statement.
+    const inTransaction = (sql: string) => `${sameSessionGuard(session[0]!.pid)}\n${sql}`;
     const history = await executor.query<{ name: string | null }>(
       `select to_regclass('${HISTORY_TABLE}')::text as name`,
     );
@@ -112,7 +122,7 @@ export async function dryRunMigrations(connectionString: string, dir = MIGRATION
     );
     const pending = (await readMigrations(dir)).filter((m) => !done.has(m.version));
     await checkAdoption(executor);
-    for (const migration of pending) await executor.exec(migration.sql);
+    for (const migration of pending) await executor.exec(inTransaction(migration.sql));
     return { pending: pending.map((m) => m.version), notices: notices.filter(isReport) };
   } finally {
     await executor.exec('rollback').catch(() => undefined);

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { readMigrations } from '../../db/migrations';
+import { readMigrations, sameSessionGuard } from '../../db/migrations';
+import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { npmRun, ROOT, timeoutForRuns } from '../support/npm-run';
 
@@ -68,6 +69,29 @@ describeOnRealPostgres('npm run db:migrate', () => {
     },
     timeoutForRuns(1),
   );
+
+  it("a dry run's script that lands on another connection stops before its first statement", async () => {
+    // The session of the dry run's transaction, and the one a pool would open after losing it.
+    const [holder, replacement] = [1, 2].map(() => createPostgresExecutor(db.url ?? '', { max: 1 }));
+    try {
+      await holder!.exec('begin');
+      const { rows } = await holder!.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const guard = sameSessionGuard(rows[0]!.pid);
+      await expect(replacement!.exec(`${guard}\ncreate table dry_run_leak (id int);`)).rejects.toThrow(
+        'the dry run lost its database connection: stopped before changing anything',
+      );
+      const leaked = await replacement!.query(`select to_regclass('public.dry_run_leak') as t`);
+      expect(leaked.rows).toEqual([{ t: null }]);
+      // In its own session the guard lets the script run.
+      await holder!.exec(`${guard}\ncreate table dry_run_kept (id int);`);
+      expect((await holder!.query(`select to_regclass('public.dry_run_kept')::text as t`)).rows).toEqual([
+        { t: 'dry_run_kept' },
+      ]);
+    } finally {
+      await holder!.exec('rollback').catch(() => undefined);
+      await Promise.all([holder!.close(), replacement!.close()]);
+    }
+  });
 
   it('leaves the files applicable by plain psql again (re-runnable DDL)', async () => {
     for (const migration of await readMigrations()) {
