@@ -89,29 +89,19 @@ export interface DryRun {
   notices: string[];
 }
 
-/** A statement that stops its script unless it runs in the backend `pid` (the session of a dry run's transaction). */
-export function sameSessionGuard(pid: number): string {
-  return `do $guard$ begin if pg_backend_pid() <> ${Math.trunc(pid)} then raise exception 'the dry run lost its database connection: stopped before changing anything'; end if; end $guard$;`;
-}
-
 /**
  * Runs every pending migration inside one transaction on a single connection and rolls it back: what `db:migrate`
  * would apply and what the migrations would report, with nothing changed. PostgreSQL only (DATABASE_URL).
  */
 export async function dryRunMigrations(connectionString: string, dir = MIGRATIONS_DIR): Promise<DryRun> {
-  // Loaded here: the embedded database's users of this module need no pg. One connection, so one transaction.
-  const { createPostgresExecutor } = await import('../lambdas/store/postgres-executor');
+  // Loaded here: the embedded database's users of this module need no pg.
+  const { createPostgresSession } = await import('../lambdas/store/postgres-executor');
   const notices: string[] = [];
-  const executor = createPostgresExecutor(connectionString, { max: 1, unreachableSetting: 'DATABASE_URL' }, (notice) =>
-    notices.push(notice),
-  );
+  // One connection, never replaced: a pool that lost the connection holding the transaction (a restart, a
+  // failover) would run the remaining migrations on a new one, in autocommit, and the dry run would commit them.
+  const executor = createPostgresSession(connectionString, 'DATABASE_URL', (notice) => notices.push(notice));
   try {
     await executor.exec('begin');
-    const { rows: session } = await executor.query<{ pid: number }>('select pg_backend_pid() as pid');
-    // The pool opens a new connection when the one holding the transaction dies (a restart, a failover): a
-    // migration run there would be committed, by a dry run. Each script therefore starts by checking, in its own
-    // message, that it still runs in the session of the transaction; if not, it stops before its first statement.
-    const inTransaction = (sql: string) => `${sameSessionGuard(session[0]!.pid)}\n${sql}`;
     const history = await executor.query<{ name: string | null }>(
       `select to_regclass('${HISTORY_TABLE}')::text as name`,
     );
@@ -122,7 +112,7 @@ export async function dryRunMigrations(connectionString: string, dir = MIGRATION
     );
     const pending = (await readMigrations(dir)).filter((m) => !done.has(m.version));
     await checkAdoption(executor);
-    for (const migration of pending) await executor.exec(inTransaction(migration.sql));
+    for (const migration of pending) await executor.exec(migration.sql);
     return { pending: pending.map((m) => m.version), notices: notices.filter(isReport) };
   } finally {
     await executor.exec('rollback').catch(() => undefined);

@@ -57,7 +57,7 @@ export function parseDuration(text: string): number {
   const ms = match ? Number(match[1]) * UNITS[match[2]!]! : Number.NaN;
   // Up to about 100 years: a longer one would be a time before 1870, which a Date cannot carry around.
   if (!(ms > 0 && ms <= 36_500 * UNITS.d!))
-    throw new UsageError(`--since expects a duration such as 90m, 24h or 7d, not "${text}"`);
+    throw new UsageError(`--since expects a duration such as 90m, 24h or 7d (up to 36500d), not "${text}"`);
   return ms;
 }
 

@@ -103,7 +103,7 @@ const OFFSET_WITHOUT_SIGN = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{
 /** Periods are of WhatsApp's years: 1970 keeps "since forever" (`--from 2000-01-01`) working, 2200 is far enough. */
 const EARLIEST_BOUND_YEAR = 1970;
 const LATEST_BOUND_YEAR = 2200;
-/** The zones in use span UTC-12:00 to UTC+14:00. */
+/** The zones in use span UTC-12:00 to UTC+14:00; either sign is taken up to 14:00, the wider of the two. */
 const MAX_OFFSET_MINUTES = 14 * 60;
 
 /**

@@ -1,4 +1,4 @@
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
 import type { SqlExecutor } from './sql-executor';
 
 export interface PostgresExecutorOptions extends PoolConfig {
@@ -21,7 +21,14 @@ export function createPostgresExecutor(
   onNotice?: (message: string) => void,
 ): SqlExecutor {
   const pool = new Pool({ connectionString, max: 4, ...options });
-  if (onNotice) pool.on('connect', (client) => client.on('notice', (notice) => onNotice(notice.message ?? '')));
+  pool.on('connect', (client) => {
+    // A socket that dies while the pool has lent the client out (a failover, a reset, a backend ended right after
+    // it opened) is reported as the statement's error and, at once, as an 'error' event of the client, which the
+    // pool only listens to while the client is idle. This listener is there from the client's first moment, before
+    // anyone awaits it: without it Node exits on an unhandled 'error' event.
+    client.on('error', () => undefined);
+    if (onNotice) client.on('notice', (notice) => onNotice(notice.message ?? ''));
+  });
   // An idle connection dropped by the server (restart, failover, outage) is reported here; the pool discards it
   // and opens a new one on the next query. Without a listener Node would treat it as an uncaught error and exit.
   pool.on('error', () => undefined);
@@ -31,22 +38,19 @@ export function createPostgresExecutor(
     try {
       client = await pool.connect();
     } catch (error) {
+      // A pool closed by its owner is this process's mistake, not the database's.
+      if (pool.ended) throw error;
       throw new DatabaseUnreachableError(unreachableSetting, connectionString, error);
     }
-    // A socket that dies mid-statement (a failover, a reset) is reported as the statement's error and, at once, as an
-    // 'error' event of the client, which the pool stops listening to while the client is lent out: pool.query
-    // listens for it, and so must this, or Node exits on an unhandled 'error' event.
-    const ignore = () => undefined;
-    client.on('error', ignore);
+    let failure: unknown;
     try {
-      const result = await client.query(sql, params);
-      client.off('error', ignore);
-      client.release();
-      return result;
+      return await client.query(sql, params);
     } catch (error) {
-      client.off('error', ignore);
-      client.release(error as Error); // as pool.query does: a connection that failed a statement is not reused
+      failure = error;
       throw error;
+    } finally {
+      // As pool.query does: a connection that failed a statement is not reused.
+      client.release(failure as Error | undefined);
     }
   };
   return {
@@ -64,20 +68,65 @@ export function createPostgresExecutor(
   };
 }
 
+/**
+ * One connection for a whole sequence of statements that must share a session (`begin` ... `rollback` of a dry
+ * run): unlike the pool, it never opens another connection behind the caller's back. If its connection is lost,
+ * every later statement fails, instead of running on a new connection outside the transaction, in autocommit.
+ */
+export function createPostgresSession(
+  connectionString: string,
+  unreachableSetting: string,
+  onNotice?: (message: string) => void,
+): SqlExecutor {
+  const client = new Client({ connectionString });
+  // Errors of a lost connection reach the statements that meet them; this keeps the event from ending the process.
+  client.on('error', () => undefined);
+  if (onNotice) client.on('notice', (notice) => onNotice(notice.message ?? ''));
+  let connected: Promise<unknown> | undefined;
+  const ready = () =>
+    (connected ??= client.connect().catch((error: unknown) => {
+      throw new DatabaseUnreachableError(unreachableSetting, connectionString, error);
+    }));
+  return {
+    kind: 'postgres',
+    async query<Row>(sql: string, params?: unknown[]) {
+      await ready();
+      return { rows: (await client.query(sql, params)).rows as Row[] };
+    },
+    async exec(sql: string) {
+      await ready();
+      await client.query(sql);
+    },
+    async close() {
+      if (connected) await client.end().catch(() => undefined);
+    },
+  };
+}
+
 /** A connection to the database of a setting could not be opened; the message names the setting, not its secret. */
 export class DatabaseUnreachableError extends Error {
   /** The cause's code (ECONNREFUSED, 28P01, ...), for logs that group by it. */
   readonly code: string | undefined;
 
   constructor(setting: string, connectionString: string, cause: unknown) {
-    const { message: reason, code } = (cause ?? {}) as { message?: unknown; code?: unknown };
+    const { message, code, errors } = (cause ?? {}) as { message?: unknown; code?: unknown; errors?: unknown };
+    // Node 20 tries every address of a name (localhost: ::1 and 127.0.0.1) and, when all fail, gives an
+    // AggregateError with an empty message: its errors say why.
+    const reason =
+      typeof message === 'string' && message !== ''
+        ? message
+        : Array.isArray(errors) && errors.length
+          ? errors.map((e: { message?: unknown }) => String(e?.message ?? '')).join('; ')
+          : typeof code === 'string'
+            ? code
+            : 'no reason given';
     const address = databaseAddress(connectionString);
     super(
       address === undefined
-        ? // A password with an unencoded @ or / makes the URL read part of it as the host: pg's own message would
+        ? // A password with an unencoded /, # or ? makes the URL read part of it as the host: pg's own message would
           // then quote that part, so neither it nor the address is repeated.
           `cannot connect to the database of ${setting}: its URL does not read as user:password@host:port/database (in a password, write / as %2F, # as %23, ? as %3F and @ as %40)`
-        : `cannot connect to the database of ${setting} (${address}): ${typeof reason === 'string' ? reason : String(cause)}`,
+        : `cannot connect to the database of ${setting} (${address}): ${reason}`,
       { cause },
     );
     this.name = 'DatabaseUnreachableError';

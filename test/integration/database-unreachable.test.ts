@@ -1,5 +1,5 @@
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
-import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
+import { createPostgresExecutor, DatabaseUnreachableError } from '../../lambdas/store/postgres-executor';
 import { hasRealPostgres } from '../support/databases';
 
 /** What a tool prints when its first statement meets `url`: the error's message, as the tools' handlers print it. */
@@ -75,6 +75,24 @@ describe('a tool that cannot reach the database of DATABASE_URL says so', () => 
       }
     },
   );
+
+  it('says why when every address of a name failed (Node 20: an AggregateError with an empty message)', () => {
+    // What node-postgres gives on Node 20 for localhost when ::1 and 127.0.0.1 both refuse (node-postgres#3312).
+    const cause = Object.assign(
+      new AggregateError(
+        [new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')],
+        '',
+      ),
+      { code: 'ECONNREFUSED' },
+    );
+    const error = new DatabaseUnreachableError('DATABASE_URL', 'postgres://ops:pw@localhost:5432/app', cause);
+    expect(error.message).toBe(
+      'cannot connect to the database of DATABASE_URL (localhost:5432/app): connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432',
+    );
+    expect(error.code).toBe('ECONNREFUSED');
+    const bare = new DatabaseUnreachableError('DATABASE_URL', 'postgres://h/app', Object.create(null));
+    expect(bare.message).toBe('cannot connect to the database of DATABASE_URL (h/app): no reason given');
+  });
 
   it('keeps the cause and its code, for logs that group failures by it', async () => {
     const executor = createPostgresExecutor('postgres://ops@127.0.0.1:1/tracker', {

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { readMigrations, sameSessionGuard } from '../../db/migrations';
-import { createPostgresExecutor } from '../../lambdas/store/postgres-executor';
+import { readMigrations } from '../../db/migrations';
+import { createPostgresExecutor, createPostgresSession } from '../../lambdas/store/postgres-executor';
 import { createTestDatabase, hasRealPostgres, type TestDatabase } from '../support/databases';
 import { npmRun, ROOT, timeoutForRuns } from '../support/npm-run';
 
@@ -70,26 +70,29 @@ describeOnRealPostgres('npm run db:migrate', () => {
     timeoutForRuns(1),
   );
 
-  it("a dry run's script that lands on another connection stops before its first statement", async () => {
-    // The session of the dry run's transaction, and the one a pool would open after losing it.
-    const [holder, replacement] = [1, 2].map(() => createPostgresExecutor(db.url ?? '', { max: 1 }));
+  it("a dry run's session that loses its connection fails its next statement instead of running it in autocommit", async () => {
+    // What dryRunMigrations runs on (createPostgresSession), against a pool of one, which opens a new connection.
+    const admin = createPostgresExecutor(db.url ?? '', { max: 1 });
+    const lose = async (executor: ReturnType<typeof createPostgresExecutor>, table: string) => {
+      await executor.exec('begin');
+      const { rows } = await executor.query<{ pid: number }>('select pg_backend_pid() as pid');
+      await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the FATAL reaches the idle connection
+      return executor.exec(`create table ${table} (id int)`);
+    };
+    const exists = async (table: string) =>
+      (await admin.query<{ t: string | null }>(`select to_regclass('public.${table}')::text as t`)).rows[0]!.t;
+    const session = createPostgresSession(db.url ?? '', 'DATABASE_URL');
+    const pool = createPostgresExecutor(db.url ?? '', { max: 1, unreachableSetting: 'DATABASE_URL' });
     try {
-      await holder!.exec('begin');
-      const { rows } = await holder!.query<{ pid: number }>('select pg_backend_pid() as pid');
-      const guard = sameSessionGuard(rows[0]!.pid);
-      await expect(replacement!.exec(`${guard}\ncreate table dry_run_leak (id int);`)).rejects.toThrow(
-        'the dry run lost its database connection: stopped before changing anything',
-      );
-      const leaked = await replacement!.query(`select to_regclass('public.dry_run_leak') as t`);
-      expect(leaked.rows).toEqual([{ t: null }]);
-      // In its own session the guard lets the script run.
-      await holder!.exec(`${guard}\ncreate table dry_run_kept (id int);`);
-      expect((await holder!.query(`select to_regclass('public.dry_run_kept')::text as t`)).rows).toEqual([
-        { t: 'dry_run_kept' },
-      ]);
+      await expect(lose(session, 'dry_run_session_leak')).rejects.toThrow();
+      expect(await exists('dry_run_session_leak')).toBeNull();
+      // Why the dry run does not use the pool: there the statement runs, committed, on a new connection.
+      await lose(pool, 'dry_run_pool_leak');
+      expect(await exists('dry_run_pool_leak')).toBe('dry_run_pool_leak');
     } finally {
-      await holder!.exec('rollback').catch(() => undefined);
-      await Promise.all([holder!.close(), replacement!.close()]);
+      await admin.exec('drop table if exists dry_run_pool_leak');
+      await Promise.all([session.close(), pool.close(), admin.close()]);
     }
   });
 

@@ -93,7 +93,7 @@ describe('report arguments', () => {
     expect(() => parseReportArgs(argv, NOW)).toThrow(UsageError);
   });
   it.each([
-    [['--since', '0m'], '--since expects a duration such as 90m, 24h or 7d, not "0m"'],
+    [['--since', '0m'], '--since expects a duration such as 90m, 24h or 7d (up to 36500d), not "0m"'],
     [['--since', '99999999999d'], '--since expects a duration such as 90m, 24h or 7d'],
     [['--from', '2099-01-01'], '--from is after now: give --to too'],
     [['--from', '2024-06-02', '--to', '2024-06-01'], '--from must be before --to'],
