@@ -9,8 +9,9 @@ export interface ReportQuery {
 }
 
 /**
- * `from` and `to` (parsePeriodBound: a UTC date, or a time with its zone; default the 24 hours up to now) and `timeZone` (IANA; default UTC). A bad one is a
- * RequestError(400) naming the parameter, never echoing its value (a query string ends up in logs).
+ * `from` and `to` (parsePeriodBound: a UTC date, or a time with its zone; default the 24 hours up to now) and
+ * `timeZone` (IANA; default UTC). A bad one is a RequestError(400) naming the parameter, never echoing its value (a
+ * query string ends up in logs).
  */
 export function reportQuery(params: URLSearchParams, now = new Date()): ReportQuery {
   const time = (name: 'from' | 'to', fallback: Date) => {

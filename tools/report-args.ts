@@ -1,4 +1,4 @@
-import { isTimeZone } from '../lambdas/domain/timestamps';
+import { DAY_MS, isTimeZone } from '../lambdas/domain/timestamps';
 import {
   type Cli,
   type CliOptions,
@@ -49,7 +49,7 @@ export interface ReportArgs {
   ratesFile?: string;
 }
 
-const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: DAY_MS };
 
 /** `90m`, `24h`, `7d` -> milliseconds. */
 export function parseDuration(text: string): number {
